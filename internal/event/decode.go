@@ -1,0 +1,222 @@
+package event
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// wire is a Segment message as it arrives. IDs are flexible because some SDKs
+// send numeric user ids.
+type wire struct {
+	Type              string          `json:"type"`
+	MessageID         flexString      `json:"messageId"`
+	UserID            flexString      `json:"userId"`
+	AnonymousID       flexString      `json:"anonymousId"`
+	GroupID           flexString      `json:"groupId"`
+	PreviousID        flexString      `json:"previousId"`
+	Event             string          `json:"event"`
+	Name              string          `json:"name"`
+	Timestamp         string          `json:"timestamp"`
+	OriginalTimestamp string          `json:"originalTimestamp"`
+	SentAt            string          `json:"sentAt"`
+	Traits            json.RawMessage `json:"traits"`
+	Properties        json.RawMessage `json:"properties"`
+	Context           struct {
+		GroupID flexString `json:"groupId"`
+	} `json:"context"`
+	WriteKey string `json:"writeKey"`
+}
+
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		if _, err := strconv.ParseFloat(string(b), 64); err != nil {
+			return err
+		}
+		*f = flexString(b)
+	default:
+		return fmt.Errorf("want a string or a number, got %s", b)
+	}
+	return nil
+}
+
+// Envelope carries what a batch request shares with all its messages.
+type Envelope struct {
+	WriteKey   string
+	SentAt     time.Time
+	ReceivedAt time.Time
+}
+
+// Decode validates one message. typ forces the message type (the single-call
+// endpoints imply it); pass "" to read it from the message. The returned
+// write key is the one found in the body, if any.
+func Decode(raw []byte, typ string, env Envelope) (Event, string, *Error) {
+	if len(raw) > MaxMessageBytes {
+		return Event{}, "", &Error{Kind: KindTooLarge, Limit: MaxMessageBytes,
+			Message: fmt.Sprintf("message is %d bytes, over the limit of %d bytes", len(raw), MaxMessageBytes)}
+	}
+	var w wire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return Event{}, "", malformed(err)
+	}
+	if typ == "" {
+		typ = w.Type
+	}
+	e := Event{
+		Type:        typ,
+		MessageID:   string(w.MessageID),
+		UserID:      string(w.UserID),
+		AnonymousID: string(w.AnonymousID),
+		GroupID:     string(w.GroupID),
+		PreviousID:  string(w.PreviousID),
+		Traits:      nullToEmpty(w.Traits),
+		Properties:  nullToEmpty(w.Properties),
+		ReceivedAt:  env.ReceivedAt.UTC(),
+		Body:        json.RawMessage(raw),
+	}
+	if err := e.fill(&w, env); err != nil {
+		return Event{}, w.WriteKey, err
+	}
+	return e, w.WriteKey, nil
+}
+
+func (e *Event) fill(w *wire, env Envelope) *Error {
+	switch e.Type {
+	case Track:
+		if w.Event == "" {
+			return missing("event", "a track call needs an event name")
+		}
+		e.Name = w.Event
+	case Page, Screen:
+		e.Name = w.Name
+	case Group:
+		if e.GroupID == "" {
+			return missing("groupId", "a group call needs a groupId")
+		}
+		e.Traits = nullToEmpty(w.Traits)
+	case Alias:
+		if e.PreviousID == "" {
+			return missing("previousId", "an alias call needs a previousId")
+		}
+	case Identify:
+	case "":
+		return missing("type", "the message has no type")
+	default:
+		return &Error{Kind: KindBadType, Field: "type",
+			Message: fmt.Sprintf("type %q is not one of track, identify, group, page, screen, alias", e.Type)}
+	}
+	if e.UserID == "" && e.AnonymousID == "" {
+		return missing("userId", "either userId or anonymousId is required")
+	}
+	if e.GroupID == "" {
+		e.GroupID = string(w.Context.GroupID)
+	}
+	if !isObject(e.Traits) {
+		return invalid("traits", "traits must be a JSON object")
+	}
+	if !isObject(e.Properties) {
+		return invalid("properties", "properties must be a JSON object")
+	}
+	if e.MessageID == "" {
+		e.MessageID = newMessageID()
+	}
+	if len(e.MessageID) > 256 {
+		return invalid("messageId", "messageId is longer than 256 characters")
+	}
+	return e.times(w, env)
+}
+
+// times applies Segment's clock-skew correction: when the client says both
+// when the event happened and when it sent it, the gap between the two is
+// trusted but the client's clock is not, so
+// timestamp = receivedAt − (sentAt − originalTimestamp).
+func (e *Event) times(w *wire, env Envelope) *Error {
+	orig, err := parseTime("timestamp", w.Timestamp)
+	if err != nil {
+		return err
+	}
+	if orig.IsZero() {
+		if orig, err = parseTime("originalTimestamp", w.OriginalTimestamp); err != nil {
+			return err
+		}
+	}
+	sent, err := parseTime("sentAt", w.SentAt)
+	if err != nil {
+		return err
+	}
+	if sent.IsZero() {
+		sent = env.SentAt
+	}
+	e.OriginalTimestamp, e.SentAt = orig, sent
+	switch {
+	case orig.IsZero():
+		e.Timestamp = e.ReceivedAt
+	case sent.IsZero():
+		e.Timestamp = orig
+	default:
+		e.Timestamp = e.ReceivedAt.Add(-sent.Sub(orig))
+	}
+	return nil
+}
+
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"}
+
+func parseTime(field, s string) (time.Time, *Error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, invalid(field, fmt.Sprintf("%s %q is not an ISO-8601 date-time", field, s))
+}
+
+func malformed(err error) *Error {
+	return &Error{Kind: KindMalformed, Message: "malformed JSON: " + err.Error()}
+}
+
+func missing(field, msg string) *Error {
+	return &Error{Kind: KindMissing, Field: field, Message: msg}
+}
+
+func invalid(field, msg string) *Error {
+	return &Error{Kind: KindBadField, Field: field, Message: msg}
+}
+
+func nullToEmpty(r json.RawMessage) json.RawMessage {
+	r = bytes.TrimSpace(r)
+	if len(r) == 0 || string(r) == "null" {
+		return nil
+	}
+	return r
+}
+
+func isObject(r json.RawMessage) bool {
+	return len(r) == 0 || r[0] == '{'
+}
+
+// newMessageID gives messages that arrive without one an id, as Segment does;
+// such messages cannot be deduplicated on retry.
+func newMessageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "beacon-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// dialect is what differs between the engines.
+type dialect interface {
+	name() string
+	// lockMigrations serialises migrators, for several nodes starting at once.
+	lockMigrations(ctx context.Context, tx *sql.Tx) error
+	appendEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error)
+	eventsAfterSQL() string
+	cursorArgs(c Cursor) []any
+	forUpdate() string
+}
+
+// DB is the Store over database/sql. Writes go through w; reads through r,
+// which for SQLite is a separate pool so readers never queue behind the single
+// writer connection.
+type DB struct {
+	w, r    *sql.DB
+	d       dialect
+	appends func(ctx context.Context, rows []eventRow) (int, error)
+	stop    func()
+}
+
+var _ Store = (*DB)(nil)
+
+// Open opens the store a DSN names: postgres:// or postgresql:// for
+// PostgreSQL, anything else is a SQLite file path.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+// Engine names the engine: "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.d.name() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
+
+// Close stops background work and closes the pools.
+func (db *DB) Close() error {
+	if db.stop != nil {
+		db.stop()
+	}
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Migrate applies, in order, each embedded migration not yet applied. It never
+// drops or rewrites what an earlier migration made.
+func (db *DB) Migrate(ctx context.Context) error {
+	dir := "migrations/" + db.d.name()
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.d.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := db.applyMigration(ctx, tx, dir, e.Name()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (db *DB) applyMigration(ctx context.Context, tx *sql.Tx, dir, name string) error {
+	version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+	if err != nil {
+		return fmt.Errorf("migration %s: name must start with a number: %w", name, err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := migrations.ReadFile(dir + "/" + name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		version, name, ms(time.Now()))
+	return err
+}
+
+// Migrations lists the applied migrations by name.
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func nullMS(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: !t.IsZero()}
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return err
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/beaconplg/beacon/internal/event"
+)
+
+// eventRow is an event as its columns hold it.
+type eventRow struct {
+	messageID, typ, name, userID, anonymousID, groupID, previousID string
+	ts, receivedAt                                                 int64
+	originalTS, sentAt                                             sql.NullInt64
+	body                                                           string
+}
+
+func toRows(evs []event.Event) []eventRow {
+	rows := make([]eventRow, len(evs))
+	for i, e := range evs {
+		rows[i] = eventRow{
+			messageID: e.MessageID, typ: e.Type, name: e.Name, userID: e.UserID,
+			anonymousID: e.AnonymousID, groupID: e.GroupID, previousID: e.PreviousID,
+			ts: ms(e.Timestamp), receivedAt: ms(e.ReceivedAt),
+			originalTS: nullMS(e.OriginalTimestamp), sentAt: nullMS(e.SentAt),
+			body: string(e.Body),
+		}
+	}
+	return rows
+}
+
+// AppendEvents stores the events whose messageId is new, in one transaction,
+// and returns how many were new. A duplicate messageId is not an error: it is
+// the retry of a message already stored.
+func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	return db.appends(ctx, toRows(evs))
+}
+
+// appendInTx is the plain path: one transaction per call.
+func (db *DB) appendInTx(ctx context.Context, rows []eventRow) (int, error) {
+	var n int
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = db.d.appendEvents(ctx, tx, rows)
+		return err
+	})
+	return n, err
+}
+
+const eventColumns = `seq, message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body`
+
+// EventsAfter returns up to limit committed events after c, in commit order,
+// and the cursor of the last one.
+func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
+	args := append(db.d.cursorArgs(c), limit)
+	rows, err := db.r.QueryContext(ctx, db.d.eventsAfterSQL(), args...)
+	if err != nil {
+		return nil, c, err
+	}
+	defer rows.Close()
+	var evs []event.Event
+	for rows.Next() {
+		var e event.Event
+		var tx uint64
+		if err := scanEvent(rows, &e, &tx); err != nil {
+			return nil, c, err
+		}
+		evs = append(evs, e)
+		c = Cursor{Tx: tx, Seq: e.Seq}
+	}
+	return evs, c, rows.Err()
+}
+
+// UserEvents returns a user's latest events, newest first, including those sent
+// under anonymous ids before the user was identified.
+func (db *DB) UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+`, 0 FROM events
+		WHERE user_id = $1 OR anonymous_id IN (SELECT anonymous_id FROM aliases WHERE user_id = $1)
+		ORDER BY ts DESC, seq DESC LIMIT $2`, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []event.Event
+	for rows.Next() {
+		var e event.Event
+		var tx uint64
+		if err := scanEvent(rows, &e, &tx); err != nil {
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
+}
+
+func scanEvent(rows *sql.Rows, e *event.Event, tx *uint64) error {
+	var ts, received int64
+	var orig, sent sql.NullInt64
+	var body string
+	err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.Name, &e.UserID, &e.AnonymousID, &e.GroupID,
+		&e.PreviousID, &ts, &orig, &sent, &received, &body, tx)
+	if err != nil {
+		return err
+	}
+	e.Timestamp, e.ReceivedAt = fromMS(ts), fromMS(received)
+	e.OriginalTimestamp, e.SentAt = fromMS(orig.Int64), fromMS(sent.Int64)
+	e.Body = json.RawMessage(body)
+	var parts struct {
+		Traits     json.RawMessage `json:"traits"`
+		Properties json.RawMessage `json:"properties"`
+	}
+	if json.Unmarshal(e.Body, &parts) == nil {
+		e.Traits, e.Properties = parts.Traits, parts.Properties
+	}
+	return nil
+}

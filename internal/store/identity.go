@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+)
+
+// Project runs fn inside one write transaction. It retries nothing: the
+// caller's cursor makes the work safe to run again.
+func (db *DB) Project(ctx context.Context, fn func(IdentityTx) error) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(&idTx{tx: tx, d: db.d}) })
+}
+
+// queryer is what both a pool and a transaction offer.
+type queryer interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+type idTx struct {
+	tx *sql.Tx
+	d  dialect
+}
+
+var _ IdentityTx = (*idTx)(nil)
+
+func (t *idTx) Cursor(ctx context.Context, name string) (Cursor, error) {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO cursors (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, name); err != nil {
+		return Cursor{}, err
+	}
+	var c Cursor
+	var tx int64
+	err := t.tx.QueryRowContext(ctx, `SELECT tx, seq FROM cursors WHERE name = $1`+t.d.forUpdate(), name).Scan(&tx, &c.Seq)
+	c.Tx = uint64(tx)
+	return c, err
+}
+
+func (t *idTx) SetCursor(ctx context.Context, name string, c Cursor) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE cursors SET tx = $2, seq = $3 WHERE name = $1`, name, int64(c.Tx), c.Seq)
+	return err
+}
+
+const userColumns = `id, email, email_domain, company, traits, traits_at, first_seen, last_seen`
+
+func (t *idTx) User(ctx context.Context, id string) (User, error) { return getUser(ctx, t.tx, id) }
+
+func getUser(ctx context.Context, q queryer, id string) (User, error) {
+	var u User
+	var traits string
+	var traitsAt, first, last int64
+	err := q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Email, &u.EmailDomain, &u.Company, &traits, &traitsAt, &first, &last)
+	if err != nil {
+		return User{}, notFound(err, "user "+id)
+	}
+	u.TraitsAt, u.FirstSeen, u.LastSeen = fromMS(traitsAt), fromMS(first), fromMS(last)
+	return u, decodeMap(traits, &u.Traits)
+}
+
+func (t *idTx) PutUser(ctx context.Context, u User) error {
+	traits, err := encodeMap(u.Traits)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_domain = excluded.email_domain,
+			company = excluded.company, traits = excluded.traits, traits_at = excluded.traits_at,
+			first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
+		u.ID, u.Email, u.EmailDomain, u.Company, traits, ms(u.TraitsAt), ms(u.FirstSeen), ms(u.LastSeen))
+	return err
+}
+
+func (t *idTx) AliasOf(ctx context.Context, anonymousID string) (string, error) {
+	var id string
+	err := t.tx.QueryRowContext(ctx, `SELECT user_id FROM aliases WHERE anonymous_id = $1`, anonymousID).Scan(&id)
+	return id, notFound(err, "alias")
+}
+
+func (t *idTx) PutAlias(ctx context.Context, anonymousID, userID string) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO aliases (anonymous_id, user_id) VALUES ($1, $2)
+		ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, anonymousID, userID)
+	return err
+}
+
+func (t *idTx) UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error) {
+	return queryStrings(ctx, t.tx, `SELECT id FROM users WHERE email_domain = $1 ORDER BY id`, domain)
+}
+
+func (t *idTx) UsersWithoutGroup(ctx context.Context) ([]string, error) {
+	return queryStrings(ctx, t.tx, `SELECT id FROM users u WHERE NOT EXISTS
+		(SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.method = 'group') ORDER BY id`)
+}
+
+const accountColumns = `id, kind, name, domains, traits, traits_at, owner, employees, industry,
+	open_opportunity, named, crm_id, crm_method, crm_confidence, created_at`
+
+func (t *idTx) Account(ctx context.Context, id string) (Account, error) {
+	return getAccount(ctx, t.tx, id)
+}
+
+func getAccount(ctx context.Context, q queryer, id string) (Account, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id)
+	if err != nil {
+		return Account{}, err
+	}
+	as, err := scanAccounts(rows)
+	if err != nil {
+		return Account{}, err
+	}
+	if len(as) == 0 {
+		return Account{}, notFound(sql.ErrNoRows, "account "+id)
+	}
+	return as[0], nil
+}
+
+func scanAccounts(rows *sql.Rows) ([]Account, error) {
+	defer rows.Close()
+	var as []Account
+	for rows.Next() {
+		var a Account
+		var domains, traits string
+		var traitsAt, created int64
+		if err := rows.Scan(&a.ID, &a.Kind, &a.Name, &domains, &traits, &traitsAt, &a.Owner, &a.Employees,
+			&a.Industry, &a.OpenOpportunity, &a.Named, &a.CRMID, &a.CRMMethod, &a.CRMConfidence, &created); err != nil {
+			return nil, err
+		}
+		a.TraitsAt, a.CreatedAt = fromMS(traitsAt), fromMS(created)
+		if err := errors.Join(json.Unmarshal([]byte(domains), &a.Domains), decodeMap(traits, &a.Traits)); err != nil {
+			return nil, err
+		}
+		as = append(as, a)
+	}
+	return as, rows.Err()
+}
+
+func (t *idTx) PutAccount(ctx context.Context, a Account) error {
+	traits, err := encodeMap(a.Traits)
+	if err != nil {
+		return err
+	}
+	if a.Domains == nil {
+		a.Domains = []string{}
+	}
+	domains, err := json.Marshal(a.Domains)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, domains = excluded.domains,
+			traits = excluded.traits, traits_at = excluded.traits_at, owner = excluded.owner,
+			employees = excluded.employees, industry = excluded.industry,
+			open_opportunity = excluded.open_opportunity, named = excluded.named, crm_id = excluded.crm_id,
+			crm_method = excluded.crm_method, crm_confidence = excluded.crm_confidence`,
+		a.ID, a.Kind, a.Name, string(domains), traits, ms(a.TraitsAt), a.Owner, a.Employees, a.Industry,
+		a.OpenOpportunity, a.Named, a.CRMID, a.CRMMethod, a.CRMConfidence, ms(a.CreatedAt))
+	return err
+}
+
+func (t *idTx) DeleteAccount(ctx context.Context, id string) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = $1`, id)
+	return err
+}
+
+func (t *idTx) DomainOwner(ctx context.Context, domain string) (string, error) {
+	var id string
+	err := t.tx.QueryRowContext(ctx, `SELECT account_id FROM account_domains WHERE domain = $1`, domain).Scan(&id)
+	return id, notFound(err, "domain "+domain)
+}
+
+func (t *idTx) SetDomainOwner(ctx context.Context, domain, accountID string) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO account_domains (domain, account_id) VALUES ($1, $2)
+		ON CONFLICT (domain) DO UPDATE SET account_id = excluded.account_id`, domain, accountID)
+	return err
+}
+
+func (t *idTx) AccountsLinkedTo(ctx context.Context, crmAccountID string) ([]string, error) {
+	return queryStrings(ctx, t.tx, `SELECT id FROM accounts WHERE crm_id = $1 ORDER BY id`, crmAccountID)
+}
+
+const membershipColumns = `user_id, account_id, method, confidence, created_at`
+
+func (t *idTx) Memberships(ctx context.Context, userID string) ([]Membership, error) {
+	return memberships(ctx, t.tx, `WHERE user_id = $1`, userID)
+}
+
+func memberships(ctx context.Context, q queryer, where string, arg string) ([]Membership, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships `+where+` ORDER BY user_id, account_id`, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ms []Membership
+	for rows.Next() {
+		var m Membership
+		var created int64
+		if err := rows.Scan(&m.UserID, &m.AccountID, &m.Method, &m.Confidence, &created); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = fromMS(created)
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+func (t *idTx) PutMembership(ctx context.Context, m Membership) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, account_id) DO UPDATE SET method = excluded.method, confidence = excluded.confidence`,
+		m.UserID, m.AccountID, m.Method, m.Confidence, ms(m.CreatedAt))
+	return err
+}
+
+func (t *idTx) DeleteMembership(ctx context.Context, userID, accountID string) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND account_id = $2`, userID, accountID)
+	return err
+}
+
+func (t *idTx) MemberCount(ctx context.Context, accountID string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE account_id = $1`, accountID).Scan(&n)
+	return n, err
+}
+
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func encodeMap(m map[string]any) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func decodeMap(s string, m *map[string]any) error {
+	*m = map[string]any{}
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), m)
+}

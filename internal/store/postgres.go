@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string { return "postgres" }
+
+func (postgresDialect) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7362001)`)
+	return err
+}
+
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
+func (postgresDialect) cursorArgs(c Cursor) []any {
+	return []any{strconv.FormatUint(c.Tx, 10), c.Seq}
+}
+
+// Several writers commit out of sequence order, so a reader only passes rows
+// of transactions older than the oldest one still running: nothing can later
+// appear behind its cursor.
+func (postgresDialect) eventsAfterSQL() string {
+	return `SELECT ` + eventColumns + `, tx::text::bigint FROM events
+		WHERE (tx, seq) > ($1::text::xid8, $2)
+		  AND tx < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY tx, seq LIMIT $3`
+}
+
+// appendEvents sends a request's rows as arrays in one statement: one round trip.
+func (postgresDialect) appendEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error) {
+	n := len(rows)
+	var (
+		mid, typ, name, uid, aid, gid, pid, body = make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ts, recv   = make([]int64, n), make([]int64, n)
+		orig, sent = make([]*int64, n), make([]*int64, n)
+	)
+	for i, r := range rows {
+		mid[i], typ[i], name[i], uid[i], aid[i], gid[i], pid[i], body[i] =
+			r.messageID, r.typ, r.name, r.userID, r.anonymousID, r.groupID, r.previousID, r.body
+		ts[i], recv[i] = r.ts, r.receivedAt
+		if r.originalTS.Valid {
+			orig[i] = &rows[i].originalTS.Int64
+		}
+		if r.sentAt.Valid {
+			sent[i] = &rows[i].sentAt.Int64
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO events
+		(message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[])
+		ON CONFLICT (message_id) DO NOTHING`,
+		mid, typ, name, uid, aid, gid, pid, ts, orig, sent, recv, body)
+	if err != nil {
+		return 0, err
+	}
+	k, err := res.RowsAffected()
+	return int(k), err
+}
+
+// openPostgres opens a pool; PostgreSQL takes concurrent writers, so appends
+// run in their own transactions and the server's own group commit applies.
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	p.SetMaxOpenConns(16)
+	p.SetMaxIdleConns(16)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := &DB{w: p, r: p, d: postgresDialect{}}
+	db.appends = db.appendInTx
+	return db, nil
+}

@@ -1,0 +1,340 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+)
+
+// The contract: every engine passes every test here.
+func TestContract(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, db *store.DB)
+	}{
+		{"migrate is repeatable", testMigrateTwice},
+		{"keys", testKeys},
+		{"append dedups on messageId", testAppendDedup},
+		{"event fields round trip", testEventFields},
+		{"concurrent writers lose nothing", testConcurrentAppends},
+		{"projection commits or rolls back whole", testProjectAtomic},
+		{"identity rows round trip", testIdentityRows},
+		{"stats count users by strongest method", testStats},
+		{"user events include pre-signup anonymous events", testUserEvents},
+	}
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.fn(t, e.Open(t))
+				})
+			}
+		})
+	}
+}
+
+func testMigrateTwice(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	names, err := db.Migrations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 || names[0] != "0001_core.sql" {
+		t.Fatalf("applied migrations = %v", names)
+	}
+}
+
+func testKeys(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	k, err := db.CreateKey(ctx, store.Key{Kind: store.WriteKey, Name: "web", Hash: []byte("h1"), Prefix: "bk_w"})
+	if err != nil || k.ID == 0 {
+		t.Fatalf("create: %v %+v", err, k)
+	}
+	got, err := db.KeyByHash(ctx, []byte("h1"))
+	if err != nil || got.ID != k.ID || got.Kind != store.WriteKey || got.Name != "web" {
+		t.Fatalf("by hash: %v %+v", err, got)
+	}
+	if _, err := db.CreateKey(ctx, store.Key{Kind: store.AdminKey, Hash: []byte("h1")}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate hash: %v, want ErrConflict", err)
+	}
+	if _, err := db.KeyByHash(ctx, []byte("nope")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown hash: %v, want ErrNotFound", err)
+	}
+}
+
+func track(id, user string, at time.Time) event.Event {
+	return event.Event{MessageID: id, Type: event.Track, Name: "Report Viewed", UserID: user,
+		Timestamp: at, ReceivedAt: at, Body: []byte(fmt.Sprintf(`{"messageId":%q,"type":"track"}`, id))}
+}
+
+// drain reads the stream until it holds want events. PostgreSQL's stream holds
+// back positions while any transaction in the cluster (parallel tests
+// included) is still running, so an empty read does not mean the end.
+func drain(t *testing.T, db *store.DB, want int) []event.Event {
+	t.Helper()
+	var all []event.Event
+	c := store.Cursor{}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(all) < want && time.Now().Before(deadline) {
+		evs, next, err := db.EventsAfter(context.Background(), c, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		all, c = append(all, evs...), next
+	}
+	if extra, _, err := db.EventsAfter(context.Background(), c, 1000); err != nil || len(extra) > 0 {
+		t.Fatalf("stream has %d events past the %d expected (%v)", len(extra), want, err)
+	}
+	return all
+}
+
+func testAppendDedup(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	n, err := db.AppendEvents(ctx, []event.Event{track("m1", "u", now), track("m2", "u", now), track("m1", "u", now)})
+	if err != nil || n != 2 {
+		t.Fatalf("first append: n=%d err=%v, want 2 new", n, err)
+	}
+	n, err = db.AppendEvents(ctx, []event.Event{track("m2", "u", now), track("m3", "u", now)})
+	if err != nil || n != 1 {
+		t.Fatalf("retry append: n=%d err=%v, want 1 new", n, err)
+	}
+	var ids []string
+	for _, e := range drain(t, db, 3) {
+		ids = append(ids, e.MessageID)
+	}
+	if !reflect.DeepEqual(ids, []string{"m1", "m2", "m3"}) {
+		t.Fatalf("stored %v", ids)
+	}
+}
+
+func testEventFields(t *testing.T, db *store.DB) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	in := event.Event{MessageID: "f1", Type: event.Identify, UserID: "u1", AnonymousID: "a1", GroupID: "g1",
+		Timestamp: at, OriginalTimestamp: at.Add(-time.Second), SentAt: at.Add(time.Second), ReceivedAt: at.Add(2 * time.Second),
+		Body: []byte(`{"traits":{"email":"a@b.co"},"properties":{"x":1}}`)}
+	if _, err := db.AppendEvents(context.Background(), []event.Event{in, {MessageID: "f2", Type: event.Alias,
+		UserID: "u1", PreviousID: "a0", Timestamp: at, ReceivedAt: at, Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	got := drain(t, db, 2)
+	if len(got) != 2 {
+		t.Fatalf("got %d events", len(got))
+	}
+	e := got[0]
+	if e.Seq == 0 || e.UserID != "u1" || e.AnonymousID != "a1" || e.GroupID != "g1" || !e.Timestamp.Equal(at) ||
+		!e.OriginalTimestamp.Equal(at.Add(-time.Second)) || !e.SentAt.Equal(at.Add(time.Second)) ||
+		string(e.Traits) != `{"email":"a@b.co"}` || string(e.Properties) != `{"x":1}` {
+		t.Fatalf("round trip: %+v", e)
+	}
+	if a := got[1]; a.PreviousID != "a0" || !a.SentAt.IsZero() || !a.OriginalTimestamp.IsZero() {
+		t.Fatalf("alias round trip: %+v", a)
+	}
+}
+
+func testConcurrentAppends(t *testing.T, db *store.DB) {
+	const writers, batches, size = 6, 20, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				evs := make([]event.Event, size)
+				for i := range evs {
+					// every batch after the first resends one id of the batch before
+					id := fmt.Sprintf("w%d-b%d-%d", w, b, i)
+					if i == 0 && b > 0 {
+						id = fmt.Sprintf("w%d-b%d-%d", w, b-1, 1)
+					}
+					evs[i] = track(id, "u", time.Now())
+				}
+				if _, err := db.AppendEvents(context.Background(), evs); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := writers * (batches*(size-1) + 1)
+	all := drain(t, db, want)
+	seen := map[string]bool{}
+	for _, e := range all {
+		if seen[e.MessageID] {
+			t.Fatalf("%s delivered twice by the stream", e.MessageID)
+		}
+		seen[e.MessageID] = true
+	}
+	if len(all) != want {
+		t.Fatalf("stream has %d events, want %d", len(all), want)
+	}
+}
+
+func testProjectAtomic(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		if err := tx.PutUser(ctx, store.User{ID: "u1", FirstSeen: time.Now(), LastSeen: time.Now()}); err != nil {
+			return err
+		}
+		if err := tx.SetCursor(ctx, "identity", store.Cursor{Seq: 9}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := db.User(ctx, "u1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("rolled back user still there: %v", err)
+	}
+	err = db.Project(ctx, func(tx store.IdentityTx) error {
+		c, err := tx.Cursor(ctx, "identity")
+		if err != nil || c.Seq != 0 {
+			return fmt.Errorf("cursor after rollback = %+v, %v", c, err)
+		}
+		return tx.SetCursor(ctx, "identity", store.Cursor{Tx: 7, Seq: 12})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Project(ctx, func(tx store.IdentityTx) error {
+		if c, err := tx.Cursor(ctx, "identity"); err != nil || c != (store.Cursor{Tx: 7, Seq: 12}) {
+			t.Fatalf("cursor = %+v, %v", c, err)
+		}
+		return nil
+	})
+}
+
+func testIdentityRows(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	u := store.User{ID: "u1", Email: "ann@acme.com", EmailDomain: "acme.com", Company: "Acme",
+		Traits: map[string]any{"plan": "free"}, TraitsAt: at, FirstSeen: at, LastSeen: at.Add(time.Hour)}
+	a := store.Account{ID: "crm:1", Kind: store.KindCRM, Name: "Acme Inc.", Domains: []string{"acme.com", "acme.io"},
+		Traits: map[string]any{}, Owner: "dana@seller.com", Employees: 120, Industry: "Software",
+		OpenOpportunity: true, Named: true, CreatedAt: at}
+	m := store.Membership{UserID: "u1", AccountID: "crm:1", Method: store.MethodDomain, Confidence: 0.9, CreatedAt: at}
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		return errors.Join(tx.PutUser(ctx, u), tx.PutAccount(ctx, a), tx.SetDomainOwner(ctx, "acme.com", "crm:1"),
+			tx.PutMembership(ctx, m), tx.PutAlias(ctx, "anon-1", "u1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotU, err := db.User(ctx, "u1")
+	if err != nil || !reflect.DeepEqual(gotU, u) {
+		t.Fatalf("user:\n got %+v\nwant %+v (%v)", gotU, u, err)
+	}
+	gotA, err := db.Account(ctx, "crm:1")
+	if err != nil || !reflect.DeepEqual(gotA, a) {
+		t.Fatalf("account:\n got %+v\nwant %+v (%v)", gotA, a, err)
+	}
+	ms, err := db.AccountUsers(ctx, "crm:1")
+	if err != nil || len(ms) != 1 || !reflect.DeepEqual(ms[0], m) {
+		t.Fatalf("memberships: %+v %v", ms, err)
+	}
+	_ = db.Project(ctx, func(tx store.IdentityTx) error {
+		if owner, err := tx.DomainOwner(ctx, "acme.com"); err != nil || owner != "crm:1" {
+			t.Errorf("domain owner = %q, %v", owner, err)
+		}
+		if _, err := tx.DomainOwner(ctx, "other.com"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown domain: %v", err)
+		}
+		if id, err := tx.AliasOf(ctx, "anon-1"); err != nil || id != "u1" {
+			t.Errorf("alias = %q, %v", id, err)
+		}
+		if ids, err := tx.UsersWithEmailDomain(ctx, "acme.com"); err != nil || !reflect.DeepEqual(ids, []string{"u1"}) {
+			t.Errorf("users with domain = %v, %v", ids, err)
+		}
+		if n, err := tx.MemberCount(ctx, "crm:1"); err != nil || n != 1 {
+			t.Errorf("member count = %d, %v", n, err)
+		}
+		return nil
+	})
+	crm, err := db.CRMAccounts(ctx)
+	if err != nil || len(crm) != 1 || crm[0].ID != "crm:1" {
+		t.Fatalf("crm accounts: %+v %v", crm, err)
+	}
+}
+
+func testStats(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	now := time.Now()
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		var errs []error
+		for _, id := range []string{"g", "d", "n", "i", "both", "none"} {
+			errs = append(errs, tx.PutUser(ctx, store.User{ID: id, FirstSeen: now, LastSeen: now}))
+		}
+		errs = append(errs,
+			tx.PutAccount(ctx, store.Account{ID: "ws1", Kind: store.KindGroup, CRMID: "crm:1", CreatedAt: now}),
+			tx.PutAccount(ctx, store.Account{ID: "crm:1", Kind: store.KindCRM, CreatedAt: now}),
+			tx.PutAccount(ctx, store.Account{ID: "domain:x.com", Kind: store.KindDomain, CreatedAt: now}),
+			tx.PutAccount(ctx, store.Account{ID: "user:i", Kind: store.KindIndividual, CreatedAt: now}),
+			tx.PutMembership(ctx, store.Membership{UserID: "g", AccountID: "ws1", Method: "group", Confidence: 1}),
+			tx.PutMembership(ctx, store.Membership{UserID: "d", AccountID: "domain:x.com", Method: "domain", Confidence: 0.9}),
+			tx.PutMembership(ctx, store.Membership{UserID: "n", AccountID: "crm:1", Method: "name", Confidence: 0.92}),
+			tx.PutMembership(ctx, store.Membership{UserID: "i", AccountID: "user:i", Method: "individual", Confidence: 1}),
+			tx.PutMembership(ctx, store.Membership{UserID: "both", AccountID: "ws1", Method: "group", Confidence: 1}),
+			tx.PutMembership(ctx, store.Membership{UserID: "both", AccountID: "domain:x.com", Method: "domain", Confidence: 0.9}),
+		)
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AppendEvents(ctx, []event.Event{track("s1", "g", now)}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Stats{Events: 1, Users: 6, Unresolved: 1, CRMMatched: 3,
+		Accounts:      map[string]int64{"group": 1, "crm": 1, "domain": 1, "individual": 1},
+		UsersByMethod: map[string]int64{"group": 2, "domain": 1, "name": 1, "individual": 1}}
+	if !reflect.DeepEqual(s, want) {
+		t.Fatalf("stats:\n got %+v\nwant %+v", s, want)
+	}
+}
+
+func testUserEvents(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	page := event.Event{MessageID: "p1", Type: event.Page, AnonymousID: "anon-9", Timestamp: t0, ReceivedAt: t0, Body: []byte(`{}`)}
+	other := event.Event{MessageID: "p2", Type: event.Page, AnonymousID: "anon-other", Timestamp: t0, ReceivedAt: t0, Body: []byte(`{}`)}
+	if _, err := db.AppendEvents(ctx, []event.Event{page, other, track("t1", "u9", t0.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Project(ctx, func(tx store.IdentityTx) error { return tx.PutAlias(ctx, "anon-9", "u9") }); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := db.UserEvents(ctx, "u9", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].MessageID != "t1" || evs[1].MessageID != "p1" {
+		t.Fatalf("user events = %+v", evs)
+	}
+}
