@@ -177,8 +177,12 @@ func (t *idTx) SetDomainOwner(ctx context.Context, domain, accountID string) err
 	return err
 }
 
-func (t *idTx) AccountsLinkedTo(ctx context.Context, crmAccountID string) ([]string, error) {
-	return queryStrings(ctx, t.tx, `SELECT id FROM accounts WHERE crm_id = $1 ORDER BY id`, crmAccountID)
+func (t *idTx) AccountsOfKind(ctx context.Context, kind string) ([]Account, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE kind = $1 ORDER BY id`, kind)
+	if err != nil {
+		return nil, err
+	}
+	return scanAccounts(rows)
 }
 
 const membershipColumns = `user_id, account_id, method, confidence, created_at`

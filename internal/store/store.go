@@ -68,7 +68,7 @@ type IdentityTx interface {
 	DeleteAccount(ctx context.Context, id string) error
 	DomainOwner(ctx context.Context, domain string) (string, error)
 	SetDomainOwner(ctx context.Context, domain, accountID string) error
-	AccountsLinkedTo(ctx context.Context, crmAccountID string) ([]string, error)
+	AccountsOfKind(ctx context.Context, kind string) ([]Account, error)
 
 	Memberships(ctx context.Context, userID string) ([]Membership, error)
 	PutMembership(ctx context.Context, m Membership) error

@@ -66,7 +66,7 @@ CREATE TABLE accounts (
     crm_confidence   DOUBLE PRECISION NOT NULL DEFAULT 0,
     created_at       BIGINT  NOT NULL
 );
-CREATE INDEX accounts_crm ON accounts (crm_id) WHERE crm_id <> '';
+CREATE INDEX accounts_kind ON accounts (kind);
 
 CREATE TABLE account_domains (
     domain     TEXT PRIMARY KEY,

@@ -62,7 +62,7 @@ CREATE TABLE accounts (
     crm_confidence   REAL    NOT NULL DEFAULT 0,
     created_at       INTEGER NOT NULL
 );
-CREATE INDEX accounts_crm ON accounts (crm_id) WHERE crm_id <> '';
+CREATE INDEX accounts_kind ON accounts (kind);
 
 CREATE TABLE account_domains (
     domain     TEXT PRIMARY KEY,

@@ -1,0 +1,308 @@
+package identity_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+)
+
+var t0 = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+
+// msg builds a Segment message the way an SDK would send it.
+func msg(t *testing.T, n int, m map[string]any) event.Event {
+	t.Helper()
+	if _, ok := m["messageId"]; !ok {
+		m["messageId"] = fmt.Sprintf("m-%d", n)
+	}
+	if _, ok := m["timestamp"]; !ok {
+		m["timestamp"] = t0.Add(time.Duration(n) * time.Minute).Format(time.RFC3339)
+	}
+	raw, _ := json.Marshal(m)
+	e, _, err := event.Decode(raw, "", event.Envelope{ReceivedAt: t0})
+	if err != nil {
+		t.Fatalf("message %d: %v", n, err)
+	}
+	return e
+}
+
+type world struct {
+	t   *testing.T
+	db  *store.DB
+	svc *identity.Service
+	n   int
+}
+
+func newWorld(t *testing.T, db *store.DB) *world {
+	return &world{t: t, db: db, svc: identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+}
+
+func (w *world) send(ms ...map[string]any) {
+	w.t.Helper()
+	evs := make([]event.Event, len(ms))
+	for i, m := range ms {
+		w.n++
+		evs[i] = msg(w.t, w.n, m)
+	}
+	if _, err := w.db.AppendEvents(context.Background(), evs); err != nil {
+		w.t.Fatal(err)
+	}
+	w.sync()
+}
+
+// sync waits for the projection to take every event sent. On PostgreSQL the
+// stream may hold positions back while other tests' transactions run, so it
+// first waits for the stream to show all of them.
+func (w *world) sync() {
+	w.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
+	var end store.Cursor
+	for seen := 0; seen < w.n; {
+		evs, next, err := w.db.EventsAfter(ctx, end, 10000)
+		if err != nil || time.Now().After(deadline) {
+			w.t.Fatalf("stream shows %d of %d events (%v)", seen, w.n, err)
+		}
+		seen, end = seen+len(evs), next
+		if len(evs) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	for w.cursor() != end {
+		if _, err := w.svc.Sync(ctx); err != nil {
+			w.t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatal("projection did not catch up")
+		}
+	}
+}
+
+func (w *world) cursor() store.Cursor {
+	var c store.Cursor
+	_ = w.db.Project(context.Background(), func(tx store.IdentityTx) (err error) {
+		c, err = tx.Cursor(context.Background(), "identity")
+		return err
+	})
+	return c
+}
+
+// links returns a user's memberships as "account/method/confidence".
+func (w *world) links(uid string) []string {
+	w.t.Helper()
+	ms, err := w.db.UserAccounts(context.Background(), uid)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%s/%s/%.2f", m.AccountID, m.Method, m.Confidence))
+	}
+	return out
+}
+
+var crm = []identity.CRMAccount{
+	{ID: "001", Name: "Acme Inc.", Domains: []string{"acme.com", "https://www.acme.io/"}, Owner: "dana@seller.example", Employees: 800, Industry: "Manufacturing", OpenOpportunity: true},
+	{ID: "002", Name: "Globex Corporation", Domains: []string{"globex.example"}, Owner: "eli@seller.example", Employees: 120},
+	{ID: "003", Name: "Initech, LLC", Owner: "fay@seller.example", Named: true},
+}
+
+func identify(uid, email string, traits ...any) map[string]any {
+	tr := map[string]any{"email": email}
+	for i := 0; i+1 < len(traits); i += 2 {
+		tr[traits[i].(string)] = traits[i+1]
+	}
+	return map[string]any{"type": "identify", "userId": uid, "traits": tr}
+}
+
+func TestResolution(t *testing.T) {
+	tests := []struct {
+		name     string
+		withCRM  bool
+		messages []map[string]any
+		user     string
+		want     []string
+	}{
+		{"explicit group call", false, []map[string]any{
+			identify("u1", "ann@gmail.com"),
+			{"type": "group", "userId": "u1", "groupId": "ws-1", "traits": map[string]any{"name": "Acme"}},
+		}, "u1", []string{"ws-1/group/1.00"}},
+		{"context.groupId on a track call", false, []map[string]any{
+			{"type": "track", "userId": "u2", "event": "Report Viewed", "context": map[string]any{"groupId": "ws-2"}},
+		}, "u2", []string{"ws-2/group/1.00"}},
+		{"several groups", false, []map[string]any{
+			{"type": "group", "userId": "u3", "groupId": "ws-a"},
+			{"type": "group", "userId": "u3", "groupId": "ws-b"},
+		}, "u3", []string{"ws-a/group/1.00", "ws-b/group/1.00"}},
+		{"email domain owned by a CRM account", true, []map[string]any{
+			identify("u4", "bob@acme.com"),
+		}, "u4", []string{"crm:001/domain/0.90"}},
+		{"second CRM domain, case and www folded", true, []map[string]any{
+			identify("u5", "Cy@ACME.IO"),
+		}, "u5", []string{"crm:001/domain/0.90"}},
+		{"company name spelled differently", true, []map[string]any{
+			identify("u6", "dee@gmail.com", "company", "ACME, Inc"),
+		}, "u6", []string{"crm:001/name/1.00"}},
+		{"company name with a typo", true, []map[string]any{
+			identify("u7", "ed@yahoo.com", "company", map[string]any{"name": "Globexx Corp"}),
+		}, "u7", []string{"crm:002/name/0.97"}},
+		{"a near name is not a match", true, []map[string]any{
+			identify("u8", "flo@gmail.com", "company", "Acne Studios"),
+		}, "u8", []string{"user:u8/individual/1.00"}},
+		{"personal address and no group", false, []map[string]any{
+			identify("u9", "gus@hotmail.com"),
+		}, "u9", []string{"user:u9/individual/1.00"}},
+		{"disposable address is personal too", false, []map[string]any{
+			identify("u10", "hal@mailinator.com"),
+		}, "u10", []string{"user:u10/individual/1.00"}},
+		{"new business domain becomes an account", false, []map[string]any{
+			identify("u11", "ida@newco.example"),
+		}, "u11", []string{"domain:newco.example/domain/0.80"}},
+		{"group wins over inferred links", false, []map[string]any{
+			identify("u12", "jo@gmail.com"),
+			{"type": "track", "userId": "u12", "event": "Project Created", "context": map[string]any{"groupId": "ws-12"}},
+		}, "u12", []string{"ws-12/group/1.00"}},
+		{"workspace domain claims colleagues", false, []map[string]any{
+			{"type": "group", "userId": "admin", "groupId": "ws-13", "traits": map[string]any{"website": "https://umbrella.example"}},
+			identify("u13", "kim@umbrella.example"),
+		}, "u13", []string{"ws-13/domain/0.90"}},
+	}
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					w := newWorld(t, e.Open(t))
+					if tc.withCRM {
+						if err := w.svc.ImportCRM(context.Background(), crm); err != nil {
+							t.Fatal(err)
+						}
+					}
+					w.send(tc.messages...)
+					if got := w.links(tc.user); !reflect.DeepEqual(got, tc.want) {
+						t.Fatalf("links of %s = %v, want %v", tc.user, got, tc.want)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestIdentityLifecycle(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := e.Open(t)
+			w := newWorld(t, db)
+
+			// Pre-signup page views belong to the user once identified.
+			w.send(map[string]any{"type": "page", "anonymousId": "anon-1", "name": "Pricing"},
+				map[string]any{"type": "page", "anonymousId": "anon-1", "name": "Home"})
+			w.send(map[string]any{"type": "identify", "userId": "u1", "anonymousId": "anon-1",
+				"traits": map[string]any{"email": "lee@stark.example", "plan": "free"}})
+			w.send(map[string]any{"type": "track", "anonymousId": "anon-1", "event": "Doc Opened"})
+			evs, err := db.UserEvents(ctx, "u1", 10)
+			if err != nil || len(evs) != 4 {
+				t.Fatalf("u1 has %d events (%v), want the 2 page views, the identify and the later track", len(evs), err)
+			}
+
+			// Traits: the latest timestamp wins, an older message only fills gaps.
+			w.send(map[string]any{"type": "identify", "userId": "u1", "timestamp": t0.Add(-24 * time.Hour).Format(time.RFC3339),
+				"traits": map[string]any{"plan": "OLD", "title": "CTO"}})
+			u, err := db.User(ctx, "u1")
+			if err != nil || u.Traits["plan"] != "free" || u.Traits["title"] != "CTO" || u.Email != "lee@stark.example" {
+				t.Fatalf("traits after an older identify: %+v (%v)", u.Traits, err)
+			}
+			if want := t0.Add(-24 * time.Hour); !u.FirstSeen.Equal(want) {
+				t.Fatalf("first seen = %v, want %v", u.FirstSeen, want)
+			}
+
+			// A colleague lands on the same inferred domain account.
+			w.send(identify("u2", "max@stark.example"))
+			if got := w.links("u2"); !reflect.DeepEqual(got, []string{"domain:stark.example/domain/0.80"}) {
+				t.Fatalf("u2 links = %v", got)
+			}
+
+			// The CRM takes the domain over: both move, the inferred account goes.
+			if err := w.svc.ImportCRM(ctx, []identity.CRMAccount{{ID: "900", Name: "Stark Industries", Domains: []string{"stark.example"}}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, uid := range []string{"u1", "u2"} {
+				if got := w.links(uid); !reflect.DeepEqual(got, []string{"crm:900/domain/0.90"}) {
+					t.Fatalf("%s links after CRM import = %v", uid, got)
+				}
+			}
+			if _, err := db.Account(ctx, "domain:stark.example"); err == nil {
+				t.Fatal("the emptied domain account is still there")
+			}
+
+			// A workspace whose name matches the CRM is linked to it.
+			w.send(map[string]any{"type": "group", "userId": "u3", "groupId": "ws-9", "traits": map[string]any{"name": "STARK industries, inc."}})
+			a, err := db.Account(ctx, "ws-9")
+			if err != nil || a.CRMID != "crm:900" || a.CRMMethod != "name" || a.CRMConfidence != 1 {
+				t.Fatalf("workspace link: %+v (%v)", a, err)
+			}
+
+			s, err := db.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Users != 3 || s.CRMMatched != 3 || s.UsersByMethod["domain"] != 2 || s.UsersByMethod["group"] != 1 {
+				t.Fatalf("stats = %+v", s)
+			}
+
+			// A restarted service resumes from its cursor and changes nothing.
+			again := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if n, err := again.Sync(ctx); err != nil || n != 0 {
+				t.Fatalf("resync took %d events (%v), want 0", n, err)
+			}
+		})
+	}
+}
+
+func TestNormalizeCompany(t *testing.T) {
+	for in, want := range map[string]string{
+		"Acme Inc.":              "acme",
+		"ACME, Inc":              "acme",
+		"Acme Corporation":       "acme",
+		"The Acme Company, LLC":  "acme",
+		"Smith & Sons Ltd":       "smith and sons",
+		"Initech GmbH":           "initech",
+		"S.A.P. SE":              "sap se",
+		"The Company":            "the company",
+		"  Globex   Corp.  ":     "globex",
+		"Müller Maschinenbau AG": "müller maschinenbau",
+	} {
+		if got := identity.NormalizeCompany(in); got != want {
+			t.Errorf("NormalizeCompany(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPersonalDomains(t *testing.T) {
+	for d, want := range map[string]bool{
+		"gmail.com": true, "outlook.com": true, "yahoo.com": true, "protonmail.com": true,
+		"mailinator.com": true, "acme.com": false, "stripe.com": false,
+	} {
+		if got := identity.IsPersonalDomain(d); got != want {
+			t.Errorf("IsPersonalDomain(%q) = %v, want %v", d, got, want)
+		}
+	}
+	for email, want := range map[string]string{
+		"a@Acme.COM": "acme.com", "no-at-sign": "", "trailing@": "", "x@localhost": "",
+	} {
+		if got := identity.EmailDomain(email); got != want {
+			t.Errorf("EmailDomain(%q) = %q, want %q", email, got, want)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// pass is the working set of one transaction: rows are read once, changed in
+// memory by every event of the batch, and written once at flush.
+type pass struct {
+	ctx context.Context
+	tx  store.IdentityTx
+	crm *crmIndex
+
+	users         map[string]*store.User
+	dirtyUsers    map[string]bool
+	aliases       map[string]string // anonymous id → user id ("" = none)
+	accounts      map[string]*store.Account
+	dirtyAccounts map[string]bool
+	joined        map[[2]string]bool
+	resolve       map[string]bool
+	maybeOrphan   map[string]bool
+}
+
+func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex) *pass {
+	return &pass{ctx: ctx, tx: tx, crm: crm,
+		users: map[string]*store.User{}, dirtyUsers: map[string]bool{}, aliases: map[string]string{},
+		accounts: map[string]*store.Account{}, dirtyAccounts: map[string]bool{}, joined: map[[2]string]bool{},
+		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}}
+}
+
+// apply folds one event into the working set.
+func (p *pass) apply(e event.Event) error {
+	uid := e.UserID
+	if uid == "" {
+		var err error
+		if uid, err = p.aliasOf(e.AnonymousID); err != nil || uid == "" {
+			return err // an anonymous visitor not yet identified: nothing to project
+		}
+	} else if e.AnonymousID != "" {
+		if err := p.alias(e.AnonymousID, uid); err != nil {
+			return err
+		}
+	}
+	u, err := p.user(uid, e.Timestamp)
+	if err != nil {
+		return err
+	}
+	p.seen(u, e.Timestamp)
+	switch e.Type {
+	case event.Identify:
+		p.identify(u, e)
+	case event.Alias:
+		if err := p.alias(e.PreviousID, uid); err != nil {
+			return err
+		}
+	case event.Group:
+		a, err := p.groupAccount(e.GroupID, e.Timestamp)
+		if err != nil {
+			return err
+		}
+		p.groupTraits(a, e)
+	}
+	if e.GroupID != "" {
+		return p.join(uid, e.GroupID, e.Timestamp)
+	}
+	return nil
+}
+
+func (p *pass) aliasOf(anon string) (string, error) {
+	if anon == "" {
+		return "", nil
+	}
+	if uid, ok := p.aliases[anon]; ok {
+		return uid, nil
+	}
+	uid, err := p.tx.AliasOf(p.ctx, anon)
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
+	}
+	p.aliases[anon] = uid
+	return uid, err
+}
+
+// alias merges an anonymous id into a user: the first user it is seen with
+// keeps it, as Segment's identity graph does.
+func (p *pass) alias(anon, uid string) error {
+	cur, err := p.aliasOf(anon)
+	if err != nil || cur != "" || anon == uid {
+		return err
+	}
+	p.aliases[anon] = uid
+	return p.tx.PutAlias(p.ctx, anon, uid)
+}
+
+func (p *pass) user(uid string, at time.Time) (*store.User, error) {
+	if u, ok := p.users[uid]; ok {
+		return u, nil
+	}
+	u, err := p.tx.User(p.ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = store.User{ID: uid, Traits: map[string]any{}, FirstSeen: at, LastSeen: at}, nil
+		p.resolve[uid] = true
+		p.dirtyUsers[uid] = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.users[uid] = &u
+	return &u, nil
+}
+
+func (p *pass) seen(u *store.User, at time.Time) {
+	if at.Before(u.FirstSeen) {
+		u.FirstSeen, p.dirtyUsers[u.ID] = at, true
+	}
+	if at.After(u.LastSeen) {
+		u.LastSeen, p.dirtyUsers[u.ID] = at, true
+	}
+}
+
+func (p *pass) identify(u *store.User, e event.Event) {
+	u.Traits, u.TraitsAt = mergeTraits(u.Traits, u.TraitsAt, e.Traits, e.Timestamp)
+	p.dirtyUsers[u.ID] = true
+	email := str(u.Traits, "email")
+	domain, company := EmailDomain(email), companyName(u.Traits)
+	if domain != u.EmailDomain || company != u.Company {
+		p.resolve[u.ID] = true
+	}
+	u.Email, u.EmailDomain, u.Company = email, domain, company
+}
+
+func (p *pass) account(id string) (*store.Account, error) {
+	if a, ok := p.accounts[id]; ok {
+		return a, nil
+	}
+	a, err := p.tx.Account(p.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p.accounts[id] = &a
+	return &a, nil
+}
+
+func (p *pass) groupAccount(id string, at time.Time) (*store.Account, error) {
+	a, err := p.account(id)
+	if errors.Is(err, store.ErrNotFound) {
+		a = &store.Account{ID: id, Kind: store.KindGroup, Traits: map[string]any{}, CreatedAt: at}
+		p.accounts[id], p.dirtyAccounts[id], err = a, true, nil
+	}
+	return a, err
+}
+
+func (p *pass) groupTraits(a *store.Account, e event.Event) {
+	a.Traits, a.TraitsAt = mergeTraits(a.Traits, a.TraitsAt, e.Traits, e.Timestamp)
+	if n := str(a.Traits, "name"); n != "" {
+		a.Name = n
+	}
+	if n := number(a.Traits, "employees", "employee_count", "size"); n > 0 {
+		a.Employees = n
+	}
+	if s := str(a.Traits, "industry"); s != "" {
+		a.Industry = s
+	}
+	for _, d := range accountDomains(a.Traits) {
+		if !contains(a.Domains, d) {
+			a.Domains = append(a.Domains, d)
+		}
+	}
+	p.dirtyAccounts[a.ID] = true
+}
+
+// join links a user to the account of an explicit group.
+func (p *pass) join(uid, groupID string, at time.Time) error {
+	if p.joined[[2]string{uid, groupID}] {
+		return nil
+	}
+	if _, err := p.groupAccount(groupID, at); err != nil {
+		return err
+	}
+	p.joined[[2]string{uid, groupID}] = true
+	p.resolve[uid] = true // its inferred links give way to the group
+	return p.tx.PutMembership(p.ctx, store.Membership{UserID: uid, AccountID: groupID,
+		Method: store.MethodGroup, Confidence: confidenceGroup, CreatedAt: at})
+}
+
+// flush writes what the pass changed and re-resolves the users it touched.
+func (p *pass) flush() error {
+	for _, id := range sortedKeys(p.dirtyAccounts) {
+		if err := p.claimDomains(p.accounts[id]); err != nil {
+			return err
+		}
+		if err := p.linkCRM(p.accounts[id]); err != nil {
+			return err
+		}
+	}
+	for _, id := range sortedKeys(p.dirtyUsers) {
+		if err := p.tx.PutUser(p.ctx, *p.users[id]); err != nil {
+			return err
+		}
+	}
+	for _, id := range sortedKeys(p.resolve) {
+		if err := p.resolveUser(id); err != nil {
+			return err
+		}
+	}
+	for _, id := range sortedKeys(p.dirtyAccounts) {
+		if err := p.tx.PutAccount(p.ctx, *p.accounts[id]); err != nil {
+			return err
+		}
+	}
+	return p.dropOrphans()
+}
+
+// claimDomains gives a workspace the domains it declares unless the CRM or
+// another workspace has them; it takes them over from inferred accounts.
+func (p *pass) claimDomains(a *store.Account) error {
+	if a.Kind != store.KindGroup {
+		return nil
+	}
+	for _, d := range a.Domains {
+		owner, err := p.owner(d)
+		if err != nil {
+			return err
+		}
+		if owner != nil && owner.Kind != store.KindDomain {
+			continue
+		}
+		if err := p.setOwner(d, a.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pass) owner(domain string) (*store.Account, error) {
+	id, err := p.tx.DomainOwner(p.ctx, domain)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := p.account(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return a, err
+}
+
+// setOwner hands a domain to an account and queues its users to re-resolve.
+func (p *pass) setOwner(domain, accountID string) error {
+	if err := p.tx.SetDomainOwner(p.ctx, domain, accountID); err != nil {
+		return err
+	}
+	users, err := p.tx.UsersWithEmailDomain(p.ctx, domain)
+	for _, u := range users {
+		p.resolve[u] = true
+	}
+	return err
+}
+
+// linkCRM links a workspace to the CRM account that owns one of its domains,
+// or else whose name matches.
+func (p *pass) linkCRM(a *store.Account) error {
+	if a.Kind != store.KindGroup || a.CRMMethod == store.MethodDomain {
+		return nil
+	}
+	for _, d := range a.Domains {
+		owner, err := p.owner(d)
+		if err != nil {
+			return err
+		}
+		if owner != nil && owner.Kind == store.KindCRM {
+			a.CRMID, a.CRMMethod, a.CRMConfidence = owner.ID, store.MethodDomain, confidenceDomain
+			p.dirtyAccounts[a.ID] = true
+			return nil
+		}
+	}
+	if p.crm == nil || a.Name == "" {
+		return nil
+	}
+	if id, sim, ok := p.crm.match(a.Name); ok && (id != a.CRMID || sim != a.CRMConfidence) {
+		a.CRMID, a.CRMMethod, a.CRMConfidence = id, store.MethodName, sim
+		p.dirtyAccounts[a.ID] = true
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

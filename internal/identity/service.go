@@ -1,0 +1,190 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Store is what identity needs from storage.
+type Store interface {
+	EventsAfter(ctx context.Context, c store.Cursor, limit int) ([]event.Event, store.Cursor, error)
+	Project(ctx context.Context, fn func(store.IdentityTx) error) error
+	CRMAccounts(ctx context.Context) ([]store.Account, error)
+}
+
+// Confidence of each kind of link.
+const (
+	confidenceGroup      = 1.0
+	confidenceDomain     = 0.9 // a business address at a domain an account owns
+	confidenceNewDomain  = 0.8 // the first user seen at a business domain
+	confidenceIndividual = 1.0
+)
+
+const (
+	cursorName = "identity"
+	batchSize  = 1000
+	// crmRefresh bounds how stale another node's CRM import can look here.
+	crmRefresh = 30 * time.Second
+)
+
+// Service projects the event stream into users, accounts and memberships.
+// Its position in the stream commits with what it wrote, so a crash replays
+// nothing twice and skips nothing.
+type Service struct {
+	db  Store
+	log *slog.Logger
+
+	mu       sync.Mutex // one projection at a time in this process
+	crm      *crmIndex
+	crmAt    time.Time
+	notified chan struct{}
+}
+
+// New returns a Service over db.
+func New(db Store, log *slog.Logger) *Service {
+	return &Service{db: db, log: log, notified: make(chan struct{}, 1)}
+}
+
+// Notify tells the service that new events were committed.
+func (s *Service) Notify() {
+	select {
+	case s.notified <- struct{}{}:
+	default:
+	}
+}
+
+// Run projects new events as they are notified (and at least every second,
+// since PostgreSQL may hold events back until older transactions end) until
+// ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("identity projection failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.notified:
+		case <-tick.C:
+		}
+	}
+}
+
+// Sync projects every event committed so far and returns how many it took.
+func (s *Service) Sync(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.step(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+func (s *Service) step(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	crm, err := s.crmIndex(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.Project(ctx, func(tx store.IdentityTx) error {
+		c, err := tx.Cursor(ctx, cursorName)
+		if err != nil {
+			return err
+		}
+		evs, next, err := s.db.EventsAfter(ctx, c, batchSize)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		n = len(evs)
+		p := newPass(ctx, tx, crm)
+		for _, e := range evs {
+			if err := p.apply(e); err != nil {
+				return fmt.Errorf("event %s (seq %d): %w", e.MessageID, e.Seq, err)
+			}
+		}
+		if err := p.flush(); err != nil {
+			return err
+		}
+		return tx.SetCursor(ctx, cursorName, next)
+	})
+	return n, err
+}
+
+func (s *Service) crmIndex(ctx context.Context) (*crmIndex, error) {
+	if s.crm != nil && time.Since(s.crmAt) < crmRefresh {
+		return s.crm, nil
+	}
+	accounts, err := s.db.CRMAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]crmEntry, len(accounts))
+	for i, a := range accounts {
+		entries[i] = crmEntry{id: a.ID, name: a.Name}
+	}
+	s.crm, s.crmAt = newCRMIndex(entries), time.Now()
+	return s.crm, nil
+}
+
+// CRMAccount is one row of a CRM export.
+type CRMAccount struct {
+	ID              string
+	Name            string
+	Domains         []string
+	Owner           string
+	Employees       int
+	Industry        string
+	OpenOpportunity bool
+	Named           bool
+}
+
+// CRMAccountID is the Beacon account id of a CRM record.
+func CRMAccountID(crmID string) string { return "crm:" + crmID }
+
+// ImportCRM creates or updates CRM accounts, gives them their domains, links
+// product workspaces to them and re-resolves the users they may now claim.
+func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entries := make([]crmEntry, 0, len(rows))
+	err := s.db.Project(ctx, func(tx store.IdentityTx) error {
+		existing, err := tx.AccountsOfKind(ctx, store.KindCRM)
+		if err != nil {
+			return err
+		}
+		for _, a := range existing {
+			entries = append(entries, crmEntry{id: a.ID, name: a.Name})
+		}
+		p := newPass(ctx, tx, nil)
+		for _, r := range rows {
+			if err := p.putCRM(r); err != nil {
+				return fmt.Errorf("crm account %s: %w", r.ID, err)
+			}
+			entries = append(entries, crmEntry{id: CRMAccountID(r.ID), name: r.Name})
+		}
+		p.crm = newCRMIndex(entries)
+		return p.relinkAll()
+	})
+	if err != nil {
+		return err
+	}
+	s.crm, s.crmAt = nil, time.Time{} // reload on the next pass
+	return nil
+}
+
+
+var timeZero time.Time
+
+func nowUTC() time.Time { return time.Now().UTC() }

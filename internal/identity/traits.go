@@ -1,0 +1,99 @@
+package identity
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// mergeTraits folds newer traits into current ones. The latest timestamp wins:
+// traits from an older message only fill keys that are still missing, so a
+// late-arriving old identify never overwrites a newer value.
+func mergeTraits(cur map[string]any, curAt time.Time, raw json.RawMessage, at time.Time) (map[string]any, time.Time) {
+	if len(raw) == 0 {
+		return cur, curAt
+	}
+	var in map[string]any
+	if json.Unmarshal(raw, &in) != nil || len(in) == 0 {
+		return cur, curAt
+	}
+	if cur == nil {
+		cur = map[string]any{}
+	}
+	newer := !at.Before(curAt)
+	for k, v := range in {
+		if _, has := cur[k]; newer || !has {
+			cur[k] = v
+		}
+	}
+	if newer {
+		curAt = at
+	}
+	return cur, curAt
+}
+
+func str(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case string:
+			if s := strings.TrimSpace(v); s != "" {
+				return s
+			}
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	}
+	return ""
+}
+
+func number(m map[string]any, keys ...string) int {
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case float64:
+			return int(v)
+		case string:
+			if n, err := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(v), ",", "")); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// companyName reads the company from user traits: Segment's spec has
+// company as an object with a name, but many products send a plain string.
+func companyName(traits map[string]any) string {
+	if c, ok := traits["company"].(map[string]any); ok {
+		return str(c, "name")
+	}
+	return str(traits, "company", "company_name", "companyName")
+}
+
+// accountDomains reads the domains a group call declares.
+func accountDomains(traits map[string]any) []string {
+	var out []string
+	add := func(s string) {
+		if d := NormalizeDomain(s); d != "" && !IsPersonalDomain(d) && !contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	add(str(traits, "domain"))
+	add(str(traits, "website"))
+	if list, ok := traits["domains"].([]any); ok {
+		for _, d := range list {
+			add(fmt.Sprint(d))
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
