@@ -184,7 +184,6 @@ func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 	return nil
 }
 
-
 var timeZero time.Time
 
 func nowUTC() time.Time { return time.Now().UTC() }
