@@ -306,3 +306,21 @@ func TestPersonalDomains(t *testing.T) {
 		}
 	}
 }
+
+// Seed 004, PLG Infrastructure Benchmarks: "Identity resolution match rate:
+// > 85% of product users matched to CRM (good), 70-85% (warning), < 70% (red flag)".
+func TestMatchBands(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		want string
+	}{{100, "good"}, {85.1, "good"}, {85, "warning"}, {70, "warning"}, {69.9, "red flag"}, {0, "red flag"}} {
+		if got := identity.Band(tc.rate); got != tc.want {
+			t.Errorf("Band(%v) = %q, want %q", tc.rate, got, tc.want)
+		}
+	}
+	m := identity.MatchOf(store.Stats{Users: 8, CRMMatched: 5,
+		UsersByMethod: map[string]int64{"group": 4, "domain": 2, "individual": 2}})
+	if m.Rate != 75 || m.Band != "warning" || m.CRMRate != 62.5 || m.CRMBand != "red flag" || m.ByMethod["name"] != 0 {
+		t.Fatalf("match = %+v", m)
+	}
+}

@@ -1,0 +1,197 @@
+// Package bench owns Beacon's measurements of itself: commands that drive a
+// real server over loopback and report throughput and latency, so figures in
+// docs/benchmarks.md come from a command anyone can rerun.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/keys"
+	"github.com/beaconplg/beacon/internal/metrics"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// IngestOptions configure the ingest benchmark.
+type IngestOptions struct {
+	DSN     string
+	Events  int
+	Batch   int
+	Clients int
+	Timeout time.Duration
+}
+
+// IngestResult is what the ingest benchmark measured.
+type IngestResult struct {
+	Engine          string
+	Events, Stored  int64
+	Batches         int
+	Elapsed         time.Duration
+	P50, P99, Max   time.Duration
+	EventsPerSecond float64
+	Clients, Batch  int
+}
+
+func (r IngestResult) String() string {
+	return fmt.Sprintf("%s: %d events in %d batches of %d from %d clients in %.2fs: %.0f durable events/s; batch latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; stored %d",
+		r.Engine, r.Events, r.Batches, r.Batch, r.Clients, r.Elapsed.Seconds(), r.EventsPerSecond,
+		ms(r.P50), ms(r.P99), ms(r.Max), r.Stored)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Ingest starts a collector on loopback over the store at o.DSN and posts
+// o.Events track events in batches from o.Clients concurrent clients.
+func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResult, error) {
+	if o.Events <= 0 || o.Batch <= 0 || o.Clients <= 0 {
+		return IngestResult{}, errors.New("events, batch and clients must be positive")
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	db, err := store.Open(ctx, o.DSN)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return IngestResult{}, err
+	}
+	key, err := keys.Create(ctx, db, store.WriteKey, "bench")
+	if err != nil {
+		return IngestResult{}, err
+	}
+	before, err := db.Stats(ctx)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	mux := http.NewServeMux()
+	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log}).Register(mux)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return IngestResult{}, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	url := "http://" + ln.Addr().String() + "/v1/batch"
+	batches := (o.Events + o.Batch - 1) / o.Batch
+	lat := make([]time.Duration, batches)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, o.Clients)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients}}
+	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	start := time.Now()
+	for c := range o.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := newGenerator(uint64(c), runID)
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= batches || ctx.Err() != nil {
+					return
+				}
+				n := min(o.Batch, o.Events-b*o.Batch)
+				body := g.batch(b, n)
+				t0 := time.Now()
+				if err := post(ctx, client, url, key, body); err != nil {
+					errs <- fmt.Errorf("batch %d: %w", b, err)
+					cancel()
+					return
+				}
+				lat[b] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return IngestResult{}, err
+	}
+	after, err := db.Stats(context.Background())
+	if err != nil {
+		return IngestResult{}, err
+	}
+	slices.Sort(lat)
+	return IngestResult{Engine: db.Engine(), Events: int64(o.Events), Stored: after.Events - before.Events,
+		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed,
+		EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
+		P50:             lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}, nil
+}
+
+func post(ctx context.Context, client *http.Client, url, key string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(key, "")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, msg)
+	}
+	return nil
+}
+
+// generator writes realistic track events: a B2B product's vocabulary, users
+// spread over workspaces, properties and context as analytics.js sends them.
+type generator struct {
+	rnd   *rand.Rand
+	runID string
+	id    uint64
+	buf   bytes.Buffer
+}
+
+func newGenerator(seed uint64, runID string) *generator {
+	return &generator{rnd: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), runID: runID, id: seed}
+}
+
+var eventNames = []string{"Report Viewed", "Project Created", "Dashboard Shared", "Invite Sent", "Integration Connected",
+	"Pricing Page Viewed", "Feature Used", "Export Downloaded", "Comment Added", "Limit Reached"}
+var features = []string{"reports", "dashboards", "alerts", "exports", "api", "sso", "audit_log"}
+var plans = []string{"free", "trial", "team", "business"}
+
+func (g *generator) batch(b, n int) []byte {
+	g.buf.Reset()
+	now := time.Now().UTC()
+	fmt.Fprintf(&g.buf, `{"sentAt":%q,"batch":[`, now.Format(time.RFC3339Nano))
+	for i := range n {
+		if i > 0 {
+			g.buf.WriteByte(',')
+		}
+		acct := g.rnd.IntN(5000)
+		user := acct*8 + g.rnd.IntN(8)
+		fmt.Fprintf(&g.buf, `{"type":"track","messageId":"%s-%d-%d-%d","userId":"user-%d","anonymousId":"anon-%d",`+
+			`"event":%q,"timestamp":%q,"properties":{"plan":%q,"feature":%q,"project_id":"prj-%d","duration_ms":%d,"items":%d},`+
+			`"context":{"groupId":"ws-%d","library":{"name":"analytics.js","version":"2.11.1"},"ip":"203.0.113.%d",`+
+			`"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",`+
+			`"page":{"path":"/app/projects","url":"https://app.example.com/app/projects"}}}`,
+			g.runID, g.id, b, i, user, user, eventNames[g.rnd.IntN(len(eventNames))],
+			now.Add(-time.Duration(g.rnd.IntN(5000))*time.Millisecond).Format(time.RFC3339Nano),
+			plans[acct%len(plans)], features[g.rnd.IntN(len(features))], g.rnd.IntN(40), g.rnd.IntN(3000),
+			g.rnd.IntN(100), acct, user%250)
+	}
+	g.buf.WriteString(`]}`)
+	return slices.Clone(g.buf.Bytes())
+}

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/bench"
+)
+
+func (a *app) benchCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Measure Beacon on this machine"}
+	var o bench.IngestOptions
+	ingest := &cobra.Command{
+		Use:   "ingest",
+		Short: "Post batches of realistic track events over loopback HTTP; report durable events/s and batch latency",
+		Long: `Start a collector on loopback over a fresh store, post batches of realistic track
+events from concurrent clients, and report durable events per second and batch
+latency percentiles. --db picks the store: a SQLite file (default: a new file in a
+temporary directory) or a postgres:// URL (its events are added to what it holds).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dsn := a.cfg.DB
+			if !cmd.Flags().Changed("db") && os.Getenv("BEACON_DB") == "" {
+				dir, err := os.MkdirTemp("", "beacon-bench-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				dsn = filepath.Join(dir, "bench.db")
+			}
+			o.DSN = dsn
+			res, err := bench.Ingest(cmd.Context(), o, a.log)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, res)
+			return nil
+		},
+	}
+	ingest.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
+	ingest.Flags().IntVar(&o.Batch, "batch", 100, "events per request")
+	ingest.Flags().IntVar(&o.Clients, "clients", 8, "concurrent HTTP clients")
+	ingest.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	cmd.AddCommand(ingest)
+	return cmd
+}

@@ -1,0 +1,140 @@
+// Package cli owns Beacon's command line: the subcommands, their flags, and
+// the wiring by hand of every part from the typed configuration.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/config"
+	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// app is what every subcommand shares: the configuration and where to write.
+type app struct {
+	cfg        config.Config
+	configFile string
+	flags      struct{ db, logLevel, logFormat, addr string }
+	stdout     io.Writer
+	stderr     io.Writer
+	log        *slog.Logger
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "beacon:", err)
+		return 1
+	}
+	return 0
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "beacon",
+		Short: "Beacon finds the accounts worth a human touch in your product usage",
+		Long: `Beacon takes in product usage over the Segment HTTP Tracking API, joins users to
+accounts and CRM records, and shows who is ready for sales.
+
+Start it on the embedded store:  beacon serve
+Create a write key for SDKs:     beacon keys create`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.loadConfig(cmd) },
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFile, "config", "", "configuration file (default beacon.yaml if present; env BEACON_CONFIG)")
+	pf.StringVar(&a.flags.db, "db", "", "SQLite file or postgres:// URL (default beacon.db; env BEACON_DB)")
+	pf.StringVar(&a.flags.logLevel, "log-level", "", "debug, info, warn or error (env BEACON_LOG_LEVEL)")
+	pf.StringVar(&a.flags.logFormat, "log-format", "", "text or json (env BEACON_LOG_FORMAT)")
+	root.AddCommand(a.versionCmd(), a.serveCmd(), a.keysCmd(), a.migrateCmd(), a.statsCmd(), a.importCmd(), a.benchCmd())
+	return root
+}
+
+// loadConfig builds the Config: defaults, then the file, then BEACON_*
+// variables, then flags given on the command line; and validates it once.
+func (a *app) loadConfig(cmd *cobra.Command) error {
+	c := config.Default()
+	file, explicit := a.configFile, a.configFile != ""
+	if v, ok := os.LookupEnv("BEACON_CONFIG"); ok && !explicit {
+		file, explicit = v, true
+	}
+	if file == "" {
+		file = config.DefaultFile
+	}
+	if err := c.LoadFile(file, explicit); err != nil {
+		return err
+	}
+	if err := c.LoadEnv(os.LookupEnv); err != nil {
+		return err
+	}
+	set := func(name string, dst *string, v string) {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+			*dst = v
+		}
+	}
+	set("db", &c.DB, a.flags.db)
+	set("log-level", &c.Log.Level, a.flags.logLevel)
+	set("log-format", &c.Log.Format, a.flags.logFormat)
+	set("addr", &c.Addr, a.flags.addr)
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	a.cfg, a.log = c, newLogger(c.Log, a.stderr)
+	return nil
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens and migrates the configured store.
+func (a *app) openStore(ctx context.Context) (*store.DB, error) {
+	db, err := store.Open(ctx, a.cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
+
+func (a *app) identity(db *store.DB) *identity.Service { return identity.New(db, a.log) }
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Beacon's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "beacon", Version)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/importer"
+)
+
+func (a *app) importCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "import", Short: "Bulk-load events or CRM accounts from files"}
+	var format, defaultType string
+	var maps []string
+	events := &cobra.Command{
+		Use:   "events FILE",
+		Short: "Import Segment-format JSON lines (.jsonl, .gz) or CSV; idempotent on messageId",
+		Long: `Import events from Segment-format JSON lines, plain or gzip, or from CSV.
+A second run of the same file adds nothing: messages are deduplicated by messageId.
+
+CSV columns named like message fields (userId, event, timestamp, messageId …)
+fill them; columns named properties.X, traits.X or context.X fill those keys;
+--map FIELD=COLUMN maps any other column, e.g.
+
+  beacon import events usage.csv --map userId=user_id --map event=action --map properties.seats=seats`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			mapping, err := importer.ParseMapping(maps)
+			if err != nil {
+				return err
+			}
+			db, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			r, done, err := a.openInput(args[0])
+			if err != nil {
+				return err
+			}
+			defer done()
+			var sum importer.Summary
+			if format == "csv" || (format == "" && strings.Contains(strings.ToLower(args[0]), ".csv")) {
+				sum, err = importer.CSV(ctx, r, mapping, defaultType, db)
+			} else {
+				sum, err = importer.JSONLines(ctx, r, db)
+			}
+			done()
+			sum.Report(a.stdout)
+			if err != nil {
+				return err
+			}
+			_, err = a.identity(db).Sync(ctx)
+			return err
+		},
+	}
+	events.Flags().StringVar(&format, "format", "", "jsonl or csv (default: from the file name)")
+	events.Flags().StringVar(&defaultType, "type", "track", "message type of CSV rows without a type column")
+	events.Flags().StringArrayVar(&maps, "map", nil, "FIELD=COLUMN: fill a message field from a CSV column (repeatable)")
+
+	accounts := &cobra.Command{
+		Use:   "accounts FILE.csv",
+		Short: "Import CRM accounts: id, name, domains, owner, employees, industry, open_opportunity, named",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			r, done, err := a.openInput(args[0])
+			if err != nil {
+				return err
+			}
+			defer done()
+			rows, sum, err := importer.Accounts(r)
+			if err != nil {
+				return err
+			}
+			db, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ids := a.identity(db)
+			if _, err := ids.Sync(ctx); err != nil {
+				return err
+			}
+			if err := ids.ImportCRM(ctx, rows); err != nil {
+				return err
+			}
+			sum.Report(a.stdout)
+			return nil
+		},
+	}
+	cmd.AddCommand(events, accounts)
+	return cmd
+}
+
+// openInput opens a file (gzip or not), with a progress line on stderr when
+// stderr is a terminal. done stops the progress line; it may be called twice.
+func (a *app) openInput(path string) (io.Reader, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	counted := &countingReader{r: f}
+	r, err := importer.MaybeGunzip(counted)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	stop := a.progress(counted, info.Size())
+	var once atomic.Bool
+	return r, func() {
+		if once.CompareAndSwap(false, true) {
+			stop()
+			f.Close()
+		}
+	}, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// progress draws a bar while a file is read, only on a terminal.
+func (a *app) progress(c *countingReader, size int64) func() {
+	f, ok := a.stderr.(*os.File)
+	if !ok || size == 0 {
+		return func() {}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	start := time.Now()
+	draw := func() {
+		read := c.n.Load()
+		frac := float64(read) / float64(size)
+		bar := strings.Repeat("█", int(frac*30)) + strings.Repeat("░", 30-int(frac*30))
+		rate := float64(read) / time.Since(start).Seconds() / (1 << 20)
+		fmt.Fprintf(f, "\r%s %3.0f%%  %.1f MB/s ", bar, frac*100, rate)
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				draw()
+				fmt.Fprintln(f)
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/keys"
+	"github.com/beaconplg/beacon/internal/metrics"
+	"github.com/beaconplg/beacon/internal/server"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the collector, the identity projection and the API",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context()) },
+	}
+	cmd.Flags().StringVar(&a.flags.addr, "addr", "", "listen address (default :8080; env BEACON_ADDR)")
+	return cmd
+}
+
+// serve wires every part by hand and runs until interrupted.
+func (a *app) serve(ctx context.Context) error {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv := a.server(db)
+	ln, err := srv.s.Listen()
+	if err != nil {
+		return err
+	}
+	a.log.Info("beacon is listening", "addr", ln.Addr().String(), "store", db.Engine(), "version", Version)
+	var wg sync.WaitGroup
+	projCtx, stopProjection := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.identity.Run(projCtx) }()
+	err = srv.s.Serve(ctx, ln)
+	// Requests are finished: let the projection take their events, then stop.
+	if _, serr := srv.identity.Sync(projCtx); serr != nil {
+		a.log.Warn("final identity pass failed; it resumes on next start", "err", serr)
+	}
+	stopProjection()
+	wg.Wait()
+	return err
+}
+
+type wired struct {
+	s        *server.Server
+	identity interface {
+		Run(ctx context.Context)
+		Sync(ctx context.Context) (int, error)
+	}
+}
+
+func (a *app) server(db *store.DB) wired {
+	m := metrics.New()
+	checker := keys.NewChecker(db)
+	ids := a.identity(db)
+	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
+	s := server.New(a.cfg, server.Deps{
+		Routes:  []server.Route{col, api.New(db, checker, a.log)},
+		Store:   db,
+		Metrics: m,
+		Log:     a.log,
+	})
+	return wired{s: s, identity: ids}
+}

@@ -1,0 +1,89 @@
+// Package collect owns Beacon's Segment-compatible HTTP Tracking API: the
+// /v1 endpoints the Segment and RudderStack SDKs call (and analytics.js's short
+// text/plain ones), write-key authentication, gzip bodies, size limits, CORS,
+// and the answer that tells a sender exactly what was refused and why. A 2xx
+// answer means the events are committed.
+package collect
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/metrics"
+)
+
+// Ingester commits events durably and returns how many were new.
+type Ingester interface {
+	AppendEvents(ctx context.Context, evs []event.Event) (int, error)
+}
+
+// KeyChecker verifies write keys.
+type KeyChecker interface {
+	Check(ctx context.Context, secret, kind string) error
+}
+
+// Deps are the collector's collaborators.
+type Deps struct {
+	Ingester Ingester
+	Keys     KeyChecker
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	// Committed is called after each commit that stored new events.
+	Committed func()
+	Now       func() time.Time
+}
+
+// Collector serves the tracking API.
+type Collector struct {
+	Deps
+}
+
+// New returns a Collector.
+func New(d Deps) *Collector {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Committed == nil {
+		d.Committed = func() {}
+	}
+	return &Collector{Deps: d}
+}
+
+// routes maps each path to the message type it implies ("" for batches).
+var routes = map[string]string{
+	"track": event.Track, "identify": event.Identify, "group": event.Group,
+	"page": event.Page, "screen": event.Screen, "alias": event.Alias,
+	"t": event.Track, "i": event.Identify, "g": event.Group,
+	"p": event.Page, "s": event.Screen, "a": event.Alias,
+}
+
+var batchRoutes = []string{"batch", "import", "b"}
+
+// Register adds the collector's routes to mux.
+func (c *Collector) Register(mux *http.ServeMux) {
+	for path, typ := range routes {
+		mux.Handle("POST /v1/"+path, c.handler(typ, false))
+	}
+	for _, path := range batchRoutes {
+		mux.Handle("POST /v1/"+path, c.handler("", true))
+	}
+	mux.HandleFunc("OPTIONS /v1/", preflight)
+}
+
+// Browsers call from the customer's own site, so any origin may post; no
+// cookies are involved (the write key is in the body or the header).
+func allowCORS(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
+	h.Set("Access-Control-Max-Age", "86400")
+}
+
+func preflight(w http.ResponseWriter, _ *http.Request) {
+	allowCORS(w)
+	w.WriteHeader(http.StatusNoContent)
+}

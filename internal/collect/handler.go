@@ -1,0 +1,123 @@
+package collect
+
+import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+func (c *Collector) handler(typ string, batch bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allowCORS(w)
+		body, perr := readBody(w, r)
+		if perr != nil {
+			c.reject(w, perr, 1)
+			return
+		}
+		receivedAt := c.Now().UTC()
+		var b event.Batch
+		var derr *event.Error
+		if batch {
+			b, derr = event.DecodeBatch(body, receivedAt)
+		} else {
+			b, derr = event.DecodeOne(body, typ, receivedAt)
+		}
+		if derr != nil {
+			c.reject(w, problem(derr), 1)
+			return
+		}
+		if err := c.authenticate(r, b.WriteKey); err != nil {
+			api.WriteError(w, c.Log, err)
+			return
+		}
+		c.commit(w, r, b)
+	})
+}
+
+func (c *Collector) authenticate(r *http.Request, bodyKey string) error {
+	key, _, ok := r.BasicAuth()
+	if !ok || key == "" {
+		key = bodyKey
+	}
+	return c.Keys.Check(r.Context(), key, store.WriteKey)
+}
+
+// commit stores the valid messages of a request. Valid messages are kept even
+// when others in the same batch are refused: the answer is then 400 and names
+// each refused message by index, and says how many were accepted.
+func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch) {
+	if len(b.Events) > 0 {
+		n, err := c.Ingester.AppendEvents(r.Context(), b.Events)
+		if err != nil {
+			api.WriteError(w, c.Log, err)
+			return
+		}
+		c.Metrics.EventsAccepted.Add(float64(n))
+		c.Metrics.EventsDuplicate.Add(float64(len(b.Events) - n))
+		if n > 0 {
+			c.Committed()
+		}
+	}
+	for _, e := range b.Errors {
+		c.Metrics.EventsRejected.WithLabelValues(e.Kind).Inc()
+	}
+	switch {
+	case len(b.Errors) == 1 && len(b.Events) == 0:
+		api.WriteError(w, c.Log, problem(b.Errors[0]))
+	case len(b.Errors) > 0:
+		accepted := len(b.Events)
+		api.WriteError(w, c.Log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_messages",
+			Message:  fmt.Sprintf("%d of %d messages were refused; the other %d were accepted", len(b.Errors), len(b.Errors)+accepted, accepted),
+			Accepted: &accepted, Details: b.Errors})
+	default:
+		api.WriteJSON(w, http.StatusOK, map[string]bool{"success": true})
+	}
+}
+
+func (c *Collector) reject(w http.ResponseWriter, p *api.Problem, messages int) {
+	c.Metrics.EventsRejected.WithLabelValues(p.Code).Add(float64(messages))
+	api.WriteError(w, c.Log, p)
+}
+
+func problem(e *event.Error) *api.Problem {
+	status := http.StatusBadRequest
+	if e.Kind == event.KindBadRequest {
+		status = http.StatusRequestEntityTooLarge
+	}
+	return &api.Problem{Status: status, Code: e.Kind, Message: e.Message, Field: e.Field, Index: e.Index, Limit: e.Limit}
+}
+
+// readBody reads at most MaxRequestBytes of (decompressed) body. The limit
+// applies after gzip, so a small compressed bomb cannot exhaust memory.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
+	var src io.Reader = http.MaxBytesReader(w, r.Body, event.MaxRequestBytes+1)
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+	case "gzip":
+		gz, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, &api.Problem{Status: http.StatusBadRequest, Code: "bad_encoding", Message: "body is not valid gzip: " + err.Error()}
+		}
+		defer gz.Close()
+		src = gz
+	default:
+		return nil, &api.Problem{Status: http.StatusUnsupportedMediaType, Code: "bad_encoding",
+			Message: fmt.Sprintf("Content-Encoding %q is not supported; send gzip or nothing", r.Header.Get("Content-Encoding"))}
+	}
+	body, err := io.ReadAll(io.LimitReader(src, event.MaxRequestBytes+1))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || len(body) > event.MaxRequestBytes {
+		return nil, problem(event.RequestTooLarge())
+	}
+	if err != nil {
+		return nil, &api.Problem{Status: http.StatusBadRequest, Code: "bad_body", Message: "could not read body: " + err.Error()}
+	}
+	return body, nil
+}

@@ -1,0 +1,105 @@
+// Package config owns Beacon's typed configuration: where it comes from (an
+// optional beacon.yaml, then BEACON_* environment variables, then flags, each
+// overriding the one before) and its validation, done once with every problem
+// reported together.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Config is everything Beacon reads at start.
+type Config struct {
+	// DB is a SQLite file path or a postgres:// URL.
+	DB string `yaml:"db"`
+	// Addr is where `beacon serve` listens.
+	Addr string `yaml:"addr"`
+	Log  Log    `yaml:"log"`
+	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Default is the configuration with nothing set: an embedded store in the
+// working directory.
+func Default() Config {
+	return Config{DB: "beacon.db", Addr: ":8080", Log: Log{Level: "info", Format: "text"}, ShutdownTimeout: 15 * time.Second}
+}
+
+// DefaultFile is read when it exists and no other file is named.
+const DefaultFile = "beacon.yaml"
+
+// LoadFile overlays a YAML file on c. A file named explicitly must exist; the
+// default one may be absent. Unknown keys are errors, with their line.
+func (c *Config) LoadFile(path string, explicit bool) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := yaml.UnmarshalWithOptions(data, c, yaml.Strict()); err != nil {
+		return fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+	}
+	return nil
+}
+
+// LoadEnv overlays BEACON_* variables found by lookup (os.LookupEnv).
+func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
+	var errs []error
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	str("BEACON_DB", &c.DB)
+	str("BEACON_ADDR", &c.Addr)
+	str("BEACON_LOG_LEVEL", &c.Log.Level)
+	str("BEACON_LOG_FORMAT", &c.Log.Format)
+	if v, ok := lookup("BEACON_SHUTDOWN_TIMEOUT"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BEACON_SHUTDOWN_TIMEOUT: %w", err))
+		}
+		c.ShutdownTimeout = d
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DB) == "" {
+		errs = append(errs, errors.New("db: must name a SQLite file or a postgres:// URL"))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want host:port, e.g. :8080", c.Addr))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown_timeout %v: must be positive", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}

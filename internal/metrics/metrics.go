@@ -1,0 +1,45 @@
+// Package metrics owns what Beacon reports to Prometheus: events accepted,
+// deduplicated and rejected (by reason), and request latency by route. It
+// keeps its own registry, passed to whoever records, instead of the global one.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds Beacon's collectors.
+type Metrics struct {
+	reg             *prometheus.Registry
+	EventsAccepted  prometheus.Counter
+	EventsDuplicate prometheus.Counter
+	EventsRejected  *prometheus.CounterVec
+	RequestDuration *prometheus.HistogramVec
+}
+
+// New registers Beacon's collectors, plus the Go runtime's, on a new registry.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		EventsAccepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "beacon_events_accepted_total", Help: "Events committed to the store (new messageIds)."}),
+		EventsDuplicate: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "beacon_events_duplicate_total", Help: "Events whose messageId was already stored (retries)."}),
+		EventsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "beacon_events_rejected_total", Help: "Messages refused, by reason."}, []string{"reason"}),
+		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "beacon_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"route", "code"}),
+	}
+	m.reg.MustRegister(m.EventsAccepted, m.EventsDuplicate, m.EventsRejected, m.RequestDuration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
