@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // wire is a Segment message as it arrives. IDs are flexible because some SDKs
@@ -132,6 +134,13 @@ func (e *Event) fill(w *wire, env Envelope) *Error {
 	}
 	if !isObject(e.Properties) {
 		return invalid("properties", "properties must be a JSON object")
+	}
+	// Identifiers become indexed text columns, where NUL is not allowed.
+	for _, f := range [...]struct{ name, v string }{{"messageId", e.MessageID}, {"userId", e.UserID},
+		{"anonymousId", e.AnonymousID}, {"groupId", e.GroupID}, {"previousId", e.PreviousID}, {"event", e.Name}} {
+		if strings.IndexByte(f.v, 0) >= 0 || !utf8.ValidString(f.v) {
+			return invalid(f.name, f.name+" must be valid UTF-8 text without NUL characters")
+		}
 	}
 	if e.MessageID == "" {
 		e.MessageID = newMessageID()
