@@ -35,6 +35,7 @@ type DB struct {
 	d       dialect
 	appends func(ctx context.Context, rows []eventRow) (int, error)
 	stop    func()
+	dsn     string
 }
 
 var _ Store = (*DB)(nil)
@@ -42,11 +43,20 @@ var _ Store = (*DB)(nil)
 // Open opens the store a DSN names: postgres:// or postgresql:// for
 // PostgreSQL, anything else is a SQLite file path.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	open := openSQLite
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return openPostgres(ctx, dsn)
+		open = openPostgres
 	}
-	return openSQLite(ctx, dsn)
+	db, err := open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.dsn = dsn
+	return db, nil
 }
+
+// DSN is what the store was opened with.
+func (db *DB) DSN() string { return db.dsn }
 
 // Engine names the engine: "sqlite" or "postgres".
 func (db *DB) Engine() string { return db.d.name() }

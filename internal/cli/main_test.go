@@ -1,0 +1,17 @@
+package cli
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain lets a test run this binary as `beacon` itself: with
+// BEACON_TEST_ARGS set, the process is the command, not the tests. The
+// durability test uses it to kill a real server process.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("BEACON_TEST_ARGS"); args != "" {
+		os.Exit(Main(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,252 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	analytics "github.com/segmentio/analytics-go/v3"
+
+	"github.com/beaconplg/beacon/internal/config"
+	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+)
+
+// running is a whole Beacon server, wired as `beacon serve` wires it.
+type running struct {
+	url          string
+	db           *store.DB
+	writeKey     string
+	adminToken   string
+	stop         func()
+	syncIdentity func() error
+}
+
+func startServer(t *testing.T, db *store.DB) *running {
+	t.Helper()
+	var out, errw bytes.Buffer
+	a := &app{stdout: &out, stderr: &errw}
+	a.cfg = config.Default()
+	a.cfg.Addr = "127.0.0.1:0"
+	a.log = newLogger(a.cfg.Log, io.Discard)
+	w := a.server(db)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.s.Serve(ctx, ln) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	r := &running{url: "http://" + ln.Addr().String(), db: db, stop: stop,
+		syncIdentity: func() error { _, err := w.identity.Sync(context.Background()); return err }}
+	r.writeKey = createKey(t, db, false)
+	r.adminToken = createKey(t, db, true)
+	return r
+}
+
+func createKey(t *testing.T, db *store.DB, admin bool) string {
+	t.Helper()
+	var out bytes.Buffer
+	a := &app{stdout: &out, stderr: io.Discard, cfg: config.Default()}
+	a.log = newLogger(a.cfg.Log, io.Discard)
+	cmd := a.keysCmd()
+	args := []string{"create"}
+	if admin {
+		args = append(args, "--admin")
+	}
+	cmd.SetArgs(args)
+	// keys create opens the configured store; point it at the test's.
+	a.cfg.DB = dsnOf(t, db)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// dsnOf recovers where a test store lives, for commands that open it anew.
+func dsnOf(t *testing.T, db *store.DB) string {
+	t.Helper()
+	dsn := db.DSN()
+	if dsn == "" {
+		t.Fatal("store has no DSN")
+	}
+	return dsn
+}
+
+func (r *running) get(t *testing.T, path, token string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, r.url+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		_ = json.NewDecoder(resp.Body).Decode(v)
+	}
+	return resp.StatusCode
+}
+
+// waitEvents waits until the store shows n events (PostgreSQL's stream can lag
+// behind other tests' transactions).
+func waitEvents(t *testing.T, db *store.DB, n int) map[string]int {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		seen := map[string]int{}
+		c := store.Cursor{}
+		for {
+			evs, next, err := db.EventsAfter(context.Background(), c, 5000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				seen[e.MessageID]++
+			}
+			c = next
+		}
+		if len(seen) >= n || time.Now().After(deadline) {
+			return seen
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The real Segment Go SDK, pointed at Beacon by its Endpoint alone, delivers
+// every message exactly once.
+func TestAnalyticsGoSDK(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, e.Open(t))
+			client, err := analytics.NewWithConfig(srv.writeKey, analytics.Config{
+				Endpoint: srv.url, BatchSize: 40, Interval: 20 * time.Millisecond, Logger: analytics.StdLogger(log.New(io.Discard, "", 0)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const users = 30
+			want := map[string]bool{}
+			enqueue := func(m analytics.Message, id string) {
+				want[id] = true
+				if err := client.Enqueue(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for u := range users {
+				uid := fmt.Sprintf("user-%d", u)
+				enqueue(analytics.Page{MessageId: uid + "-page", AnonymousId: "anon-" + uid, Name: "Pricing"}, uid+"-page")
+				enqueue(analytics.Identify{MessageId: uid + "-id", UserId: uid, AnonymousId: "anon-" + uid,
+					Traits: analytics.NewTraits().SetEmail(fmt.Sprintf("%s@acme-%d.example", uid, u%3))}, uid+"-id")
+				enqueue(analytics.Group{MessageId: uid + "-grp", UserId: uid, GroupId: fmt.Sprintf("ws-%d", u%5),
+					Traits: analytics.NewTraits().SetName(fmt.Sprintf("Workspace %d", u%5))}, uid+"-grp")
+				for i := range 10 {
+					id := fmt.Sprintf("%s-track-%d", uid, i)
+					enqueue(analytics.Track{MessageId: id, UserId: uid, Event: "Report Viewed",
+						Properties: analytics.NewProperties().Set("report", i)}, id)
+				}
+			}
+			if err := client.Close(); err != nil {
+				t.Fatal(err)
+			}
+			seen := waitEvents(t, srv.db, len(want))
+			for id := range want {
+				if seen[id] != 1 {
+					t.Errorf("%s arrived %d times", id, seen[id])
+				}
+			}
+			if len(seen) != len(want) {
+				t.Fatalf("stored %d distinct events, sent %d", len(seen), len(want))
+			}
+
+			if err := srv.syncIdentity(); err != nil {
+				t.Fatal(err)
+			}
+			var stats struct {
+				Events, Users int
+				Identity      struct {
+					ByMethod map[string]int `json:"by_method"`
+				}
+			}
+			if code := srv.get(t, "/api/v1/stats", srv.adminToken, &stats); code != 200 || stats.Events != len(want) ||
+				stats.Users != users || stats.Identity.ByMethod["group"] != users {
+				t.Fatalf("stats %d: %+v", code, stats)
+			}
+			var user struct {
+				Email    string
+				Accounts []struct {
+					AccountID string `json:"account_id"`
+					Method    string
+				}
+				Events []struct{ Type string } `json:"recent_events"`
+			}
+			if code := srv.get(t, "/api/v1/users/user-7", srv.adminToken, &user); code != 200 ||
+				user.Email != "user-7@acme-1.example" || len(user.Accounts) != 1 || user.Accounts[0].AccountID != "ws-2" ||
+				len(user.Events) != 13 {
+				t.Fatalf("user %d: %+v", code, user)
+			}
+			var acct struct {
+				Name  string
+				Users []struct {
+					UserID string `json:"user_id"`
+				}
+			}
+			if code := srv.get(t, "/api/v1/accounts/ws-2", srv.adminToken, &acct); code != 200 || acct.Name != "Workspace 2" || len(acct.Users) != 6 {
+				t.Fatalf("account %d: %+v", code, acct)
+			}
+		})
+	}
+}
+
+func TestAPIAuthAndErrors(t *testing.T) {
+	srv := startServer(t, storetest.SQLite(t))
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	tests := []struct {
+		path, token string
+		status      int
+		code        string
+	}{
+		{"/api/v1/stats", "", 401, "unauthorized"},
+		{"/api/v1/stats", srv.writeKey, 401, "unauthorized"},
+		{"/api/v1/stats", srv.adminToken + "x", 401, "unauthorized"},
+		{"/api/v1/accounts/nope", srv.adminToken, 404, "not_found"},
+		{"/api/v1/users/nope", srv.adminToken, 404, "not_found"},
+		{"/api/v1/stats", srv.adminToken, 200, ""},
+		{"/healthz", "", 200, ""},
+		{"/readyz", "", 200, ""},
+	}
+	for _, tc := range tests {
+		body.Error.Code = ""
+		if got := srv.get(t, tc.path, tc.token, &body); got != tc.status || body.Error.Code != tc.code {
+			t.Errorf("GET %s: %d %q, want %d %q", tc.path, got, body.Error.Code, tc.status, tc.code)
+		}
+	}
+	var metrics bytes.Buffer
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(&metrics, resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(metrics.String(), `beacon_http_request_duration_seconds_count{code="401",route="GET /api/v1/stats"} 3`) {
+		t.Fatalf("metrics lack request latency by route:\n%.2000s", metrics.String())
+	}
+}
