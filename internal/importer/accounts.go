@@ -36,7 +36,8 @@ func Accounts(r io.Reader) ([]identity.CRMAccount, Summary, error) {
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		if f, ok := accountColumns[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))]; ok {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if f, ok := accountColumns[strings.NewReplacer(" ", "_", "-", "_").Replace(name)]; ok {
 			col[f] = i
 		}
 	}

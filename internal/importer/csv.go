@@ -54,7 +54,6 @@ func CSV(ctx context.Context, r io.Reader, mapping Mapping, defaultType string, 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
 			l.sum.Rows++
@@ -64,6 +63,7 @@ func CSV(ctx context.Context, r io.Reader, mapping Mapping, defaultType string, 
 		if err != nil {
 			return l.sum, err
 		}
+		line, _ := cr.FieldPos(0)
 		if err := l.add(line, marshal(rowMessage(rec, fields, defaultType))); err != nil {
 			return l.sum, err
 		}

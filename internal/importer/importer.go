@@ -6,13 +6,14 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -128,27 +129,30 @@ func (l *loader) flush() error {
 	return nil
 }
 
-// JSONLines imports one Segment message per line.
+// JSONLines imports one Segment message per line. A line over the message
+// limit is refused like any invalid message, and the import goes on.
 func JSONLines(ctx context.Context, r io.Reader, sink Sink) (Summary, error) {
 	l := &loader{ctx: ctx, sink: sink, now: time.Now().UTC()}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), event.MaxMessageBytes+1)
-	line := 0
-	for sc.Scan() {
-		line++
-		raw := sc.Bytes()
-		if len(strings.TrimSpace(string(raw))) == 0 {
-			continue
+	br := bufio.NewReaderSize(r, 2*event.MaxMessageBytes)
+	for line := 1; ; line++ {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			l.sum.Rows++
+			l.sum.reject(line, event.KindTooLarge, fmt.Sprintf("line is over the %d-byte message limit", event.MaxMessageBytes))
+		} else if len(bytes.TrimSpace(raw)) > 0 {
+			if aerr := l.add(line, bytes.Clone(bytes.TrimRight(raw, "\r\n"))); aerr != nil {
+				return l.sum, aerr
+			}
 		}
-		if err := l.add(line, append([]byte(nil), raw...)); err != nil {
-			return l.sum, err
+		if errors.Is(err, io.EOF) {
+			break
 		}
-	}
-	if err := sc.Err(); err != nil {
-		if err == bufio.ErrTooLong {
-			return l.sum, fmt.Errorf("line %d: longer than the %d-byte message limit; rows before it are imported", line+1, event.MaxMessageBytes)
+		if err != nil {
+			return l.sum, fmt.Errorf("line %d: %w", line, err)
 		}
-		return l.sum, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return l.sum, l.flush()
 }
