@@ -155,16 +155,27 @@ func post(ctx context.Context, client *http.Client, url, key string, body []byte
 }
 
 // generator writes realistic track events: a B2B product's vocabulary, users
-// spread over workspaces, properties and context as analytics.js sends them.
+// spread over workspaces, properties and context as analytics.js sends them,
+// and random version-4 UUIDs as messageIds, as the SDKs make them (ordered ids
+// would flatter the store's unique index).
 type generator struct {
-	rnd   *rand.Rand
-	runID string
-	id    uint64
-	buf   bytes.Buffer
+	rnd *rand.Rand
+	buf bytes.Buffer
 }
 
 func newGenerator(seed uint64, runID string) *generator {
-	return &generator{rnd: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), runID: runID, id: seed}
+	s := uint64(0)
+	for _, c := range runID {
+		s = s*31 + uint64(c)
+	}
+	return &generator{rnd: rand.New(rand.NewPCG(seed, s))}
+}
+
+func (g *generator) uuid() string {
+	hi, lo := g.rnd.Uint64(), g.rnd.Uint64()
+	hi = hi&^0xf000 | 0x4000
+	lo = lo&^(0xc<<60) | 0x8<<60
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", hi>>32, hi>>16&0xffff, hi&0xffff, lo>>48, lo&0xffffffffffff)
 }
 
 var eventNames = []string{"Report Viewed", "Project Created", "Dashboard Shared", "Invite Sent", "Integration Connected",
@@ -182,12 +193,12 @@ func (g *generator) batch(b, n int) []byte {
 		}
 		acct := g.rnd.IntN(5000)
 		user := acct*8 + g.rnd.IntN(8)
-		fmt.Fprintf(&g.buf, `{"type":"track","messageId":"%s-%d-%d-%d","userId":"user-%d","anonymousId":"anon-%d",`+
+		fmt.Fprintf(&g.buf, `{"type":"track","messageId":"%s","userId":"user-%d","anonymousId":"anon-%d",`+
 			`"event":%q,"timestamp":%q,"properties":{"plan":%q,"feature":%q,"project_id":"prj-%d","duration_ms":%d,"items":%d},`+
 			`"context":{"groupId":"ws-%d","library":{"name":"analytics.js","version":"2.11.1"},"ip":"203.0.113.%d",`+
 			`"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",`+
 			`"page":{"path":"/app/projects","url":"https://app.example.com/app/projects"}}}`,
-			g.runID, g.id, b, i, user, user, eventNames[g.rnd.IntN(len(eventNames))],
+			g.uuid(), user, user, eventNames[g.rnd.IntN(len(eventNames))],
 			now.Add(-time.Duration(g.rnd.IntN(5000))*time.Millisecond).Format(time.RFC3339Nano),
 			plans[acct%len(plans)], features[g.rnd.IntN(len(features))], g.rnd.IntN(40), g.rnd.IntN(3000),
 			g.rnd.IntN(100), acct, user%250)
