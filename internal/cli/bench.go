@@ -33,6 +33,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 				dsn = filepath.Join(dir, "bench.db")
 			}
 			o.DSN = dsn
+			tuneGC()
 			res, err := bench.Ingest(cmd.Context(), o, a.log)
 			if err != nil {
 				return err

@@ -27,6 +27,7 @@ func (a *app) serveCmd() *cobra.Command {
 
 // serve wires every part by hand and runs until interrupted.
 func (a *app) serve(ctx context.Context) error {
+	tuneGC()
 	db, err := a.openStore(ctx)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ type pass struct {
 	joined        map[[2]string]bool
 	resolve       map[string]bool
 	maybeOrphan   map[string]bool
+	refs          []store.EventRef
 }
 
 func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex) *pass {
@@ -36,6 +37,12 @@ func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex) *pass {
 
 // apply folds one event into the working set.
 func (p *pass) apply(e event.Event) error {
+	if e.UserID != "" {
+		p.refs = append(p.refs, store.EventRef{Key: "user:" + e.UserID, TS: e.Timestamp, Seq: e.Seq})
+	}
+	if e.AnonymousID != "" {
+		p.refs = append(p.refs, store.EventRef{Key: "anon:" + e.AnonymousID, TS: e.Timestamp, Seq: e.Seq})
+	}
 	uid := e.UserID
 	if uid == "" {
 		var err error
@@ -191,6 +198,11 @@ func (p *pass) join(uid, groupID string, at time.Time) error {
 
 // flush writes what the pass changed and re-resolves the users it touched.
 func (p *pass) flush() error {
+	// Sorted, the timeline index is written leaf by leaf rather than at random.
+	sort.Slice(p.refs, func(i, j int) bool { return p.refs[i].Key < p.refs[j].Key })
+	if err := p.tx.IndexEvents(p.ctx, p.refs); err != nil {
+		return err
+	}
 	for _, id := range sortedKeys(p.dirtyAccounts) {
 		if err := p.claimDomains(p.accounts[id]); err != nil {
 			return err

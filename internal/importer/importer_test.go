@@ -9,6 +9,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/importer"
+	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
@@ -88,7 +89,13 @@ func TestCSVWithMapping(t *testing.T) {
 	if sum.Accepted != 2 || sum.Rejected != 1 || sum.Examples[0].Line != 3 {
 		t.Fatalf("summary %+v", sum)
 	}
-	evs, _ := db.UserEvents(ctx, "u1", 10)
+	all, _, _ := db.EventsAfter(ctx, store.Cursor{}, 10)
+	var evs []event.Event
+	for _, e := range all {
+		if e.UserID == "u1" {
+			evs = append(evs, e)
+		}
+	}
 	if len(evs) != 1 || evs[0].Name != "Seat Added" || string(evs[0].Properties) != `{"seats":5}` || evs[0].MessageID != "r1" {
 		t.Fatalf("u1 events %+v", evs)
 	}

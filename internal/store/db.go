@@ -21,10 +21,10 @@ type dialect interface {
 	name() string
 	// lockMigrations serialises migrators, for several nodes starting at once.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
-	appendEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error)
 	eventsAfterSQL() string
 	cursorArgs(c Cursor) []any
 	forUpdate() string
+	insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error
 }
 
 // DB is the Store over database/sql. Writes go through w; reads through r,
@@ -36,6 +36,9 @@ type DB struct {
 	appends func(ctx context.Context, rows []eventRow) (int, error)
 	stop    func()
 	dsn     string
+	// afterMigrate readies what needs the final schema (prepared statements).
+	afterMigrate func(ctx context.Context) error
+	migrated     bool
 }
 
 var _ Store = (*DB)(nil)
@@ -85,7 +88,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := db.d.lockMigrations(ctx, tx); err != nil {
 			return err
 		}
@@ -100,6 +103,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil || db.migrated || db.afterMigrate == nil {
+		return err
+	}
+	db.migrated = true
+	return db.afterMigrate(ctx)
 }
 
 func (db *DB) applyMigration(ctx context.Context, tx *sql.Tx, dir, name string) error {

@@ -40,17 +40,6 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int, error) 
 	return db.appends(ctx, toRows(evs))
 }
 
-// appendInTx is the plain path: one transaction per call.
-func (db *DB) appendInTx(ctx context.Context, rows []eventRow) (int, error) {
-	var n int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		n, err = db.d.appendEvents(ctx, tx, rows)
-		return err
-	})
-	return n, err
-}
-
 const eventColumns = `seq, message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body`
 
 // EventsAfter returns up to limit committed events after c, in commit order,
@@ -78,9 +67,11 @@ func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Eve
 // UserEvents returns a user's latest events, newest first, including those sent
 // under anonymous ids before the user was identified.
 func (db *DB) UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+`, 0 FROM events
-		WHERE user_id = $1 OR anonymous_id IN (SELECT anonymous_id FROM aliases WHERE user_id = $1)
-		ORDER BY ts DESC, seq DESC LIMIT $2`, userID, limit)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+`, 0 FROM events WHERE seq IN (
+			SELECT seq FROM (SELECT DISTINCT ts, seq FROM event_users
+				WHERE key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1)) mine
+			ORDER BY ts DESC, seq DESC LIMIT $2)
+		ORDER BY ts DESC, seq DESC`, userID, limit)
 	if err != nil {
 		return nil, err
 	}

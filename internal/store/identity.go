@@ -185,6 +185,13 @@ func (t *idTx) AccountsOfKind(ctx context.Context, kind string) ([]Account, erro
 	return scanAccounts(rows)
 }
 
+func (t *idTx) IndexEvents(ctx context.Context, refs []EventRef) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	return t.d.insertEventUsers(ctx, t.tx, refs)
+}
+
 const membershipColumns = `user_id, account_id, method, confidence, created_at`
 
 func (t *idTx) Memberships(ctx context.Context, userID string) ([]Membership, error) {

@@ -34,8 +34,18 @@ func (postgresDialect) eventsAfterSQL() string {
 		ORDER BY tx, seq LIMIT $3`
 }
 
+func (postgresDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error {
+	keys, ts, seqs := make([]string, len(refs)), make([]int64, len(refs)), make([]int64, len(refs))
+	for i, r := range refs {
+		keys[i], ts[i], seqs[i] = r.Key, ms(r.TS), r.Seq
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO event_users (key, ts, seq)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING`, keys, ts, seqs)
+	return err
+}
+
 // appendEvents sends a request's rows as arrays in one statement: one round trip.
-func (postgresDialect) appendEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error) {
+func appendPostgres(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error) {
 	n := len(rows)
 	var (
 		mid, typ, name, uid, aid, gid, pid, body = make([]string, n), make([]string, n), make([]string, n),
@@ -81,6 +91,12 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db := &DB{w: p, r: p, d: postgresDialect{}}
-	db.appends = db.appendInTx
+	db.appends = func(ctx context.Context, rows []eventRow) (n int, err error) {
+		err = db.inTx(ctx, func(tx *sql.Tx) error {
+			n, err = appendPostgres(ctx, tx, rows)
+			return err
+		})
+		return n, err
+	}
 	return db, nil
 }

@@ -6,16 +6,20 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
 
-// sqliteDialect keeps the insert statements prepared on the one writer
-// connection: parsing a 1,200-parameter statement costs more than running it.
+// sqliteDialect owns SQLite's write path. SQLite has one writer, so all
+// appends go through one goroutine (appendQueue), which also owns the
+// in-memory set of stored messageIds: duplicates are refused there instead of
+// by a unique index, because keeping a B-tree of random ids costs a page write
+// per event (docs/benchmarks.md).
 type sqliteDialect struct {
-	w     *sql.DB
-	stmts sync.Map // rows → *sql.Stmt
+	stmts map[string]*sql.Stmt // prepared on the one writer connection
+
+	ids    *idSet // digests of stored messageIds, up to idsSeq
+	idsSeq int64
 }
 
 func (*sqliteDialect) name() string { return "sqlite" }
@@ -32,74 +36,153 @@ func (*sqliteDialect) eventsAfterSQL() string {
 	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
 }
 
-const sqliteChunk = 100 // rows per INSERT statement: 1,300 parameters
-
-func (d *sqliteDialect) appendEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error) {
-	var n int64
-	for len(rows) > 0 {
-		chunk := rows[:min(len(rows), sqliteChunk)]
-		rows = rows[len(chunk):]
-		args := make([]any, 0, len(chunk)*12)
-		for _, r := range chunk {
-			args = append(args, r.messageID, r.typ, r.name, r.userID, r.anonymousID, r.groupID,
-				r.previousID, r.ts, r.originalTS, r.sentAt, r.receivedAt, r.body)
+func (*sqliteDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error {
+	const chunk = 200
+	for len(refs) > 0 {
+		n := min(len(refs), chunk)
+		args := make([]any, 0, n*3)
+		for _, r := range refs[:n] {
+			args = append(args, r.Key, ms(r.TS), r.Seq)
 		}
-		stmt, ok := d.stmts.Load(len(chunk))
-		if !ok {
-			return 0, fmt.Errorf("no insert statement prepared for %d rows", len(chunk))
+		q := `INSERT INTO event_users (key, ts, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") +
+			` ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
 		}
-		res, err := tx.StmtContext(ctx, stmt.(*sql.Stmt)).ExecContext(ctx, args...)
-		if err != nil {
-			return 0, err
-		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		n += k
+		refs = refs[n:]
 	}
-	return int(n), nil
+	return nil
 }
 
-// prepare makes sure the insert statements for these batches exist. It must
-// run outside a transaction: the writer pool has a single connection.
-func (d *sqliteDialect) prepare(ctx context.Context, batches [][]eventRow) error {
-	for _, rows := range batches {
-		for _, n := range []int{min(len(rows), sqliteChunk), len(rows) % sqliteChunk} {
-			if n == 0 {
-				continue
-			}
-			if _, ok := d.stmts.Load(n); ok {
-				continue
-			}
-			if _, err := d.insertStmt(ctx, n); err != nil {
+// Statements insert rows in chunks of these sizes: parsing a statement with a
+// thousand parameters costs more than running it, so they are prepared once.
+var chunkSizes = []int{100, 10, 1}
+
+const (
+	insertEvents = `INSERT INTO events (message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body) VALUES `
+	insertIDs    = `INSERT INTO event_ids (seq, h1, h2) VALUES `
+)
+
+func (d *sqliteDialect) prepare(ctx context.Context, w *sql.DB) error {
+	d.stmts = map[string]*sql.Stmt{}
+	for _, n := range chunkSizes {
+		for prefix, cols := range map[string]int{insertEvents: 12, insertIDs: 3} {
+			row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+			stmt, err := w.PrepareContext(ctx, prefix+strings.TrimSuffix(strings.Repeat(row+",", n), ","))
+			if err != nil {
 				return err
 			}
+			d.stmts[fmt.Sprint(prefix, n)] = stmt
 		}
 	}
 	return nil
 }
 
-func (d *sqliteDialect) insertStmt(ctx context.Context, rows int) (*sql.Stmt, error) {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO events (message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body) VALUES `)
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", 12), ",") + ")"
-	for i := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
+// loadIDs reads the digests stored after idsSeq into the set.
+func (d *sqliteDialect) loadIDs(ctx context.Context, q queryer) error {
+	rows, err := q.QueryContext(ctx, `SELECT seq, h1, h2 FROM event_ids WHERE seq > $1 ORDER BY seq`, d.idsSeq)
+	if err != nil {
+		return err
 	}
-	b.WriteString(` ON CONFLICT (message_id) DO NOTHING`)
-	stmt, err := d.w.PrepareContext(ctx, b.String())
+	defer rows.Close()
+	for rows.Next() {
+		var seq, h1, h2 int64
+		if err := rows.Scan(&seq, &h1, &h2); err != nil {
+			return err
+		}
+		d.ids.add(digest{uint64(h1), uint64(h2)})
+		d.idsSeq = seq
+	}
+	return rows.Err()
+}
+
+// appendGroup commits several requests' rows in one transaction and returns
+// how many of each were new. It runs only on the writer goroutine.
+func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, error) {
+	d := db.d.(*sqliteDialect)
+	if d.ids == nil {
+		// First write: read what is stored through a reader, without holding
+		// the write lock; the transaction below reads only what came since.
+		d.ids = newIDSet()
+		if err := d.loadIDs(ctx, db.r); err != nil {
+			d.ids = nil
+			return nil, err
+		}
+	}
+	counts := make([]int, len(batches))
+	added := newIDSet()
+	var lastSeq int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// Another process (beacon import) may have written since: catch up
+		// under the write lock, so the check below is exact.
+		if err := d.loadIDs(ctx, tx); err != nil {
+			return err
+		}
+		for i, rows := range batches {
+			fresh := make([]eventRow, 0, len(rows))
+			digests := make([]digest, 0, len(rows))
+			for _, r := range rows {
+				dg := digestOf(r.messageID)
+				if !d.ids.has(dg) && added.add(dg) {
+					fresh, digests = append(fresh, r), append(digests, dg)
+				}
+			}
+			seq, err := d.insert(ctx, tx, fresh, digests)
+			if err != nil {
+				return err
+			}
+			counts[i] = len(fresh)
+			lastSeq = max(lastSeq, seq)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := d.stmts.LoadOrStore(rows, stmt); loaded {
-		stmt.Close()
-		return prev.(*sql.Stmt), nil
+	for _, dg := range added.slots {
+		if dg != (digest{}) {
+			d.ids.add(dg)
+		}
 	}
-	return stmt, nil
+	d.idsSeq = max(d.idsSeq, lastSeq)
+	return counts, nil
+}
+
+// insert writes rows and their digests and returns the last seq. A
+// multi-row insert into an INTEGER PRIMARY KEY table under the single writer
+// numbers its rows consecutively, ending at the last insert id.
+func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow, digests []digest) (int64, error) {
+	var last int64
+	for len(rows) > 0 {
+		n := chunkSizes[len(chunkSizes)-1]
+		for _, size := range chunkSizes {
+			if len(rows) >= size {
+				n = size
+				break
+			}
+		}
+		args := make([]any, 0, n*12)
+		for _, r := range rows[:n] {
+			args = append(args, r.messageID, r.typ, r.name, r.userID, r.anonymousID, r.groupID,
+				r.previousID, r.ts, r.originalTS, r.sentAt, r.receivedAt, r.body)
+		}
+		res, err := tx.StmtContext(ctx, d.stmts[fmt.Sprint(insertEvents, n)]).ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
+		}
+		if last, err = res.LastInsertId(); err != nil {
+			return 0, err
+		}
+		idArgs := make([]any, 0, n*3)
+		for i, dg := range digests[:n] {
+			idArgs = append(idArgs, last-int64(n-1-i), int64(dg[0]), int64(dg[1]))
+		}
+		if _, err := tx.StmtContext(ctx, d.stmts[fmt.Sprint(insertIDs, n)]).ExecContext(ctx, idArgs...); err != nil {
+			return 0, err
+		}
+		rows, digests = rows[n:], digests[n:]
+	}
+	return last, nil
 }
 
 // openSQLite opens a SQLite file in WAL mode with one writer connection (SQLite
@@ -114,9 +197,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)"} {
 		pragmas.Add("_pragma", p)
 	}
-	wq := pragmas
-	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	pragmas.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
 	if err != nil {
 		return nil, err
 	}
@@ -137,26 +219,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{w: w, r: r, d: &sqliteDialect{w: w}}
-	q := newAppendQueue(db.appendInTxRows)
-	db.appends, db.stop = q.append, q.close
-	return db, nil
-}
-
-func (db *DB) appendInTxRows(ctx context.Context, batches [][]eventRow) ([]int, error) {
-	if err := db.d.(*sqliteDialect).prepare(ctx, batches); err != nil {
-		return nil, err
+	d := &sqliteDialect{}
+	db := &DB{w: w, r: r, d: d}
+	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
+		return 0, fmt.Errorf("sqlite: store not migrated")
 	}
-	counts := make([]int, len(batches))
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for i, rows := range batches {
-			n, err := db.d.appendEvents(ctx, tx, rows)
-			if err != nil {
-				return err
-			}
-			counts[i] = n
+	db.afterMigrate = func(ctx context.Context) error {
+		if err := d.prepare(ctx, w); err != nil {
+			return err
 		}
+		q := newAppendQueue(db.appendGroup)
+		db.appends, db.stop = q.append, q.close
 		return nil
-	})
-	return counts, err
+	}
+	return db, nil
 }

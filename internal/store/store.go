@@ -70,10 +70,21 @@ type IdentityTx interface {
 	SetDomainOwner(ctx context.Context, domain, accountID string) error
 	AccountsOfKind(ctx context.Context, kind string) ([]Account, error)
 
+	// IndexEvents records whom events belong to, for timelines.
+	IndexEvents(ctx context.Context, refs []EventRef) error
+
 	Memberships(ctx context.Context, userID string) ([]Membership, error)
 	PutMembership(ctx context.Context, m Membership) error
 	DeleteMembership(ctx context.Context, userID, accountID string) error
 	MemberCount(ctx context.Context, accountID string) (int, error)
+}
+
+// EventRef says that the event seq (at ts) belongs to key: "user:<userId>"
+// or "anon:<anonymousId>".
+type EventRef struct {
+	Key string
+	TS  time.Time
+	Seq int64
 }
 
 // Key kinds.

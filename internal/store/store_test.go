@@ -25,6 +25,7 @@ func TestContract(t *testing.T) {
 		{"append dedups on messageId", testAppendDedup},
 		{"event fields round trip", testEventFields},
 		{"concurrent writers lose nothing", testConcurrentAppends},
+		{"two handles on one store share dedup", testTwoHandles},
 		{"projection commits or rolls back whole", testProjectAtomic},
 		{"identity rows round trip", testIdentityRows},
 		{"stats count users by strongest method", testStats},
@@ -327,14 +328,50 @@ func testUserEvents(t *testing.T, db *store.DB) {
 	if _, err := db.AppendEvents(ctx, []event.Event{page, other, track("t1", "u9", t0.Add(time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Project(ctx, func(tx store.IdentityTx) error { return tx.PutAlias(ctx, "anon-9", "u9") }); err != nil {
+	evs := drain(t, db, 3)
+	var refs []store.EventRef
+	for _, e := range evs {
+		key := "user:" + e.UserID
+		if e.UserID == "" {
+			key = "anon:" + e.AnonymousID
+		}
+		refs = append(refs, store.EventRef{Key: key, TS: e.Timestamp, Seq: e.Seq})
+	}
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		return errors.Join(tx.PutAlias(ctx, "anon-9", "u9"), tx.IndexEvents(ctx, refs), tx.IndexEvents(ctx, refs[:1]))
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := db.UserEvents(ctx, "u9", 10)
+	evs, err = db.UserEvents(ctx, "u9", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(evs) != 2 || evs[0].MessageID != "t1" || evs[1].MessageID != "p1" {
 		t.Fatalf("user events = %+v", evs)
+	}
+}
+
+// beacon import and beacon serve may write one store from two processes: each
+// must refuse the other's messageIds.
+func testTwoHandles(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	other, err := store.Open(ctx, db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i, h := range []*store.DB{db, other, db, other} {
+		n, err := h.AppendEvents(ctx, []event.Event{track("shared", "u", now), track(fmt.Sprintf("own-%d", i), "u", now)})
+		if err != nil || (i == 0 && n != 2) || (i > 0 && n != 1) {
+			t.Fatalf("append %d through handle %p: n=%d err=%v", i, h, n, err)
+		}
+	}
+	if got := drain(t, db, 5); len(got) != 5 {
+		t.Fatalf("stored %d events, want 5", len(got))
 	}
 }

@@ -28,8 +28,16 @@ CREATE TABLE events (
     tx           XID8    NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX events_stream ON events (tx, seq);
-CREATE INDEX events_user ON events (user_id, ts) WHERE user_id <> '';
-CREATE INDEX events_anonymous ON events (anonymous_id, ts) WHERE anonymous_id <> '';
+
+-- Who each event belongs to, for timelines: written by the identity projection
+-- in bulk, so that taking an event in touches no index keyed by user.
+-- key is 'user:<userId>' or 'anon:<anonymousId>'.
+CREATE TABLE event_users (
+    key TEXT    NOT NULL,
+    ts  BIGINT  NOT NULL,
+    seq BIGINT  NOT NULL,
+    PRIMARY KEY (key, ts, seq)
+);
 
 CREATE TABLE users (
     id           TEXT PRIMARY KEY,

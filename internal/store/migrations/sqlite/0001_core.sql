@@ -11,7 +11,7 @@ CREATE TABLE keys (
 
 CREATE TABLE events (
     seq          INTEGER PRIMARY KEY,
-    message_id   TEXT    NOT NULL UNIQUE,
+    message_id   TEXT    NOT NULL,
     type         TEXT    NOT NULL,
     name         TEXT    NOT NULL DEFAULT '',
     user_id      TEXT    NOT NULL DEFAULT '',
@@ -24,8 +24,25 @@ CREATE TABLE events (
     received_at  INTEGER NOT NULL,
     body         TEXT    NOT NULL
 );
-CREATE INDEX events_user ON events (user_id, ts) WHERE user_id <> '';
-CREATE INDEX events_anonymous ON events (anonymous_id, ts) WHERE anonymous_id <> '';
+
+-- The 128-bit digest of each stored messageId, in commit order. Beacon keeps
+-- them in memory to refuse duplicates without a unique index on random ids,
+-- whose upkeep would cost a page write per event (docs/benchmarks.md).
+CREATE TABLE event_ids (
+    seq INTEGER PRIMARY KEY,
+    h1  INTEGER NOT NULL,
+    h2  INTEGER NOT NULL
+);
+
+-- Who each event belongs to, for timelines: written by the identity projection
+-- in bulk, so that taking an event in touches no index keyed by user.
+-- key is 'user:<userId>' or 'anon:<anonymousId>'.
+CREATE TABLE event_users (
+    key TEXT    NOT NULL,
+    ts  INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, ts, seq)
+) WITHOUT ROWID;
 
 CREATE TABLE users (
     id           TEXT PRIMARY KEY,
