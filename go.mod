@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/AfterShip/email-verifier v1.4.1
+	github.com/go-json-experiment/json v1.27.2
 	github.com/goccy/go-yaml v1.18.0
 	github.com/hbollon/go-edlib v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0

@@ -89,27 +89,30 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 
 	url := "http://" + ln.Addr().String() + "/v1/batch"
 	batches := (o.Events + o.Batch - 1) / o.Batch
+	// Bodies are made before the clock starts, as a load generator on another
+	// machine would have them: only the server's work is timed.
+	bodies := make([][]byte, batches)
+	g := newGenerator(0, strconv.FormatInt(time.Now().UnixNano(), 36))
+	for b := range bodies {
+		bodies[b] = g.batch(b, min(o.Batch, o.Events-b*o.Batch))
+	}
 	lat := make([]time.Duration, batches)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, o.Clients)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients}}
-	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
 	start := time.Now()
-	for c := range o.Clients {
+	for range o.Clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newGenerator(uint64(c), runID)
 			for {
 				b := int(next.Add(1)) - 1
 				if b >= batches || ctx.Err() != nil {
 					return
 				}
-				n := min(o.Batch, o.Events-b*o.Batch)
-				body := g.batch(b, n)
 				t0 := time.Now()
-				if err := post(ctx, client, url, key, body); err != nil {
+				if err := post(ctx, client, url, key, bodies[b]); err != nil {
 					errs <- fmt.Errorf("batch %d: %w", b, err)
 					cancel()
 					return

@@ -1,9 +1,10 @@
 package event
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Batch is the result of decoding a request that may hold many messages:
@@ -15,16 +16,16 @@ type Batch struct {
 }
 
 type batchWire struct {
-	Batch    []json.RawMessage `json:"batch"`
-	SentAt   string            `json:"sentAt"`
-	WriteKey string            `json:"writeKey"`
+	Batch    []jsontext.Value `json:"batch"`
+	SentAt   string           `json:"sentAt"`
+	WriteKey string           `json:"writeKey"`
 }
 
 // DecodeBatch decodes a /v1/batch (or /v1/import) body. A malformed envelope
 // fails the whole request; an invalid message is refused alone, with its index.
 func DecodeBatch(body []byte, receivedAt time.Time) (Batch, *Error) {
 	var w batchWire
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := unmarshal(body, &w); err != nil {
 		return Batch{}, malformed(err)
 	}
 	if w.Batch == nil {

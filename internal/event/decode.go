@@ -15,19 +15,19 @@ import (
 // wire is a Segment message as it arrives. IDs are flexible because some SDKs
 // send numeric user ids.
 type wire struct {
-	Type              string          `json:"type"`
-	MessageID         flexString      `json:"messageId"`
-	UserID            flexString      `json:"userId"`
-	AnonymousID       flexString      `json:"anonymousId"`
-	GroupID           flexString      `json:"groupId"`
-	PreviousID        flexString      `json:"previousId"`
-	Event             string          `json:"event"`
-	Name              string          `json:"name"`
-	Timestamp         string          `json:"timestamp"`
-	OriginalTimestamp string          `json:"originalTimestamp"`
-	SentAt            string          `json:"sentAt"`
-	Traits            json.RawMessage `json:"traits"`
-	Properties        json.RawMessage `json:"properties"`
+	Type              string     `json:"type"`
+	MessageID         flexString `json:"messageId"`
+	UserID            flexString `json:"userId"`
+	AnonymousID       flexString `json:"anonymousId"`
+	GroupID           flexString `json:"groupId"`
+	PreviousID        flexString `json:"previousId"`
+	Event             string     `json:"event"`
+	Name              string     `json:"name"`
+	Timestamp         string     `json:"timestamp"`
+	OriginalTimestamp string     `json:"originalTimestamp"`
+	SentAt            string     `json:"sentAt"`
+	Traits            shape      `json:"traits"`
+	Properties        shape      `json:"properties"`
 	Context           struct {
 		GroupID flexString `json:"groupId"`
 	} `json:"context"`
@@ -41,6 +41,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		*f = ""
+	case b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
+		// The decoder has already checked the string; without escapes it is
+		// its bytes between the quotes.
+		*f = flexString(b[1 : len(b)-1])
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -58,6 +62,21 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// shape records what kind of JSON value a field holds, without copying it:
+// the message body is kept whole, so traits and properties need only be
+// checked here.
+type shape byte
+
+func (s *shape) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && string(b) != "null" {
+		*s = shape(b[0])
+	}
+	return nil
+}
+
+func (s shape) objectOrNone() bool { return s == 0 || s == '{' }
+
 // Envelope carries what a batch request shares with all its messages.
 type Envelope struct {
 	WriteKey   string
@@ -74,7 +93,7 @@ func Decode(raw []byte, typ string, env Envelope) (Event, string, *Error) {
 			Message: fmt.Sprintf("message is %d bytes, over the limit of %d bytes", len(raw), MaxMessageBytes)}
 	}
 	var w wire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if err := unmarshal(raw, &w); err != nil {
 		return Event{}, "", malformed(err)
 	}
 	if typ == "" {
@@ -87,8 +106,6 @@ func Decode(raw []byte, typ string, env Envelope) (Event, string, *Error) {
 		AnonymousID: string(w.AnonymousID),
 		GroupID:     string(w.GroupID),
 		PreviousID:  string(w.PreviousID),
-		Traits:      nullToEmpty(w.Traits),
-		Properties:  nullToEmpty(w.Properties),
 		ReceivedAt:  env.ReceivedAt.UTC(),
 		Body:        json.RawMessage(raw),
 	}
@@ -111,7 +128,6 @@ func (e *Event) fill(w *wire, env Envelope) *Error {
 		if e.GroupID == "" {
 			return missing("groupId", "a group call needs a groupId")
 		}
-		e.Traits = nullToEmpty(w.Traits)
 	case Alias:
 		if e.PreviousID == "" {
 			return missing("previousId", "an alias call needs a previousId")
@@ -129,10 +145,10 @@ func (e *Event) fill(w *wire, env Envelope) *Error {
 	if e.GroupID == "" {
 		e.GroupID = string(w.Context.GroupID)
 	}
-	if !isObject(e.Traits) {
+	if !w.Traits.objectOrNone() {
 		return invalid("traits", "traits must be a JSON object")
 	}
-	if !isObject(e.Properties) {
+	if !w.Properties.objectOrNone() {
 		return invalid("properties", "properties must be a JSON object")
 	}
 	// Identifiers become indexed text columns, where NUL is not allowed.
@@ -208,18 +224,6 @@ func missing(field, msg string) *Error {
 
 func invalid(field, msg string) *Error {
 	return &Error{Kind: KindBadField, Field: field, Message: msg}
-}
-
-func nullToEmpty(r json.RawMessage) json.RawMessage {
-	r = bytes.TrimSpace(r)
-	if len(r) == 0 || string(r) == "null" {
-		return nil
-	}
-	return r
-}
-
-func isObject(r json.RawMessage) bool {
-	return len(r) == 0 || r[0] == '{'
 }
 
 // newMessageID gives messages that arrive without one an id, as Segment does;

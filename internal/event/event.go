@@ -42,9 +42,11 @@ type Event struct {
 	OriginalTimestamp time.Time // zero when the client sent none
 	SentAt            time.Time // zero when the client sent none
 	ReceivedAt        time.Time
-	Traits            json.RawMessage
-	Properties        json.RawMessage
-	Body              json.RawMessage
+	// Traits and Properties are filled when events are read back from the
+	// store; at intake they stay inside Body.
+	Traits     json.RawMessage
+	Properties json.RawMessage
+	Body       json.RawMessage
 }
 
 // ErrorKind values name what made a message invalid; they are also the

@@ -110,7 +110,12 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 		}
 	}
 	counts := make([]int, len(batches))
-	added := newIDSet()
+	total := 0
+	for _, rows := range batches {
+		total += len(rows)
+	}
+	// What this commit adds joins the set only once it has committed.
+	added := make(map[digest]struct{}, total)
 	var lastSeq int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		// Another process (beacon import) may have written since: catch up
@@ -123,9 +128,11 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 			digests := make([]digest, 0, len(rows))
 			for _, r := range rows {
 				dg := digestOf(r.messageID)
-				if !d.ids.has(dg) && added.add(dg) {
-					fresh, digests = append(fresh, r), append(digests, dg)
+				if _, dup := added[dg]; dup || d.ids.has(dg) {
+					continue
 				}
+				added[dg] = struct{}{}
+				fresh, digests = append(fresh, r), append(digests, dg)
 			}
 			seq, err := d.insert(ctx, tx, fresh, digests)
 			if err != nil {
@@ -139,10 +146,8 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 	if err != nil {
 		return nil, err
 	}
-	for _, dg := range added.slots {
-		if dg != (digest{}) {
-			d.ids.add(dg)
-		}
+	for dg := range added {
+		d.ids.add(dg)
 	}
 	d.idsSeq = max(d.idsSeq, lastSeq)
 	return counts, nil

@@ -1,0 +1,15 @@
+package event
+
+import (
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// unmarshal decodes JSON in one pass (the standard library validates a body
+// in a separate pass before decoding it, and again for every nested message),
+// with the leniency of Segment's API: names match case-insensitively and a
+// repeated name is allowed, the last one winning. Invalid UTF-8 is refused:
+// it could not be stored as text.
+func unmarshal(data []byte, v any) error {
+	return jsonv2.Unmarshal(data, v, jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true))
+}
