@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
 	"github.com/beaconplg/beacon/internal/store"
@@ -43,12 +44,17 @@ type IngestResult struct {
 	P50, P99, Max   time.Duration
 	EventsPerSecond float64
 	Clients, Batch  int
+	// Projected events were taken by the identity projection after the
+	// ingest, in ProjectionTime.
+	Projected      int
+	ProjectionTime time.Duration
 }
 
 func (r IngestResult) String() string {
-	return fmt.Sprintf("%s: %d events in %d batches of %d from %d clients in %.2fs: %.0f durable events/s; batch latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; stored %d",
+	return fmt.Sprintf("%s: %d events in %d batches of %d from %d clients in %.2fs: %.0f durable events/s; batch latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; stored %d; identity projection then took %d events in %.2fs (%.0f events/s)",
 		r.Engine, r.Events, r.Batches, r.Batch, r.Clients, r.Elapsed.Seconds(), r.EventsPerSecond,
-		ms(r.P50), ms(r.P99), ms(r.Max), r.Stored)
+		ms(r.P50), ms(r.P99), ms(r.Max), r.Stored,
+		r.Projected, r.ProjectionTime.Seconds(), float64(r.Projected)/r.ProjectionTime.Seconds())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -132,7 +138,12 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		return IngestResult{}, err
 	}
 	slices.Sort(lat)
-	return IngestResult{Engine: db.Engine(), Events: int64(o.Events), Stored: after.Events - before.Events,
+	projStart := time.Now()
+	projected, err := identity.New(db, log).Sync(ctx)
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("identity projection: %w", err)
+	}
+	return IngestResult{Projected: projected, ProjectionTime: time.Since(projStart), Engine: db.Engine(), Events: int64(o.Events), Stored: after.Events - before.Events,
 		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed,
 		EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
 		P50:             lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}, nil

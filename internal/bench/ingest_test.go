@@ -17,7 +17,7 @@ func TestIngestStoresEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Stored != 2050 || res.Batches != 21 || res.P99 < res.P50 {
+	if res.Stored != 2050 || res.Batches != 21 || res.P99 < res.P50 || res.Projected != 2050 {
 		t.Fatalf("result %+v", res)
 	}
 }

@@ -127,7 +127,7 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 			fresh := make([]eventRow, 0, len(rows))
 			digests := make([]digest, 0, len(rows))
 			for _, r := range rows {
-				dg := digestOf(r.messageID)
+				dg := r.digest
 				if _, dup := added[dg]; dup || d.ids.has(dg) {
 					continue
 				}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/config"
+	"github.com/beaconplg/beacon/internal/metrics"
+)
+
+type slowRoute struct{ started chan struct{} }
+
+func (s slowRoute) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
+		close(s.started)
+		time.Sleep(300 * time.Millisecond)
+		_, _ = io.WriteString(w, "done")
+	})
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+}
+
+type okPinger struct{}
+
+func (okPinger) Ping(context.Context) error { return nil }
+
+func start(t *testing.T, route slowRoute) (string, context.CancelFunc, chan error) {
+	cfg := config.Default()
+	cfg.ShutdownTimeout = 5 * time.Second
+	s := New(cfg, Deps{Routes: []Route{route}, Store: okPinger{}, Metrics: metrics.New(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, done
+}
+
+// Stopping the server lets a request already in flight finish.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	route := slowRoute{started: make(chan struct{})}
+	url, stop, done := start(t, route)
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(url + "/slow")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- string(b)
+	}()
+	<-route.started
+	stop()
+	if body := <-got; body != "done" {
+		t.Fatalf("in-flight request got %q", body)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve returned %v", err)
+	}
+	if _, err := http.Get(url + "/slow"); err == nil {
+		t.Fatal("server still accepts requests after shutdown")
+	}
+}
+
+// A handler that panics gets a 500 in the one error shape; the server lives on.
+func TestPanicIsA500(t *testing.T) {
+	url, stop, _ := start(t, slowRoute{started: make(chan struct{})})
+	defer stop()
+	for range 2 {
+		resp, err := http.Get(url + "/panic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 500 || string(b) != "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}\n" {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	}
+}
