@@ -25,7 +25,7 @@ func TestIngestStoresEverything(t *testing.T) {
 func BenchmarkIngestSQLite(b *testing.B) {
 	for b.Loop() {
 		res, err := Ingest(context.Background(), IngestOptions{DSN: filepath.Join(b.TempDir(), "b.db"),
-			Events: 200000, Batch: 100, Clients: 8, Timeout: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			Events: 100000, Batch: 100, Clients: 8, Timeout: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,7 +10,9 @@ import (
 // Project runs fn inside one write transaction. It retries nothing: the
 // caller's cursor makes the work safe to run again.
 func (db *DB) Project(ctx context.Context, fn func(IdentityTx) error) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(&idTx{tx: tx, d: db.d}) })
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		return fn(&idTx{tx: tx, d: db.d, stmts: map[string]*sql.Stmt{}})
+	})
 }
 
 // queryer is what both a pool and a transaction offer.
@@ -20,32 +22,75 @@ type queryer interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
+// idTx prepares each statement once per transaction: a projection pass runs
+// the same few statements thousands of times, and parsing them is most of the
+// cost of running them.
 type idTx struct {
-	tx *sql.Tx
-	d  dialect
+	tx    *sql.Tx
+	d     dialect
+	stmts map[string]*sql.Stmt
 }
 
-var _ IdentityTx = (*idTx)(nil)
+var (
+	_ IdentityTx = (*idTx)(nil)
+	_ queryer    = (*idTx)(nil)
+)
+
+func (t *idTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = s
+	return s, nil
+}
+
+func (t *idTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (t *idTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	s, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, q, args...) // reports the same error through Scan
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+func (t *idTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
 
 func (t *idTx) Cursor(ctx context.Context, name string) (Cursor, error) {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO cursors (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, name); err != nil {
+	if _, err := t.ExecContext(ctx, `INSERT INTO cursors (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, name); err != nil {
 		return Cursor{}, err
 	}
 	var c Cursor
 	var tx int64
-	err := t.tx.QueryRowContext(ctx, `SELECT tx, seq FROM cursors WHERE name = $1`+t.d.forUpdate(), name).Scan(&tx, &c.Seq)
+	err := t.QueryRowContext(ctx, `SELECT tx, seq FROM cursors WHERE name = $1`+t.d.forUpdate(), name).Scan(&tx, &c.Seq)
 	c.Tx = uint64(tx)
 	return c, err
 }
 
 func (t *idTx) SetCursor(ctx context.Context, name string, c Cursor) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE cursors SET tx = $2, seq = $3 WHERE name = $1`, name, int64(c.Tx), c.Seq)
+	_, err := t.ExecContext(ctx, `UPDATE cursors SET tx = $2, seq = $3 WHERE name = $1`, name, int64(c.Tx), c.Seq)
 	return err
 }
 
 const userColumns = `id, email, email_domain, company, traits, traits_at, first_seen, last_seen`
 
-func (t *idTx) User(ctx context.Context, id string) (User, error) { return getUser(ctx, t.tx, id) }
+func (t *idTx) User(ctx context.Context, id string) (User, error) { return getUser(ctx, t, id) }
 
 func getUser(ctx context.Context, q queryer, id string) (User, error) {
 	var u User
@@ -65,7 +110,7 @@ func (t *idTx) PutUser(ctx context.Context, u User) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	_, err = t.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_domain = excluded.email_domain,
 			company = excluded.company, traits = excluded.traits, traits_at = excluded.traits_at,
 			first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
@@ -75,22 +120,22 @@ func (t *idTx) PutUser(ctx context.Context, u User) error {
 
 func (t *idTx) AliasOf(ctx context.Context, anonymousID string) (string, error) {
 	var id string
-	err := t.tx.QueryRowContext(ctx, `SELECT user_id FROM aliases WHERE anonymous_id = $1`, anonymousID).Scan(&id)
+	err := t.QueryRowContext(ctx, `SELECT user_id FROM aliases WHERE anonymous_id = $1`, anonymousID).Scan(&id)
 	return id, notFound(err, "alias")
 }
 
 func (t *idTx) PutAlias(ctx context.Context, anonymousID, userID string) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO aliases (anonymous_id, user_id) VALUES ($1, $2)
+	_, err := t.ExecContext(ctx, `INSERT INTO aliases (anonymous_id, user_id) VALUES ($1, $2)
 		ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, anonymousID, userID)
 	return err
 }
 
 func (t *idTx) UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error) {
-	return queryStrings(ctx, t.tx, `SELECT id FROM users WHERE email_domain = $1 ORDER BY id`, domain)
+	return queryStrings(ctx, t, `SELECT id FROM users WHERE email_domain = $1 ORDER BY id`, domain)
 }
 
 func (t *idTx) UsersWithoutGroup(ctx context.Context) ([]string, error) {
-	return queryStrings(ctx, t.tx, `SELECT id FROM users u WHERE NOT EXISTS
+	return queryStrings(ctx, t, `SELECT id FROM users u WHERE NOT EXISTS
 		(SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.method = 'group') ORDER BY id`)
 }
 
@@ -98,7 +143,7 @@ const accountColumns = `id, kind, name, domains, traits, traits_at, owner, emplo
 	open_opportunity, named, crm_id, crm_method, crm_confidence, created_at`
 
 func (t *idTx) Account(ctx context.Context, id string) (Account, error) {
-	return getAccount(ctx, t.tx, id)
+	return getAccount(ctx, t, id)
 }
 
 func getAccount(ctx context.Context, q queryer, id string) (Account, error) {
@@ -148,7 +193,7 @@ func (t *idTx) PutAccount(ctx context.Context, a Account) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
+	_, err = t.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, domains = excluded.domains,
 			traits = excluded.traits, traits_at = excluded.traits_at, owner = excluded.owner,
@@ -161,24 +206,24 @@ func (t *idTx) PutAccount(ctx context.Context, a Account) error {
 }
 
 func (t *idTx) DeleteAccount(ctx context.Context, id string) error {
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = $1`, id)
+	_, err := t.ExecContext(ctx, `DELETE FROM accounts WHERE id = $1`, id)
 	return err
 }
 
 func (t *idTx) DomainOwner(ctx context.Context, domain string) (string, error) {
 	var id string
-	err := t.tx.QueryRowContext(ctx, `SELECT account_id FROM account_domains WHERE domain = $1`, domain).Scan(&id)
+	err := t.QueryRowContext(ctx, `SELECT account_id FROM account_domains WHERE domain = $1`, domain).Scan(&id)
 	return id, notFound(err, "domain "+domain)
 }
 
 func (t *idTx) SetDomainOwner(ctx context.Context, domain, accountID string) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO account_domains (domain, account_id) VALUES ($1, $2)
+	_, err := t.ExecContext(ctx, `INSERT INTO account_domains (domain, account_id) VALUES ($1, $2)
 		ON CONFLICT (domain) DO UPDATE SET account_id = excluded.account_id`, domain, accountID)
 	return err
 }
 
 func (t *idTx) AccountsOfKind(ctx context.Context, kind string) ([]Account, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE kind = $1 ORDER BY id`, kind)
+	rows, err := t.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE kind = $1 ORDER BY id`, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +240,7 @@ func (t *idTx) IndexEvents(ctx context.Context, refs []EventRef) error {
 const membershipColumns = `user_id, account_id, method, confidence, created_at`
 
 func (t *idTx) Memberships(ctx context.Context, userID string) ([]Membership, error) {
-	return memberships(ctx, t.tx, `WHERE user_id = $1`, userID)
+	return memberships(ctx, t, `WHERE user_id = $1`, userID)
 }
 
 func memberships(ctx context.Context, q queryer, where string, arg string) ([]Membership, error) {
@@ -218,20 +263,20 @@ func memberships(ctx context.Context, q queryer, where string, arg string) ([]Me
 }
 
 func (t *idTx) PutMembership(ctx context.Context, m Membership) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5)
+	_, err := t.ExecContext(ctx, `INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, account_id) DO UPDATE SET method = excluded.method, confidence = excluded.confidence`,
 		m.UserID, m.AccountID, m.Method, m.Confidence, ms(m.CreatedAt))
 	return err
 }
 
 func (t *idTx) DeleteMembership(ctx context.Context, userID, accountID string) error {
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND account_id = $2`, userID, accountID)
+	_, err := t.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND account_id = $2`, userID, accountID)
 	return err
 }
 
 func (t *idTx) MemberCount(ctx context.Context, accountID string) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE account_id = $1`, accountID).Scan(&n)
+	err := t.QueryRowContext(ctx, `SELECT count(*) FROM memberships WHERE account_id = $1`, accountID).Scan(&n)
 	return n, err
 }
 
