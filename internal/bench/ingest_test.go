@@ -13,7 +13,7 @@ import (
 // stored once.
 func TestIngestStoresEverything(t *testing.T) {
 	res, err := Ingest(context.Background(), IngestOptions{DSN: filepath.Join(t.TempDir(), "b.db"),
-		Events: 2050, Batch: 100, Clients: 3, Timeout: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Events: 2050, Batch: 100, Clients: 3, Timeout: time.Minute, Project: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

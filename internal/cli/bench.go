@@ -45,7 +45,8 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
 	ingest.Flags().IntVar(&o.Batch, "batch", 100, "events per request")
 	ingest.Flags().IntVar(&o.Clients, "clients", 8, "concurrent HTTP clients")
-	ingest.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	ingest.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
 	cmd.AddCommand(ingest)
 	return cmd
 }
