@@ -3,7 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -49,12 +50,7 @@ func (a *app) statsCmd() *cobra.Command {
 func (a *app) printStats(v api.StatsView) {
 	w := a.stdout
 	fmt.Fprintf(w, "events    %d\nusers     %d\naccounts ", v.Events, v.Users)
-	kinds := make([]string, 0, len(v.Accounts))
-	for k := range v.Accounts {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	for _, k := range slices.Sorted(maps.Keys(v.Accounts)) {
 		fmt.Fprintf(w, " %s %d", k, v.Accounts[k])
 	}
 	fmt.Fprintf(w, "\n\nusers matched by method\n")

@@ -18,7 +18,7 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 		allowCORS(w)
 		body, perr := readBody(w, r)
 		if perr != nil {
-			c.reject(w, perr, 1)
+			c.reject(w, perr)
 			return
 		}
 		receivedAt := c.Now().UTC()
@@ -30,7 +30,7 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 			b, derr = event.DecodeOne(body, typ, receivedAt)
 		}
 		if derr != nil {
-			c.reject(w, problem(derr), 1)
+			c.reject(w, problem(derr))
 			return
 		}
 		if err := c.authenticate(r, b.WriteKey); err != nil {
@@ -81,8 +81,9 @@ func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch
 	}
 }
 
-func (c *Collector) reject(w http.ResponseWriter, p *api.Problem, messages int) {
-	c.Metrics.EventsRejected.WithLabelValues(p.Code).Add(float64(messages))
+// reject refuses a whole request, counted as one rejected message.
+func (c *Collector) reject(w http.ResponseWriter, p *api.Problem) {
+	c.Metrics.EventsRejected.WithLabelValues(p.Code).Inc()
 	api.WriteError(w, c.Log, p)
 }
 

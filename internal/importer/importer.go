@@ -13,7 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -62,12 +63,7 @@ func (s *Summary) reject(line int, reason, detail string) {
 // Report writes the summary for people.
 func (s Summary) Report(w io.Writer) {
 	fmt.Fprintf(w, "%d rows: %d accepted, %d already stored, %d rejected\n", s.Rows, s.Accepted, s.Duplicates, s.Rejected)
-	reasons := make([]string, 0, len(s.Reasons))
-	for r := range s.Reasons {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
+	for _, r := range slices.Sorted(maps.Keys(s.Reasons)) {
 		fmt.Fprintf(w, "  %-20s %d\n", r, s.Reasons[r])
 	}
 	for _, e := range s.Examples {

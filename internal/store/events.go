@@ -53,18 +53,11 @@ func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Eve
 	if err != nil {
 		return nil, c, err
 	}
-	defer rows.Close()
-	var evs []event.Event
-	for rows.Next() {
-		var e event.Event
-		var tx uint64
-		if err := scanEvent(rows, &e, &tx); err != nil {
-			return nil, c, err
-		}
-		evs = append(evs, e)
-		c = Cursor{Tx: tx, Seq: e.Seq}
+	evs, lastTx, err := scanEvents(rows)
+	if err != nil || len(evs) == 0 {
+		return nil, c, err
 	}
-	return evs, c, rows.Err()
+	return evs, Cursor{Tx: lastTx, Seq: evs[len(evs)-1].Seq}, nil
 }
 
 // UserEvents returns a user's latest events, newest first, including those sent
@@ -78,17 +71,23 @@ func (db *DB) UserEvents(ctx context.Context, userID string, limit int) ([]event
 	if err != nil {
 		return nil, err
 	}
+	evs, _, err := scanEvents(rows)
+	return evs, err
+}
+
+// scanEvents reads event rows and the transaction id of the last one.
+func scanEvents(rows *sql.Rows) ([]event.Event, uint64, error) {
 	defer rows.Close()
 	var evs []event.Event
+	var tx uint64
 	for rows.Next() {
 		var e event.Event
-		var tx uint64
 		if err := scanEvent(rows, &e, &tx); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		evs = append(evs, e)
 	}
-	return evs, rows.Err()
+	return evs, tx, rows.Err()
 }
 
 func scanEvent(rows *sql.Rows, e *event.Event, tx *uint64) error {
