@@ -324,3 +324,35 @@ func TestMatchBands(t *testing.T) {
 		t.Fatalf("match = %+v", m)
 	}
 }
+
+// A projection's cache must not outlive writes made elsewhere: here a CRM
+// import by another process (another Service on the same store) between two
+// of its passes.
+func TestCacheSeesOtherWriters(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t, e.Open(t))
+			w.send(identify("u1", "bob@acme.com"))
+			if got := w.links("u1"); !reflect.DeepEqual(got, []string{"domain:acme.com/domain/0.80"}) {
+				t.Fatalf("before import: %v", got)
+			}
+			other := identity.New(w.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err := other.ImportCRM(ctx, crm); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.links("u1"); !reflect.DeepEqual(got, []string{"crm:001/domain/0.90"}) {
+				t.Fatalf("after import: %v", got)
+			}
+			// The first service's cache still says u1 is in domain:acme.com.
+			w.send(map[string]any{"type": "group", "userId": "u1", "groupId": "ws-1"}, identify("u2", "carol@acme.com"))
+			if got := w.links("u1"); !reflect.DeepEqual(got, []string{"ws-1/group/1.00"}) {
+				t.Fatalf("u1 after joining a workspace: %v", got)
+			}
+			if got := w.links("u2"); !reflect.DeepEqual(got, []string{"crm:001/domain/0.90"}) {
+				t.Fatalf("u2: %v", got)
+			}
+		})
+	}
+}

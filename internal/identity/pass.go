@@ -19,21 +19,16 @@ type pass struct {
 	tx  store.IdentityTx
 	crm *crmIndex
 
-	users         map[string]*store.User
+	c             *cache
 	dirtyUsers    map[string]bool
-	aliases       map[string]string // anonymous id → user id ("" = none)
-	accounts      map[string]*store.Account
 	dirtyAccounts map[string]bool
-	joined        map[[2]string]bool
 	resolve       map[string]bool
 	maybeOrphan   map[string]bool
 	refs          []store.EventRef
 }
 
-func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex) *pass {
-	return &pass{ctx: ctx, tx: tx, crm: crm,
-		users: map[string]*store.User{}, dirtyUsers: map[string]bool{}, aliases: map[string]string{},
-		accounts: map[string]*store.Account{}, dirtyAccounts: map[string]bool{}, joined: map[[2]string]bool{},
+func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) *pass {
+	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
 		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}}
 }
 
@@ -85,14 +80,14 @@ func (p *pass) aliasOf(anon string) (string, error) {
 	if anon == "" {
 		return "", nil
 	}
-	if uid, ok := p.aliases[anon]; ok {
+	if uid, ok := p.c.aliases[anon]; ok {
 		return uid, nil
 	}
 	uid, err := p.tx.AliasOf(p.ctx, anon)
 	if errors.Is(err, store.ErrNotFound) {
 		err = nil
 	}
-	p.aliases[anon] = uid
+	p.c.aliases[anon] = uid
 	return uid, err
 }
 
@@ -103,12 +98,12 @@ func (p *pass) alias(anon, uid string) error {
 	if err != nil || cur != "" || anon == uid {
 		return err
 	}
-	p.aliases[anon] = uid
+	p.c.aliases[anon] = uid
 	return p.tx.PutAlias(p.ctx, anon, uid)
 }
 
 func (p *pass) user(uid string, at time.Time) (*store.User, error) {
-	if u, ok := p.users[uid]; ok {
+	if u, ok := p.c.users[uid]; ok {
 		return u, nil
 	}
 	u, err := p.tx.User(p.ctx, uid)
@@ -120,7 +115,7 @@ func (p *pass) user(uid string, at time.Time) (*store.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.users[uid] = &u
+	p.c.users[uid] = &u
 	return &u, nil
 }
 
@@ -145,14 +140,14 @@ func (p *pass) identify(u *store.User, e event.Event) {
 }
 
 func (p *pass) account(id string) (*store.Account, error) {
-	if a, ok := p.accounts[id]; ok {
+	if a, ok := p.c.accounts[id]; ok {
 		return a, nil
 	}
 	a, err := p.tx.Account(p.ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	p.accounts[id] = &a
+	p.c.accounts[id] = &a
 	return &a, nil
 }
 
@@ -160,7 +155,7 @@ func (p *pass) groupAccount(id string, at time.Time) (*store.Account, error) {
 	a, err := p.account(id)
 	if errors.Is(err, store.ErrNotFound) {
 		a = &store.Account{ID: id, Kind: store.KindGroup, Traits: map[string]any{}, CreatedAt: at}
-		p.accounts[id], p.dirtyAccounts[id], err = a, true, nil
+		p.c.accounts[id], p.dirtyAccounts[id], err = a, true, nil
 	}
 	return a, err
 }
@@ -186,16 +181,53 @@ func (p *pass) groupTraits(a *store.Account, e event.Event) {
 
 // join links a user to the account of an explicit group.
 func (p *pass) join(uid, groupID string, at time.Time) error {
-	if p.joined[[2]string{uid, groupID}] {
-		return nil
+	ms, err := p.memberships(uid)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.AccountID == groupID && m.Method == store.MethodGroup {
+			return nil
+		}
 	}
 	if _, err := p.groupAccount(groupID, at); err != nil {
 		return err
 	}
-	p.joined[[2]string{uid, groupID}] = true
 	p.resolve[uid] = true // its inferred links give way to the group
-	return p.tx.PutMembership(p.ctx, store.Membership{UserID: uid, AccountID: groupID,
+	return p.putMembership(store.Membership{UserID: uid, AccountID: groupID,
 		Method: store.MethodGroup, Confidence: confidenceGroup, CreatedAt: at})
+}
+
+// memberships returns a user's links, read once and then kept in the cache.
+func (p *pass) memberships(uid string) ([]store.Membership, error) {
+	if ms, ok := p.c.members[uid]; ok {
+		return ms, nil
+	}
+	ms, err := p.tx.Memberships(p.ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	if ms == nil {
+		ms = []store.Membership{}
+	}
+	p.c.members[uid] = ms
+	return ms, nil
+}
+
+func (p *pass) putMembership(m store.Membership) error {
+	if err := p.tx.PutMembership(p.ctx, m); err != nil {
+		return err
+	}
+	p.c.setMember(m)
+	return nil
+}
+
+func (p *pass) deleteMembership(userID, accountID string) error {
+	if err := p.tx.DeleteMembership(p.ctx, userID, accountID); err != nil {
+		return err
+	}
+	p.c.dropMember(userID, accountID)
+	return nil
 }
 
 // flush writes what the pass changed and re-resolves the users it touched.
@@ -206,15 +238,15 @@ func (p *pass) flush() error {
 		return err
 	}
 	for _, id := range sortedKeys(p.dirtyAccounts) {
-		if err := p.claimDomains(p.accounts[id]); err != nil {
+		if err := p.claimDomains(p.c.accounts[id]); err != nil {
 			return err
 		}
-		if err := p.linkCRM(p.accounts[id]); err != nil {
+		if err := p.linkCRM(p.c.accounts[id]); err != nil {
 			return err
 		}
 	}
 	for _, id := range sortedKeys(p.dirtyUsers) {
-		if err := p.tx.PutUser(p.ctx, *p.users[id]); err != nil {
+		if err := p.tx.PutUser(p.ctx, *p.c.users[id]); err != nil {
 			return err
 		}
 	}
@@ -224,7 +256,7 @@ func (p *pass) flush() error {
 		}
 	}
 	for _, id := range sortedKeys(p.dirtyAccounts) {
-		if err := p.tx.PutAccount(p.ctx, *p.accounts[id]); err != nil {
+		if err := p.tx.PutAccount(p.ctx, *p.c.accounts[id]); err != nil {
 			return err
 		}
 	}

@@ -9,10 +9,11 @@ import (
 // resolveUser settles a user's inferred link. A user with an explicit group
 // keeps only its groups; any other user gets exactly one inferred account.
 func (p *pass) resolveUser(uid string) error {
-	ms, err := p.tx.Memberships(p.ctx, uid)
+	ms, err := p.memberships(uid)
 	if err != nil {
 		return err
 	}
+	ms = append([]store.Membership(nil), ms...) // the loop below changes the cached list
 	var inferred []store.Membership
 	hasGroup := false
 	for _, m := range ms {
@@ -38,7 +39,7 @@ func (p *pass) resolveUser(uid string) error {
 			keep = true
 			continue
 		}
-		if err := p.tx.DeleteMembership(p.ctx, uid, m.AccountID); err != nil {
+		if err := p.deleteMembership(uid, m.AccountID); err != nil {
 			return err
 		}
 		p.maybeOrphan[m.AccountID] = true
@@ -46,7 +47,7 @@ func (p *pass) resolveUser(uid string) error {
 	if want.AccountID == "" || keep {
 		return nil
 	}
-	return p.tx.PutMembership(p.ctx, want)
+	return p.putMembership(want)
 }
 
 // infer applies the resolution order after an explicit group: the account
@@ -105,7 +106,7 @@ func (p *pass) inferredAccount(a store.Account) (*store.Account, error) {
 		return nil, err
 	}
 	a.Traits = map[string]any{}
-	p.accounts[a.ID], p.dirtyAccounts[a.ID] = &a, true
+	p.c.accounts[a.ID], p.dirtyAccounts[a.ID] = &a, true
 	return &a, nil
 }
 
@@ -144,7 +145,7 @@ func (p *pass) putCRM(r CRMAccount) error {
 	a, err := p.account(id)
 	if errors.Is(err, store.ErrNotFound) {
 		a, err = &store.Account{ID: id, Kind: store.KindCRM, Traits: map[string]any{}, CreatedAt: nowUTC()}, nil
-		p.accounts[id] = a
+		p.c.accounts[id] = a
 	}
 	if err != nil {
 		return err
@@ -187,10 +188,10 @@ func (p *pass) relinkAll() error {
 	}
 	for i := range groups {
 		a := &groups[i]
-		if cached, ok := p.accounts[a.ID]; ok {
+		if cached, ok := p.c.accounts[a.ID]; ok {
 			a = cached
 		}
-		p.accounts[a.ID] = a
+		p.c.accounts[a.ID] = a
 		if err := p.linkCRM(a); err != nil {
 			return err
 		}

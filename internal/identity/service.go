@@ -28,7 +28,10 @@ const (
 
 const (
 	cursorName = "identity"
-	batchSize  = 1000
+	// epochName counts identity writes made outside the projection (CRM
+	// imports), so a projection knows when its cache no longer holds.
+	epochName = "identity-epoch"
+	batchSize = 5000
 	// crmRefresh bounds how stale another node's CRM import can look here.
 	crmRefresh = 30 * time.Second
 )
@@ -43,12 +46,13 @@ type Service struct {
 	mu       sync.Mutex // one projection at a time in this process
 	crm      *crmIndex
 	crmAt    time.Time
+	cache    *cache
 	notified chan struct{}
 }
 
 // New returns a Service over db.
 func New(db Store, log *slog.Logger) *Service {
-	return &Service{db: db, log: log, notified: make(chan struct{}, 1)}
+	return &Service{db: db, log: log, cache: newCache(), notified: make(chan struct{}, 1)}
 }
 
 // Notify tells the service that new events were committed.
@@ -98,17 +102,27 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var n int
+	var next store.Cursor
 	err = s.db.Project(ctx, func(tx store.IdentityTx) error {
 		c, err := tx.Cursor(ctx, cursorName)
 		if err != nil {
 			return err
 		}
-		evs, next, err := s.db.EventsAfter(ctx, c, batchSize)
+		epoch, err := tx.Cursor(ctx, epochName)
+		if err != nil {
+			return err
+		}
+		if !s.cache.usable(c, epoch.Seq) {
+			s.cache.reset(epoch.Seq)
+		}
+		var evs []event.Event
+		evs, next, err = s.db.EventsAfter(ctx, c, batchSize)
 		if err != nil || len(evs) == 0 {
+			next = c
 			return err
 		}
 		n = len(evs)
-		p := newPass(ctx, tx, crm)
+		p := newPass(ctx, tx, crm, s.cache)
 		for _, e := range evs {
 			if err := p.apply(e); err != nil {
 				return fmt.Errorf("event %s (seq %d): %w", e.MessageID, e.Seq, err)
@@ -119,7 +133,12 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		}
 		return tx.SetCursor(ctx, cursorName, next)
 	})
-	return n, err
+	if err != nil {
+		s.cache.valid = false // it may hold what was rolled back
+		return n, err
+	}
+	s.cache.committed(next)
+	return n, nil
 }
 
 func (s *Service) crmIndex(ctx context.Context) (*crmIndex, error) {
@@ -167,7 +186,14 @@ func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 		for _, a := range existing {
 			entries = append(entries, crmEntry{id: a.ID, name: a.Name})
 		}
-		p := newPass(ctx, tx, nil)
+		epoch, err := tx.Cursor(ctx, epochName)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetCursor(ctx, epochName, store.Cursor{Seq: epoch.Seq + 1}); err != nil {
+			return err
+		}
+		p := newPass(ctx, tx, nil, newCache())
 		for _, r := range rows {
 			if err := p.putCRM(r); err != nil {
 				return fmt.Errorf("crm account %s: %w", r.ID, err)
@@ -177,6 +203,7 @@ func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 		p.crm = newCRMIndex(entries)
 		return p.relinkAll()
 	})
+	s.cache.valid = false
 	if err != nil {
 		return err
 	}
