@@ -245,10 +245,12 @@ func (p *pass) flush() error {
 			return err
 		}
 	}
+	users := make([]store.User, 0, len(p.dirtyUsers))
 	for _, id := range sortedKeys(p.dirtyUsers) {
-		if err := p.tx.PutUser(p.ctx, *p.c.users[id]); err != nil {
-			return err
-		}
+		users = append(users, *p.c.users[id])
+	}
+	if err := p.tx.PutUsers(p.ctx, users); err != nil {
+		return err
 	}
 	for _, id := range sortedKeys(p.resolve) {
 		if err := p.resolveUser(id); err != nil {

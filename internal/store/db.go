@@ -25,6 +25,8 @@ type dialect interface {
 	cursorArgs(c Cursor) []any
 	forUpdate() string
 	insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error
+	// upsertUsers writes up to userChunk users in one statement.
+	upsertUsers(ctx context.Context, q queryer, rows []userRow) error
 }
 
 // DB is the Store over database/sql. Writes go through w; reads through r,

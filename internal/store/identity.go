@@ -105,17 +105,40 @@ func getUser(ctx context.Context, q queryer, id string) (User, error) {
 	return u, decodeMap(traits, &u.Traits)
 }
 
-func (t *idTx) PutUser(ctx context.Context, u User) error {
-	traits, err := encodeMap(u.Traits)
-	if err != nil {
-		return err
+func (t *idTx) PutUser(ctx context.Context, u User) error { return t.PutUsers(ctx, []User{u}) }
+
+// userRow is a user as its columns hold it, in userColumns order.
+type userRow struct {
+	id, email, domain, company, traits string
+	traitsAt, firstSeen, lastSeen      int64
+}
+
+// userChunk users go in one statement: one round trip, one parse.
+const userChunk = 100
+
+const userUpsert = ` ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_domain = excluded.email_domain,
+	company = excluded.company, traits = excluded.traits, traits_at = excluded.traits_at,
+	first_seen = excluded.first_seen, last_seen = excluded.last_seen`
+
+// PutUsers creates or replaces users, many to a statement.
+func (t *idTx) PutUsers(ctx context.Context, us []User) error {
+	for len(us) > 0 {
+		n := min(len(us), userChunk)
+		rows := make([]userRow, n)
+		for i, u := range us[:n] {
+			traits, err := encodeMap(u.Traits)
+			if err != nil {
+				return err
+			}
+			rows[i] = userRow{id: u.ID, email: u.Email, domain: u.EmailDomain, company: u.Company, traits: traits,
+				traitsAt: ms(u.TraitsAt), firstSeen: ms(u.FirstSeen), lastSeen: ms(u.LastSeen)}
+		}
+		if err := t.d.upsertUsers(ctx, t, rows); err != nil {
+			return err
+		}
+		us = us[n:]
 	}
-	_, err = t.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_domain = excluded.email_domain,
-			company = excluded.company, traits = excluded.traits, traits_at = excluded.traits_at,
-			first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
-		u.ID, u.Email, u.EmailDomain, u.Company, traits, ms(u.TraitsAt), ms(u.FirstSeen), ms(u.LastSeen))
-	return err
+	return nil
 }
 
 func (t *idTx) AliasOf(ctx context.Context, anonymousID string) (string, error) {

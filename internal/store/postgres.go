@@ -44,6 +44,20 @@ func (postgresDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []
 	return err
 }
 
+func (postgresDialect) upsertUsers(ctx context.Context, q queryer, rows []userRow) error {
+	n := len(rows)
+	ids, emails, domains, companies, traits := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	traitsAt, first, last := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, r := range rows {
+		ids[i], emails[i], domains[i], companies[i], traits[i] = r.id, r.email, r.domain, r.company, r.traits
+		traitsAt[i], first[i], last[i] = r.traitsAt, r.firstSeen, r.lastSeen
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])`+userUpsert,
+		ids, emails, domains, companies, traits, traitsAt, first, last)
+	return err
+}
+
 // appendEvents sends a request's rows as arrays in one statement: one round trip.
 func appendPostgres(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error) {
 	n := len(rows)

@@ -54,6 +54,17 @@ func (*sqliteDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []E
 	return nil
 }
 
+func (*sqliteDialect) upsertUsers(ctx context.Context, q queryer, rows []userRow) error {
+	args := make([]any, 0, len(rows)*8)
+	for _, r := range rows {
+		args = append(args, r.id, r.email, r.domain, r.company, r.traits, r.traitsAt, r.firstSeen, r.lastSeen)
+	}
+	row := "(?,?,?,?,?,?,?,?)"
+	_, err := q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+",", len(rows)), ",")+userUpsert, args...)
+	return err
+}
+
 // Statements insert rows in chunks of these sizes: parsing a statement with a
 // thousand parameters costs more than running it, so they are prepared once.
 var chunkSizes = []int{100, 10, 1}

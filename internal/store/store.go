@@ -58,6 +58,7 @@ type IdentityTx interface {
 
 	User(ctx context.Context, id string) (User, error)
 	PutUser(ctx context.Context, u User) error
+	PutUsers(ctx context.Context, us []User) error
 	AliasOf(ctx context.Context, anonymousID string) (string, error)
 	PutAlias(ctx context.Context, anonymousID, userID string) error
 	UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error)
