@@ -25,11 +25,64 @@ type pass struct {
 	resolve       map[string]bool
 	maybeOrphan   map[string]bool
 	refs          []store.EventRef
+	absent        map[string]bool // users known not to be stored yet
 }
 
 func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) *pass {
 	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
-		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}}
+		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{}}
+}
+
+// prefetch reads, a few queries for the whole batch, the aliases, users and
+// links its events need and the cache lacks, instead of a round trip each.
+func (p *pass) prefetch(evs []event.Event) error {
+	anons, seenAnon := []string{}, map[string]bool{}
+	for _, e := range evs {
+		for _, a := range []string{e.AnonymousID, e.PreviousID} {
+			if _, cached := p.c.aliases[a]; a != "" && !cached && !seenAnon[a] {
+				seenAnon[a] = true
+				anons = append(anons, a)
+			}
+		}
+	}
+	aliases, err := p.tx.AliasesIn(p.ctx, anons)
+	if err != nil {
+		return err
+	}
+	for _, a := range anons {
+		p.c.aliases[a] = aliases[a]
+	}
+	uids, seenUser := []string{}, map[string]bool{}
+	for _, e := range evs {
+		for _, u := range []string{e.UserID, p.c.aliases[e.AnonymousID]} {
+			if _, cached := p.c.users[u]; u != "" && !cached && !seenUser[u] {
+				seenUser[u] = true
+				uids = append(uids, u)
+			}
+		}
+	}
+	users, err := p.tx.UsersIn(p.ctx, uids)
+	if err != nil {
+		return err
+	}
+	for _, u := range uids {
+		p.absent[u] = true
+	}
+	for i := range users {
+		p.c.users[users[i].ID] = &users[i]
+		delete(p.absent, users[i].ID)
+	}
+	ms, err := p.tx.MembershipsIn(p.ctx, uids)
+	if err != nil {
+		return err
+	}
+	for _, u := range uids {
+		p.c.members[u] = []store.Membership{}
+	}
+	for _, m := range ms {
+		p.c.members[m.UserID] = append(p.c.members[m.UserID], m)
+	}
+	return nil
 }
 
 // apply folds one event into the working set.
@@ -106,7 +159,11 @@ func (p *pass) user(uid string, at time.Time) (*store.User, error) {
 	if u, ok := p.c.users[uid]; ok {
 		return u, nil
 	}
-	u, err := p.tx.User(p.ctx, uid)
+	var u store.User
+	err := store.ErrNotFound
+	if !p.absent[uid] {
+		u, err = p.tx.User(p.ctx, uid)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		u, err = store.User{ID: uid, Traits: map[string]any{}, FirstSeen: at, LastSeen: at}, nil
 		p.resolve[uid] = true

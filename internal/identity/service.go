@@ -123,6 +123,9 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		}
 		n = len(evs)
 		p := newPass(ctx, tx, crm, s.cache)
+		if err := p.prefetch(evs); err != nil {
+			return err
+		}
 		for _, e := range evs {
 			if err := p.apply(e); err != nil {
 				return fmt.Errorf("event %s (seq %d): %w", e.MessageID, e.Seq, err)

@@ -25,6 +25,9 @@ type dialect interface {
 	cursorArgs(c Cursor) []any
 	forUpdate() string
 	insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error
+	// inList is a subquery yielding the strings of listArg(ids) as "value".
+	inList(param string) string
+	listArg(ids []string) (any, error)
 	// upsertUsers writes up to userChunk users in one statement.
 	upsertUsers(ctx context.Context, q queryer, rows []userRow) error
 }

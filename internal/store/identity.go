@@ -105,6 +105,82 @@ func getUser(ctx context.Context, q queryer, id string) (User, error) {
 	return u, decodeMap(traits, &u.Traits)
 }
 
+// listChunk bounds the ids of one many-at-once read.
+const listChunk = 1000
+
+// inChunks runs fn over ids in slices of at most listChunk, with the list
+// argument the dialect expects.
+func (t *idTx) inChunks(ids []string, fn func(arg any) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), listChunk)
+		arg, err := t.d.listArg(ids[:n])
+		if err != nil {
+			return err
+		}
+		if err := fn(arg); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (t *idTx) UsersIn(ctx context.Context, ids []string) ([]User, error) {
+	var out []User
+	err := t.inChunks(ids, func(arg any) error {
+		rows, err := t.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE id IN (`+t.d.inList("$1")+`)`, arg)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u User
+			var traits string
+			var traitsAt, first, last int64
+			if err := rows.Scan(&u.ID, &u.Email, &u.EmailDomain, &u.Company, &traits, &traitsAt, &first, &last); err != nil {
+				return err
+			}
+			u.TraitsAt, u.FirstSeen, u.LastSeen = fromMS(traitsAt), fromMS(first), fromMS(last)
+			if err := decodeMap(traits, &u.Traits); err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func (t *idTx) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	err := t.inChunks(anonymousIDs, func(arg any) error {
+		rows, err := t.QueryContext(ctx, `SELECT anonymous_id, user_id FROM aliases WHERE anonymous_id IN (`+t.d.inList("$1")+`)`, arg)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var anon, uid string
+			if err := rows.Scan(&anon, &uid); err != nil {
+				return err
+			}
+			out[anon] = uid
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func (t *idTx) MembershipsIn(ctx context.Context, userIDs []string) ([]Membership, error) {
+	var out []Membership
+	err := t.inChunks(userIDs, func(arg any) error {
+		ms, err := memberships(ctx, t, `WHERE user_id IN (`+t.d.inList("$1")+`)`, arg)
+		out = append(out, ms...)
+		return err
+	})
+	return out, err
+}
+
 func (t *idTx) PutUser(ctx context.Context, u User) error { return t.PutUsers(ctx, []User{u}) }
 
 // userRow is a user as its columns hold it, in userColumns order.
@@ -266,7 +342,7 @@ func (t *idTx) Memberships(ctx context.Context, userID string) ([]Membership, er
 	return memberships(ctx, t, `WHERE user_id = $1`, userID)
 }
 
-func memberships(ctx context.Context, q queryer, where string, arg string) ([]Membership, error) {
+func memberships(ctx context.Context, q queryer, where string, arg any) ([]Membership, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships `+where+` ORDER BY user_id, account_id`, arg)
 	if err != nil {
 		return nil, err

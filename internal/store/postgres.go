@@ -58,6 +58,10 @@ func (postgresDialect) upsertUsers(ctx context.Context, q queryer, rows []userRo
 	return err
 }
 
+func (postgresDialect) inList(param string) string { return `SELECT unnest(` + param + `::text[]) AS value` }
+
+func (postgresDialect) listArg(ids []string) (any, error) { return ids, nil }
+
 // appendEvents sends a request's rows as arrays in one statement: one round trip.
 func appendPostgres(ctx context.Context, tx *sql.Tx, rows []eventRow) (int, error) {
 	n := len(rows)

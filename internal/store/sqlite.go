@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -63,6 +64,13 @@ func (*sqliteDialect) upsertUsers(ctx context.Context, q queryer, rows []userRow
 	_, err := q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES `+
 		strings.TrimSuffix(strings.Repeat(row+",", len(rows)), ",")+userUpsert, args...)
 	return err
+}
+
+func (*sqliteDialect) inList(param string) string { return `SELECT value FROM json_each(` + param + `)` }
+
+func (*sqliteDialect) listArg(ids []string) (any, error) {
+	b, err := json.Marshal(ids)
+	return string(b), err
 }
 
 // Statements insert rows in chunks of these sizes: parsing a statement with a

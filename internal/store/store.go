@@ -57,6 +57,11 @@ type IdentityTx interface {
 	SetCursor(ctx context.Context, name string, c Cursor) error
 
 	User(ctx context.Context, id string) (User, error)
+	// UsersIn, AliasesIn and MembershipsIn read many at once; ids not found
+	// are absent from the result.
+	UsersIn(ctx context.Context, ids []string) ([]User, error)
+	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
+	MembershipsIn(ctx context.Context, userIDs []string) ([]Membership, error)
 	PutUser(ctx context.Context, u User) error
 	PutUsers(ctx context.Context, us []User) error
 	AliasOf(ctx context.Context, anonymousID string) (string, error)

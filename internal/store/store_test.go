@@ -272,6 +272,15 @@ func testIdentityRows(t *testing.T, db *store.DB) {
 		if n, err := tx.MemberCount(ctx, "crm:1"); err != nil || n != 1 {
 			t.Errorf("member count = %d, %v", n, err)
 		}
+		if us, err := tx.UsersIn(ctx, []string{"nobody", "u1"}); err != nil || len(us) != 1 || !reflect.DeepEqual(us[0], u) {
+			t.Errorf("users in = %+v, %v", us, err)
+		}
+		if as, err := tx.AliasesIn(ctx, []string{"anon-1", "anon-2"}); err != nil || !reflect.DeepEqual(as, map[string]string{"anon-1": "u1"}) {
+			t.Errorf("aliases in = %v, %v", as, err)
+		}
+		if ms, err := tx.MembershipsIn(ctx, []string{"u1", "u2"}); err != nil || len(ms) != 1 || !reflect.DeepEqual(ms[0], m) {
+			t.Errorf("memberships in = %+v, %v", ms, err)
+		}
 		return nil
 	})
 	crm, err := db.CRMAccounts(ctx)
