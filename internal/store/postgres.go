@@ -58,7 +58,9 @@ func (postgresDialect) upsertUsers(ctx context.Context, q queryer, rows []userRo
 	return err
 }
 
-func (postgresDialect) inList(param string) string { return `SELECT unnest(` + param + `::text[]) AS value` }
+func (postgresDialect) inList(param string) string {
+	return `SELECT unnest(` + param + `::text[]) AS value`
+}
 
 func (postgresDialect) listArg(ids []string) (any, error) { return ids, nil }
 

@@ -66,7 +66,9 @@ func (*sqliteDialect) upsertUsers(ctx context.Context, q queryer, rows []userRow
 	return err
 }
 
-func (*sqliteDialect) inList(param string) string { return `SELECT value FROM json_each(` + param + `)` }
+func (*sqliteDialect) inList(param string) string {
+	return `SELECT value FROM json_each(` + param + `)`
+}
 
 func (*sqliteDialect) listArg(ids []string) (any, error) {
 	b, err := json.Marshal(ids)
