@@ -1,0 +1,43 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// User is one person of an account.
+type User struct {
+	ID          string
+	AnonymousID string
+	Account     int
+	Email       string
+	Personal    bool // signed up with a free-mail address
+	Admin       bool // the account's first user
+	JoinDay     int
+}
+
+var (
+	firstNames   = []string{"ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "ines", "jamal", "kai", "lena", "mateo", "nora", "omar", "priya", "quinn", "rosa", "sam", "tara"}
+	lastNames    = []string{"adams", "baker", "costa", "diaz", "evans", "fischer", "garcia", "haddad", "ito", "jensen", "kim", "lopez", "meyer", "nguyen", "okoro", "patel", "rossi", "smith", "tanaka", "weber"}
+	freeMail     = []string{"gmail.com", "gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "protonmail.com"}
+	maxUsersSeen = 1 << 16
+)
+
+// NewUser draws user j of account a.
+func (p Params) NewUser(a Account, j int) User {
+	r := p.rng(streamUsers, uint64(a.Index)*uint64(maxUsersSeen)+uint64(j))
+	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
+	u := User{ID: fmt.Sprintf("usr-%05d-%02d", a.Index+1, j+1), AnonymousID: fmt.Sprintf("anon-%05d-%02d-%08x", a.Index+1, j+1, r.Uint32()),
+		Account: a.Index, Admin: j == 0, JoinDay: a.SignupDay}
+	if j > 0 {
+		u.JoinDay = min(p.Days-1, a.SignupDay+r.IntN(max(1, p.Days/3)))
+	}
+	if r.Float64() < p.PersonalEmailShare {
+		u.Personal = true
+		u.Email = fmt.Sprintf("%s.%s%d@%s", first, last, r.IntN(100), freeMail[r.IntN(len(freeMail))])
+	} else {
+		u.Email = first + "." + last + "@" + a.Domains[r.IntN(len(a.Domains))]
+	}
+	u.Email = strings.ToLower(u.Email)
+	return u
+}
