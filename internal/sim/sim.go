@@ -22,11 +22,21 @@ type Params struct {
 	// CRMShare is the share of mid-market accounts already in the CRM;
 	// every enterprise account is.
 	CRMShare float64
+	// Funnel rates, seed 004's "typical" benchmark bands by default.
+	VisitorToSignup    float64 // 3-5 %
+	SignupToActivation float64 // 25-35 %
+	TrialShare         float64 // share of sign-ups that start a premium trial
+	FreemiumToPaid     float64 // 3-5 %
+	TrialToPaid        float64 // 15-17 %
+	// MonthlyChurn is the chance a paying account cancels in a given 30 days.
+	MonthlyChurn float64
 }
 
 // DefaultParams is the default world of `beacon demo`.
 func DefaultParams() Params {
-	return Params{Accounts: 2000, Days: 90, Seed: 1, PersonalEmailShare: 0.25, CRMShare: 0.4}
+	return Params{Accounts: 2000, Days: 90, Seed: 1, PersonalEmailShare: 0.25, CRMShare: 0.4,
+		VisitorToSignup: 0.04, SignupToActivation: 0.30, TrialShare: 0.30, FreemiumToPaid: 0.04, TrialToPaid: 0.16,
+		MonthlyChurn: 0.03}
 }
 
 // Validate reports every out-of-range parameter.
@@ -35,10 +45,15 @@ func (p Params) Validate() error {
 	if p.Accounts < 1 || p.Accounts > 1_000_000 {
 		errs = append(errs, fmt.Errorf("accounts %d: want 1 to 1,000,000", p.Accounts))
 	}
+	if p.VisitorToSignup <= 0 {
+		errs = append(errs, fmt.Errorf("visitor to sign-up %v: must be above 0", p.VisitorToSignup))
+	}
 	if p.Days < 1 || p.Days > 3650 {
 		errs = append(errs, fmt.Errorf("days %d: want 1 to 3,650", p.Days))
 	}
-	for name, v := range map[string]float64{"personal email share": p.PersonalEmailShare, "CRM share": p.CRMShare} {
+	for name, v := range map[string]float64{"personal email share": p.PersonalEmailShare, "CRM share": p.CRMShare,
+		"visitor to sign-up": p.VisitorToSignup, "sign-up to activation": p.SignupToActivation, "trial share": p.TrialShare,
+		"freemium to paid": p.FreemiumToPaid, "trial to paid": p.TrialToPaid, "monthly churn": p.MonthlyChurn} {
 		if v < 0 || v > 1 {
 			errs = append(errs, fmt.Errorf("%s %v: want 0 to 1", name, v))
 		}
@@ -56,4 +71,7 @@ func (p Params) rng(stream, entity uint64) *rand.Rand {
 const (
 	streamFirmographics = iota + 1
 	streamUsers
+	streamLifecycle
+	streamDay
+	streamVisitors
 )

@@ -1,0 +1,135 @@
+package sim
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Files a simulation writes into its output directory.
+const (
+	EventsFile  = "events.jsonl.gz"
+	CRMFile     = "crm_accounts.csv"
+	BillingFile = "billing.jsonl"
+	TruthFile   = "truth.jsonl"
+)
+
+// Summary counts what a simulation wrote.
+type Summary struct {
+	Events, Accounts, Users, CRMAccounts, BillingEvents int
+}
+
+// Simulate writes the world of p into dir. Events stream out a day at a
+// time: memory grows with accounts and users, not with days.
+func (p Params) Simulate(dir string) (Summary, error) {
+	if err := p.Validate(); err != nil {
+		return Summary{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Summary{}, err
+	}
+	accounts := make([]Account, p.Accounts)
+	lives := make([]Lifecycle, p.Accounts)
+	users := make([][]User, p.Accounts)
+	sum := Summary{Accounts: p.Accounts}
+	for i := range accounts {
+		accounts[i] = p.NewAccount(i)
+		lives[i] = p.Lifecycle(accounts[i])
+		users[i] = make([]User, accounts[i].Users)
+		for j := range users[i] {
+			users[i][j] = p.NewUser(accounts[i], j)
+		}
+		sum.Users += len(users[i])
+		if accounts[i].InCRM {
+			sum.CRMAccounts++
+		}
+	}
+	err := errors.Join(
+		writeFile(filepath.Join(dir, EventsFile), func(w io.Writer) error {
+			zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+			if err != nil {
+				return err
+			}
+			for d := range p.Days {
+				for _, l := range p.Day(d, accounts, lives, users) {
+					if _, err := zw.Write(append(l, '\n')); err != nil {
+						return err
+					}
+					sum.Events++
+				}
+			}
+			return zw.Close()
+		}),
+		writeFile(filepath.Join(dir, CRMFile), p.WriteCRM),
+		writeFile(filepath.Join(dir, BillingFile), func(w io.Writer) error {
+			n, err := p.writeBilling(w, accounts, lives)
+			sum.BillingEvents = n
+			return err
+		}),
+		writeFile(filepath.Join(dir, TruthFile), func(w io.Writer) error { return writeTruth(w, accounts, lives, users) }),
+	)
+	return sum, err
+}
+
+func writeFile(path string, fill func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := fill(bw); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return errors.Join(bw.Flush(), f.Close())
+}
+
+// truthAccount and truthUser are the ground-truth records, one JSON line each.
+type truthAccount struct {
+	Kind      string  `json:"kind"`
+	GroupID   string  `json:"group_id"`
+	CRMID     string  `json:"crm_id,omitempty"`
+	Name      string  `json:"name"`
+	Segment   string  `json:"segment"`
+	Employees int     `json:"employees"`
+	Industry  string  `json:"industry"`
+	Channel   string  `json:"channel"`
+	Fit       float64 `json:"fit"`
+	Intent    float64 `json:"intent"`
+	SignupDay int     `json:"signup_day"`
+	Lifecycle
+}
+
+type truthUser struct {
+	Kind     string `json:"kind"`
+	UserID   string `json:"user_id"`
+	GroupID  string `json:"group_id"`
+	Email    string `json:"email"`
+	Personal bool   `json:"personal_email"`
+	JoinDay  int    `json:"join_day"`
+}
+
+func writeTruth(w io.Writer, accounts []Account, lives []Lifecycle, users [][]User) error {
+	enc := json.NewEncoder(w)
+	for i, a := range accounts {
+		if err := enc.Encode(truthAccount{Kind: "account", GroupID: a.GroupID, CRMID: a.CRMID, Name: a.Name,
+			Segment: a.Segment, Employees: a.Employees, Industry: a.Industry, Channel: a.Channel,
+			Fit: round3(a.Fit), Intent: round3(a.Intent), SignupDay: a.SignupDay, Lifecycle: lives[i]}); err != nil {
+			return err
+		}
+		for _, u := range users[i] {
+			if err := enc.Encode(truthUser{Kind: "user", UserID: u.ID, GroupID: a.GroupID, Email: u.Email,
+				Personal: u.Personal, JoinDay: u.JoinDay}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
