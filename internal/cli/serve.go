@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -33,12 +34,18 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	return a.run(ctx, db, func(net.Addr) {})
+}
+
+// run serves db until ctx ends; ready is called once the port is open.
+func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error {
 	srv := a.server(db)
 	ln, err := srv.s.Listen()
 	if err != nil {
 		return err
 	}
 	a.log.Info("beacon is listening", "addr", ln.Addr().String(), "store", db.Engine(), "version", Version)
+	ready(ln.Addr())
 	var wg sync.WaitGroup
 	projCtx, stopProjection := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Add(1)

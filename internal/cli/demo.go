@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/importer"
+	"github.com/beaconplg/beacon/internal/keys"
+	"github.com/beaconplg/beacon/internal/sim"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+func (a *app) demoCmd() *cobra.Command {
+	p := sim.DefaultParams()
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Simulate a PLG company, load it into a fresh embedded store and serve it",
+		Long: `Simulate a B2B PLG company (2,000 accounts over 90 days by default), load its
+events and CRM accounts into a fresh SQLite store, and serve it. Prints the URL,
+a write key and an admin token. The store is kept in --dir (default: a new
+temporary directory).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
+			ctx := cmd.Context()
+			if dir == "" {
+				d, err := os.MkdirTemp("", "beacon-demo-")
+				if err != nil {
+					return err
+				}
+				dir = d
+			}
+			if !cmd.Flags().Changed("addr") {
+				a.cfg.Addr = "127.0.0.1:8080"
+			}
+			start := time.Now()
+			db, secrets, err := a.loadDemo(ctx, p, dir)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return a.run(ctx, db, func(addr net.Addr) {
+				a.printDemo(addr, secrets, dir, time.Since(start))
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&a.flags.addr, "addr", "", "listen address (default 127.0.0.1:8080)")
+	f.StringVar(&dir, "dir", "", "directory for the world and the store (default: a new temporary one)")
+	f.IntVar(&p.Accounts, "accounts", p.Accounts, "companies in the simulated world")
+	f.Uint64Var(&p.Seed, "seed", p.Seed, "random seed")
+	return cmd
+}
+
+type demoSecrets struct{ writeKey, adminToken string }
+
+// loadDemo simulates the world into dir and loads it into dir/beacon.db.
+func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB, demoSecrets, error) {
+	world := filepath.Join(dir, "world")
+	sum, err := p.Simulate(world)
+	if err != nil {
+		return nil, demoSecrets{}, err
+	}
+	a.log.Info("simulated", "accounts", sum.Accounts, "users", sum.Users, "events", sum.Events)
+	a.cfg.DB = filepath.Join(dir, "beacon.db")
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return nil, demoSecrets{}, err
+	}
+	fail := func(err error) (*store.DB, demoSecrets, error) { db.Close(); return nil, demoSecrets{}, err }
+	f, err := os.Open(filepath.Join(world, sim.EventsFile))
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	r, err := importer.MaybeGunzip(f)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := importer.JSONLines(ctx, r, db); err != nil {
+		return fail(err)
+	}
+	crm, err := os.Open(filepath.Join(world, sim.CRMFile))
+	if err != nil {
+		return fail(err)
+	}
+	defer crm.Close()
+	rows, _, err := importer.Accounts(crm)
+	if err != nil {
+		return fail(err)
+	}
+	ids := a.identity(db)
+	if err := ids.ImportCRM(ctx, rows); err != nil {
+		return fail(err)
+	}
+	if _, err := ids.Sync(ctx); err != nil {
+		return fail(err)
+	}
+	var s demoSecrets
+	if s.writeKey, err = keys.Create(ctx, db, store.WriteKey, "demo"); err != nil {
+		return fail(err)
+	}
+	if s.adminToken, err = keys.Create(ctx, db, store.AdminKey, "demo"); err != nil {
+		return fail(err)
+	}
+	return db, s, nil
+}
+
+func (a *app) printDemo(addr net.Addr, s demoSecrets, dir string, took time.Duration) {
+	url := "http://" + addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		url = fmt.Sprintf("http://localhost:%d", tcp.Port)
+	}
+	fmt.Fprintf(a.stdout, `Beacon demo is ready in %s: %s
+
+  write key    %s
+  admin token  %s
+  store        %s
+
+Try:
+  curl -H "Authorization: Bearer %s" %s/api/v1/stats
+  curl -H "Authorization: Bearer %s" %s/api/v1/accounts/ws-00001
+  curl -u "%s:" %s/v1/track -d '{"userId":"usr-00001-01","event":"Report Viewed"}'
+`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"),
+		s.adminToken, url, s.adminToken, url, s.writeKey, url)
+}
