@@ -22,6 +22,7 @@ events (billing.jsonl) and the ground truth (truth.jsonl). The same seed gives
 byte-identical files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			start := time.Now()
 			sum, err := p.Simulate(out)
 			if err != nil {

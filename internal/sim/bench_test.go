@@ -8,20 +8,11 @@ import (
 // BenchmarkDays measures generating events without writing them.
 func BenchmarkDays(b *testing.B) {
 	p := DefaultParams()
-	accounts := make([]Account, p.Accounts)
-	lives := make([]Lifecycle, p.Accounts)
-	users := make([][]User, p.Accounts)
-	for i := range accounts {
-		accounts[i] = p.NewAccount(i)
-		lives[i] = p.Lifecycle(accounts[i])
-		for j := range accounts[i].Users {
-			users[i] = append(users[i], p.NewUser(accounts[i], j))
-		}
-	}
+	gen := p.NewGenerator()
 	events := 0
 	for b.Loop() {
 		for d := range p.Days {
-			events += len(p.Day(d, accounts, lives, users))
+			events += len(gen.Day(d))
 		}
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")

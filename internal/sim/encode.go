@@ -1,21 +1,34 @@
 package sim
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 )
 
-// props is an ordered list of key, value pairs: a map would not encode in a
-// stable order, and the same seed must give the same bytes.
-type props []any
+// kv is one property or trait. Properties are an ordered list rather than a
+// map so that the same seed encodes to the same bytes.
+type kv struct {
+	k    string
+	s    string
+	n    int
+	kind byte // 's', 'n' or 'b' (n is 0 or 1)
+}
 
-// Messages are written by hand rather than through encoding/json: the
-// simulator must write a million events a second.
-func (g *dayGen) message(typ string, u User, at time.Time, build func(b []byte) []byte) {
+func str(k, v string) kv     { return kv{k: k, s: v, kind: 's'} }
+func num(k string, v int) kv { return kv{k: k, n: v, kind: 'n'} }
+func flag(k string, v bool) kv {
+	if v {
+		return kv{k: k, n: 1, kind: 'b'}
+	}
+	return kv{k: k, kind: 'b'}
+}
+
+// Messages are written by hand into the day's arena rather than through
+// encoding/json: the simulator must write a million events a second.
+func (g *dayGen) begin(typ string, u User, at time.Time) {
 	g.n++
-	b := make([]byte, 0, 384)
-	b = append(b, `{"type":"`...)
+	g.start = len(g.buf)
+	b := append(g.buf, `{"type":"`...)
 	b = append(b, typ...)
 	b = append(b, `","messageId":"sim-`...)
 	b = strconv.AppendUint(b, g.p.Seed, 10)
@@ -32,76 +45,93 @@ func (g *dayGen) message(typ string, u User, at time.Time, build func(b []byte) 
 	b = append(b, '"')
 	if u.ID != "" {
 		b = append(b, `,"userId":`...)
-		b = strconv.AppendQuote(b, u.ID)
+		b = quote(b, u.ID)
 	}
 	if u.AnonymousID != "" {
 		b = append(b, `,"anonymousId":`...)
-		b = strconv.AppendQuote(b, u.AnonymousID)
+		b = quote(b, u.AnonymousID)
 	}
 	b = append(b, `,"timestamp":"`...)
 	b = at.AppendFormat(b, "2006-01-02T15:04:05Z")
-	b = append(b, '"')
-	b = build(b)
-	b = append(b, '}')
-	g.out = append(g.out, line{at: at, json: b})
+	g.buf = append(b, '"')
+	g.at0 = at.Unix()
 }
 
-func (g *dayGen) track(u User, event string, at time.Time, p props) {
-	g.message("track", u, at, func(b []byte) []byte {
-		b = append(b, `,"event":`...)
-		b = strconv.AppendQuote(b, event)
-		b = appendObject(b, "properties", p)
-		if g.a.GroupID != "" && u.ID != "" {
-			b = append(b, `,"context":{"groupId":`...)
-			b = strconv.AppendQuote(b, g.a.GroupID)
-			b = append(b, '}')
-		}
-		return b
-	})
+func (g *dayGen) end() {
+	g.buf = append(g.buf, '}')
+	g.lines = append(g.lines, line{at: g.at0, from: g.start, to: len(g.buf)})
+}
+
+func (g *dayGen) track(u User, event string, at time.Time, p ...kv) {
+	g.begin("track", u, at)
+	g.buf = append(g.buf, `,"event":`...)
+	g.buf = quote(g.buf, event)
+	g.buf = appendObject(g.buf, "properties", p)
+	if g.a.GroupID != "" && u.ID != "" {
+		g.buf = append(g.buf, `,"context":{"groupId":`...)
+		g.buf = quote(g.buf, g.a.GroupID)
+		g.buf = append(g.buf, '}')
+	}
+	g.end()
 }
 
 func (g *dayGen) page(u User, name string, at time.Time) {
-	g.message("page", u, at, func(b []byte) []byte {
-		b = append(b, `,"name":`...)
-		b = strconv.AppendQuote(b, name)
-		return appendObject(b, "properties", props{"path", "/" + name})
-	})
+	g.begin("page", u, at)
+	g.buf = append(g.buf, `,"name":`...)
+	g.buf = quote(g.buf, name)
+	g.buf = append(g.buf, `,"properties":{"path":"/`...)
+	g.buf = append(g.buf, name...)
+	g.buf = append(g.buf, `"}`...)
+	g.end()
 }
 
-func (g *dayGen) identify(u User, at time.Time, traits props) {
-	g.message("identify", u, at, func(b []byte) []byte { return appendObject(b, "traits", traits) })
+func (g *dayGen) identify(u User, at time.Time, traits ...kv) {
+	g.begin("identify", u, at)
+	g.buf = appendObject(g.buf, "traits", traits)
+	g.end()
 }
 
-func (g *dayGen) group(u User, at time.Time, traits props) {
-	g.message("group", u, at, func(b []byte) []byte {
-		b = append(b, `,"groupId":`...)
-		b = strconv.AppendQuote(b, g.a.GroupID)
-		return appendObject(b, "traits", traits)
-	})
+func (g *dayGen) group(u User, at time.Time, traits ...kv) {
+	g.begin("group", u, at)
+	g.buf = append(g.buf, `,"groupId":`...)
+	g.buf = quote(g.buf, g.a.GroupID)
+	g.buf = appendObject(g.buf, "traits", traits)
+	g.end()
 }
 
-func appendObject(b []byte, key string, p props) []byte {
+// quote appends s as a JSON string. The simulator's strings are plain
+// ASCII; anything else goes through strconv.
+func quote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendObject(b []byte, key string, p []kv) []byte {
 	if len(p) == 0 {
 		return b
 	}
 	b = append(b, `,"`...)
 	b = append(b, key...)
 	b = append(b, `":{`...)
-	for i := 0; i+1 < len(p); i += 2 {
+	for i, f := range p {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, p[i].(string))
+		b = quote(b, f.k)
 		b = append(b, ':')
-		switch v := p[i+1].(type) {
-		case string:
-			b = strconv.AppendQuote(b, v)
-		case int:
-			b = strconv.AppendInt(b, int64(v), 10)
-		case bool:
-			b = strconv.AppendBool(b, v)
+		switch f.kind {
+		case 's':
+			b = quote(b, f.s)
+		case 'n':
+			b = strconv.AppendInt(b, int64(f.n), 10)
 		default:
-			panic(fmt.Sprintf("sim: property %v of type %T", v, v))
+			b = strconv.AppendBool(b, f.n == 1)
 		}
 	}
 	return append(b, '}')

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -10,52 +11,94 @@ import (
 // Start is the first simulated day.
 var Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
-// line is one event, already encoded as a Segment message.
+// line is one encoded event: buf[from:to] of its day's arena.
 type line struct {
-	at   time.Time
-	json []byte
+	at       int64 // Unix seconds, to sort the day by
+	from, to int
 }
 
-// dayGen writes one day's events for one account.
+// dayGen writes one day's events into one arena, account after account; its
+// generator is reseeded for each account, so no draw depends on another's.
 type dayGen struct {
 	p     Params
 	a     Account
 	l     Lifecycle
 	users []User
 	d     int
+	day   time.Time
+	pcg   *rand.PCG
 	r     *rand.Rand
 	n     int
-	out   []line
+	buf   []byte
+	lines []line
+	start int
+	at0   int64
+}
+
+func (g *dayGen) seed(stream, entity uint64) {
+	g.pcg.Seed(g.p.Seed^0x9e3779b97f4a7c15*(stream+1), entity)
+	g.n = 0
+}
+
+// Generator makes a world's events a day at a time, reusing one arena, so
+// that memory does not grow with days and the garbage collector stays idle.
+type Generator struct {
+	p        Params
+	accounts []Account
+	lives    []Lifecycle
+	users    [][]User
+	g        *dayGen
+	out      [][]byte
+}
+
+// NewGenerator draws the world of p: accounts, their lifecycles and users.
+func (p Params) NewGenerator() *Generator {
+	gen := &Generator{p: p, accounts: make([]Account, p.Accounts), lives: make([]Lifecycle, p.Accounts),
+		users: make([][]User, p.Accounts)}
+	for i := range gen.accounts {
+		a := p.NewAccount(i)
+		gen.accounts[i], gen.lives[i] = a, p.Lifecycle(a)
+		gen.users[i] = make([]User, a.Users)
+		for j := range gen.users[i] {
+			gen.users[i][j] = p.NewUser(a, j)
+		}
+	}
+	pcg := rand.NewPCG(0, 0)
+	gen.g = &dayGen{p: p, pcg: pcg, r: rand.New(pcg)}
+	return gen
 }
 
 // Day returns every event of day d, sorted by time: the accounts' and the
-// anonymous visitors'. Only one day is held in memory at a time.
-func (p Params) Day(d int, accounts []Account, lives []Lifecycle, users [][]User) [][]byte {
-	var out []line
+// anonymous visitors'. The lines are valid until the next call.
+func (gen *Generator) Day(d int) [][]byte {
+	g := gen.g
+	g.d, g.day, g.buf, g.lines = d, Start.AddDate(0, 0, d), g.buf[:0], g.lines[:0]
 	signups := 0
-	for i, a := range accounts {
+	for i, a := range gen.accounts {
 		if a.SignupDay > d {
 			continue
 		}
 		if a.SignupDay == d {
 			signups++
 		}
-		g := &dayGen{p: p, a: a, l: lives[i], users: users[i], d: d,
-			r: p.rng(streamDay, uint64(a.Index)<<16|uint64(d))}
+		g.a, g.l, g.users = a, gen.lives[i], gen.users[i]
+		g.seed(streamDay, uint64(a.Index)<<16|uint64(d))
 		g.account()
-		out = append(out, g.out...)
 	}
-	out = append(out, p.visitors(d, signups)...)
-	slices.SortStableFunc(out, func(x, y line) int { return x.at.Compare(y.at) })
-	lines := make([][]byte, len(out))
-	for i, l := range out {
-		lines[i] = l.json
+	g.a, g.l, g.users = Account{}, Lifecycle{}, nil
+	g.visitors(signups)
+	// Lines were written in a fixed order, so breaking ties by position
+	// keeps the sort deterministic.
+	slices.SortFunc(g.lines, func(x, y line) int { return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.from, y.from)) })
+	gen.out = gen.out[:0]
+	for _, l := range g.lines {
+		gen.out = append(gen.out, g.buf[l.from:l.to:l.to])
 	}
-	return lines
+	return gen.out
 }
 
 func (g *dayGen) at() time.Time {
-	return Start.AddDate(0, 0, g.d).Add(time.Duration(8*3600+g.r.IntN(10*3600)) * time.Second)
+	return g.day.Add(time.Duration(8*3600+g.r.IntN(10*3600)) * time.Second)
 }
 
 func (g *dayGen) account() {
@@ -65,7 +108,7 @@ func (g *dayGen) account() {
 	}
 	for _, u := range g.users[1:] {
 		if u.JoinDay == g.d {
-			g.track(admin, "Invite Sent", g.at(), props{"invitee_email", u.Email})
+			g.track(admin, "Invite Sent", g.at(), str("invitee_email", u.Email))
 			g.signup(u, false)
 		}
 	}
@@ -86,49 +129,49 @@ func (g *dayGen) signup(u User, first bool) {
 			g.page(User{AnonymousID: u.AnonymousID}, page, t.Add(time.Duration(k-5)*time.Minute))
 		}
 	}
-	traits := props{"email", u.Email}
 	if !u.Personal || g.r.Float64() < 0.5 {
-		traits = append(traits, "company", g.a.Name)
-	}
-	g.identify(u, t, traits)
-	g.track(u, "Signed Up", t.Add(time.Second), props{"channel", g.a.Channel, "invited", !first})
-	if first {
-		gt := props{"name", g.a.Name, "website", "https://" + g.a.Domains[0], "industry", g.a.Industry, "plan", "free"}
-		if g.r.Float64() < 0.6 {
-			gt = append(gt, "employees", g.a.Employees)
-		}
-		g.group(u, t.Add(2*time.Second), gt)
-		g.track(u, "Account Created", t.Add(3*time.Second), props{"plan", "free"})
+		g.identify(u, t, str("email", u.Email), str("company", g.a.Name))
 	} else {
-		g.group(u, t.Add(2*time.Second), nil)
+		g.identify(u, t, str("email", u.Email))
 	}
+	g.track(u, "Signed Up", t.Add(time.Second), str("channel", g.a.Channel), flag("invited", !first))
+	if !first {
+		g.group(u, t.Add(2*time.Second))
+		return
+	}
+	gt := []kv{str("name", g.a.Name), str("website", "https://"+g.a.Domains[0]), str("industry", g.a.Industry), str("plan", "free")}
+	if g.r.Float64() < 0.6 {
+		gt = append(gt, num("employees", g.a.Employees))
+	}
+	g.group(u, t.Add(2*time.Second), gt...)
+	g.track(u, "Account Created", t.Add(3*time.Second), str("plan", "free"))
 }
 
 // milestones are the account's lifecycle moments, done by its admin.
 func (g *dayGen) milestones(admin User) {
 	l, d := g.l, g.d
 	if d == l.ActivatedDay {
-		g.track(admin, "Project Created", g.at(), props{"template", "kanban"})
+		g.track(admin, "Project Created", g.at(), str("template", "kanban"))
 	}
 	if d == l.TrialStartDay {
-		g.track(admin, "Trial Started", g.at(), props{"plan", "business", "trial_days", TrialDays})
+		g.track(admin, "Trial Started", g.at(), str("plan", "business"), num("trial_days", TrialDays))
 	}
 	if l.Trial && d == l.TrialStartDay+TrialDays {
-		g.track(admin, "Trial Ended", g.at(), props{"plan", "business", "converted", l.Converted && l.ConvertedDay <= d})
+		g.track(admin, "Trial Ended", g.at(), str("plan", "business"), flag("converted", l.Converted && l.ConvertedDay <= d))
 	}
 	if d == l.ConvertedDay {
 		t := g.at()
 		g.page(admin, "Pricing", t.Add(-10*time.Minute))
-		g.track(admin, "Payment Info Entered", t.Add(-2*time.Minute), props{"plan", l.Plan})
-		g.track(admin, "Plan Upgraded", t, props{"plan", l.Plan, "seats", l.Seats, "motion", l.Motion})
+		g.track(admin, "Payment Info Entered", t.Add(-2*time.Minute), str("plan", l.Plan))
+		g.track(admin, "Plan Upgraded", t, str("plan", l.Plan), num("seats", l.Seats), str("motion", l.Motion))
 	}
 	if d == l.ChurnDay {
-		g.track(admin, "Subscription Cancelled", g.at(), props{"plan", l.Plan})
+		g.track(admin, "Subscription Cancelled", g.at(), str("plan", l.Plan))
 	}
 	// Buying intent shows before a conversion: pricing views and premium attempts.
 	if l.Converted && g.d < l.ConvertedDay && g.d >= l.ConvertedDay-10 && g.r.Float64() < 0.3 {
 		g.page(admin, "Pricing", g.at())
-		g.track(admin, "Premium Feature Attempted", g.at(), props{"feature", "sso"})
+		g.track(admin, "Premium Feature Attempted", g.at(), str("feature", "sso"))
 	}
 }
 
@@ -147,17 +190,17 @@ func (g *dayGen) usage(u User) {
 		return
 	}
 	t := g.at()
-	g.track(u, "Signed In", t, nil)
+	g.track(u, "Signed In", t)
 	for k := range 1 + g.r.IntN(6) {
 		name := coreEvents[g.r.IntN(len(coreEvents))]
-		g.track(u, name, t.Add(time.Duration(k+1)*time.Minute), props{"feature", features[g.r.IntN(len(features))]})
+		g.track(u, name, t.Add(time.Duration(k+1)*time.Minute), str("feature", features[g.r.IntN(len(features))]))
 	}
 	free := !g.l.Converted || g.d < g.l.ConvertedDay || (g.l.Churned && g.d >= g.l.ChurnDay)
 	if free && len(g.users) > FreeSeats && u.Admin && g.r.Float64() < 0.2 {
-		g.track(u, "Limit Reached", t.Add(10*time.Minute), props{"limit", "seats", "used", len(g.users), "quota", FreeSeats})
+		g.track(u, "Limit Reached", t.Add(10*time.Minute), str("limit", "seats"), num("used", len(g.users)), num("quota", FreeSeats))
 	}
 	if g.r.Float64() < 0.01 {
-		g.track(u, "Support Ticket Created", t.Add(20*time.Minute), props{"topic", "billing"})
+		g.track(u, "Support Ticket Created", t.Add(20*time.Minute), str("topic", "billing"))
 	}
 }
 
@@ -166,16 +209,16 @@ var features = []string{"reports", "dashboards", "alerts", "exports", "api", "co
 // visitors are the anonymous traffic around the day's sign-ups: at the
 // visitor-to-sign-up rate, each sign-up comes with 1/rate − 1 visitors who
 // leave without signing up.
-func (p Params) visitors(d, signups int) []line {
-	r := p.rng(streamVisitors, uint64(d))
-	n := int(float64(signups)*(1/p.VisitorToSignup-1) + r.Float64())
-	g := &dayGen{p: p, d: d, r: r}
+func (g *dayGen) visitors(signups int) {
+	g.seed(streamVisitors, uint64(g.d))
+	n := int(float64(signups)*(1/g.p.VisitorToSignup-1) + g.r.Float64())
 	for v := range n {
-		u := User{AnonymousID: "visitor-" + strconv.Itoa(d) + "-" + strconv.Itoa(v)}
+		u := User{AnonymousID: "visitor-" + strconv.Itoa(g.d) + "-" + strconv.Itoa(v)}
 		t := g.at()
-		for k, page := range []string{"Home", "Pricing", "Features"}[:1+r.IntN(3)] {
+		for k, page := range visitorPages[:1+g.r.IntN(3)] {
 			g.page(u, page, t.Add(time.Duration(k)*time.Minute))
 		}
 	}
-	return g.out
 }
+
+var visitorPages = []string{"Home", "Pricing", "Features"}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -33,37 +34,20 @@ func (p Params) Simulate(dir string) (Summary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Summary{}, err
 	}
-	accounts := make([]Account, p.Accounts)
-	lives := make([]Lifecycle, p.Accounts)
-	users := make([][]User, p.Accounts)
+	gen := p.NewGenerator()
+	accounts, lives, users := gen.accounts, gen.lives, gen.users
 	sum := Summary{Accounts: p.Accounts}
-	for i := range accounts {
-		accounts[i] = p.NewAccount(i)
-		lives[i] = p.Lifecycle(accounts[i])
-		users[i] = make([]User, accounts[i].Users)
-		for j := range users[i] {
-			users[i][j] = p.NewUser(accounts[i], j)
-		}
+	for i, a := range accounts {
 		sum.Users += len(users[i])
-		if accounts[i].InCRM {
+		if a.InCRM {
 			sum.CRMAccounts++
 		}
 	}
 	err := errors.Join(
 		writeFile(filepath.Join(dir, EventsFile), func(w io.Writer) error {
-			zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
-			if err != nil {
-				return err
-			}
-			for d := range p.Days {
-				for _, l := range p.Day(d, accounts, lives, users) {
-					if _, err := zw.Write(append(l, '\n')); err != nil {
-						return err
-					}
-					sum.Events++
-				}
-			}
-			return zw.Close()
+			n, err := gen.writeEvents(w)
+			sum.Events = n
+			return err
 		}),
 		writeFile(filepath.Join(dir, CRMFile), p.WriteCRM),
 		writeFile(filepath.Join(dir, BillingFile), func(w io.Writer) error {
@@ -133,3 +117,64 @@ func writeTruth(w io.Writer, accounts []Account, lives []Lifecycle, users [][]Us
 }
 
 func round3(f float64) float64 { return float64(int(f*1000+0.5)) / 1000 }
+
+// writeEvents writes every day's events as JSON lines, gzipped. Each day is
+// compressed as its own gzip member by one of two workers while the next day
+// is generated; concatenated members are one valid gzip file, and the same
+// input always compresses to the same bytes.
+func (gen *Generator) writeEvents(w io.Writer) (int, error) {
+	type job struct {
+		data []byte
+		out  chan []byte
+	}
+	jobs := make(chan job, 2)
+	order := make(chan chan []byte, 4)
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() {
+			zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+			for j := range jobs {
+				var buf bytes.Buffer
+				zw.Reset(&buf) // a compressor's state is large: keep one per worker
+				_, err := zw.Write(j.data)
+				if err = errors.Join(err, zw.Close()); err != nil {
+					errc <- err
+				}
+				j.out <- buf.Bytes()
+			}
+		}()
+	}
+	events := 0
+	go func() {
+		defer close(jobs)
+		defer close(order)
+		for d := range gen.p.Days {
+			lines := gen.Day(d)
+			events += len(lines)
+			size := 0
+			for _, l := range lines {
+				size += len(l) + 1
+			}
+			data := make([]byte, 0, size)
+			for _, l := range lines {
+				data = append(append(data, l...), '\n')
+			}
+			out := make(chan []byte, 1)
+			order <- out
+			jobs <- job{data: data, out: out}
+		}
+	}()
+	var werr error
+	for out := range order {
+		member := <-out
+		if werr == nil {
+			_, werr = w.Write(member)
+		}
+	}
+	select {
+	case err := <-errc:
+		return events, err
+	default:
+	}
+	return events, werr
+}
