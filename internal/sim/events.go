@@ -183,8 +183,10 @@ func (g *dayGen) usage(u User) {
 	if g.l.Activated && g.d >= g.l.ActivatedDay {
 		p *= 2
 	}
-	if g.l.Churned && g.d >= g.l.ChurnDay {
-		p *= 0.1
+	if g.l.Churned {
+		// Activity fades over the month before a cancellation, and nearly
+		// stops after it: the churn signal Beacon should see coming.
+		p *= max(0.1, min(1, float64(g.l.ChurnDay-g.d)/30))
 	}
 	if g.r.Float64() >= min(p, 0.9) {
 		return

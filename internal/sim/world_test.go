@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/importer"
@@ -183,4 +184,59 @@ func TestLoadsIntoBeacon(t *testing.T) {
 	if int(s.Users) != sum.Users || s.Unresolved != 0 || s.UsersByMethod["group"] != int64(sum.Users) {
 		t.Fatalf("stats %+v for %d users", s, sum.Users)
 	}
+}
+
+// Accounts that will churn fade over the month before they cancel.
+func TestActivityFadesBeforeChurn(t *testing.T) {
+	p := sim.DefaultParams()
+	p.Accounts, p.Days, p.MonthlyChurn = 1500, 150, 0.5
+	dir := t.TempDir()
+	if _, err := p.Simulate(dir); err != nil {
+		t.Fatal(err)
+	}
+	churnDay := map[string]int{}
+	f, _ := os.ReadFile(filepath.Join(dir, sim.TruthFile))
+	for _, l := range strings.Split(strings.TrimSpace(string(f)), "\n") {
+		var a struct {
+			Kind         string `json:"kind"`
+			GroupID      string `json:"group_id"`
+			Churned      bool   `json:"churned"`
+			ChurnDay     int    `json:"churn_day"`
+			ActivatedDay int    `json:"activated_day"`
+		}
+		_ = json.Unmarshal([]byte(l), &a)
+		// Accounts settled (activated, and so every user's usage doubled)
+		// well before the window compared.
+		if a.Kind == "account" && a.Churned && a.ActivatedDay >= 0 && a.ActivatedDay < a.ChurnDay-35 {
+			churnDay[a.GroupID] = a.ChurnDay
+		}
+	}
+	var early, late int // sign-ins 30-21 days and 10-1 days before the churn day
+	eachEvent(t, dir, func(m map[string]any) {
+		ctx, _ := m["context"].(map[string]any)
+		g, _ := ctx["groupId"].(string)
+		cd, ok := churnDay[g]
+		if !ok || m["event"] != "Signed In" {
+			return
+		}
+		ts, _ := m["timestamp"].(string)
+		day := dayOf(t, ts)
+		switch {
+		case day >= cd-30 && day < cd-20:
+			early++
+		case day >= cd-10 && day < cd:
+			late++
+		}
+	})
+	if len(churnDay) < 10 || late*2 > early {
+		t.Fatalf("%d churning accounts: %d sign-ins in the 10 days before churn against %d in days 30-21 before", len(churnDay), late, early)
+	}
+}
+
+func dayOf(t *testing.T, ts string) int {
+	at, err := time.Parse(time.RFC3339, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(at.Sub(sim.Start).Hours() / 24)
 }
