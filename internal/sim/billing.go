@@ -7,8 +7,8 @@ import (
 )
 
 // Billing events are shaped like Stripe's webhook events
-// (customer.subscription.created / deleted, invoice.paid), so the same files
-// can feed revenue metrics later.
+// (customer.subscription.created / updated / deleted, invoice.paid), so the
+// same files can feed revenue metrics later.
 type stripeEvent struct {
 	ID      string `json:"id"`
 	Object  string `json:"object"`
@@ -89,8 +89,15 @@ func (p Params) writeBilling(w io.Writer, accounts []Account, lives []Lifecycle)
 			end = l.ChurnDay
 		}
 		for d, k := l.ConvertedDay, 0; d < end; d, k = d+30, k+1 {
+			seats := l.SeatsOn(d)
+			if seats != sub.Items.Data[0].Quantity {
+				sub.Items.Data[0].Quantity = seats
+				if err := emit(sub.ID+"_updated_"+strconv.Itoa(k), "customer.subscription.updated", d, sub); err != nil {
+					return n, err
+				}
+			}
 			inv := invoice{ID: "in_" + a.GroupID + "_" + strconv.Itoa(k), Object: "invoice", Customer: sub.Customer, Subscription: sub.ID,
-				AmountPaid: pr.UnitAmount * l.Seats, Currency: "usd", Status: "paid"}
+				AmountPaid: pr.UnitAmount * seats, Currency: "usd", Status: "paid"}
 			if err := emit(inv.ID+"_paid", "invoice.paid", d, inv); err != nil {
 				return n, err
 			}

@@ -168,6 +168,11 @@ func (g *dayGen) milestones(admin User) {
 	if d == l.ChurnDay {
 		g.track(admin, "Subscription Cancelled", g.at(), str("plan", l.Plan))
 	}
+	for _, c := range l.Changes {
+		if c.Day == d {
+			g.track(admin, "Subscription Updated", g.at(), str("plan", l.Plan), num("seats", c.Seats), num("previous_seats", l.SeatsOn(d-1)))
+		}
+	}
 	// Buying intent shows before a conversion: pricing views and premium attempts.
 	if l.Converted && g.d < l.ConvertedDay && g.d >= l.ConvertedDay-10 && g.r.Float64() < 0.3 {
 		g.page(admin, "Pricing", g.at())

@@ -14,10 +14,36 @@ type Lifecycle struct {
 	ConvertedDay  int    `json:"converted_day"`
 	Motion        string `json:"motion,omitempty"` // "self-serve" or "sales-assisted"
 	Plan          string `json:"plan,omitempty"`   // "team" or "business"
-	Seats         int    `json:"seats,omitempty"`
+	Seats         int    `json:"seats,omitempty"`  // at conversion
 	Churned       bool   `json:"churned"`
 	ChurnDay      int    `json:"churn_day"`
+	// Changes are the seat counts set at renewals: expansions and contractions.
+	Changes []SeatChange `json:"seat_changes,omitempty"`
 }
+
+// SeatChange is a paying account's seat count from a renewal on.
+type SeatChange struct {
+	Day   int `json:"day"`
+	Seats int `json:"seats"`
+}
+
+// SeatsOn is how many seats the account pays for on day d (0 when it does
+// not pay).
+func (l Lifecycle) SeatsOn(d int) int {
+	if !l.Converted || d < l.ConvertedDay || (l.Churned && d >= l.ChurnDay) {
+		return 0
+	}
+	seats := l.Seats
+	for _, c := range l.Changes {
+		if c.Day <= d {
+			seats = c.Seats
+		}
+	}
+	return seats
+}
+
+// MRROn is the account's monthly recurring revenue on day d, in cents.
+func (l Lifecycle) MRROn(d int) int { return l.SeatsOn(d) * planPrices[l.Plan] }
 
 // Plans and their monthly price per seat, in cents.
 var planPrices = map[string]int{"team": 1500, "business": 3500}
@@ -83,13 +109,7 @@ func (p Params) Lifecycle(a Account) Lifecycle {
 			l.Plan = "business"
 		}
 		l.Seats = max(FreeSeats, a.Users)
-		daily := 1 - math.Pow(1-p.MonthlyChurn*(1.5-a.Fit), 1.0/30)
-		for d := l.ConvertedDay + 1; d < p.Days; d++ {
-			if r.Float64() < daily {
-				l.Churned, l.ChurnDay = true, d
-				break
-			}
-		}
+		p.renewals(a, &l)
 	}
 	for _, d := range []*int{&l.ActivatedDay, &l.TrialStartDay, &l.ConvertedDay} {
 		if *d >= p.Days {
@@ -98,7 +118,43 @@ func (p Params) Lifecycle(a Account) Lifecycle {
 	}
 	l.Activated, l.Trial, l.Converted = l.ActivatedDay >= 0, l.TrialStartDay >= 0, l.ConvertedDay >= 0
 	if !l.Converted {
-		l.Motion, l.Plan, l.Seats, l.Churned, l.ChurnDay = "", "", 0, false, -1
+		l.Motion, l.Plan, l.Seats, l.Churned, l.ChurnDay, l.Changes = "", "", 0, false, -1, nil
 	}
 	return l
+}
+
+// contraction is the chance, at a renewal, that an account drops a fifth of
+// its seats.
+const contraction = 0.03
+
+// renewals draws what happens at each monthly renewal: cancel (at the
+// segment's churn rate, more for low fit), or else grow or shrink. The chance
+// to grow is set per account and month so that the expected revenue a month
+// later is the segment's monthly share of NRR: twelve renewals then give the
+// NRR parameter, whatever the seat counts.
+func (p Params) renewals(a Account, l *Lifecycle) {
+	r := p.rng(streamRevenue, uint64(a.Index))
+	monthly := math.Pow(p.NRR[a.Segment], 1.0/12)
+	churn := math.Min(0.9, p.Churn[a.Segment]*(1.5-a.Fit))
+	seats := l.Seats
+	for d := l.ConvertedDay + 30; d < p.Days; d += 30 {
+		if r.Float64() < churn {
+			l.Churned, l.ChurnDay = true, d
+			return
+		}
+		up := max(1, int(float64(seats)*(0.1+0.3*r.Float64())+0.5))
+		down := min(seats-1, max(1, int(float64(seats)*0.2+0.5)))
+		// (1 − churn)(1 + pUp·up/seats − contraction·down/seats) = monthly
+		need := monthly/(1-churn) - 1 + contraction*float64(down)/float64(seats)
+		pUp := math.Max(0, need*float64(seats)/float64(up))
+		switch x := r.Float64(); {
+		case x < pUp:
+			seats += up
+		case x < pUp+contraction && down > 0:
+			seats -= down
+		default:
+			continue
+		}
+		l.Changes = append(l.Changes, SeatChange{Day: d, Seats: seats})
+	}
 }

@@ -28,15 +28,20 @@ type Params struct {
 	TrialShare         float64 // share of sign-ups that start a premium trial
 	FreemiumToPaid     float64 // 3-5 %
 	TrialToPaid        float64 // 15-17 %
-	// MonthlyChurn is the chance a paying account cancels in a given 30 days.
-	MonthlyChurn float64
+	// Churn is, by segment, the chance a paying account cancels at a monthly
+	// renewal; NRR is the net revenue retention over twelve months that
+	// expansions and contractions at renewals make up for (seed 004's NRR
+	// medians by default: SMB 97 %, mid-market 108 %, enterprise 118 %).
+	Churn map[string]float64
+	NRR   map[string]float64
 }
 
 // DefaultParams is the default world of `beacon demo`.
 func DefaultParams() Params {
 	return Params{Accounts: 2000, Days: 90, Seed: 1, PersonalEmailShare: 0.25, CRMShare: 0.4,
 		VisitorToSignup: 0.04, SignupToActivation: 0.30, TrialShare: 0.30, FreemiumToPaid: 0.04, TrialToPaid: 0.16,
-		MonthlyChurn: 0.03}
+		Churn: map[string]float64{SMB: 0.03, MidMarket: 0.015, Enterprise: 0.008},
+		NRR:   map[string]float64{SMB: 0.97, MidMarket: 1.08, Enterprise: 1.18}}
 }
 
 // Validate reports every out-of-range parameter.
@@ -53,9 +58,17 @@ func (p Params) Validate() error {
 	}
 	for name, v := range map[string]float64{"personal email share": p.PersonalEmailShare, "CRM share": p.CRMShare,
 		"visitor to sign-up": p.VisitorToSignup, "sign-up to activation": p.SignupToActivation, "trial share": p.TrialShare,
-		"freemium to paid": p.FreemiumToPaid, "trial to paid": p.TrialToPaid, "monthly churn": p.MonthlyChurn} {
+		"freemium to paid": p.FreemiumToPaid, "trial to paid": p.TrialToPaid} {
 		if v < 0 || v > 1 {
 			errs = append(errs, fmt.Errorf("%s %v: want 0 to 1", name, v))
+		}
+	}
+	for _, seg := range []string{SMB, MidMarket, Enterprise} {
+		if c := p.Churn[seg]; c < 0 || c >= 0.6 {
+			errs = append(errs, fmt.Errorf("%s monthly churn %v: want 0 to 0.6", seg, c))
+		}
+		if n := p.NRR[seg]; n < 0.5 || n > 2 {
+			errs = append(errs, fmt.Errorf("%s NRR %v: want 0.5 to 2", seg, n))
 		}
 	}
 	return errors.Join(errs...)
@@ -74,4 +87,5 @@ const (
 	streamLifecycle
 	streamDay
 	streamVisitors
+	streamRevenue
 )
