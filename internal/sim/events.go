@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -24,6 +25,7 @@ type dayGen struct {
 	a     Account
 	l     Lifecycle
 	users []User
+	used  *usage
 	d     int
 	day   time.Time
 	pcg   *rand.PCG
@@ -47,14 +49,22 @@ type Generator struct {
 	accounts []Account
 	lives    []Lifecycle
 	users    [][]User
+	usage    []usage // per account, carried from day to day
+	next     int     // the day Day must be asked for next
 	g        *dayGen
 	out      [][]byte
+}
+
+// usage is what an account has used of the free tier's quotas so far.
+type usage struct {
+	projects int
+	apiCalls int // this month (30 days from sign-up)
 }
 
 // NewGenerator draws the world of p: accounts, their lifecycles and users.
 func (p Params) NewGenerator() *Generator {
 	gen := &Generator{p: p, accounts: make([]Account, p.Accounts), lives: make([]Lifecycle, p.Accounts),
-		users: make([][]User, p.Accounts)}
+		users: make([][]User, p.Accounts), usage: make([]usage, p.Accounts)}
 	for i := range gen.accounts {
 		a := p.NewAccount(i)
 		gen.accounts[i], gen.lives[i] = a, p.Lifecycle(a)
@@ -69,8 +79,13 @@ func (p Params) NewGenerator() *Generator {
 }
 
 // Day returns every event of day d, sorted by time: the accounts' and the
-// anonymous visitors'. The lines are valid until the next call.
+// anonymous visitors'. Days must be asked for in order, from 0: quota use
+// carries over. The lines are valid until the next call.
 func (gen *Generator) Day(d int) [][]byte {
+	if d != gen.next {
+		panic(fmt.Sprintf("sim: day %d asked for before day %d", d, gen.next))
+	}
+	gen.next++
 	g := gen.g
 	g.d, g.day, g.buf, g.lines = d, Start.AddDate(0, 0, d), g.buf[:0], g.lines[:0]
 	signups := 0
@@ -81,11 +96,11 @@ func (gen *Generator) Day(d int) [][]byte {
 		if a.SignupDay == d {
 			signups++
 		}
-		g.a, g.l, g.users = a, gen.lives[i], gen.users[i]
+		g.a, g.l, g.users, g.used = a, gen.lives[i], gen.users[i], &gen.usage[i]
 		g.seed(streamDay, uint64(a.Index)<<16|uint64(d))
 		g.account()
 	}
-	g.a, g.l, g.users = Account{}, Lifecycle{}, nil
+	g.a, g.l, g.users, g.used = Account{}, Lifecycle{}, nil, nil
 	g.visitors(signups)
 	// Lines were written in a fixed order, so breaking ties by position
 	// keeps the sort deterministic.
@@ -113,6 +128,7 @@ func (g *dayGen) account() {
 		}
 	}
 	g.milestones(admin)
+	g.apiUsage(admin)
 	for _, u := range g.users {
 		if u.JoinDay <= g.d {
 			g.usage(u)
@@ -151,7 +167,7 @@ func (g *dayGen) signup(u User, first bool) {
 func (g *dayGen) milestones(admin User) {
 	l, d := g.l, g.d
 	if d == l.ActivatedDay {
-		g.track(admin, "Project Created", g.at(), str("template", "kanban"))
+		g.createProject(admin, g.at())
 	}
 	if d == l.TrialStartDay {
 		g.track(admin, "Trial Started", g.at(), str("plan", "business"), num("trial_days", TrialDays))
@@ -202,12 +218,51 @@ func (g *dayGen) usage(u User) {
 		name := coreEvents[g.r.IntN(len(coreEvents))]
 		g.track(u, name, t.Add(time.Duration(k+1)*time.Minute), str("feature", features[g.r.IntN(len(features))]))
 	}
-	free := !g.l.Converted || g.d < g.l.ConvertedDay || (g.l.Churned && g.d >= g.l.ChurnDay)
-	if free && len(g.users) > FreeSeats && u.Admin && g.r.Float64() < 0.2 {
+	if g.l.Activated && g.d > g.l.ActivatedDay && g.r.Float64() < 0.03+0.1*g.a.Intent {
+		g.createProject(u, t.Add(5*time.Minute))
+	}
+	if g.free() && len(g.users) > FreeSeats && u.Admin && g.r.Float64() < 0.2 {
 		g.track(u, "Limit Reached", t.Add(10*time.Minute), str("limit", "seats"), num("used", len(g.users)), num("quota", FreeSeats))
 	}
 	if g.r.Float64() < 0.01 {
 		g.track(u, "Support Ticket Created", t.Add(20*time.Minute), str("topic", "billing"))
+	}
+}
+
+// free reports whether the account is on the free tier today.
+func (g *dayGen) free() bool {
+	return !g.l.Converted || g.d < g.l.ConvertedDay || (g.l.Churned && g.d >= g.l.ChurnDay)
+}
+
+// createProject records a new project; past the free tier's quota, the
+// product refuses it and says so.
+func (g *dayGen) createProject(u User, at time.Time) {
+	if g.free() && g.used.projects >= FreeProjects {
+		g.track(u, "Limit Reached", at, str("limit", "projects"), num("used", g.used.projects), num("quota", FreeProjects))
+		return
+	}
+	g.used.projects++
+	g.track(u, "Project Created", at, str("template", templates[g.r.IntN(len(templates))]), num("project_count", g.used.projects))
+}
+
+var templates = []string{"kanban", "roadmap", "sprint", "blank"}
+
+// apiUsage meters the account's API calls once a day, as products report
+// usage for billing: integrated, high-intent accounts call more.
+func (g *dayGen) apiUsage(admin User) {
+	if (g.d-g.a.SignupDay)%30 == 0 {
+		g.used.apiCalls = 0
+	}
+	if g.a.Intent < 0.35 || g.d < g.a.SignupDay+2 {
+		return
+	}
+	calls := int(g.a.Intent*120) + g.r.IntN(40)
+	before := g.used.apiCalls
+	g.used.apiCalls += calls
+	at := g.day.Add(23 * time.Hour)
+	g.track(admin, "API Calls Metered", at, num("calls", calls), num("month_to_date", g.used.apiCalls))
+	if g.free() && before < FreeAPICalls && g.used.apiCalls >= FreeAPICalls {
+		g.track(admin, "Limit Reached", at.Add(time.Second), str("limit", "api_calls"), num("used", g.used.apiCalls), num("quota", FreeAPICalls))
 	}
 }
 

@@ -52,6 +52,7 @@ var planPrices = map[string]int{"team": 1500, "business": 3500}
 const (
 	FreeSeats    = 3
 	FreeProjects = 5
+	FreeAPICalls = 1000 // a month
 	TrialDays    = 14
 )
 

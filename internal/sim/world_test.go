@@ -273,3 +273,50 @@ func TestNRRBySegment(t *testing.T) {
 		}
 	}
 }
+
+// The free tier's quotas (3 seats, 5 projects, 1,000 API calls a month) are
+// enforced for accounts that never pay, and hitting them is reported.
+func TestFreeTierQuotas(t *testing.T) {
+	p := small()
+	dir := t.TempDir()
+	if _, err := p.Simulate(dir); err != nil {
+		t.Fatal(err)
+	}
+	paid := map[string]bool{}
+	f, _ := os.ReadFile(filepath.Join(dir, sim.TruthFile))
+	for _, l := range strings.Split(strings.TrimSpace(string(f)), "\n") {
+		var a struct {
+			Kind      string `json:"kind"`
+			GroupID   string `json:"group_id"`
+			Converted bool   `json:"converted"`
+		}
+		_ = json.Unmarshal([]byte(l), &a)
+		if a.Kind == "account" && a.Converted {
+			paid[a.GroupID] = true
+		}
+	}
+	hits := map[string]int{}
+	eachEvent(t, dir, func(m map[string]any) {
+		ctx, _ := m["context"].(map[string]any)
+		g, _ := ctx["groupId"].(string)
+		props, _ := m["properties"].(map[string]any)
+		switch m["event"] {
+		case "Project Created":
+			if n := props["project_count"].(float64); !paid[g] && n > sim.FreeProjects {
+				t.Fatalf("free account %s created project %v", g, n)
+			}
+		case "Limit Reached":
+			limit := props["limit"].(string)
+			hits[limit]++
+			used, quota := props["used"].(float64), props["quota"].(float64)
+			if used < quota {
+				t.Fatalf("%s limit reached at %v of %v", limit, used, quota)
+			}
+		}
+	})
+	for _, limit := range []string{"seats", "projects", "api_calls"} {
+		if hits[limit] == 0 {
+			t.Errorf("no account hit the %s quota", limit)
+		}
+	}
+}
