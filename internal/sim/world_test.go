@@ -196,19 +196,10 @@ func TestActivityFadesBeforeChurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	churnDay := map[string]int{}
-	f, _ := os.ReadFile(filepath.Join(dir, sim.TruthFile))
-	for _, l := range strings.Split(strings.TrimSpace(string(f)), "\n") {
-		var a struct {
-			Kind         string `json:"kind"`
-			GroupID      string `json:"group_id"`
-			Churned      bool   `json:"churned"`
-			ChurnDay     int    `json:"churn_day"`
-			ActivatedDay int    `json:"activated_day"`
-		}
-		_ = json.Unmarshal([]byte(l), &a)
+	for _, a := range truthAccounts(t, dir) {
 		// Accounts settled (activated, and so every user's usage doubled)
 		// well before the window compared.
-		if a.Kind == "account" && a.Churned && a.ActivatedDay >= 0 && a.ActivatedDay < a.ChurnDay-35 {
+		if a.Churned && a.ActivatedDay >= 0 && a.ActivatedDay < a.ChurnDay-35 {
 			churnDay[a.GroupID] = a.ChurnDay
 		}
 	}
@@ -283,17 +274,8 @@ func TestFreeTierQuotas(t *testing.T) {
 		t.Fatal(err)
 	}
 	paid := map[string]bool{}
-	f, _ := os.ReadFile(filepath.Join(dir, sim.TruthFile))
-	for _, l := range strings.Split(strings.TrimSpace(string(f)), "\n") {
-		var a struct {
-			Kind      string `json:"kind"`
-			GroupID   string `json:"group_id"`
-			Converted bool   `json:"converted"`
-		}
-		_ = json.Unmarshal([]byte(l), &a)
-		if a.Kind == "account" && a.Converted {
-			paid[a.GroupID] = true
-		}
+	for _, a := range truthAccounts(t, dir) {
+		paid[a.GroupID] = a.Converted
 	}
 	hits := map[string]int{}
 	eachEvent(t, dir, func(m map[string]any) {
@@ -319,4 +301,33 @@ func TestFreeTierQuotas(t *testing.T) {
 			t.Errorf("no account hit the %s quota", limit)
 		}
 	}
+}
+
+// truthAccount is what these tests read of the ground truth.
+type truthAccount struct {
+	Kind         string `json:"kind"`
+	GroupID      string `json:"group_id"`
+	Converted    bool   `json:"converted"`
+	Churned      bool   `json:"churned"`
+	ChurnDay     int    `json:"churn_day"`
+	ActivatedDay int    `json:"activated_day"`
+}
+
+func truthAccounts(t *testing.T, dir string) []truthAccount {
+	t.Helper()
+	f, err := os.ReadFile(filepath.Join(dir, sim.TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []truthAccount
+	for _, l := range strings.Split(strings.TrimSpace(string(f)), "\n") {
+		var a truthAccount
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Kind == "account" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
