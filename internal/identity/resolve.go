@@ -2,6 +2,7 @@ package identity
 
 import (
 	"errors"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -25,7 +26,7 @@ func (p *pass) resolveUser(uid string) error {
 	}
 	want := store.Membership{}
 	if !hasGroup {
-		u, err := p.user(uid, timeZero)
+		u, err := p.user(uid, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -144,7 +145,7 @@ func (p *pass) putCRM(r CRMAccount) error {
 	id := CRMAccountID(r.ID)
 	a, err := p.account(id)
 	if errors.Is(err, store.ErrNotFound) {
-		a, err = &store.Account{ID: id, Kind: store.KindCRM, Traits: map[string]any{}, CreatedAt: nowUTC()}, nil
+		a, err = &store.Account{ID: id, Kind: store.KindCRM, Traits: map[string]any{}, CreatedAt: time.Now().UTC()}, nil
 		p.c.accounts[id] = a
 	}
 	if err != nil {

@@ -213,7 +213,3 @@ func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 	s.crm, s.crmAt = nil, time.Time{} // reload on the next pass
 	return nil
 }
-
-var timeZero time.Time
-
-func nowUTC() time.Time { return time.Now().UTC() }

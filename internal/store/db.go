@@ -24,7 +24,7 @@ type dialect interface {
 	eventsAfterSQL() string
 	cursorArgs(c Cursor) []any
 	forUpdate() string
-	insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error
+	insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error
 	// inList is a subquery yielding the strings of listArg(ids) as "value".
 	inList(param string) string
 	listArg(ids []string) (any, error)

@@ -14,11 +14,9 @@ type eventRow struct {
 	ts, receivedAt                                                 int64
 	originalTS, sentAt                                             sql.NullInt64
 	body                                                           string
-	digest                                                         digest // of messageID
+	digest                                                         digest // of messageID; SQLite only
 }
 
-// toRows runs on the caller's goroutine, so that hashing messageIds is not
-// left to the single writer.
 func toRows(evs []event.Event) []eventRow {
 	rows := make([]eventRow, len(evs))
 	for i, e := range evs {
@@ -27,7 +25,7 @@ func toRows(evs []event.Event) []eventRow {
 			anonymousID: e.AnonymousID, groupID: e.GroupID, previousID: e.PreviousID,
 			ts: ms(e.Timestamp), receivedAt: ms(e.ReceivedAt),
 			originalTS: nullMS(e.OriginalTimestamp), sentAt: nullMS(e.SentAt),
-			body: string(e.Body), digest: digestOf(e.MessageID),
+			body: string(e.Body),
 		}
 	}
 	return rows

@@ -333,7 +333,7 @@ func (t *idTx) IndexEvents(ctx context.Context, refs []EventRef) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	return t.d.insertEventUsers(ctx, t.tx, refs)
+	return t.d.insertEventUsers(ctx, t, refs)
 }
 
 const membershipColumns = `user_id, account_id, method, confidence, created_at`

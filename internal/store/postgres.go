@@ -34,12 +34,12 @@ func (postgresDialect) eventsAfterSQL() string {
 		ORDER BY tx, seq LIMIT $3`
 }
 
-func (postgresDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error {
+func (postgresDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	keys, ts, seqs := make([]string, len(refs)), make([]int64, len(refs)), make([]int64, len(refs))
 	for i, r := range refs {
 		keys[i], ts[i], seqs[i] = r.Key, ms(r.TS), r.Seq
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO event_users (key, ts, seq)
+	_, err := q.ExecContext(ctx, `INSERT INTO event_users (key, ts, seq)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING`, keys, ts, seqs)
 	return err
 }

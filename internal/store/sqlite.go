@@ -37,7 +37,7 @@ func (*sqliteDialect) eventsAfterSQL() string {
 	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
 }
 
-func (*sqliteDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []EventRef) error {
+func (*sqliteDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	const chunk = 200
 	for len(refs) > 0 {
 		n := min(len(refs), chunk)
@@ -45,9 +45,9 @@ func (*sqliteDialect) insertEventUsers(ctx context.Context, tx *sql.Tx, refs []E
 		for _, r := range refs[:n] {
 			args = append(args, r.Key, ms(r.TS), r.Seq)
 		}
-		q := `INSERT INTO event_users (key, ts, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") +
+		stmt := `INSERT INTO event_users (key, ts, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") +
 			` ON CONFLICT DO NOTHING`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := q.ExecContext(ctx, stmt, args...); err != nil {
 			return err
 		}
 		refs = refs[n:]
@@ -255,7 +255,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return err
 		}
 		q := newAppendQueue(db.appendGroup)
-		db.appends, db.stop = q.append, q.close
+		db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
+			// Hash on the caller's goroutine, not on the single writer's.
+			for i := range rows {
+				rows[i].digest = digestOf(rows[i].messageID)
+			}
+			return q.append(ctx, rows)
+		}
+		db.stop = q.close
 		return nil
 	}
 	return db, nil
