@@ -22,6 +22,8 @@ type dialect interface {
 	// lockMigrations serialises migrators, for several nodes starting at once.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
 	eventsAfterSQL() string
+	// eventsRangeSQL takes cursorArgs(after), cursorArgs(upTo) and a limit.
+	eventsRangeSQL() string
 	cursorArgs(c Cursor) []any
 	forUpdate() string
 	insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error

@@ -46,8 +46,11 @@ const eventColumns = `seq, message_id, type, name, user_id, anonymous_id, group_
 // EventsAfter returns up to limit committed events after c, in commit order,
 // and the cursor of the last one.
 func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	args := append(db.d.cursorArgs(c), limit)
-	rows, err := db.r.QueryContext(ctx, db.d.eventsAfterSQL(), args...)
+	return db.readEvents(ctx, c, db.d.eventsAfterSQL(), append(db.d.cursorArgs(c), limit))
+}
+
+func (db *DB) readEvents(ctx context.Context, c Cursor, query string, args []any) ([]event.Event, Cursor, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, c, err
 	}
@@ -56,6 +59,13 @@ func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Eve
 		return nil, c, err
 	}
 	return evs, Cursor{Tx: lastTx, Seq: evs[len(evs)-1].Seq}, nil
+}
+
+// EventsRange returns up to limit committed events after c and no further
+// than upTo, in commit order, and the cursor of the last one.
+func (db *DB) EventsRange(ctx context.Context, c, upTo Cursor, limit int) ([]event.Event, Cursor, error) {
+	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), limit)
+	return db.readEvents(ctx, c, db.d.eventsRangeSQL(), args)
 }
 
 // UserEvents returns a user's latest events, newest first, including those sent

@@ -110,10 +110,10 @@ const listChunk = 1000
 
 // inChunks runs fn over ids in slices of at most listChunk, with the list
 // argument the dialect expects.
-func (t *idTx) inChunks(ids []string, fn func(arg any) error) error {
+func inChunks(d dialect, ids []string, fn func(arg any) error) error {
 	for len(ids) > 0 {
 		n := min(len(ids), listChunk)
-		arg, err := t.d.listArg(ids[:n])
+		arg, err := d.listArg(ids[:n])
 		if err != nil {
 			return err
 		}
@@ -126,9 +126,13 @@ func (t *idTx) inChunks(ids []string, fn func(arg any) error) error {
 }
 
 func (t *idTx) UsersIn(ctx context.Context, ids []string) ([]User, error) {
+	return usersIn(ctx, t, t.d, ids)
+}
+
+func usersIn(ctx context.Context, q queryer, d dialect, ids []string) ([]User, error) {
 	var out []User
-	err := t.inChunks(ids, func(arg any) error {
-		rows, err := t.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE id IN (`+t.d.inList("$1")+`)`, arg)
+	err := inChunks(d, ids, func(arg any) error {
+		rows, err := q.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE id IN (`+d.inList("$1")+`)`, arg)
 		if err != nil {
 			return err
 		}
@@ -152,9 +156,13 @@ func (t *idTx) UsersIn(ctx context.Context, ids []string) ([]User, error) {
 }
 
 func (t *idTx) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error) {
+	return aliasesIn(ctx, t, t.d, anonymousIDs)
+}
+
+func aliasesIn(ctx context.Context, q queryer, d dialect, anonymousIDs []string) (map[string]string, error) {
 	out := map[string]string{}
-	err := t.inChunks(anonymousIDs, func(arg any) error {
-		rows, err := t.QueryContext(ctx, `SELECT anonymous_id, user_id FROM aliases WHERE anonymous_id IN (`+t.d.inList("$1")+`)`, arg)
+	err := inChunks(d, anonymousIDs, func(arg any) error {
+		rows, err := q.QueryContext(ctx, `SELECT anonymous_id, user_id FROM aliases WHERE anonymous_id IN (`+d.inList("$1")+`)`, arg)
 		if err != nil {
 			return err
 		}
@@ -172,9 +180,15 @@ func (t *idTx) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string
 }
 
 func (t *idTx) MembershipsIn(ctx context.Context, userIDs []string) ([]Membership, error) {
+	return membershipsIn(ctx, t, t.d, "user_id", userIDs)
+}
+
+// membershipsIn reads the memberships whose column (user_id or account_id)
+// is one of ids.
+func membershipsIn(ctx context.Context, q queryer, d dialect, column string, ids []string) ([]Membership, error) {
 	var out []Membership
-	err := t.inChunks(userIDs, func(arg any) error {
-		ms, err := memberships(ctx, t, `WHERE user_id IN (`+t.d.inList("$1")+`)`, arg)
+	err := inChunks(d, ids, func(arg any) error {
+		ms, err := memberships(ctx, q, `WHERE `+column+` IN (`+d.inList("$1")+`)`, arg)
 		out = append(out, ms...)
 		return err
 	})

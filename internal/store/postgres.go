@@ -34,6 +34,13 @@ func (postgresDialect) eventsAfterSQL() string {
 		ORDER BY tx, seq LIMIT $3`
 }
 
+// A range ends at a cursor already handed out, so its rows are all visible.
+func (postgresDialect) eventsRangeSQL() string {
+	return `SELECT ` + eventColumns + `, tx::text::bigint FROM events
+		WHERE (tx, seq) > ($1::text::xid8, $2) AND (tx, seq) <= ($3::text::xid8, $4)
+		ORDER BY tx, seq LIMIT $5`
+}
+
 func (postgresDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	keys, ts, seqs := make([]string, len(refs)), make([]int64, len(refs)), make([]int64, len(refs))
 	for i, r := range refs {

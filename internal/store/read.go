@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 )
 
 // CRMAccounts returns every account imported from the CRM.
@@ -68,4 +70,56 @@ func countInto(ctx context.Context, db *DB, q string, into map[string]int64) err
 		into[k] = n
 	}
 	return rows.Err()
+}
+
+// UsersIn returns the users among ids; unknown ids are absent.
+func (db *DB) UsersIn(ctx context.Context, ids []string) ([]User, error) {
+	return usersIn(ctx, db.r, db.d, ids)
+}
+
+// AliasesIn maps those of anonymousIDs that belong to a user to that user.
+func (db *DB) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error) {
+	return aliasesIn(ctx, db.r, db.d, anonymousIDs)
+}
+
+// MembershipsOfUsers returns the memberships of the given users.
+func (db *DB) MembershipsOfUsers(ctx context.Context, userIDs []string) ([]Membership, error) {
+	return membershipsIn(ctx, db.r, db.d, "user_id", userIDs)
+}
+
+// MembershipsOfAccounts returns the memberships of the given accounts.
+func (db *DB) MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]Membership, error) {
+	return membershipsIn(ctx, db.r, db.d, "account_id", accountIDs)
+}
+
+// AllMemberships returns every membership.
+func (db *DB) AllMemberships(ctx context.Context) ([]Membership, error) {
+	return memberships(ctx, db.r, `WHERE $1 = 1`, 1)
+}
+
+// AccountsIn returns the accounts among ids; unknown ids are absent.
+func (db *DB) AccountsIn(ctx context.Context, ids []string) ([]Account, error) {
+	var out []Account
+	err := inChunks(db.d, ids, func(arg any) error {
+		rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id IN (`+db.d.inList("$1")+`)`, arg)
+		if err != nil {
+			return err
+		}
+		as, err := scanAccounts(rows)
+		out = append(out, as...)
+		return err
+	})
+	return out, err
+}
+
+// Cursor reads a projection's position; one never written is the start.
+func (db *DB) Cursor(ctx context.Context, name string) (Cursor, error) {
+	var c Cursor
+	var tx int64
+	err := db.r.QueryRowContext(ctx, `SELECT tx, seq FROM cursors WHERE name = $1`, name).Scan(&tx, &c.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Cursor{}, nil
+	}
+	c.Tx = uint64(tx)
+	return c, err
 }

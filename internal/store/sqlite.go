@@ -37,6 +37,10 @@ func (*sqliteDialect) eventsAfterSQL() string {
 	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
 }
 
+func (*sqliteDialect) eventsRangeSQL() string {
+	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`
+}
+
 func (*sqliteDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	const chunk = 200
 	for len(refs) > 0 {

@@ -1,0 +1,295 @@
+package score
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/beaconplg/beacon/internal/signal"
+)
+
+// Subject kinds a scorecard may score.
+const (
+	OfAccount = "account"
+	OfUser    = "user"
+)
+
+// Rules is a compiled Spec, ready to score.
+type Rules struct {
+	Spec    Spec
+	Version string // content hash of the spec: scores record it
+	Signals *signal.Set
+	Cards   []*Card
+}
+
+// Card is a compiled scorecard.
+type Card struct {
+	ScorecardSpec
+	when  *vm.Program
+	Rules []*Rule
+	Tiers []TierSpec // lowest first
+}
+
+// Rule is a compiled rule; Signals are the signals its condition reads.
+type Rule struct {
+	RuleSpec
+	prog    *vm.Program
+	Signals []string
+}
+
+// builtins are the variables every condition may read besides the signals;
+// their zero values give expr the types to check conditions against.
+var builtins = map[string]any{
+	"employees":        0,
+	"industry":         "",
+	"plan":             "",
+	"account_kind":     "",
+	"owner":            "",
+	"in_crm":           false,
+	"named":            false,
+	"open_opportunity": false,
+	"icp":              false,
+	"icp_size":         false,
+	"icp_industry":     false,
+	"business_email":   false,
+	"traits":           map[string]any{},
+}
+
+// Builtins lists the built-in variable names, sorted.
+func Builtins() []string {
+	names := make([]string, 0, len(builtins))
+	for k := range builtins {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var cardName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+// Compile checks a spec and compiles it. Every problem is reported, each with
+// the file, line and column it comes from.
+func Compile(sp Spec) (*Rules, error) {
+	pos := newPositions(sp)
+	var errs []error
+	fail := func(path, format string, args ...any) {
+		errs = append(errs, pos.errorf(path, format, args...))
+	}
+	reserved := map[string]bool{}
+	for k := range builtins {
+		reserved[k] = true
+	}
+	set, err := signal.Compile(sp.Signals, reserved)
+	for _, e := range unjoin(err) {
+		var se *signal.Error
+		if errors.As(e, &se) {
+			fail(fmt.Sprintf("signals[%d].%s", se.Index, se.Field), "%v", se.Err)
+		} else {
+			fail("signals", "%v", e)
+		}
+	}
+	checkPlans(sp, fail)
+	if len(sp.Scorecards) == 0 {
+		fail("scorecards", "no scorecards: add at least one")
+	}
+	if set == nil {
+		return nil, errors.Join(errs...)
+	}
+	env := envTemplate(set)
+	r := &Rules{Spec: sp, Signals: set}
+	seen := map[string]bool{}
+	for i, cs := range sp.Scorecards {
+		at := fmt.Sprintf("scorecards[%d]", i)
+		if !cardName.MatchString(cs.Name) {
+			fail(at+".name", "%q: want lower-case letters, digits, - or _", cs.Name)
+		} else if seen[cs.Name] {
+			fail(at+".name", "scorecard %q is defined twice", cs.Name)
+		}
+		seen[cs.Name] = true
+		r.Cards = append(r.Cards, compileCard(at, cs, env, set, fail))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	r.Version = version(sp)
+	return r, nil
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func checkPlans(sp Spec, fail func(path, format string, args ...any)) {
+	if sp.DefaultPlan != "" {
+		if _, ok := sp.Plans[sp.DefaultPlan]; !ok {
+			fail("default_plan", "%q is not one of the plans", sp.DefaultPlan)
+		}
+	}
+	for _, name := range sortedKeys(sp.Plans) {
+		for _, limit := range sortedKeys(sp.Plans[name]) {
+			if sp.Plans[name][limit] < 0 {
+				fail("plans."+name+"."+limit, "a limit cannot be negative")
+			}
+		}
+	}
+	for i, s := range sp.Signals {
+		if s.Measure != signal.Quota || s.Limit == "" {
+			continue
+		}
+		found := false
+		for _, limits := range sp.Plans {
+			_, ok := limits[s.Limit]
+			found = found || ok
+		}
+		if !found {
+			fail(fmt.Sprintf("signals[%d].limit", i), "no plan has a limit named %q", s.Limit)
+		}
+	}
+	e := sp.ICP.Employees
+	if e.Min < 0 || (e.Max > 0 && e.Max < e.Min) {
+		fail("icp.employees", "min %d and max %d: want 0 ≤ min ≤ max", e.Min, e.Max)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func envTemplate(set *signal.Set) map[string]any {
+	env := make(map[string]any, len(builtins)+len(set.Defs))
+	for k, v := range builtins {
+		env[k] = v
+	}
+	for _, d := range set.Defs {
+		if d.IsString() {
+			env[d.Name] = ""
+		} else {
+			env[d.Name] = 0.0
+		}
+	}
+	return env
+}
+
+func compileCard(at string, cs ScorecardSpec, env map[string]any, set *signal.Set, fail func(path, format string, args ...any)) *Card {
+	c := &Card{ScorecardSpec: cs}
+	if cs.Of != OfAccount && cs.Of != OfUser {
+		fail(at+".of", "%q: want account or user", cs.Of)
+	}
+	if cs.When != "" {
+		prog, err := expr.Compile(cs.When, expr.Env(env), expr.AsBool())
+		if err != nil {
+			fail(at+".when", "%s", exprError(err))
+		}
+		c.when = prog
+	}
+	if len(cs.Rules) == 0 {
+		fail(at+".rules", "no rules")
+	}
+	names := map[string]bool{}
+	for j, rs := range cs.Rules {
+		rat := fmt.Sprintf("%s.rules[%d]", at, j)
+		switch {
+		case rs.Name == "":
+			fail(rat+".name", "a rule needs a name")
+		case names[rs.Name]:
+			fail(rat+".name", "rule %q is defined twice in this scorecard", rs.Name)
+		}
+		names[rs.Name] = true
+		if strings.TrimSpace(rs.Label) == "" {
+			fail(rat+".label", "a rule needs the label sales will read")
+		}
+		prog, err := expr.Compile(rs.When, expr.Env(env), expr.AsBool())
+		if err != nil {
+			fail(rat+".when", "%s", exprError(err))
+			continue
+		}
+		c.Rules = append(c.Rules, &Rule{RuleSpec: rs, prog: prog, Signals: readSignals(prog, set)})
+	}
+	c.Tiers = checkTiers(at, cs.Tiers, fail)
+	return c
+}
+
+// exprError keeps expr's message on one line; its caret drawing assumes a
+// terminal showing only the expression.
+func exprError(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}
+
+func checkTiers(at string, tiers []TierSpec, fail func(path, format string, args ...any)) []TierSpec {
+	if len(tiers) == 0 {
+		fail(at+".tiers", "no tiers")
+	}
+	names := map[string]bool{}
+	for k, t := range tiers {
+		tat := fmt.Sprintf("%s.tiers[%d]", at, k)
+		if !cardName.MatchString(t.Name) {
+			fail(tat+".name", "%q: want lower-case letters, digits, - or _", t.Name)
+		} else if names[t.Name] {
+			fail(tat+".name", "tier %q is defined twice", t.Name)
+		}
+		names[t.Name] = true
+		if k > 0 && t.Min <= tiers[k-1].Min {
+			fail(tat+".min", "tiers go from lowest to highest: %q (min %g) must come before %q (min %g)",
+				t.Name, t.Min, tiers[k-1].Name, tiers[k-1].Min)
+		}
+	}
+	return tiers
+}
+
+// readSignals lists the signals a condition reads, for the reasons.
+func readSignals(prog *vm.Program, set *signal.Set) []string {
+	var names []string
+	node := prog.Node()
+	ast.Walk(&node, visitor(func(n ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok {
+			if _, ok := set.Lookup(id.Value); ok && !slices.Contains(names, id.Value) {
+				names = append(names, id.Value)
+			}
+		}
+	}))
+	return names
+}
+
+type visitor func(ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(*n) }
+
+// version hashes what the spec means, not how it is written: comments and
+// layout do not change it.
+func version(sp Spec) string {
+	b, _ := json.Marshal(sp) // a Spec holds only JSON-friendly values
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+// Card returns a scorecard by name.
+func (r *Rules) Card(name string) (*Card, bool) {
+	for _, c := range r.Cards {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,178 @@
+package score
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/beaconplg/beacon/internal/signal"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Facts is what identity knows of a subject besides its activity: its account
+// (a user's main account), whether its email is a company's, how many users
+// the account has.
+type Facts struct {
+	Account       store.Account
+	BusinessEmail bool
+	Members       int
+}
+
+// Reason is a rule that held, with the signal values it read.
+type Reason struct {
+	Rule    string         `json:"rule"`
+	Label   string         `json:"label"`
+	Points  float64        `json:"points"`
+	Signals map[string]any `json:"signals,omitempty"`
+}
+
+// Result is a subject's score on one scorecard.
+type Result struct {
+	Card    string
+	Applies bool // false when the card's when does not hold
+	Score   float64
+	Tier    string
+	Reasons []Reason
+	Signals map[string]any // every signal the card's rules read
+}
+
+// Evaluate scores a subject of kind (account or user) on every card of that
+// kind. actors are the subject's users' rollups.
+func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
+	env := r.env(actors, now, f)
+	var out []Result
+	for _, c := range r.Cards {
+		if c.Of != kind {
+			continue
+		}
+		res, err := c.evaluate(env)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
+	a := f.Account
+	plan := r.Spec.DefaultPlan
+	if p, ok := a.Traits["plan"].(string); ok && p != "" {
+		plan = strings.ToLower(p)
+	}
+	employees := a.Employees
+	if n, ok := a.Traits["employees"].(float64); ok && employees == 0 {
+		employees = int(n)
+	}
+	industry := a.Industry
+	if s, ok := a.Traits["industry"].(string); ok && industry == "" {
+		industry = s
+	}
+	size, ind := r.Spec.ICP.fits(employees, industry)
+	traits := a.Traits
+	if traits == nil {
+		traits = map[string]any{}
+	}
+	env := map[string]any{
+		"employees": employees, "industry": industry, "plan": plan, "account_kind": a.Kind, "owner": a.Owner,
+		"in_crm": a.Kind == store.KindCRM || a.CRMID != "", "named": a.Named, "open_opportunity": a.OpenOpportunity,
+		"icp_size": size, "icp_industry": ind, "icp": r.Spec.ICP.matches(size, ind),
+		"business_email": f.BusinessEmail, "traits": traits,
+	}
+	limits := r.Spec.Plans[plan]
+	vals := r.Signals.Eval(signal.Input{Actors: actors, Now: now, Members: f.Members,
+		Limit: func(name string) float64 { return limits[name] }})
+	for i, d := range r.Signals.Defs {
+		if d.IsString() {
+			env[d.Name] = vals[i].Str
+		} else {
+			env[d.Name] = vals[i].Num
+		}
+	}
+	return env
+}
+
+func (icp ICP) fits(employees int, industry string) (size, ind bool) {
+	e := icp.Employees
+	size = employees > 0 && (e.Min > 0 || e.Max > 0) && employees >= e.Min && (e.Max == 0 || employees <= e.Max)
+	ind = industry != "" && slices.ContainsFunc(icp.Industries, func(s string) bool { return strings.EqualFold(s, industry) })
+	return size, ind
+}
+
+// matches: a company fits the ICP when it fits every part the ICP defines.
+func (icp ICP) matches(size, ind bool) bool {
+	hasSize := icp.Employees.Min > 0 || icp.Employees.Max > 0
+	hasInd := len(icp.Industries) > 0
+	return (hasSize || hasInd) && (!hasSize || size) && (!hasInd || ind)
+}
+
+func (c *Card) evaluate(env map[string]any) (Result, error) {
+	res := Result{Card: c.Name, Signals: map[string]any{}}
+	if c.when != nil {
+		ok, err := run(c.when, env)
+		if err != nil {
+			return Result{}, fmt.Errorf("scorecard %s: when: %w", c.Name, err)
+		}
+		if !ok {
+			return res, nil
+		}
+	}
+	res.Applies = true
+	for _, rule := range c.Rules {
+		for _, s := range rule.Signals {
+			res.Signals[s] = env[s]
+		}
+		ok, err := run(rule.prog, env)
+		if err != nil {
+			return Result{}, fmt.Errorf("scorecard %s: rule %s: %w", c.Name, rule.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		reason := Reason{Rule: rule.Name, Label: rule.Label, Points: rule.Points}
+		if len(rule.Signals) > 0 {
+			reason.Signals = map[string]any{}
+			for _, s := range rule.Signals {
+				reason.Signals[s] = env[s]
+			}
+		}
+		res.Reasons = append(res.Reasons, reason)
+		res.Score += rule.Points
+	}
+	res.Tier = c.tier(res.Score)
+	return res, nil
+}
+
+// tier is the highest tier whose minimum the score reaches; "" below all.
+func (c *Card) tier(score float64) string {
+	t := ""
+	for _, tier := range c.Tiers {
+		if score >= tier.Min {
+			t = tier.Name
+		}
+	}
+	return t
+}
+
+// Tier returns a tier of the card by name.
+func (c *Card) Tier(name string) (TierSpec, bool) {
+	i := slices.IndexFunc(c.Tiers, func(t TierSpec) bool { return t.Name == name })
+	if i < 0 {
+		return TierSpec{}, false
+	}
+	return c.Tiers[i], true
+}
+
+// run evaluates a condition compiled with expr.AsBool; a runtime error (a
+// division by zero, say) is reported, never panicked.
+func run(prog *vm.Program, env map[string]any) (bool, error) {
+	out, err := expr.Run(prog, env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
+}

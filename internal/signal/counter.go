@@ -1,0 +1,107 @@
+package signal
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/beaconplg/beacon/internal/event"
+)
+
+// counter tallies the events one or more signals read.
+type counter struct {
+	tracks, pages []string
+	where         []cond
+	prop          string // numeric property (sum, max, latest) or the distinct one
+	values        bool   // keep distinct values
+	byName        bool   // the distinct values are event names
+	// recent and first are how many days of daily cells the readers need:
+	// the last recent days, and the actor's first first days.
+	recent, first int32
+}
+
+func (c *counter) cells() bool { return c.recent > 0 || c.first > 0 }
+
+func (c *counter) key() string {
+	return fmt.Sprintf("%q|%q|%v|%q|%v|%v", c.tracks, c.pages, c.where, c.prop, c.values, c.byName)
+}
+
+// isActivity reports whether an event is product usage: identify, group and
+// alias calls describe people and companies, they are not use.
+func isActivity(typ string) bool {
+	return typ == event.Track || typ == event.Page || typ == event.Screen
+}
+
+// matching returns the counters an event may count for, before where clauses.
+func (s *Set) matching(e *event.Event, buf []int) []int {
+	buf = append(buf[:0], s.anyEvent...)
+	if e.Type == event.Track {
+		return append(buf, s.byTrack[e.Name]...)
+	}
+	return append(buf, s.byPage[e.Name]...)
+}
+
+// props decodes an event's properties once, only if a counter needs them.
+type props struct {
+	raw     json.RawMessage
+	m       map[string]any
+	decoded bool
+}
+
+func (p *props) get(name string) (any, bool) {
+	if !p.decoded {
+		p.decoded = true
+		if len(p.raw) > 0 {
+			_ = json.Unmarshal(p.raw, &p.m) // a body the collector took is JSON; properties that are not an object count as none
+		}
+	}
+	v, ok := p.m[name]
+	return v, ok
+}
+
+func (c *counter) accepts(p *props) bool {
+	for _, w := range c.where {
+		v, ok := p.get(w.prop)
+		if !ok {
+			return false
+		}
+		s, ok := scalar(v)
+		if !ok || !slices.Contains(w.values, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// number reads the counter's property as a number, if it is one.
+func (c *counter) number(p *props) (float64, bool) {
+	if c.prop == "" || c.values {
+		return 0, false
+	}
+	v, ok := p.get(c.prop)
+	if !ok {
+		return 0, false
+	}
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		var f float64
+		_, err := fmt.Sscan(strings.TrimSpace(x), &f)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// value reads what a distinct counter tells apart.
+func (c *counter) value(e *event.Event, p *props) (string, bool) {
+	if c.byName {
+		return e.Name, true
+	}
+	v, ok := p.get(c.prop)
+	if !ok {
+		return "", false
+	}
+	return scalar(v)
+}

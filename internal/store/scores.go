@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Score is a subject's latest score on one scorecard.
+type Score struct {
+	Scorecard    string
+	Subject      string // "account:<id>" or "user:<id>"
+	Score        float64
+	Tier         string // "" below the lowest tier
+	Reasons      json.RawMessage
+	Signals      json.RawMessage
+	RulesVersion string
+	UpdatedAt    time.Time
+	TierSince    time.Time
+}
+
+// ScoreEvent is one change of a subject's score or tier, kept for history.
+type ScoreEvent struct {
+	Scorecard    string
+	Subject      string
+	At           time.Time
+	Score        float64
+	Tier         string
+	PreviousTier string
+	RulesVersion string
+	Reasons      json.RawMessage
+}
+
+// ScoreBatch is what one scoring pass writes, all in one transaction.
+type ScoreBatch struct {
+	Scores  []Score
+	History []ScoreEvent
+}
+
+// ScoreQuery selects scores for a queue: one scorecard, subjects of one kind,
+// optionally one tier.
+type ScoreQuery struct {
+	Scorecard string
+	Kind      string // "account" or "user"
+	Tier      string // "" for any tier
+	Sort      string // see ScoreSorts
+	Limit     int
+	Offset    int
+}
+
+// ScoreSorts maps the sort keys the API accepts to their ORDER BY.
+var ScoreSorts = map[string]string{
+	"-score":      "score DESC, subject",
+	"score":       "score ASC, subject",
+	"-updated":    "updated_at DESC, subject",
+	"-tier_since": "tier_since DESC, subject",
+}
+
+const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since`
+
+// SaveScores writes a scoring pass: the new scores and their history.
+func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
+	if len(b.Scores) == 0 && len(b.History) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		up, err := tx.PrepareContext(ctx, `INSERT INTO scores (`+scoreColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (scorecard, subject) DO UPDATE SET score = excluded.score, tier = excluded.tier,
+				reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
+				updated_at = excluded.updated_at, tier_since = excluded.tier_since`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		for _, s := range b.Scores {
+			if _, err := up.ExecContext(ctx, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
+				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince)); err != nil {
+				return fmt.Errorf("score %s/%s: %w", s.Scorecard, s.Subject, err)
+			}
+		}
+		hist, err := tx.PrepareContext(ctx, `INSERT INTO score_history
+			(scorecard, subject, at, score, tier, previous_tier, rules_version, reasons)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
+		if err != nil {
+			return err
+		}
+		defer hist.Close()
+		for _, h := range b.History {
+			if _, err := hist.ExecContext(ctx, h.Scorecard, h.Subject, ms(h.At), h.Score, h.Tier, h.PreviousTier,
+				h.RulesVersion, rawOr(h.Reasons, "[]")); err != nil {
+				return fmt.Errorf("score history %s/%s: %w", h.Scorecard, h.Subject, err)
+			}
+		}
+		return nil
+	})
+}
+
+func rawOr(r json.RawMessage, empty string) string {
+	if len(r) == 0 {
+		return empty
+	}
+	return string(r)
+}
+
+// ScoresIn returns the scores of subjects on a scorecard; subjects without one
+// are absent.
+func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]Score, error) {
+	var out []Score
+	err := inChunks(db.d, subjects, func(arg any) error {
+		ss, err := db.scores(ctx, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
+		out = append(out, ss...)
+		return err
+	})
+	return out, err
+}
+
+// Score returns one subject's score on a scorecard.
+func (db *DB) Score(ctx context.Context, scorecard, subject string) (Score, error) {
+	ss, err := db.scores(ctx, `WHERE scorecard = $1 AND subject = $2`, scorecard, subject)
+	if err != nil {
+		return Score{}, err
+	}
+	if len(ss) == 0 {
+		return Score{}, fmt.Errorf("score of %s on %s: %w", subject, scorecard, ErrNotFound)
+	}
+	return ss[0], nil
+}
+
+// SubjectScores returns a subject's scores on every scorecard.
+func (db *DB) SubjectScores(ctx context.Context, subject string) ([]Score, error) {
+	return db.scores(ctx, `WHERE subject = $1 ORDER BY scorecard`, subject)
+}
+
+// ListScores returns a page of scores and how many match in all.
+func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error) {
+	order, ok := ScoreSorts[q.Sort]
+	if !ok {
+		return nil, 0, fmt.Errorf("sort %q: unknown", q.Sort)
+	}
+	where := `WHERE scorecard = $1 AND subject LIKE $2 AND ($3 = '' OR tier = $3)`
+	args := []any{q.Scorecard, q.Kind + ":%", q.Tier}
+	var total int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM scores `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	ss, err := db.scores(ctx, where+` ORDER BY `+order+` LIMIT $4 OFFSET $5`, append(args, q.Limit, q.Offset)...)
+	return ss, total, err
+}
+
+// TierCounts counts a scorecard's subjects of one kind by tier.
+func (db *DB) TierCounts(ctx context.Context, scorecard, kind string) (map[string]int64, error) {
+	out := map[string]int64{}
+	rows, err := db.r.QueryContext(ctx, `SELECT tier, count(*) FROM scores WHERE scorecard = $1 AND subject LIKE $2 GROUP BY tier`,
+		scorecard, kind+":%")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) scores(ctx context.Context, where string, args ...any) ([]Score, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+scoreColumns+` FROM scores `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Score
+	for rows.Next() {
+		var s Score
+		var reasons, signals string
+		var updated, since int64
+		if err := rows.Scan(&s.Scorecard, &s.Subject, &s.Score, &s.Tier, &reasons, &signals, &s.RulesVersion,
+			&updated, &since); err != nil {
+			return nil, err
+		}
+		s.Reasons, s.Signals = json.RawMessage(reasons), json.RawMessage(signals)
+		s.UpdatedAt, s.TierSince = fromMS(updated), fromMS(since)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ScoreHistory returns a subject's score changes on a scorecard, newest first.
+func (db *DB) ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]ScoreEvent, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT scorecard, subject, at, score, tier, previous_tier, rules_version, reasons
+		FROM score_history WHERE scorecard = $1 AND subject = $2 ORDER BY at DESC, id DESC LIMIT $3`,
+		scorecard, subject, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ScoreEvent
+	for rows.Next() {
+		var h ScoreEvent
+		var at int64
+		var reasons string
+		if err := rows.Scan(&h.Scorecard, &h.Subject, &at, &h.Score, &h.Tier, &h.PreviousTier, &h.RulesVersion, &reasons); err != nil {
+			return nil, err
+		}
+		h.At, h.Reasons = fromMS(at), json.RawMessage(reasons)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// SubjectID splits "account:<id>" into its kind and id.
+func SubjectID(subject string) (kind, id string) {
+	kind, id, _ = strings.Cut(subject, ":")
+	return kind, id
+}
