@@ -150,7 +150,7 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		P50:             lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}
 	if o.Project {
 		projStart := time.Now()
-		if res.Projected, err = identity.New(db, log).Sync(ctx); err != nil {
+		if res.Projected, err = identity.New(db, log, nil).Sync(ctx); err != nil {
 			return IngestResult{}, fmt.Errorf("identity projection: %w", err)
 		}
 		res.ProjectionTime = time.Since(projStart)

@@ -11,11 +11,13 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/beaconplg/beacon/internal/config"
 	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -26,6 +28,12 @@ var Version = "dev"
 type app struct {
 	cfg        config.Config
 	configFile string
+	// loaded is the file the configuration came from, and whether it had
+	// to exist; SIGHUP reads it again.
+	loaded struct {
+		file     string
+		explicit bool
+	}
 	flags      struct{ db, logLevel, logFormat, addr string }
 	stdout     io.Writer
 	stderr     io.Writer
@@ -84,6 +92,7 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 	if err := c.LoadFile(file, explicit); err != nil {
 		return err
 	}
+	a.loaded.file, a.loaded.explicit = file, explicit
 	if err := c.LoadEnv(os.LookupEnv); err != nil {
 		return err
 	}
@@ -136,7 +145,27 @@ func (a *app) openStore(ctx context.Context) (*store.DB, error) {
 	return db, nil
 }
 
-func (a *app) identity(db *store.DB) *identity.Service { return identity.New(db, a.log) }
+func (a *app) identity(db *store.DB, committed func(identity.Changes)) *identity.Service {
+	return identity.New(db, a.log, committed)
+}
+
+// reloadRules reads the scoring section of the configuration file again.
+func (a *app) reloadRules() (*score.Rules, error) {
+	c := config.Default()
+	if err := c.LoadFile(a.loaded.file, a.loaded.explicit); err != nil {
+		return nil, err
+	}
+	return c.Rules()
+}
+
+// scorer returns the scoring service over db with the configured rules.
+func (a *app) scorer(db *store.DB) (*score.Service, error) {
+	rules, err := a.cfg.Rules()
+	if err != nil {
+		return nil, err
+	}
+	return score.New(db, rules, a.log, time.Now), nil
+}
 
 func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{

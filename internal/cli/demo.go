@@ -96,7 +96,7 @@ func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB
 	if err != nil {
 		return fail(err)
 	}
-	ids := a.identity(db)
+	ids := a.identity(db, nil)
 	if err := ids.ImportCRM(ctx, rows); err != nil {
 		return fail(err)
 	}

@@ -56,7 +56,7 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 			if err != nil {
 				return err
 			}
-			_, err = a.identity(db).Sync(ctx)
+			_, err = a.identity(db, nil).Sync(ctx)
 			return err
 		},
 	}
@@ -84,7 +84,7 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 				return err
 			}
 			defer db.Close()
-			ids := a.identity(db)
+			ids := a.identity(db, nil)
 			if _, err := ids.Sync(ctx); err != nil {
 				return err
 			}

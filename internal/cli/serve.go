@@ -3,14 +3,19 @@ package cli
 import (
 	"context"
 	"net"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/server"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -39,19 +44,26 @@ func (a *app) serve(ctx context.Context) error {
 
 // run serves db until ctx ends; ready is called once the port is open.
 func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error {
-	srv := a.server(db)
+	srv, err := a.server(db)
+	if err != nil {
+		return err
+	}
 	ln, err := srv.s.Listen()
 	if err != nil {
 		return err
 	}
-	a.log.Info("beacon is listening", "addr", ln.Addr().String(), "store", db.Engine(), "version", Version)
+	a.log.Info("beacon is listening", "addr", ln.Addr().String(), "store", db.Engine(), "version", Version,
+		"rules", srv.scorer.Rules().Version)
 	ready(ln.Addr())
 	var wg sync.WaitGroup
 	projCtx, stopProjection := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(1)
+	wg.Add(3)
 	go func() { defer wg.Done(); srv.identity.Run(projCtx) }()
+	go func() { defer wg.Done(); srv.scorer.Run(projCtx) }()
+	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, srv.scorer) }()
 	err = srv.s.Serve(ctx, ln)
-	// Requests are finished: let the projection take their events, then stop.
+	// Requests are finished: let the projection and scoring take their
+	// events, then stop.
 	if _, serr := srv.identity.Sync(projCtx); serr != nil {
 		a.log.Warn("final identity pass failed; it resumes on next start", "err", serr)
 	}
@@ -60,18 +72,42 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	return err
 }
 
-type wired struct {
-	s        *server.Server
-	identity interface {
-		Run(ctx context.Context)
-		Sync(ctx context.Context) (int, error)
+// reloadOnHangup reads the rules again on SIGHUP. Rules that do not compile
+// are refused with their errors and the ones in force stay.
+func (a *app) reloadOnHangup(ctx context.Context, scorer *score.Service) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		rules, err := a.reloadRules()
+		if err != nil {
+			a.log.Error("rules not reloaded; the previous ones stay in force", "err", err)
+			continue
+		}
+		scorer.SetRules(rules)
+		a.log.Info("rules reloaded; rescoring everyone", "rules", rules.Version)
 	}
 }
 
-func (a *app) server(db *store.DB) wired {
+type wired struct {
+	s        *server.Server
+	identity *identity.Service
+	scorer   *score.Service
+}
+
+func (a *app) server(db *store.DB) (wired, error) {
 	m := metrics.New()
 	checker := keys.NewChecker(db)
-	ids := a.identity(db)
+	scorer, err := a.scorer(db)
+	if err != nil {
+		return wired{}, err
+	}
+	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
 	s := server.New(a.cfg, server.Deps{
 		Routes:  []server.Route{col, api.New(db, checker, a.log)},
@@ -79,5 +115,5 @@ func (a *app) server(db *store.DB) wired {
 		Metrics: m,
 		Log:     a.log,
 	})
-	return wired{s: s, identity: ids}
+	return wired{s: s, identity: ids, scorer: scorer}, nil
 }

@@ -37,7 +37,10 @@ func startServer(t *testing.T, db *store.DB) *running {
 	a.cfg = config.Default()
 	a.cfg.Addr = "127.0.0.1:0"
 	a.log = newLogger(a.cfg.Log, io.Discard)
-	w := a.server(db)
+	w, err := a.server(db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func (a *app) statsCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			if _, err := a.identity(db).Sync(ctx); err != nil {
+			if _, err := a.identity(db, nil).Sync(ctx); err != nil {
 				return err
 			}
 			s, err := db.Stats(ctx)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/beaconplg/beacon/internal/score"
 )
 
 // Config is everything Beacon reads at start.
@@ -24,6 +26,9 @@ type Config struct {
 	Log  Log    `yaml:"log"`
 	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Scoring holds the signals, scorecards and tiers; without a scoring
+	// section the default preset applies.
+	Scoring *score.Spec `yaml:"scoring"`
 }
 
 // Log configures structured logging.
@@ -35,7 +40,11 @@ type Log struct {
 // Default is the configuration with nothing set: an embedded store in the
 // working directory.
 func Default() Config {
-	return Config{DB: "beacon.db", Addr: ":8080", Log: Log{Level: "info", Format: "text"}, ShutdownTimeout: 15 * time.Second}
+	// The default preset is embedded and compiled by the tests: it cannot be
+	// missing, and Validate would say so if it were.
+	scoring, _ := score.Preset(score.DefaultPreset)
+	return Config{DB: "beacon.db", Addr: ":8080", Log: Log{Level: "info", Format: "text"}, ShutdownTimeout: 15 * time.Second,
+		Scoring: scoring}
 }
 
 // DefaultFile is read when it exists and no other file is named.
@@ -51,10 +60,28 @@ func (c *Config) LoadFile(path string, explicit bool) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	// A scoring section replaces the default one whole: merging two sets of
+	// rules would score by rules nobody wrote.
+	defaults := c.Scoring
+	c.Scoring = nil
 	if err := yaml.UnmarshalWithOptions(data, c, yaml.Strict()); err != nil {
+		c.Scoring = defaults
 		return fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
 	}
+	if c.Scoring == nil {
+		c.Scoring = defaults
+	} else {
+		c.Scoring.Source, c.Scoring.File, c.Scoring.Path = data, path, "$.scoring"
+	}
 	return nil
+}
+
+// Rules compiles the scoring section.
+func (c Config) Rules() (*score.Rules, error) {
+	if c.Scoring == nil {
+		return nil, errors.New("scoring: no rules")
+	}
+	return score.Compile(*c.Scoring)
 }
 
 // LoadEnv overlays BEACON_* variables found by lookup (os.LookupEnv).
@@ -100,6 +127,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout %v: must be positive", c.ShutdownTimeout))
+	}
+	if _, err := c.Rules(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -43,7 +43,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T, db *store.DB) *world {
-	return &world{t: t, db: db, svc: identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	return &world{t: t, db: db, svc: identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)}
 }
 
 func (w *world) send(ms ...map[string]any) {
@@ -262,7 +262,7 @@ func TestIdentityLifecycle(t *testing.T) {
 			}
 
 			// A restarted service resumes from its cursor and changes nothing.
-			again := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			again := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 			if n, err := again.Sync(ctx); err != nil || n != 0 {
 				t.Fatalf("resync took %d events (%v), want 0", n, err)
 			}
@@ -338,7 +338,7 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 			if got := w.links("u1"); !reflect.DeepEqual(got, []string{"domain:acme.com/domain/0.80"}) {
 				t.Fatalf("before import: %v", got)
 			}
-			other := identity.New(w.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			other := identity.New(w.db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 			if err := other.ImportCRM(ctx, crm); err != nil {
 				t.Fatal(err)
 			}

@@ -26,11 +26,15 @@ type pass struct {
 	maybeOrphan   map[string]bool
 	refs          []store.EventRef
 	absent        map[string]bool // users known not to be stored yet
+	// relinked are the users whose memberships the pass changed, and their
+	// accounts, old and new: scores downstream depend on them.
+	relinked, relinkedAccounts map[string]bool
 }
 
 func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) *pass {
 	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
-		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{}}
+		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{},
+		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}}
 }
 
 // prefetch reads, a few queries for the whole batch, the aliases, users and
@@ -276,6 +280,7 @@ func (p *pass) putMembership(m store.Membership) error {
 		return err
 	}
 	p.c.setMember(m)
+	p.relinked[m.UserID], p.relinkedAccounts[m.AccountID] = true, true
 	return nil
 }
 
@@ -284,11 +289,13 @@ func (p *pass) deleteMembership(userID, accountID string) error {
 		return err
 	}
 	p.c.dropMember(userID, accountID)
+	p.relinked[userID], p.relinkedAccounts[accountID] = true, true
 	return nil
 }
 
 // flush writes what the pass changed and re-resolves the users it touched.
 func (p *pass) flush() error {
+	defer p.noteChanges()
 	// Sorted, the timeline index is written leaf by leaf rather than at random.
 	sort.Slice(p.refs, func(i, j int) bool { return p.refs[i].Key < p.refs[j].Key })
 	if err := p.tx.IndexEvents(p.ctx, p.refs); err != nil {
@@ -320,6 +327,26 @@ func (p *pass) flush() error {
 		}
 	}
 	return p.dropOrphans()
+}
+
+// noteChanges adds to the relinked sets what flush changed besides links:
+// users seen and accounts whose traits moved.
+func (p *pass) noteChanges() {
+	for id := range p.dirtyUsers {
+		p.relinked[id] = true
+	}
+	for id := range p.dirtyAccounts {
+		p.relinkedAccounts[id] = true
+	}
+}
+
+// Changes are the users and accounts a projection step changed.
+type Changes struct {
+	Users, Accounts []string
+}
+
+func (p *pass) changes() Changes {
+	return Changes{Users: sortedKeys(p.relinked), Accounts: sortedKeys(p.relinkedAccounts)}
 }
 
 // claimDomains gives a workspace the domains it declares unless the CRM or

@@ -27,10 +27,13 @@ const (
 )
 
 const (
-	cursorName = "identity"
-	// epochName counts identity writes made outside the projection (CRM
-	// imports), so a projection knows when its cache no longer holds.
-	epochName = "identity-epoch"
+	// CursorName is the projection's position in the event stream: what is
+	// behind it has been resolved.
+	CursorName = "identity"
+	// EpochName counts identity writes made outside the projection (CRM
+	// imports), so whoever caches what identity wrote knows when it no
+	// longer holds.
+	EpochName = "identity-epoch"
 	batchSize = 5000
 	// crmRefresh bounds how stale another node's CRM import can look here.
 	crmRefresh = 30 * time.Second
@@ -48,11 +51,17 @@ type Service struct {
 	crmAt    time.Time
 	cache    *cache
 	notified chan struct{}
+	// committed hears, after each commit, what the commit changed.
+	committed func(Changes)
 }
 
-// New returns a Service over db.
-func New(db Store, log *slog.Logger) *Service {
-	return &Service{db: db, log: log, cache: newCache(), notified: make(chan struct{}, 1)}
+// New returns a Service over db. committed, if not nil, is called after each
+// commit with the users and accounts it changed, for scoring downstream.
+func New(db Store, log *slog.Logger, committed func(Changes)) *Service {
+	if committed == nil {
+		committed = func(Changes) {}
+	}
+	return &Service{db: db, log: log, cache: newCache(), notified: make(chan struct{}, 1), committed: committed}
 }
 
 // Notify tells the service that new events were committed.
@@ -103,12 +112,13 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	}
 	var n int
 	var next store.Cursor
+	var p *pass
 	err = s.db.Project(ctx, func(tx store.IdentityTx) error {
-		c, err := tx.Cursor(ctx, cursorName)
+		c, err := tx.Cursor(ctx, CursorName)
 		if err != nil {
 			return err
 		}
-		epoch, err := tx.Cursor(ctx, epochName)
+		epoch, err := tx.Cursor(ctx, EpochName)
 		if err != nil {
 			return err
 		}
@@ -122,7 +132,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 			return err
 		}
 		n = len(evs)
-		p := newPass(ctx, tx, crm, s.cache)
+		p = newPass(ctx, tx, crm, s.cache)
 		if err := p.prefetch(evs); err != nil {
 			return err
 		}
@@ -134,13 +144,16 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		if err := p.flush(); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, cursorName, next)
+		return tx.SetCursor(ctx, CursorName, next)
 	})
 	if err != nil {
 		s.cache.valid = false // it may hold what was rolled back
 		return n, err
 	}
 	s.cache.committed(next)
+	if p != nil {
+		s.committed(p.changes())
+	}
 	return n, nil
 }
 
@@ -189,11 +202,11 @@ func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 		for _, a := range existing {
 			entries = append(entries, crmEntry{id: a.ID, name: a.Name})
 		}
-		epoch, err := tx.Cursor(ctx, epochName)
+		epoch, err := tx.Cursor(ctx, EpochName)
 		if err != nil {
 			return err
 		}
-		if err := tx.SetCursor(ctx, epochName, store.Cursor{Seq: epoch.Seq + 1}); err != nil {
+		if err := tx.SetCursor(ctx, EpochName, store.Cursor{Seq: epoch.Seq + 1}); err != nil {
 			return err
 		}
 		p := newPass(ctx, tx, nil, newCache())

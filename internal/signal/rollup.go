@@ -37,9 +37,9 @@ type stat struct {
 	first  int32  // first day
 	sum    float64
 	max    float64
-	lastMS int64   // time of the latest event
-	numMS  int64   // time of the latest event with a number
-	last   float64 // that number
+	lastMS int64    // time of the latest event
+	numMS  int64    // time of the latest event with a number
+	last   float64  // that number
 	set    []uint32 // distinct value ids, sorted
 }
 
@@ -67,7 +67,7 @@ func (a *Actor) markDay(d int32) {
 		a.base = d &^ 63
 	}
 	if d < a.base {
-		grow := int((a.base-d+63)/64)
+		grow := int((a.base - d + 63) / 64)
 		a.days = append(make([]uint64, grow), a.days...)
 		a.base -= int32(grow * 64)
 	}

@@ -92,7 +92,7 @@ func TestCollectorAndImportAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids := identity.New(db, log)
+		ids := identity.New(db, log, nil)
 		if err := ids.ImportCRM(ctx, rows); err != nil {
 			t.Fatal(err)
 		}

@@ -170,7 +170,7 @@ func TestLoadsIntoBeacon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ids := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err := ids.ImportCRM(ctx, rows); err != nil {
 		t.Fatal(err)
 	}

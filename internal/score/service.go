@@ -1,0 +1,361 @@
+package score
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/signal"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Store is what scoring reads and writes.
+type Store interface {
+	Cursor(ctx context.Context, name string) (store.Cursor, error)
+	EventsRange(ctx context.Context, after, upTo store.Cursor, limit int) ([]event.Event, store.Cursor, error)
+	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
+	MembershipsOfUsers(ctx context.Context, userIDs []string) ([]store.Membership, error)
+	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
+	AllMemberships(ctx context.Context) ([]store.Membership, error)
+	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
+	AccountsIn(ctx context.Context, ids []string) ([]store.Account, error)
+	ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]store.Score, error)
+	SaveScores(ctx context.Context, b store.ScoreBatch) error
+}
+
+const batchSize = 5000
+
+// Service keeps every score current. It follows the event stream behind the
+// identity projection, so each event's user and account are known, keeps
+// the rollups in memory, and rescores only the subjects an event, a change
+// of identity or the turn of a day touched. A restart replays the stream
+// into fresh rollups; only scores that changed are written.
+type Service struct {
+	db    Store
+	log   *slog.Logger
+	clock func() time.Time
+
+	mu      sync.Mutex
+	rules   *Rules
+	roll    *signal.Rollups
+	cursor  store.Cursor
+	epoch   int64
+	day     int32 // the day the last flush scored for
+	pending dirty // what identity reported changed
+	dirty   dirty
+
+	notified chan struct{}
+}
+
+// dirty is what needs rescoring; everyone wins over the lists.
+type dirty struct {
+	everyone        bool
+	users, accounts map[string]bool
+}
+
+func (d *dirty) reset() { *d = dirty{users: map[string]bool{}, accounts: map[string]bool{}} }
+
+func (d *dirty) merge(o dirty) {
+	d.everyone = d.everyone || o.everyone
+	for u := range o.users {
+		d.users[u] = true
+	}
+	for a := range o.accounts {
+		d.accounts[a] = true
+	}
+}
+
+// New returns a service scoring with rules; clock is the time windows end at.
+func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
+	s := &Service{db: db, log: log, clock: clock, notified: make(chan struct{}, 1)}
+	s.pending.reset()
+	s.setRules(rules)
+	return s
+}
+
+func (s *Service) setRules(r *Rules) {
+	s.rules, s.roll, s.cursor, s.epoch = r, signal.NewRollups(r.Signals), store.Cursor{}, -1
+	s.dirty.reset()
+	s.dirty.everyone = true
+}
+
+// SetRules replaces the rules; the rollups are rebuilt from the stored events
+// and everyone is rescored at the next sync.
+func (s *Service) SetRules(r *Rules) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setRules(r)
+	s.Notify()
+}
+
+// Rules returns the rules in force.
+func (s *Service) Rules() *Rules {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rules
+}
+
+// Changed takes identity's report of a commit; it is safe to call from the
+// projection's goroutine.
+func (s *Service) Changed(c identity.Changes) {
+	s.mu.Lock()
+	for _, u := range c.Users {
+		s.pending.users[u] = true
+	}
+	for _, a := range c.Accounts {
+		s.pending.accounts[a] = true
+	}
+	s.mu.Unlock()
+	s.Notify()
+}
+
+// Notify wakes Run.
+func (s *Service) Notify() {
+	select {
+	case s.notified <- struct{}{}:
+	default:
+	}
+}
+
+// Run scores as identity commits, and at least once a minute so that windows
+// slide at the turn of the day, until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("scoring failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.notified:
+		case <-tick.C:
+		}
+	}
+}
+
+// Sync takes in every event identity has resolved, rescoring what they and
+// identity's changes touched, and returns how many events it read.
+func (s *Service) Sync(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	upTo, err := s.db.Cursor(ctx, identity.CursorName)
+	if err != nil {
+		return 0, err
+	}
+	epoch, err := s.db.Cursor(ctx, identity.EpochName)
+	if err != nil {
+		return 0, err
+	}
+	if epoch.Seq != s.epoch {
+		s.dirty.everyone, s.epoch = true, epoch.Seq // a CRM import may have moved anyone
+	}
+	s.dirty.merge(s.pending)
+	s.pending.reset()
+	n := 0
+	for {
+		evs, next, err := s.db.EventsRange(ctx, s.cursor, upTo, batchSize)
+		if err != nil {
+			return n, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		if err := s.apply(ctx, evs); err != nil {
+			return n, err
+		}
+		s.cursor, n = next, n+len(evs)
+	}
+	now := s.clock()
+	today := signal.Day(now)
+	if today != s.day {
+		s.dirty.everyone = true // windows slid
+		s.roll.Prune(today)
+	}
+	if err := s.flush(ctx, now); err != nil {
+		return n, err
+	}
+	s.day = today
+	return n, nil
+}
+
+// apply adds a batch to the rollups. It reads before it changes anything, so
+// a failed read leaves the rollups as they were.
+func (s *Service) apply(ctx context.Context, evs []event.Event) error {
+	var anons []string
+	seen := map[string]bool{}
+	for _, e := range evs {
+		for _, a := range []string{e.AnonymousID, e.PreviousID} {
+			if a != "" && !seen[a] {
+				seen[a] = true
+				anons = append(anons, a)
+			}
+		}
+	}
+	aliases, err := s.db.AliasesIn(ctx, anons)
+	if err != nil {
+		return err
+	}
+	for anon, uid := range aliases {
+		// A visitor now known: what it did before counts for the user.
+		if s.roll.Actor(anonKey(anon)) != nil {
+			s.roll.Merge(userKey(uid), anonKey(anon))
+			s.dirty.users[uid] = true
+		}
+	}
+	for i := range evs {
+		e := &evs[i]
+		uid := e.UserID
+		if uid == "" {
+			uid = aliases[e.AnonymousID]
+		}
+		if uid == "" {
+			if e.AnonymousID != "" {
+				s.roll.Add(anonKey(e.AnonymousID), e)
+			}
+			continue
+		}
+		s.roll.Add(userKey(uid), e)
+		s.dirty.users[uid] = true
+		if e.GroupID != "" {
+			s.dirty.accounts[e.GroupID] = true
+		}
+	}
+	return nil
+}
+
+func userKey(id string) string { return "u:" + id }
+func anonKey(id string) string { return "a:" + id }
+
+// Subject names a scored account or user.
+func Subject(kind, id string) string { return kind + ":" + id }
+
+// flush rescores what is dirty and writes the scores that changed.
+func (s *Service) flush(ctx context.Context, now time.Time) error {
+	if !s.dirty.everyone && len(s.dirty.users) == 0 && len(s.dirty.accounts) == 0 {
+		return nil
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return err
+	}
+	results, err := s.evaluate(dir, signal.Day(now))
+	if err != nil {
+		return err
+	}
+	batch, err := s.changes(ctx, results, now)
+	if err != nil {
+		return err
+	}
+	if err := s.db.SaveScores(ctx, batch); err != nil {
+		return err
+	}
+	s.dirty.reset()
+	return nil
+}
+
+// scored is one subject's results on the cards of its kind.
+type scored struct {
+	subject string
+	results []Result
+}
+
+func (s *Service) evaluate(dir *directory, today int32) ([]scored, error) {
+	var out []scored
+	for _, id := range sortedKeys(dir.accounts) {
+		members := dir.members[id]
+		actors := make([]*signal.Actor, len(members))
+		business := false
+		for i, u := range members {
+			actors[i] = s.roll.Actor(userKey(u))
+			business = business || dir.business[u]
+		}
+		res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: dir.accounts[id], BusinessEmail: business, Members: len(members)})
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", id, err)
+		}
+		out = append(out, scored{Subject(OfAccount, id), res})
+	}
+	for _, id := range sortedKeys(dir.users) {
+		f := Facts{Account: dir.info[dir.primary[id]], BusinessEmail: dir.business[id], Members: 1}
+		res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(userKey(id))}, today, f)
+		if err != nil {
+			return nil, fmt.Errorf("user %s: %w", id, err)
+		}
+		out = append(out, scored{Subject(OfUser, id), res})
+	}
+	return out, nil
+}
+
+// changes compares results with the stored scores and returns the writes:
+// scores that differ, and a history row for each change of score or tier.
+func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (store.ScoreBatch, error) {
+	var b store.ScoreBatch
+	for _, card := range s.rules.Cards {
+		var subjects []string
+		for _, sc := range all {
+			if kindOf(sc.subject) == card.Of {
+				subjects = append(subjects, sc.subject)
+			}
+		}
+		stored, err := s.db.ScoresIn(ctx, card.Name, subjects)
+		if err != nil {
+			return b, err
+		}
+		old := make(map[string]store.Score, len(stored))
+		for _, st := range stored {
+			old[st.Subject] = st
+		}
+		for _, sc := range all {
+			for _, res := range sc.results {
+				if res.Card == card.Name {
+					s.change(&b, card, sc.subject, res, old, now)
+				}
+			}
+		}
+	}
+	return b, nil
+}
+
+func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, old map[string]store.Score, now time.Time) {
+	prev, had := old[subject]
+	if !had && res.Score == 0 && res.Tier == "" {
+		return // nothing to say about a subject that never scored
+	}
+	reasons, _ := json.Marshal(nonNil(res.Reasons)) // plain values: cannot fail
+	signals, _ := json.Marshal(res.Signals)
+	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
+		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now}
+	if had {
+		if prev.Tier == next.Tier {
+			next.TierSince = prev.TierSince
+		}
+		if prev.Score == next.Score && prev.Tier == next.Tier && prev.RulesVersion == next.RulesVersion &&
+			string(prev.Reasons) == string(next.Reasons) && string(prev.Signals) == string(next.Signals) {
+			return
+		}
+	}
+	b.Scores = append(b.Scores, next)
+	if !had || prev.Score != next.Score || prev.Tier != next.Tier {
+		b.History = append(b.History, store.ScoreEvent{Scorecard: card.Name, Subject: subject, At: now, Score: next.Score,
+			Tier: next.Tier, PreviousTier: prev.Tier, RulesVersion: next.RulesVersion, Reasons: reasons})
+	}
+}
+
+func nonNil(r []Reason) []Reason {
+	if r == nil {
+		return []Reason{}
+	}
+	return r
+}
+
+func kindOf(subject string) string {
+	kind, _ := store.SubjectID(subject)
+	return kind
+}
