@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/beaconplg/beacon/internal/importer"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/sim"
 	"github.com/beaconplg/beacon/internal/store"
@@ -75,32 +74,7 @@ func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB
 		return nil, demoSecrets{}, err
 	}
 	fail := func(err error) (*store.DB, demoSecrets, error) { db.Close(); return nil, demoSecrets{}, err }
-	f, err := os.Open(filepath.Join(world, sim.EventsFile))
-	if err != nil {
-		return fail(err)
-	}
-	defer f.Close()
-	r, err := importer.MaybeGunzip(f)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := importer.JSONLines(ctx, r, db); err != nil {
-		return fail(err)
-	}
-	crm, err := os.Open(filepath.Join(world, sim.CRMFile))
-	if err != nil {
-		return fail(err)
-	}
-	defer crm.Close()
-	rows, _, err := importer.Accounts(crm)
-	if err != nil {
-		return fail(err)
-	}
-	ids := a.identity(db, nil)
-	if err := ids.ImportCRM(ctx, rows); err != nil {
-		return fail(err)
-	}
-	if _, err := ids.Sync(ctx); err != nil {
+	if _, err := sim.Load(ctx, world, db, a.identity(db, nil)); err != nil {
 		return fail(err)
 	}
 	var s demoSecrets

@@ -89,9 +89,7 @@ func (s *Service) directory(ctx context.Context) (*directory, error) {
 		info[a.ID] = a
 	}
 	for a := range toScore {
-		if acc, ok := info[a]; ok {
-			d.accounts[a] = acc
-		}
+		d.accounts[a] = info[a] // an account gone since has no members: its scores are cleared
 	}
 	for u, a := range d.primary {
 		if _, ok := info[a]; !ok {

@@ -142,12 +142,12 @@ func (c *Card) evaluate(env map[string]any) (Result, error) {
 		res.Reasons = append(res.Reasons, reason)
 		res.Score += rule.Points
 	}
-	res.Tier = c.tier(res.Score)
+	res.Tier = c.TierFor(res.Score)
 	return res, nil
 }
 
-// tier is the highest tier whose minimum the score reaches; "" below all.
-func (c *Card) tier(score float64) string {
+// TierFor is the highest tier whose minimum the score reaches; "" below all.
+func (c *Card) TierFor(score float64) string {
 	t := ""
 	for _, tier := range c.Tiers {
 		if score >= tier.Min {

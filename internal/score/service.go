@@ -270,6 +270,12 @@ func (s *Service) evaluate(dir *directory, today int32) ([]scored, error) {
 	var out []scored
 	for _, id := range sortedKeys(dir.accounts) {
 		members := dir.members[id]
+		if len(members) == 0 {
+			// Only accounts with users are scored: a CRM record alone is
+			// not a lead.
+			out = append(out, scored{Subject(OfAccount, id), s.nothing(OfAccount)})
+			continue
+		}
 		actors := make([]*signal.Actor, len(members))
 		business := false
 		for i, u := range members {
@@ -291,6 +297,17 @@ func (s *Service) evaluate(dir *directory, today int32) ([]scored, error) {
 		out = append(out, scored{Subject(OfUser, id), res})
 	}
 	return out, nil
+}
+
+// nothing is the result of a subject that is not scored.
+func (s *Service) nothing(kind string) []Result {
+	var out []Result
+	for _, c := range s.rules.Cards {
+		if c.Of == kind {
+			out = append(out, Result{Card: c.Name})
+		}
+	}
+	return out
 }
 
 // changes compares results with the stored scores and returns the writes:
@@ -341,7 +358,11 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 			return
 		}
 	}
-	b.Scores = append(b.Scores, next)
+	if res.Score == 0 && res.Tier == "" {
+		b.Cleared = append(b.Cleared, next)
+	} else {
+		b.Scores = append(b.Scores, next)
+	}
 	if !had || prev.Score != next.Score || prev.Tier != next.Tier {
 		b.History = append(b.History, store.ScoreEvent{Scorecard: card.Name, Subject: subject, At: now, Score: next.Score,
 			Tier: next.Tier, PreviousTier: prev.Tier, RulesVersion: next.RulesVersion, Reasons: reasons})

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/identity"
-	"github.com/beaconplg/beacon/internal/importer"
 	"github.com/beaconplg/beacon/internal/sim"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
@@ -155,27 +154,9 @@ func TestLoadsIntoBeacon(t *testing.T) {
 	}
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	f, _ := os.Open(filepath.Join(dir, sim.EventsFile))
-	defer f.Close()
-	r, err := importer.MaybeGunzip(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := importer.JSONLines(ctx, r, db)
-	if err != nil || got.Accepted != sum.Events || got.Rejected != 0 {
-		t.Fatalf("import: %+v %v, want %d accepted", got, err, sum.Events)
-	}
-	crm, _ := os.ReadFile(filepath.Join(dir, sim.CRMFile))
-	rows, _, err := importer.Accounts(strings.NewReader(string(crm)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err := ids.ImportCRM(ctx, rows); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ids.Sync(ctx); err != nil {
-		t.Fatal(err)
+	got, err := sim.Load(ctx, dir, db, identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil))
+	if err != nil || got.Accepted != sum.Events {
+		t.Fatalf("load: %+v %v, want %d accepted", got, err, sum.Events)
 	}
 	s, err := db.Stats(ctx)
 	if err != nil {

@@ -38,6 +38,9 @@ type ScoreEvent struct {
 type ScoreBatch struct {
 	Scores  []Score
 	History []ScoreEvent
+	// Cleared are scores that fell to nothing (no points, no tier); their
+	// rows go, their history stays.
+	Cleared []Score
 }
 
 // ScoreQuery selects scores for a queue: one scorecard, subjects of one kind,
@@ -63,10 +66,15 @@ const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_v
 
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
-	if len(b.Scores) == 0 && len(b.History) == 0 {
+	if len(b.Scores) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, s := range b.Cleared {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM scores WHERE scorecard = $1 AND subject = $2`, s.Scorecard, s.Subject); err != nil {
+				return err
+			}
+		}
 		up, err := tx.PrepareContext(ctx, `INSERT INTO scores (`+scoreColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (scorecard, subject) DO UPDATE SET score = excluded.score, tier = excluded.tier,
 				reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
