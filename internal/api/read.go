@@ -10,6 +10,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -21,6 +22,10 @@ type Reader interface {
 	User(ctx context.Context, id string) (store.User, error)
 	UserAccounts(ctx context.Context, id string) ([]store.Membership, error)
 	UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error)
+	AccountsIn(ctx context.Context, ids []string) ([]store.Account, error)
+	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
+	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
+	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
 }
 
 // KeyChecker verifies admin tokens.
@@ -30,21 +35,25 @@ type KeyChecker interface {
 
 // API serves /api/v1.
 type API struct {
-	db   Reader
-	keys KeyChecker
-	log  *slog.Logger
+	db    Reader
+	keys  KeyChecker
+	rules RulesSource
+	log   *slog.Logger
 }
 
 // New returns the read API.
-func New(db Reader, keys KeyChecker, log *slog.Logger) *API {
-	return &API{db: db, keys: keys, log: log}
+func New(db Reader, keys KeyChecker, rules RulesSource, log *slog.Logger) *API {
+	return &API{db: db, keys: keys, rules: rules, log: log}
 }
 
 // Register adds the API's routes to mux, each behind the admin token.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/stats", a.admin(a.stats))
+	mux.Handle("GET /api/v1/accounts", a.admin(a.queue))
 	mux.Handle("GET /api/v1/accounts/{id}", a.admin(a.account))
+	mux.Handle("GET /api/v1/accounts/{id}/score", a.admin(a.subjectScore(score.OfAccount)))
 	mux.Handle("GET /api/v1/users/{id}", a.admin(a.user))
+	mux.Handle("GET /api/v1/users/{id}/score", a.admin(a.subjectScore(score.OfUser)))
 }
 
 func (a *API) admin(fn func(*http.Request) (any, error)) http.Handler {

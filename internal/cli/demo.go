@@ -40,6 +40,9 @@ temporary directory).`,
 				a.cfg.Addr = "127.0.0.1:8080"
 			}
 			start := time.Now()
+			// The world's last day is yesterday, so that windows such as
+			// "the last 14 days" find its activity and none of it is ahead.
+			p.Start = start.UTC().Truncate(24*time.Hour).AddDate(0, 0, -p.Days)
 			db, secrets, err := a.loadDemo(ctx, p, dir)
 			if err != nil {
 				return err

@@ -110,7 +110,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
 	s := server.New(a.cfg, server.Deps{
-		Routes:  []server.Route{col, api.New(db, checker, a.log)},
+		Routes:  []server.Route{col, api.New(db, checker, scorer, a.log)},
 		Store:   db,
 		Metrics: m,
 		Log:     a.log,

@@ -140,37 +140,44 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// Sync takes in every event identity has resolved, rescoring what they and
-// identity's changes touched, and returns how many events it read.
-func (s *Service) Sync(ctx context.Context) (int, error) {
+// Report says what a sync did.
+type Report struct {
+	Events  int // events read
+	Scored  int // subjects evaluated
+	Written int // scores written or cleared
+}
+
+// Sync takes in every event identity has resolved and rescores what they and
+// identity's changes touched.
+func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var rep Report
 	upTo, err := s.db.Cursor(ctx, identity.CursorName)
 	if err != nil {
-		return 0, err
+		return rep, err
 	}
 	epoch, err := s.db.Cursor(ctx, identity.EpochName)
 	if err != nil {
-		return 0, err
+		return rep, err
 	}
 	if epoch.Seq != s.epoch {
 		s.dirty.everyone, s.epoch = true, epoch.Seq // a CRM import may have moved anyone
 	}
 	s.dirty.merge(s.pending)
 	s.pending.reset()
-	n := 0
 	for {
 		evs, next, err := s.db.EventsRange(ctx, s.cursor, upTo, batchSize)
 		if err != nil {
-			return n, err
+			return rep, err
 		}
 		if len(evs) == 0 {
 			break
 		}
 		if err := s.apply(ctx, evs); err != nil {
-			return n, err
+			return rep, err
 		}
-		s.cursor, n = next, n+len(evs)
+		s.cursor, rep.Events = next, rep.Events+len(evs)
 	}
 	now := s.clock()
 	today := signal.Day(now)
@@ -178,11 +185,11 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 		s.dirty.everyone = true // windows slid
 		s.roll.Prune(today)
 	}
-	if err := s.flush(ctx, now); err != nil {
-		return n, err
+	if err := s.flush(ctx, now, &rep); err != nil {
+		return rep, err
 	}
 	s.day = today
-	return n, nil
+	return rep, nil
 }
 
 // apply adds a batch to the rollups. It reads before it changes anything, so
@@ -237,7 +244,7 @@ func anonKey(id string) string { return "a:" + id }
 func Subject(kind, id string) string { return kind + ":" + id }
 
 // flush rescores what is dirty and writes the scores that changed.
-func (s *Service) flush(ctx context.Context, now time.Time) error {
+func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if !s.dirty.everyone && len(s.dirty.users) == 0 && len(s.dirty.accounts) == 0 {
 		return nil
 	}
@@ -256,6 +263,7 @@ func (s *Service) flush(ctx context.Context, now time.Time) error {
 	if err := s.db.SaveScores(ctx, batch); err != nil {
 		return err
 	}
+	rep.Scored, rep.Written = len(results), len(batch.Scores)+len(batch.Cleared)
 	s.dirty.reset()
 	return nil
 }

@@ -29,7 +29,7 @@ func world(t *testing.T) (dir string, end time.Time) {
 	if _, err := p.Simulate(dir); err != nil {
 		t.Fatal(err)
 	}
-	return dir, sim.Start.AddDate(0, 0, p.Days-1).Add(20 * time.Hour)
+	return dir, p.End()
 }
 
 // stepping commits each import batch and then lets identity and scoring take

@@ -66,7 +66,7 @@ func (p Params) writeBilling(w io.Writer, accounts []Account, lives []Lifecycle)
 	enc := json.NewEncoder(w)
 	n := 0
 	emit := func(id, typ string, day int, obj any) error {
-		e := stripeEvent{ID: "evt_" + id, Object: "event", Type: typ, Created: Start.AddDate(0, 0, day).Add(14 * 3600e9).Unix()}
+		e := stripeEvent{ID: "evt_" + id, Object: "event", Type: typ, Created: p.Start.AddDate(0, 0, day).Add(14 * 3600e9).Unix()}
 		e.Data.Object = obj
 		n++
 		return enc.Encode(e)

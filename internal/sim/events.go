@@ -9,8 +9,6 @@ import (
 	"time"
 )
 
-// Start is the first simulated day.
-var Start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
 // line is one encoded event: buf[from:to] of its day's arena.
 type line struct {
@@ -87,7 +85,7 @@ func (gen *Generator) Day(d int) [][]byte {
 	}
 	gen.next++
 	g := gen.g
-	g.d, g.day, g.buf, g.lines = d, Start.AddDate(0, 0, d), g.buf[:0], g.lines[:0]
+	g.d, g.day, g.buf, g.lines = d, gen.p.Start.AddDate(0, 0, d), g.buf[:0], g.lines[:0]
 	signups := 0
 	for i, a := range gen.accounts {
 		if a.SignupDay > d {

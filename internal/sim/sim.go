@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 )
 
 // Params shape the world.
@@ -34,19 +35,30 @@ type Params struct {
 	// medians by default: SMB 97 %, mid-market 108 %, enterprise 118 %).
 	Churn map[string]float64
 	NRR   map[string]float64
+	// Start is the first simulated day (UTC midnight).
+	Start time.Time
 }
+
+// DefaultStart is the first simulated day unless Params.Start says otherwise.
+var DefaultStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
+// End is the last moment of the last simulated day.
+func (p Params) End() time.Time { return p.Start.AddDate(0, 0, p.Days).Add(-time.Millisecond) }
 
 // DefaultParams is the default world of `beacon demo`.
 func DefaultParams() Params {
 	return Params{Accounts: 2000, Days: 90, Seed: 1, PersonalEmailShare: 0.25, CRMShare: 0.4,
 		VisitorToSignup: 0.04, SignupToActivation: 0.30, TrialShare: 0.30, FreemiumToPaid: 0.04, TrialToPaid: 0.16,
 		Churn: map[string]float64{SMB: 0.03, MidMarket: 0.015, Enterprise: 0.008},
-		NRR:   map[string]float64{SMB: 0.97, MidMarket: 1.08, Enterprise: 1.18}}
+		NRR:   map[string]float64{SMB: 0.97, MidMarket: 1.08, Enterprise: 1.18}, Start: DefaultStart}
 }
 
 // Validate reports every out-of-range parameter.
 func (p Params) Validate() error {
 	var errs []error
+	if p.Start.IsZero() || !p.Start.Equal(p.Start.UTC().Truncate(24*time.Hour)) {
+		errs = append(errs, fmt.Errorf("start %v: want a UTC midnight", p.Start))
+	}
 	if p.Accounts < 1 || p.Accounts > 1_000_000 {
 		errs = append(errs, fmt.Errorf("accounts %d: want 1 to 1,000,000", p.Accounts))
 	}

@@ -211,7 +211,7 @@ func dayOf(t *testing.T, ts string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return int(at.Sub(sim.Start).Hours() / 24)
+	return int(at.Sub(sim.DefaultStart).Hours() / 24)
 }
 
 // Net revenue retention by segment (seed 004's medians: SMB 97 %, mid-market
