@@ -40,9 +40,6 @@ temporary directory).`,
 				a.cfg.Addr = "127.0.0.1:8080"
 			}
 			start := time.Now()
-			// The world's last day is yesterday, so that windows such as
-			// "the last 14 days" find its activity and none of it is ahead.
-			p.Start = start.UTC().Truncate(24*time.Hour).AddDate(0, 0, -p.Days)
 			db, secrets, err := a.loadDemo(ctx, p, dir)
 			if err != nil {
 				return err
@@ -65,6 +62,9 @@ type demoSecrets struct{ writeKey, adminToken string }
 
 // loadDemo simulates the world into dir and loads it into dir/beacon.db.
 func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB, demoSecrets, error) {
+	// The world's last day is yesterday, so that windows such as "the last
+	// 14 days" find its activity and none of it lies ahead.
+	p.Start = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -p.Days)
 	world := filepath.Join(dir, "world")
 	sum, err := p.Simulate(world)
 	if err != nil {

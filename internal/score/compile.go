@@ -103,6 +103,10 @@ func Compile(sp Spec) (*Rules, error) {
 		fail("scorecards", "no scorecards: add at least one")
 	}
 	if set == nil {
+		// Without the signals the conditions cannot be checked; the tiers can.
+		for i, cs := range sp.Scorecards {
+			checkTiers(fmt.Sprintf("scorecards[%d]", i), cs.Tiers, fail)
+		}
 		return nil, errors.Join(errs...)
 	}
 	env := envTemplate(set)

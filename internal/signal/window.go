@@ -49,11 +49,11 @@ func ParseWindow(s string) (Window, error) {
 		}
 		return Window{Kind: After, Days: n, Anchor: anchor}, err
 	}
-	n, err := parseDays(s)
-	if err != nil {
+	if _, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err != nil || !strings.HasSuffix(s, "d") {
 		return Window{}, fmt.Errorf("window %q: want all, Nd, first Nd, Nd after EVENT or month", s)
 	}
-	return Window{Kind: Last, Days: n}, nil
+	n, err := parseDays(s)
+	return Window{Kind: Last, Days: n}, err
 }
 
 func parseDays(s string) (int, error) {

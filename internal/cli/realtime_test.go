@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/config"
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/sim"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// runDemo serves a small demo world with the whole pipeline running.
+func runDemo(t *testing.T) (base string, db *store.DB, secrets demoSecrets) {
+	t.Helper()
+	a := &app{stdout: io.Discard, stderr: io.Discard, cfg: config.Default()}
+	a.log = newLogger(a.cfg.Log, io.Discard)
+	a.cfg.Addr = "127.0.0.1:0"
+	p := sim.DefaultParams()
+	p.Accounts, p.Days = 300, 45
+	db, secrets, err := a.loadDemo(context.Background(), p, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx, db, func(ad net.Addr) { addr <- ad }) }()
+	t.Cleanup(func() { cancel(); <-done; db.Close() })
+	return "http://" + (<-addr).String(), db, secrets
+}
+
+// A page view sent through the collector moves a demo account to the next
+// tier within a second: committed, resolved, rolled up and rescored.
+func TestEventMovesTierWithinASecond(t *testing.T) {
+	base, db, secrets := runDemo(t)
+	acc, user := tierEdge(t, db)
+	before := scoreOf(t, base, secrets.adminToken, acc)
+	body := fmt.Sprintf(`{"userId":%q,"name":"Pricing","properties":{"path":"/pricing"}}`, user)
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/page", bytes.NewBufferString(body))
+	req.SetBasicAuth(secrets.writeKey, "")
+	req.Header.Set("Content-Type", "application/json")
+	sent := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for {
+		after := scoreOf(t, base, secrets.adminToken, acc)
+		if after.Tier != before.Tier {
+			if after.Score != before.Score+10 {
+				t.Fatalf("score %g → %g, want +10 for the pricing page", before.Score, after.Score)
+			}
+			t.Logf("%s: %s (%g) → %s (%g) in %s", acc, before.Tier, before.Score, after.Tier, after.Score, time.Since(sent))
+			return
+		}
+		if time.Since(sent) > time.Second {
+			t.Fatalf("%s still %s (%g) a second after the event", acc, after.Tier, after.Score)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// tierEdge waits for the first scoring and returns an account ten points
+// short of its next tier that has not viewed pricing, and one of its users.
+func tierEdge(t *testing.T, db *store.DB) (account, user string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ss, _, err := db.ListScores(ctx, store.ScoreQuery{Scorecard: "pql", Kind: score.OfAccount, Sort: "-score", Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss {
+			var reasons []score.Reason
+			_ = json.Unmarshal(s.Reasons, &reasons)
+			viewed := false
+			for _, r := range reasons {
+				viewed = viewed || r.Rule == "viewed_pricing"
+			}
+			edge := (s.Score >= 20 && s.Score < 30) || (s.Score >= 40 && s.Score < 50) || (s.Score >= 70 && s.Score < 80)
+			_, id := store.SubjectID(s.Subject)
+			if !viewed && edge {
+				ms, err := db.AccountUsers(ctx, id)
+				if err != nil || len(ms) == 0 {
+					continue
+				}
+				return id, ms[0].UserID
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("no account at a tier's edge")
+	return "", ""
+}
+
+func scoreOf(t *testing.T, base, token, account string) api.ScoreView {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts/"+account+"/score", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v api.SubjectScores
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("score of %s: %d %v", account, resp.StatusCode, err)
+	}
+	for _, s := range v.Scores {
+		if s.Scorecard == "pql" {
+			return s
+		}
+	}
+	return api.ScoreView{Scorecard: "pql"}
+}
+
+// The PQL queue filters, sorts and pages, and names what is wrong in a bad
+// request.
+func TestQueueAPI(t *testing.T) {
+	base, db, secrets := runDemo(t)
+	tierEdge(t, db) // scored
+	get := func(query string, v any) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+secrets.adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		_ = json.NewDecoder(resp.Body).Decode(v)
+		return resp.StatusCode
+	}
+	var hot api.QueueView
+	if code := get("?tier=hot&sort=-score&limit=5", &hot); code != http.StatusOK || hot.Total == 0 || len(hot.Accounts) != min(5, hot.Total) {
+		t.Fatalf("%d %+v", code, hot)
+	}
+	for i, it := range hot.Accounts {
+		if it.Tier != "hot" || it.Score < 80 || (i > 0 && it.Score > hot.Accounts[i-1].Score) || it.Name == "" ||
+			len(it.Reasons) == 0 || it.Route == "" {
+			t.Fatalf("item %d: %+v", i, it)
+		}
+	}
+	var page2 api.QueueView
+	get("?tier=hot&sort=-score&limit=5&offset=5", &page2)
+	if hot.Total > 5 && (len(page2.Accounts) == 0 || page2.Accounts[0].ID == hot.Accounts[0].ID) {
+		t.Fatalf("offset did not page: %+v", page2)
+	}
+	for _, tc := range []struct{ query, field string }{
+		{"?tier=lukewarm", "tier"}, {"?sort=name", "sort"}, {"?limit=0", "limit"}, {"?limit=501", "limit"},
+		{"?offset=-1", "offset"}, {"?scorecard=champion", "scorecard"}, {"?scorecard=nope", "scorecard"},
+	} {
+		var body struct{ Error api.Problem }
+		if code := get(tc.query, &body); code != http.StatusBadRequest || body.Error.Field != tc.field {
+			t.Errorf("%s: %d %+v, want 400 naming %s", tc.query, code, body.Error, tc.field)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without a token: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
