@@ -39,6 +39,7 @@ the same at start and on SIGHUP.`,
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			ctx := cmd.Context()
 			db, err := a.openStore(ctx)
 			if err != nil {

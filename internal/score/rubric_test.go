@@ -57,7 +57,7 @@ func times(n int, a act) []act {
 	return out
 }
 
-func rules(t *testing.T, preset string) *score.Rules {
+func rules(t testing.TB, preset string) *score.Rules {
 	t.Helper()
 	sp, err := score.Preset(preset)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // Store is what scoring reads and writes.
 type Store interface {
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
-	EventsRange(ctx context.Context, after, upTo store.Cursor, limit int) ([]event.Event, store.Cursor, error)
+	EventsLean(ctx context.Context, after, upTo store.Cursor, limit int, bodies store.Bodies) ([]event.Event, store.Cursor, error)
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
 	MembershipsOfUsers(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
@@ -29,6 +30,10 @@ type Store interface {
 }
 
 const batchSize = 5000
+
+// VisitorDays is how long the rollups keep a visitor never identified after
+// their last visit. One who signs up later than that starts afresh.
+const VisitorDays = 30
 
 // Service keeps every score current. It follows the event stream behind the
 // identity projection, so each event's user and account are known, keeps
@@ -166,8 +171,10 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	}
 	s.dirty.merge(s.pending)
 	s.pending.reset()
+	var bodies store.Bodies
+	bodies.All, bodies.Names = s.rules.Signals.Bodies()
 	for {
-		evs, next, err := s.db.EventsRange(ctx, s.cursor, upTo, batchSize)
+		evs, next, err := s.db.EventsLean(ctx, s.cursor, upTo, batchSize, bodies)
 		if err != nil {
 			return rep, err
 		}
@@ -184,6 +191,7 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	if today != s.day {
 		s.dirty.everyone = true // windows slid
 		s.roll.Prune(today)
+		s.roll.Drop(today-VisitorDays, func(key string) bool { return strings.HasPrefix(key, "a:") })
 	}
 	if err := s.flush(ctx, now, &rep); err != nil {
 		return rep, err
@@ -195,11 +203,13 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 // apply adds a batch to the rollups. It reads before it changes anything, so
 // a failed read leaves the rollups as they were.
 func (s *Service) apply(ctx context.Context, evs []event.Event) error {
+	// Only two kinds of anonymous id matter: those of events without a
+	// userId, and those of visitors the rollups hold that may now be known.
 	var anons []string
 	seen := map[string]bool{}
 	for _, e := range evs {
 		for _, a := range []string{e.AnonymousID, e.PreviousID} {
-			if a != "" && !seen[a] {
+			if a != "" && !seen[a] && (e.UserID == "" || s.roll.Actor(anonKey(a)) != nil) {
 				seen[a] = true
 				anons = append(anons, a)
 			}

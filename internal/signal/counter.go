@@ -42,9 +42,32 @@ func (s *Set) matching(e *event.Event, buf []int) []int {
 	return append(buf, s.byPage[e.Name]...)
 }
 
-// props decodes an event's properties once, only if a counter needs them.
+func (c *counter) needsProps() bool { return len(c.where) > 0 || c.prop != "" }
+
+// Bodies says which events' properties the counters read: every event's, or
+// those of the listed track events.
+func (s *Set) Bodies() (all bool, tracks []string) {
+	for _, c := range s.counters {
+		if !c.needsProps() {
+			continue
+		}
+		if len(c.tracks) == 0 || len(c.pages) > 0 {
+			return true, nil
+		}
+		for _, t := range c.tracks {
+			if !slices.Contains(tracks, t) {
+				tracks = append(tracks, t)
+			}
+		}
+	}
+	slices.Sort(tracks)
+	return false, tracks
+}
+
+// props decodes an event's properties once, only if a counter needs them:
+// from Properties when the reader split them out, else from the body.
 type props struct {
-	raw     json.RawMessage
+	e       *event.Event
 	m       map[string]any
 	decoded bool
 }
@@ -52,8 +75,16 @@ type props struct {
 func (p *props) get(name string) (any, bool) {
 	if !p.decoded {
 		p.decoded = true
-		if len(p.raw) > 0 {
-			_ = json.Unmarshal(p.raw, &p.m) // a body the collector took is JSON; properties that are not an object count as none
+		// A body the collector took is JSON; properties that are not an
+		// object count as none.
+		if len(p.e.Properties) > 0 {
+			_ = json.Unmarshal(p.e.Properties, &p.m)
+		} else if len(p.e.Body) > 0 {
+			var b struct {
+				Properties map[string]any `json:"properties"`
+			}
+			_ = json.Unmarshal(p.e.Body, &b)
+			p.m = b.Properties
 		}
 	}
 	v, ok := p.m[name]

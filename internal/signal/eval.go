@@ -43,12 +43,12 @@ func (s *Set) eval(d *Def, in Input) Value {
 	sp := s.span(d, in)
 	switch d.Measure {
 	case Count:
-		return num(s.total(d.ctr, d.Win, sp, in.Actors, false))
+		return number(s.total(d.ctr, d.Win, sp, in.Actors, false))
 	case Sum:
-		return num(s.total(d.ctr, d.Win, sp, in.Actors, true))
+		return number(s.total(d.ctr, d.Win, sp, in.Actors, true))
 	case Max:
-		return num(fold(d.ctr, in.Actors, func(v float64, st *stat) float64 {
-			if st.nums == 0 {
+		return number(fold(d.ctr, in.Actors, func(v float64, st *stat) float64 {
+			if st.numbers() == 0 {
 				return v
 			}
 			return max(v, st.max)
@@ -57,22 +57,22 @@ func (s *Set) eval(d *Def, in Input) Value {
 		var at int64
 		var v float64
 		for _, a := range in.Actors {
-			if st := a.statOf(d.ctr); st != nil && st.nums > 0 && (st.numMS > at || (st.numMS == at && st.last > v)) {
+			if st := a.statOf(d.ctr); st != nil && st.numbers() > 0 && (st.numMS > at || (st.numMS == at && st.last > v)) {
 				at, v = st.numMS, st.last
 			}
 		}
-		return num(v)
+		return number(v)
 	case LatestEvent:
 		return s.latestEvent(d, in.Actors)
 	case Distinct:
-		return num(float64(s.distinct(d, sp, in.Actors)))
+		return number(float64(s.distinct(d, sp, in.Actors)))
 	case ActiveDays:
 		if d.ctr < 0 {
-			return num(float64(countDays(in.Actors, sp)))
+			return number(float64(countDays(in.Actors, sp)))
 		}
-		return num(float64(cellDays(d.ctr, sp, in.Actors)))
+		return number(float64(cellDays(d.ctr, sp, in.Actors)))
 	case Streak:
-		return num(float64(longestRun(in.Actors, sp)))
+		return number(float64(longestRun(in.Actors, sp)))
 	case ActiveUsers:
 		n := 0
 		for _, a := range in.Actors {
@@ -80,34 +80,46 @@ func (s *Set) eval(d *Def, in Input) Value {
 				n++
 			}
 		}
-		return num(float64(n))
+		return number(float64(n))
 	case DaysSinceSeen:
 		last := int32(math.MinInt32)
 		for _, a := range in.Actors {
 			last = max(last, a.last)
 		}
 		if last == math.MinInt32 {
-			return num(-1)
+			return number(-1)
 		}
-		return num(float64(max(0, in.Now-last)))
+		return number(float64(max(0, in.Now-last)))
 	case Members:
-		return num(float64(in.Members))
+		return number(float64(in.Members))
 	case Trend:
-		recent := s.total(d.ctr, d.Win, sp, in.Actors, false)
-		base := s.total(d.ctr, d.Win, span{sp.from - int32(d.baseline), sp.from - 1}, in.Actors, false)
+		// Without an event filter, activity is user-days: each user's
+		// active days, added up.
+		activity := func(sp span) float64 {
+			if d.ctr >= 0 {
+				return s.total(d.ctr, d.Win, sp, in.Actors, false)
+			}
+			n := 0
+			for _, a := range in.Actors {
+				n += countDays([]*Actor{a}, sp)
+			}
+			return float64(n)
+		}
+		recent := activity(sp)
+		base := activity(span{sp.from - int32(d.baseline), sp.from - 1})
 		avg := base * float64(d.Win.Days) / float64(d.baseline)
 		switch {
 		case avg > 0:
-			return num(recent / avg)
+			return number(recent / avg)
 		case recent > 0:
-			return num(1) // nothing to compare with yet
+			return number(1) // nothing to compare with yet
 		}
-		return num(0)
+		return number(0)
 	}
 	return Value{}
 }
 
-func num(v float64) Value { return Value{Num: v} }
+func number(v float64) Value { return Value{Num: v} }
 
 // span is the days a signal's window covers for this subject.
 func (s *Set) span(d *Def, in Input) span {
@@ -152,6 +164,9 @@ func (s *Set) total(ctr int, w Window, sp span, actors []*Actor, sum bool) float
 	if w.Kind == All {
 		return fold(ctr, actors, func(v float64, st *stat) float64 {
 			if sum {
+				if st.num == nil {
+					return v
+				}
 				return v + st.sum
 			}
 			return v + float64(st.n)
@@ -205,7 +220,7 @@ func (s *Set) distinct(d *Def, sp span, actors []*Actor) int {
 	for _, a := range actors {
 		if d.Win.Kind == All {
 			if st := a.statOf(d.ctr); st != nil {
-				for _, v := range st.set {
+				for _, v := range st.values() {
 					add(v)
 				}
 			}

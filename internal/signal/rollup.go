@@ -29,18 +29,24 @@ type Actor struct {
 	cells       []cell // by day, counter, value
 }
 
-// stat is an actor's lifetime total for one counter.
+// stat is an actor's lifetime total for one counter. Most counters only
+// count; what a property adds lives apart, so a count costs 24 bytes.
 type stat struct {
 	ctr    int32
 	n      uint32 // events
-	nums   uint32 // events whose property was a number
 	first  int32  // first day
-	sum    float64
-	max    float64
-	lastMS int64    // time of the latest event
-	numMS  int64    // time of the latest event with a number
-	last   float64  // that number
-	set    []uint32 // distinct value ids, sorted
+	lastMS int64  // time of the latest event
+	*num          // nil unless the counter reads a property
+}
+
+// num is what a counter that reads a property keeps.
+type num struct {
+	nums  uint32 // events whose property was a number
+	sum   float64
+	max   float64
+	numMS int64    // time of the latest event with a number
+	last  float64  // that number
+	set   []uint32 // distinct value ids, sorted
 }
 
 // cell is one day's count for one counter (and one distinct value).
@@ -125,36 +131,58 @@ func (a *Actor) addCell(k cell) {
 	a.cells[i].sum += k.sum
 }
 
-// record counts one event (or, when merging, a whole stat) for a counter.
-func (st *stat) record(day int32, ms int64, num float64, hasNum bool) {
+// record counts one event for a counter.
+func (st *stat) record(day int32, ms int64, v float64, hasNum bool) {
 	st.n++
 	st.first = min(st.first, day)
-	if hasNum {
-		st.sum += num
-		if st.nums == 0 || num > st.max {
-			st.max = num
-		}
-		st.nums++
-	}
 	st.lastMS = max(st.lastMS, ms)
 	if hasNum {
-		st.latest(ms, num)
+		x := st.ext()
+		x.sum += v
+		if x.nums == 0 || v > x.max {
+			x.max = v
+		}
+		x.nums++
+		x.latest(ms, v)
 	}
+}
+
+func (st *stat) ext() *num {
+	if st.num == nil {
+		st.num = &num{}
+	}
+	return st.num
 }
 
 // latest keeps the number of the latest event; ties go to the larger number
 // so that the order events arrive in never matters.
-func (st *stat) latest(ms int64, num float64) {
-	if ms > st.numMS || (ms == st.numMS && num > st.last) {
-		st.numMS, st.last = ms, num
+func (x *num) latest(ms int64, v float64) {
+	if ms > x.numMS || (ms == x.numMS && v > x.last) {
+		x.numMS, x.last = ms, v
 	}
 }
 
 func (st *stat) addValue(id uint32) {
-	i, ok := slices.BinarySearch(st.set, id)
-	if !ok && len(st.set) < MaxDistinct {
-		st.set = slices.Insert(st.set, i, id)
+	x := st.ext()
+	i, ok := slices.BinarySearch(x.set, id)
+	if !ok && len(x.set) < MaxDistinct {
+		x.set = slices.Insert(x.set, i, id)
 	}
+}
+
+// numbers is how many events carried a number.
+func (st *stat) numbers() uint32 {
+	if st.num == nil {
+		return 0
+	}
+	return st.nums
+}
+
+func (st *stat) values() []uint32 {
+	if st.num == nil {
+		return nil
+	}
+	return st.set
 }
 
 // Rollups holds every actor's rollup for one signal set.
@@ -188,7 +216,7 @@ func (r *Rollups) Add(key string, e *event.Event) {
 	}
 	day, ms := Day(e.Timestamp), e.Timestamp.UnixMilli()
 	a.markDay(day)
-	p := props{raw: e.Properties}
+	p := props{e: e}
 	r.buf = r.set.matching(e, r.buf)
 	for _, ci := range r.buf {
 		c := r.set.counters[ci]
@@ -244,14 +272,18 @@ func (r *Rollups) Merge(into, from string) {
 		st := dst.stat(s.ctr)
 		st.n += s.n
 		st.first = min(st.first, s.first)
-		st.sum += s.sum
-		if s.nums > 0 && (st.nums == 0 || s.max > st.max) {
-			st.max = s.max
-		}
-		st.nums += s.nums
 		st.lastMS = max(st.lastMS, s.lastMS)
+		if s.num == nil {
+			continue
+		}
+		x := st.ext()
+		x.sum += s.sum
+		if s.nums > 0 && (x.nums == 0 || s.max > x.max) {
+			x.max = s.max
+		}
+		x.nums += s.nums
 		if s.nums > 0 {
-			st.latest(s.numMS, s.last)
+			x.latest(s.numMS, s.last)
 		}
 		for _, v := range s.set {
 			st.addValue(v)

@@ -24,7 +24,7 @@ const (
 	DaysSinceSeen = "days_since_seen" // days since the latest activity; -1 if none
 	Members       = "members"         // users in the account
 	Quota         = "quota"           // another signal over a plan limit
-	Trend         = "trend"           // recent activity over the baseline's average
+	Trend         = "trend"           // recent activity over the baseline's average: matching events, or user-days
 )
 
 // Measures lists every measure, for messages and docs.
@@ -248,7 +248,7 @@ func (s *Set) attachCounters(d *Def, where []cond, keys map[string]int) {
 	switch d.Measure {
 	case Streak, ActiveUsers, DaysSinceSeen, Members, Quota:
 		return
-	case ActiveDays:
+	case ActiveDays, Trend:
 		if len(d.Events) == 0 && len(d.Pages) == 0 && len(where) == 0 {
 			return // the activity bitset answers
 		}

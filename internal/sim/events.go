@@ -9,7 +9,6 @@ import (
 	"time"
 )
 
-
 // line is one encoded event: buf[from:to] of its day's arena.
 type line struct {
 	at       int64 // Unix seconds, to sort the day by

@@ -22,8 +22,9 @@ type dialect interface {
 	// lockMigrations serialises migrators, for several nodes starting at once.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
 	eventsAfterSQL() string
-	// eventsRangeSQL takes cursorArgs(after), cursorArgs(upTo) and a limit.
-	eventsRangeSQL() string
+	// eventsRangeSQL selects columns (and the tx) of the events after
+	// cursorArgs(after) up to cursorArgs(upTo), with a limit after those.
+	eventsRangeSQL(columns string) string
 	cursorArgs(c Cursor) []any
 	forUpdate() string
 	insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 
 	"github.com/beaconplg/beacon/internal/event"
 )
@@ -65,7 +66,65 @@ func (db *DB) readEvents(ctx context.Context, c Cursor, query string, args []any
 // than upTo, in commit order, and the cursor of the last one.
 func (db *DB) EventsRange(ctx context.Context, c, upTo Cursor, limit int) ([]event.Event, Cursor, error) {
 	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), limit)
-	return db.readEvents(ctx, c, db.d.eventsRangeSQL(), args)
+	return db.readEvents(ctx, c, db.d.eventsRangeSQL(eventColumns), args)
+}
+
+// Bodies says whose bodies a lean read returns: all of them, or those of
+// track events with one of Names. Reading only the bodies a reader needs
+// is most of what makes rescoring from all events fast.
+type Bodies struct {
+	All   bool
+	Names []string
+}
+
+// EventsLean is EventsRange without timestamps other than the event's own,
+// without traits and properties split out, and with Body only where bodies
+// asks for it.
+func (db *DB) EventsLean(ctx context.Context, c, upTo Cursor, limit int, bodies Bodies) ([]event.Event, Cursor, error) {
+	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), limit)
+	body := "body"
+	if !bodies.All {
+		names, err := db.d.listArg(bodies.Names)
+		if err != nil {
+			return nil, c, err
+		}
+		args = append(args, names)
+		body = fmt.Sprintf(`CASE WHEN type = 'track' AND name IN (%s) THEN body ELSE '' END`, db.d.inList(fmt.Sprintf("$%d", len(args))))
+	}
+	rows, err := db.r.QueryContext(ctx, db.d.eventsRangeSQL(`seq, type, name, user_id, anonymous_id, group_id, previous_id, ts, `+body), args...)
+	if err != nil {
+		return nil, c, err
+	}
+	defer rows.Close()
+	var evs []event.Event
+	var tx uint64
+	// A few types and names make up every event: one string each.
+	names := map[string]string{}
+	intern := func(b sql.RawBytes) string {
+		s, ok := names[string(b)]
+		if !ok {
+			s = string(b)
+			names[s] = s
+		}
+		return s
+	}
+	for rows.Next() {
+		var e event.Event
+		var ts int64
+		var typ, name, b sql.RawBytes
+		if err := rows.Scan(&e.Seq, &typ, &name, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID, &ts, &b, &tx); err != nil {
+			return nil, c, err
+		}
+		e.Type, e.Name, e.Timestamp = intern(typ), intern(name), fromMS(ts)
+		if len(b) > 0 {
+			e.Body = append(json.RawMessage(nil), b...)
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil || len(evs) == 0 {
+		return nil, c, err
+	}
+	return evs, Cursor{Tx: tx, Seq: evs[len(evs)-1].Seq}, nil
 }
 
 // UserEvents returns a user's latest events, newest first, including those sent

@@ -35,8 +35,8 @@ func (postgresDialect) eventsAfterSQL() string {
 }
 
 // A range ends at a cursor already handed out, so its rows are all visible.
-func (postgresDialect) eventsRangeSQL() string {
-	return `SELECT ` + eventColumns + `, tx::text::bigint FROM events
+func (postgresDialect) eventsRangeSQL(columns string) string {
+	return `SELECT ` + columns + `, tx::text::bigint FROM events
 		WHERE (tx, seq) > ($1::text::xid8, $2) AND (tx, seq) <= ($3::text::xid8, $4)
 		ORDER BY tx, seq LIMIT $5`
 }
