@@ -18,7 +18,7 @@ import (
 // Store is what scoring reads and writes.
 type Store interface {
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
-	EventsLean(ctx context.Context, after, upTo store.Cursor, limit int, bodies store.Bodies) ([]event.Event, store.Cursor, error)
+	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
 	MembershipsOfUsers(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
@@ -171,20 +171,16 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	}
 	s.dirty.merge(s.pending)
 	s.pending.reset()
-	var bodies store.Bodies
-	bodies.All, bodies.Names = s.rules.Signals.Bodies()
-	for {
-		evs, next, err := s.db.EventsLean(ctx, s.cursor, upTo, batchSize, bodies)
-		if err != nil {
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	for b := range s.read(readCtx, upTo) {
+		if b.err != nil {
+			return rep, b.err
+		}
+		if err := s.apply(ctx, b.evs); err != nil {
 			return rep, err
 		}
-		if len(evs) == 0 {
-			break
-		}
-		if err := s.apply(ctx, evs); err != nil {
-			return rep, err
-		}
-		s.cursor, rep.Events = next, rep.Events+len(evs)
+		s.cursor, rep.Events = b.next, rep.Events+len(b.evs)
 	}
 	now := s.clock()
 	today := signal.Day(now)
@@ -198,6 +194,38 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	}
 	s.day = today
 	return rep, nil
+}
+
+// batch is a read of the stream, or the error that ended it.
+type batch struct {
+	evs  []event.Event
+	next store.Cursor
+	err  error
+}
+
+// read streams the events after the cursor up to upTo, reading the next
+// batch while the caller applies the last: replaying millions of events is
+// mostly reading them. The caller cancels ctx if it stops early.
+func (s *Service) read(ctx context.Context, upTo store.Cursor) <-chan batch {
+	var bodies store.Bodies
+	bodies.All, bodies.Names = s.rules.Signals.Bodies()
+	out := make(chan batch, 1)
+	after := s.cursor
+	go func() {
+		defer close(out)
+		err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
+			select {
+			case out <- batch{evs: evs, next: next}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			out <- batch{err: err}
+		}
+	}()
+	return out
 }
 
 // apply adds a batch to the rollups. It reads before it changes anything, so

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/beaconplg/beacon/internal/event"
 )
@@ -62,13 +63,6 @@ func (db *DB) readEvents(ctx context.Context, c Cursor, query string, args []any
 	return evs, Cursor{Tx: lastTx, Seq: evs[len(evs)-1].Seq}, nil
 }
 
-// EventsRange returns up to limit committed events after c and no further
-// than upTo, in commit order, and the cursor of the last one.
-func (db *DB) EventsRange(ctx context.Context, c, upTo Cursor, limit int) ([]event.Event, Cursor, error) {
-	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), limit)
-	return db.readEvents(ctx, c, db.d.eventsRangeSQL(eventColumns), args)
-}
-
 // Bodies says whose bodies a lean read returns: all of them, or those of
 // track events with one of Names. Reading only the bodies a reader needs
 // is most of what makes rescoring from all events fast.
@@ -77,26 +71,29 @@ type Bodies struct {
 	Names []string
 }
 
-// EventsLean is EventsRange without timestamps other than the event's own,
-// without traits and properties split out, and with Body only where bodies
-// asks for it.
-func (db *DB) EventsLean(ctx context.Context, c, upTo Cursor, limit int, bodies Bodies) ([]event.Event, Cursor, error) {
-	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), limit)
+// ScanLean reads the events after c up to upTo in commit order, in one
+// query, and hands them to fn batch by batch with the cursor of each batch's
+// last event. Events carry no timestamps other than their own, no traits or
+// properties split out, and a Body only where bodies asks for it. One query
+// rather than one per batch: planners estimate stream ranges badly, and
+// PostgreSQL would sort the rest of the stream again for every batch.
+func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bodies, fn func([]event.Event, Cursor) error) error {
+	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), math.MaxInt64)
 	body := "body"
 	if !bodies.All {
 		names, err := db.d.listArg(bodies.Names)
 		if err != nil {
-			return nil, c, err
+			return err
 		}
 		args = append(args, names)
 		body = fmt.Sprintf(`CASE WHEN type = 'track' AND name IN (%s) THEN body ELSE '' END`, db.d.inList(fmt.Sprintf("$%d", len(args))))
 	}
 	rows, err := db.r.QueryContext(ctx, db.d.eventsRangeSQL(`seq, type, name, user_id, anonymous_id, group_id, previous_id, ts, `+body), args...)
 	if err != nil {
-		return nil, c, err
+		return err
 	}
 	defer rows.Close()
-	var evs []event.Event
+	evs := make([]event.Event, 0, batch)
 	var tx uint64
 	// A few types and names make up every event: one string each.
 	names := map[string]string{}
@@ -113,18 +110,26 @@ func (db *DB) EventsLean(ctx context.Context, c, upTo Cursor, limit int, bodies 
 		var ts int64
 		var typ, name, b sql.RawBytes
 		if err := rows.Scan(&e.Seq, &typ, &name, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID, &ts, &b, &tx); err != nil {
-			return nil, c, err
+			return err
 		}
 		e.Type, e.Name, e.Timestamp = intern(typ), intern(name), fromMS(ts)
 		if len(b) > 0 {
 			e.Body = append(json.RawMessage(nil), b...)
 		}
-		evs = append(evs, e)
+		if evs = append(evs, e); len(evs) == batch {
+			if err := fn(evs, Cursor{Tx: tx, Seq: e.Seq}); err != nil {
+				return err
+			}
+			evs = make([]event.Event, 0, batch)
+		}
 	}
-	if err := rows.Err(); err != nil || len(evs) == 0 {
-		return nil, c, err
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	return evs, Cursor{Tx: tx, Seq: evs[len(evs)-1].Seq}, nil
+	if len(evs) > 0 {
+		return fn(evs, Cursor{Tx: tx, Seq: evs[len(evs)-1].Seq})
+	}
+	return nil
 }
 
 // UserEvents returns a user's latest events, newest first, including those sent
