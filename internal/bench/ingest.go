@@ -23,6 +23,7 @@ import (
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -35,6 +36,9 @@ type IngestOptions struct {
 	Timeout time.Duration
 	// Project also times the identity projection catching up afterwards.
 	Project bool
+	// Score, if set, runs identity and scoring live during the ingest, as
+	// serve does, and probes event accepted → score updated.
+	Score *score.Rules
 }
 
 // IngestResult is what the ingest benchmark measured.
@@ -50,6 +54,10 @@ type IngestResult struct {
 	// ingest, in ProjectionTime.
 	Projected      int
 	ProjectionTime time.Duration
+	// Probes are event accepted → score updated latencies measured during
+	// the ingest, sorted; Drain is one probe's latency sent after it.
+	Probes []time.Duration
+	Drain  time.Duration
 }
 
 func (r IngestResult) String() string {
@@ -59,6 +67,10 @@ func (r IngestResult) String() string {
 	if r.ProjectionTime > 0 {
 		s += fmt.Sprintf("; identity projection then took %d events in %.2fs (%.0f events/s)",
 			r.Projected, r.ProjectionTime.Seconds(), float64(r.Projected)/r.ProjectionTime.Seconds())
+	}
+	if n := len(r.Probes); n > 0 {
+		s += fmt.Sprintf("; event accepted → score updated during ingest: %d probes, p50 %.0f ms, p99 %.0f ms, max %.0f ms; after it: %.0f ms",
+			n, ms(r.Probes[n/2]), ms(r.Probes[min(n-1, n*99/100)]), ms(r.Probes[n-1]), ms(r.Drain))
 	}
 	return s
 }
@@ -90,7 +102,15 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		return IngestResult{}, err
 	}
 	mux := http.NewServeMux()
-	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log}).Register(mux)
+	committed := func() {}
+	var live *pipeline
+	if o.Score != nil {
+		live = startPipeline(db, o.Score, log)
+		defer live.close()
+		committed = live.ids.Notify
+	}
+	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log,
+		Committed: committed}).Register(mux)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return IngestResult{}, err
@@ -109,10 +129,29 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		bodies[b] = g.batch(b, min(o.Batch, o.Events-b*o.Batch))
 	}
 	lat := make([]time.Duration, batches)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
+	var probes *prober
+	if live != nil {
+		probes = &prober{db: db, client: client, base: "http://" + ln.Addr().String(), key: key}
+		if err := probes.setUp(ctx); err != nil {
+			return IngestResult{}, fmt.Errorf("probe: %w", err)
+		}
+	}
+	probeCtx, stopProbes := context.WithCancel(ctx)
+	probed := make(chan error, 1)
+	var probeLat []time.Duration
+	go func() {
+		if probes == nil {
+			probed <- nil
+			return
+		}
+		var err error
+		probeLat, err = probes.run(probeCtx, 100*time.Millisecond)
+		probed <- err
+	}()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, o.Clients)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients}}
 	start := time.Now()
 	for range o.Clients {
 		wg.Add(1)
@@ -135,8 +174,9 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopProbes()
 	close(errs)
-	if err := <-errs; err != nil {
+	if err := errors.Join(<-errs, <-probed); err != nil {
 		return IngestResult{}, err
 	}
 	after, err := db.Stats(context.Background())
@@ -148,7 +188,13 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed,
 		EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
 		P50:             lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}
-	if o.Project {
+	if probes != nil {
+		res.Probes = probeLat
+		if res.Drain, err = probes.once(ctx, o.Timeout); err != nil {
+			return IngestResult{}, err
+		}
+	}
+	if o.Project && live == nil {
 		projStart := time.Now()
 		if res.Projected, err = identity.New(db, log, nil).Sync(ctx); err != nil {
 			return IngestResult{}, fmt.Errorf("identity projection: %w", err)

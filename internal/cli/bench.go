@@ -14,6 +14,7 @@ import (
 func (a *app) benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure Beacon on this machine"}
 	var o bench.IngestOptions
+	var live bool
 	ingest := &cobra.Command{
 		Use:   "ingest",
 		Short: "Post batches of realistic track events over loopback HTTP; report durable events/s and batch latency",
@@ -33,6 +34,13 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 				dsn = filepath.Join(dir, "bench.db")
 			}
 			o.DSN = dsn
+			if live {
+				rules, err := a.cfg.Rules()
+				if err != nil {
+					return err
+				}
+				o.Score = rules
+			}
 			tuneGC()
 			res, err := bench.Ingest(cmd.Context(), o, a.log)
 			if err != nil {
@@ -47,6 +55,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().IntVar(&o.Clients, "clients", 8, "concurrent HTTP clients")
 	ingest.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
+	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
 	cmd.AddCommand(ingest)
 	return cmd
 }

@@ -196,6 +196,7 @@ func (p *pass) identify(u *store.User, e event.Event) {
 	domain, company := EmailDomain(email), companyName(u.Traits)
 	if domain != u.EmailDomain || company != u.Company {
 		p.resolve[u.ID] = true
+		p.relinked[u.ID] = true
 	}
 	u.Email, u.EmailDomain, u.Company = email, domain, company
 }
@@ -329,12 +330,10 @@ func (p *pass) flush() error {
 	return p.dropOrphans()
 }
 
-// noteChanges adds to the relinked sets what flush changed besides links:
-// users seen and accounts whose traits moved.
+// noteChanges adds to the relinked sets what flush changed besides links
+// and email domains (which identify notes): accounts whose traits moved.
+// Users merely seen again are not changes: their last_seen is not scored.
 func (p *pass) noteChanges() {
-	for id := range p.dirtyUsers {
-		p.relinked[id] = true
-	}
 	for id := range p.dirtyAccounts {
 		p.relinkedAccounts[id] = true
 	}

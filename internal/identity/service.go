@@ -35,6 +35,8 @@ const (
 	// longer holds.
 	EpochName = "identity-epoch"
 	batchSize = 5000
+	// settle is the least time between two passes under load.
+	settle = 100 * time.Millisecond
 	// crmRefresh bounds how stale another node's CRM import can look here.
 	crmRefresh = 30 * time.Second
 )
@@ -79,8 +81,19 @@ func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+		started := time.Now()
+		n, err := s.Sync(ctx)
+		if err != nil && ctx.Err() == nil {
 			s.log.Error("identity projection failed; retrying", "err", err)
+		}
+		if n > 0 {
+			// Under load, passes of many events: one write transaction
+			// each, sharing the writer with ingest, and warm caches.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settle - time.Since(started)):
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -8,105 +8,149 @@ import (
 	"github.com/beaconplg/beacon/internal/store"
 )
 
-// directory is what identity knows of the subjects one flush scores, read
-// fresh from the store each time so scores never rest on a stale copy.
+// directory is what identity knows of the subjects scoring reads: users'
+// links and email, accounts and their users. It is kept in memory and
+// refreshed from the store for exactly what identity reports changed, so a
+// rescore reads nothing but the rollups.
 type directory struct {
-	accounts map[string]store.Account // the accounts to score
-	members  map[string][]string      // their users, sorted
-	users    map[string]bool          // the users to score
-	primary  map[string]string        // a user's main account
-	business map[string]bool          // users with a company email address
-	info     map[string]store.Account // every account read: scored ones and main ones
+	users    map[string]*person
+	accounts map[string]*company
 }
 
-func (s *Service) directory(ctx context.Context) (*directory, error) {
-	d := &directory{accounts: map[string]store.Account{}, members: map[string][]string{}, users: map[string]bool{},
-		primary: map[string]string{}, business: map[string]bool{}}
-	var links []store.Membership
-	var err error
-	if s.dirty.everyone {
-		links, err = s.db.AllMemberships(ctx)
-	} else {
-		links, err = s.db.MembershipsOfUsers(ctx, sortedKeys(s.dirty.users))
-	}
-	if err != nil {
-		return nil, err
-	}
-	toScore := map[string]bool{}
-	for u := range s.dirty.users {
-		d.users[u] = true
-	}
-	for a := range s.dirty.accounts {
-		toScore[a] = true
-	}
-	for _, m := range links {
-		d.users[m.UserID], toScore[m.AccountID] = true, true
-	}
-	if !s.dirty.everyone {
-		if links, err = s.db.MembershipsOfAccounts(ctx, sortedKeys(toScore)); err != nil {
-			return nil, err
-		}
-		mine, err := s.db.MembershipsOfUsers(ctx, sortedKeys(d.users))
-		if err != nil {
-			return nil, err
-		}
-		links = append(links, mine...)
-	}
-	best := map[string]store.Membership{}
-	people := map[string]bool{}
-	for _, m := range links {
-		if toScore[m.AccountID] && !slices.Contains(d.members[m.AccountID], m.UserID) {
-			d.members[m.AccountID] = append(d.members[m.AccountID], m.UserID)
-			people[m.UserID] = true
-		}
-		if b, ok := best[m.UserID]; d.users[m.UserID] && (!ok || stronger(m, b)) {
-			best[m.UserID] = m
-		}
-	}
-	for a := range d.members {
-		slices.Sort(d.members[a])
-	}
-	wanted := map[string]bool{}
-	for a := range toScore {
-		wanted[a] = true
-	}
-	for u, m := range best {
-		d.primary[u], wanted[m.AccountID] = m.AccountID, true
-		people[u] = true
-	}
-	for u := range d.users {
-		people[u] = true
-	}
-	if err := s.readUsers(ctx, d, sortedKeys(people)); err != nil {
-		return nil, err
-	}
-	accounts, err := s.db.AccountsIn(ctx, sortedKeys(wanted))
-	if err != nil {
-		return nil, err
-	}
-	info := map[string]store.Account{}
-	for _, a := range accounts {
-		info[a.ID] = a
-	}
-	for a := range toScore {
-		d.accounts[a] = info[a] // an account gone since has no members: its scores are cleared
-	}
-	for u, a := range d.primary {
-		if _, ok := info[a]; !ok {
-			delete(d.primary, u)
-		}
-	}
-	d.info = info
-	return d, nil
+type person struct {
+	business bool               // a company email address
+	links    []store.Membership // strongest first
 }
 
-func (s *Service) readUsers(ctx context.Context, d *directory, ids []string) error {
-	users, err := s.db.UsersIn(ctx, ids)
+type company struct {
+	info    store.Account // zero when the account is gone
+	members []string      // sorted
+}
+
+func newDirectory() *directory {
+	return &directory{users: map[string]*person{}, accounts: map[string]*company{}}
+}
+
+// primary is a user's main account, "" if none.
+func (d *directory) primary(user string) string {
+	if p := d.users[user]; p != nil && len(p.links) > 0 {
+		return p.links[0].AccountID
+	}
+	return ""
+}
+
+// load reads everything.
+func (s *Service) loadDirectory(ctx context.Context) error {
+	links, err := s.db.AllMemberships(ctx)
 	if err != nil {
 		return err
 	}
-	for _, u := range users {
-		d.business[u.ID] = u.EmailDomain != "" && !identity.IsPersonalDomain(u.EmailDomain)
+	d := newDirectory()
+	users, accounts := map[string]bool{}, map[string]bool{}
+	for _, m := range links {
+		users[m.UserID], accounts[m.AccountID] = true, true
+	}
+	if err := d.readUsers(ctx, s.db, sortedKeys(users), links); err != nil {
+		return err
+	}
+	if err := d.readAccounts(ctx, s.db, sortedKeys(accounts), links); err != nil {
+		return err
+	}
+	s.dir = d
+	return nil
+}
+
+// refresh reads again the users and accounts given.
+func (s *Service) refresh(ctx context.Context, users, accounts []string) error {
+	if len(users) > 0 {
+		links, err := s.db.MembershipsOfUsers(ctx, users)
+		if err != nil {
+			return err
+		}
+		// Accounts a user joined or left: their member lists change too.
+		touched := map[string]bool{}
+		for _, u := range users {
+			if p := s.dir.users[u]; p != nil {
+				for _, m := range p.links {
+					touched[m.AccountID] = true
+				}
+			}
+		}
+		for _, m := range links {
+			touched[m.AccountID] = true
+		}
+		for _, a := range accounts {
+			touched[a] = true
+		}
+		accounts = sortedKeys(touched)
+		if err := s.dir.readUsers(ctx, s.db, users, links); err != nil {
+			return err
+		}
+	}
+	if len(accounts) == 0 {
+		return nil
+	}
+	links, err := s.db.MembershipsOfAccounts(ctx, accounts)
+	if err != nil {
+		return err
+	}
+	return s.dir.readAccounts(ctx, s.db, accounts, links)
+}
+
+// readUsers replaces the entries of ids with what the store holds; links are
+// the memberships of (at least) those users.
+func (d *directory) readUsers(ctx context.Context, db Store, ids []string, links []store.Membership) error {
+	rows, err := db.UsersIn(ctx, ids)
+	if err != nil {
+		return err
+	}
+	fresh := make(map[string]*person, len(ids))
+	for _, id := range ids {
+		fresh[id] = &person{}
+	}
+	for _, u := range rows {
+		fresh[u.ID].business = u.EmailDomain != "" && !identity.IsPersonalDomain(u.EmailDomain)
+	}
+	for _, m := range links {
+		if p := fresh[m.UserID]; p != nil {
+			p.links = append(p.links, m)
+		}
+	}
+	for id, p := range fresh {
+		slices.SortFunc(p.links, func(a, b store.Membership) int {
+			if stronger(a, b) {
+				return -1
+			}
+			return 1
+		})
+		d.users[id] = p
+	}
+	return nil
+}
+
+// readAccounts replaces the entries of ids; links are the memberships of
+// (at least) those accounts.
+func (d *directory) readAccounts(ctx context.Context, db Store, ids []string, links []store.Membership) error {
+	rows, err := db.AccountsIn(ctx, ids)
+	if err != nil {
+		return err
+	}
+	fresh := make(map[string]*company, len(ids))
+	for _, id := range ids {
+		fresh[id] = &company{}
+	}
+	for _, a := range rows {
+		fresh[a.ID].info = a
+	}
+	for _, m := range links {
+		if c := fresh[m.AccountID]; c != nil {
+			c.members = append(c.members, m.UserID)
+		}
+	}
+	for id, c := range fresh {
+		slices.Sort(c.members)
+		c.members = slices.Compact(c.members)
+		d.accounts[id] = c
 	}
 	return nil
 }

@@ -51,8 +51,10 @@ type Service struct {
 	cursor  store.Cursor
 	epoch   int64
 	day     int32 // the day the last flush scored for
-	pending dirty // what identity reported changed
-	dirty   dirty
+	pending dirty // what identity reported changed, not yet taken by a sync
+	stale   dirty // what the directory must read again
+	dirty   dirty // what must be rescored
+	dir     *directory
 
 	notified chan struct{}
 }
@@ -79,6 +81,8 @@ func (d *dirty) merge(o dirty) {
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
 	s := &Service{db: db, log: log, clock: clock, notified: make(chan struct{}, 1)}
 	s.pending.reset()
+	s.stale.reset()
+	s.stale.everyone = true
 	s.setRules(rules)
 	return s
 }
@@ -127,14 +131,28 @@ func (s *Service) Notify() {
 	}
 }
 
+// settle is the least time between two syncs under load: a subject touched
+// by many events in that time is rescored and written once, not once per
+// commit, while an event still moves its score well within a second.
+const settle = 200 * time.Millisecond
+
 // Run scores as identity commits, and at least once a minute so that windows
 // slide at the turn of the day, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+		started := time.Now()
+		rep, err := s.Sync(ctx)
+		if err != nil && ctx.Err() == nil {
 			s.log.Error("scoring failed; retrying", "err", err)
+		}
+		if rep.Events > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settle - time.Since(started)):
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -167,9 +185,11 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	if epoch.Seq != s.epoch {
-		s.dirty.everyone, s.epoch = true, epoch.Seq // a CRM import may have moved anyone
+		// A CRM import may have moved anyone.
+		s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
 	}
 	s.dirty.merge(s.pending)
+	s.stale.merge(s.pending)
 	s.pending.reset()
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
@@ -283,14 +303,13 @@ func Subject(kind, id string) string { return kind + ":" + id }
 
 // flush rescores what is dirty and writes the scores that changed.
 func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
+	if err := s.freshen(ctx); err != nil {
+		return err
+	}
 	if !s.dirty.everyone && len(s.dirty.users) == 0 && len(s.dirty.accounts) == 0 {
 		return nil
 	}
-	dir, err := s.directory(ctx)
-	if err != nil {
-		return err
-	}
-	results, err := s.evaluate(dir, signal.Day(now))
+	results, err := s.evaluate(signal.Day(now))
 	if err != nil {
 		return err
 	}
@@ -306,36 +325,90 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	return nil
 }
 
+// freshen brings the directory up to date with what identity changed, and
+// reads the subjects about to be scored that it has never seen.
+func (s *Service) freshen(ctx context.Context) error {
+	if s.stale.everyone || s.dir == nil {
+		if err := s.loadDirectory(ctx); err != nil {
+			return err
+		}
+		s.stale.reset()
+	}
+	users, accounts := s.stale.users, s.stale.accounts
+	for u := range s.dirty.users {
+		if s.dir.users[u] == nil {
+			users[u] = true
+		}
+	}
+	for a := range s.dirty.accounts {
+		if s.dir.accounts[a] == nil {
+			accounts[a] = true
+		}
+	}
+	if err := s.refresh(ctx, sortedKeys(users), sortedKeys(accounts)); err != nil {
+		return err
+	}
+	s.stale.reset()
+	return nil
+}
+
 // scored is one subject's results on the cards of its kind.
 type scored struct {
 	subject string
 	results []Result
 }
 
-func (s *Service) evaluate(dir *directory, today int32) ([]scored, error) {
-	var out []scored
-	for _, id := range sortedKeys(dir.accounts) {
-		members := dir.members[id]
-		if len(members) == 0 {
+// subjects lists what to rescore: the dirty users and accounts and the
+// accounts of those users, or everyone.
+func (s *Service) subjects() (users, accounts []string) {
+	if s.dirty.everyone {
+		return sortedKeys(s.dir.users), sortedKeys(s.dir.accounts)
+	}
+	acc := map[string]bool{}
+	for a := range s.dirty.accounts {
+		acc[a] = true
+	}
+	for u := range s.dirty.users {
+		if p := s.dir.users[u]; p != nil {
+			for _, m := range p.links {
+				acc[m.AccountID] = true
+			}
+		}
+	}
+	return sortedKeys(s.dirty.users), sortedKeys(acc)
+}
+
+func (s *Service) evaluate(today int32) ([]scored, error) {
+	users, accounts := s.subjects()
+	out := make([]scored, 0, len(users)+len(accounts))
+	for _, id := range accounts {
+		c := s.dir.accounts[id]
+		if c == nil || len(c.members) == 0 {
 			// Only accounts with users are scored: a CRM record alone is
 			// not a lead.
 			out = append(out, scored{Subject(OfAccount, id), s.nothing(OfAccount)})
 			continue
 		}
-		actors := make([]*signal.Actor, len(members))
+		actors := make([]*signal.Actor, len(c.members))
 		business := false
-		for i, u := range members {
+		for i, u := range c.members {
 			actors[i] = s.roll.Actor(userKey(u))
-			business = business || dir.business[u]
+			business = business || (s.dir.users[u] != nil && s.dir.users[u].business)
 		}
-		res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: dir.accounts[id], BusinessEmail: business, Members: len(members)})
+		res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", id, err)
 		}
 		out = append(out, scored{Subject(OfAccount, id), res})
 	}
-	for _, id := range sortedKeys(dir.users) {
-		f := Facts{Account: dir.info[dir.primary[id]], BusinessEmail: dir.business[id], Members: 1}
+	for _, id := range users {
+		f := Facts{Members: 1}
+		if p := s.dir.users[id]; p != nil {
+			f.BusinessEmail = p.business
+		}
+		if c := s.dir.accounts[s.dir.primary(id)]; c != nil {
+			f.Account = c.info
+		}
 		res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(userKey(id))}, today, f)
 		if err != nil {
 			return nil, fmt.Errorf("user %s: %w", id, err)
@@ -343,17 +416,6 @@ func (s *Service) evaluate(dir *directory, today int32) ([]scored, error) {
 		out = append(out, scored{Subject(OfUser, id), res})
 	}
 	return out, nil
-}
-
-// nothing is the result of a subject that is not scored.
-func (s *Service) nothing(kind string) []Result {
-	var out []Result
-	for _, c := range s.rules.Cards {
-		if c.Of == kind {
-			out = append(out, Result{Card: c.Name})
-		}
-	}
-	return out
 }
 
 // changes compares results with the stored scores and returns the writes:
@@ -384,6 +446,17 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 		}
 	}
 	return b, nil
+}
+
+// nothing is the result of a subject that is not scored.
+func (s *Service) nothing(kind string) []Result {
+	var out []Result
+	for _, c := range s.rules.Cards {
+		if c.Of == kind {
+			out = append(out, Result{Card: c.Name})
+		}
+	}
+	return out
 }
 
 func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, old map[string]store.Score, now time.Time) {

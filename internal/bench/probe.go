@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// pipeline is the live identity projection and scoring, as serve runs them.
+type pipeline struct {
+	ids    *identity.Service
+	scorer *score.Service
+	wg     sync.WaitGroup
+	stop   context.CancelFunc
+}
+
+func startPipeline(db *store.DB, rules *score.Rules, log *slog.Logger) *pipeline {
+	p := &pipeline{scorer: score.New(db, rules, log, time.Now)}
+	p.ids = identity.New(db, log, p.scorer.Changed)
+	ctx, stop := context.WithCancel(context.Background())
+	p.stop = stop
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.ids.Run(ctx) }()
+	go func() { defer p.wg.Done(); p.scorer.Run(ctx) }()
+	return p
+}
+
+func (p *pipeline) close() { p.stop(); p.wg.Wait() }
+
+// prober measures event accepted → score updated: it sends a pricing page
+// view for its own account and waits until the account's stored PQL score
+// counts it.
+type prober struct {
+	db        *store.DB
+	client    *http.Client
+	base, key string
+	n         int
+}
+
+const probeAccount, probeUser = "bench-probe", "bench-probe-user"
+
+// setUp makes the probe account known and scored.
+func (p *prober) setUp(ctx context.Context) error {
+	body := fmt.Sprintf(`{"batch":[{"type":"identify","userId":%q,"traits":{"email":"probe@probe.example"}},
+		{"type":"group","userId":%q,"groupId":%q,"traits":{"name":"Probe"}}]}`, probeUser, probeUser, probeAccount)
+	if err := post(ctx, p.client, p.base+"/v1/batch", p.key, []byte(body)); err != nil {
+		return err
+	}
+	_, err := p.once(ctx, time.Minute)
+	return err
+}
+
+// once sends one probe and returns how long until its score counted it.
+func (p *prober) once(ctx context.Context, limit time.Duration) (time.Duration, error) {
+	p.n++
+	body := fmt.Sprintf(`{"userId":%q,"name":"Pricing","context":{"groupId":%q}}`, probeUser, probeAccount)
+	if err := post(ctx, p.client, p.base+"/v1/page", p.key, []byte(body)); err != nil {
+		return 0, err
+	}
+	sent := time.Now()
+	for time.Since(sent) < limit {
+		ss, err := p.db.ScoresIn(ctx, "pql", []string{score.Subject(score.OfAccount, probeAccount)})
+		if err != nil {
+			return 0, err
+		}
+		if len(ss) == 1 {
+			var sig struct {
+				Views float64 `json:"pricing_views"`
+			}
+			if json.Unmarshal(ss[0].Signals, &sig) == nil && int(sig.Views) >= p.n {
+				return time.Since(sent), nil
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("probe %d not scored within %s", p.n, limit)
+}
+
+// run probes every interval until ctx ends and returns the latencies.
+func (p *prober) run(ctx context.Context, interval time.Duration) ([]time.Duration, error) {
+	var lat []time.Duration
+	for ctx.Err() == nil {
+		d, err := p.once(ctx, 5*time.Minute)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return lat, err
+		}
+		lat = append(lat, d)
+		select {
+		case <-ctx.Done():
+		case <-time.After(interval):
+		}
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
