@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/beaconplg/beacon/internal/score"
 )
 
@@ -64,9 +62,9 @@ func (c *Config) LoadFile(path string, explicit bool) error {
 	// rules would score by rules nobody wrote.
 	defaults := c.Scoring
 	c.Scoring = nil
-	if err := yaml.UnmarshalWithOptions(data, c, yaml.Strict()); err != nil {
+	if err := score.DecodeYAML(data, c, true); err != nil {
 		c.Scoring = defaults
-		return fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+		return fmt.Errorf("config %s: %w", path, err)
 	}
 	if c.Scoring == nil {
 		c.Scoring = defaults

@@ -56,3 +56,51 @@ func TestValidateJoinsEveryError(t *testing.T) {
 		}
 	}
 }
+
+// The scoring section: a file's own replaces the default whole, its mistakes
+// name their line, and YAML the parser chokes on is an error, not a crash.
+func TestScoringSection(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		file := filepath.Join(dir, "beacon.yaml")
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	for _, tc := range []struct {
+		name, body string
+		want       string // "" when the file must load and validate
+	}{
+		{"no scoring: the default preset", "db: x.db\n", ""},
+		{"own rules", "scoring:\n  signals:\n    - {name: logins, measure: count, events: [Signed In]}\n  scorecards:\n" +
+			"    - name: pql\n      of: account\n      rules: [{name: r, label: Logged in, when: logins > 0, points: 5}]\n" +
+			"      tiers: [{name: warm, min: 5}]\n", ""},
+		{"unknown key inside scoring", "scoring:\n  signals: []\n  scorecard: []\n", "[3:3]"},
+		{"a rule's mistake", "scoring:\n  signals: []\n  scorecards:\n    - name: pql\n      of: account\n" +
+			"      rules: [{name: r, label: x, when: logins > 0, points: 5}]\n      tiers: [{name: warm, min: 5}]\n",
+			"beacon.yaml:6:"},
+		{"an empty tag", "scoring:\n  scorecards: ! ", "could not be parsed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			err := c.LoadFile(write(tc.body), true)
+			if err == nil {
+				err = c.Validate()
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want one with %q", err, tc.want)
+			}
+			if tc.want == "" {
+				r, err := c.Rules()
+				own := strings.Contains(tc.body, "scoring")
+				if err != nil || (own && len(r.Cards) != 1) || (!own && len(r.Cards) < 2) {
+					t.Fatalf("rules %v %v", r, err)
+				}
+			}
+		})
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/beaconplg/beacon/internal/score"
 )
 
@@ -42,14 +40,11 @@ const base = `scoring:
 
 func load(t *testing.T, src string) (*score.Rules, error) {
 	t.Helper()
-	var doc struct {
-		Scoring *score.Spec `yaml:"scoring"`
-	}
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+	sp, err := score.ParseFile([]byte(src), "beacon.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	doc.Scoring.Source, doc.Scoring.File, doc.Scoring.Path = []byte(src), "beacon.yaml", "$.scoring"
-	return score.Compile(*doc.Scoring)
+	return score.Compile(*sp)
 }
 
 // Bad rules fail when they load, each with the line that is wrong.

@@ -2,6 +2,7 @@ package score
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,12 +42,40 @@ func Preset(name string) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseFile(b, "preset "+name)
+}
+
+// ParseFile reads the scoring section of a beacon.yaml.
+func ParseFile(src []byte, file string) (*Spec, error) {
 	var doc struct {
 		Scoring *Spec `yaml:"scoring"`
 	}
-	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Scoring == nil {
-		return nil, fmt.Errorf("preset %s: %v", name, err)
+	if err := DecodeYAML(src, &doc, false); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	doc.Scoring.Source, doc.Scoring.File, doc.Scoring.Path = b, "preset "+name, "$.scoring"
+	if doc.Scoring == nil {
+		return nil, fmt.Errorf("%s: no scoring section", file)
+	}
+	doc.Scoring.Source, doc.Scoring.File, doc.Scoring.Path = src, file, "$.scoring"
 	return doc.Scoring, nil
+}
+
+// DecodeYAML decodes src into v, strictly (unknown keys are errors) if
+// asked. The YAML library panics on some malformed input (an empty tag, for
+// one: FuzzCompile found it); that is an error here, never a crash, and
+// SIGHUP with a broken file must not take the server down.
+func DecodeYAML(src []byte, v any, strict bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML could not be parsed (%v)", r)
+		}
+	}()
+	var opts []yaml.DecodeOption
+	if strict {
+		opts = append(opts, yaml.Strict())
+	}
+	if err := yaml.UnmarshalWithOptions(src, v, opts...); err != nil {
+		return errors.New(yaml.FormatError(err, false, true))
+	}
+	return nil
 }
