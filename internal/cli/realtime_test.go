@@ -8,6 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,4 +175,72 @@ func TestQueueAPI(t *testing.T) {
 		t.Fatalf("without a token: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// SIGHUP loads the edited rules and rescores everyone with them; rules that
+// do not compile are refused and the ones in force stay.
+func TestHangupReloadsRules(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "beacon.yaml")
+	if _, err := beacon(t, "init", "--out", file); err != nil {
+		t.Fatal(err)
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard, cfg: config.Default()}
+	a.log = newLogger(a.cfg.Log, io.Discard)
+	a.loaded.file, a.loaded.explicit = file, true
+	if err := a.cfg.LoadFile(file, true); err != nil {
+		t.Fatal(err)
+	}
+	a.cfg.Addr = "127.0.0.1:0"
+	p := sim.DefaultParams()
+	p.Accounts, p.Days = 150, 45
+	db, secrets, err := a.loadDemo(context.Background(), p, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx, db, func(ad net.Addr) { addr <- ad }) }()
+	t.Cleanup(func() { cancel(); <-done; db.Close() })
+	base := "http://" + (<-addr).String()
+	queue := func() api.QueueView {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts?limit=500", nil)
+		req.Header.Set("Authorization", "Bearer "+secrets.adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v api.QueueView
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return v
+	}
+	waitFor := func(what string, ok func(api.QueueView) bool) api.QueueView {
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if v := queue(); ok(v) {
+				return v
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("never: %s", what)
+		return api.QueueView{}
+	}
+	before := waitFor("first scores", func(v api.QueueView) bool { return v.Total > 0 })
+
+	src, _ := os.ReadFile(file)
+	edited := strings.Replace(string(src), "points: 5\n", "points: 500\n", 1) // business email, now decisive
+	_ = os.WriteFile(file, []byte(edited), 0o644)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	after := waitFor("rescored with the new rules", func(v api.QueueView) bool {
+		return v.RulesVersion != before.RulesVersion && len(v.Accounts) > 0 && v.Accounts[0].Score >= 500
+	})
+
+	_ = os.WriteFile(file, []byte(strings.Replace(edited, "min: 80", "min: 10", 1)), 0o644) // tiers out of order
+	_ = syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if v := queue(); v.RulesVersion != after.RulesVersion {
+		t.Fatalf("broken rules replaced %s with %s", after.RulesVersion, v.RulesVersion)
+	}
 }

@@ -52,6 +52,11 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	if err != nil {
 		return err
 	}
+	// Listening for SIGHUP before saying ready: a hangup after that reloads,
+	// it never ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	a.log.Info("beacon is listening", "addr", ln.Addr().String(), "store", db.Engine(), "version", Version,
 		"rules", srv.scorer.Rules().Version)
 	ready(ln.Addr())
@@ -60,7 +65,7 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	wg.Add(3)
 	go func() { defer wg.Done(); srv.identity.Run(projCtx) }()
 	go func() { defer wg.Done(); srv.scorer.Run(projCtx) }()
-	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, srv.scorer) }()
+	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, hup, srv.scorer) }()
 	err = srv.s.Serve(ctx, ln)
 	// Requests are finished: let the projection and scoring take their
 	// events, then stop.
@@ -74,10 +79,7 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 
 // reloadOnHangup reads the rules again on SIGHUP. Rules that do not compile
 // are refused with their errors and the ones in force stay.
-func (a *app) reloadOnHangup(ctx context.Context, scorer *score.Service) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func (a *app) reloadOnHangup(ctx context.Context, hup <-chan os.Signal, scorer *score.Service) {
 	for {
 		select {
 		case <-ctx.Done():
