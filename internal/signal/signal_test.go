@@ -1,0 +1,141 @@
+package signal_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/signal"
+)
+
+func TestParseWindow(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // canonical form, or "" when it must fail
+	}{
+		{"", "all"}, {"all", "all"}, {"14d", "14d"}, {"first 14d", "first 14d"}, {"month", "month"},
+		{"14d after Trial Started", "14d after Trial Started"}, {"730d", "730d"},
+		{"0d", ""}, {"731d", ""}, {"14", ""}, {"two weeks", ""}, {"first 14", ""}, {"14d after ", ""}, {"-3d", ""},
+	} {
+		w, err := signal.ParseWindow(tc.in)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("%q parsed as %s", tc.in, w)
+		case tc.want != "" && (err != nil || w.String() != tc.want):
+			t.Errorf("%q: %v %v, want %s", tc.in, w, err, tc.want)
+		}
+	}
+}
+
+var specs = []signal.Spec{
+	{Name: "invites", Measure: signal.Count, Events: []string{"Invite Sent"}},
+	{Name: "invites_7d", Measure: signal.Count, Events: []string{"Invite Sent"}, Window: "7d"},
+	{Name: "invites_first", Measure: signal.Count, Events: []string{"Invite Sent"}, Window: "first 10d"},
+	{Name: "calls_month", Measure: signal.Sum, Events: []string{"API Calls Metered"}, Property: "calls", Window: "month"},
+	{Name: "calls_max", Measure: signal.Max, Events: []string{"API Calls Metered"}, Property: "calls"},
+	{Name: "calls_latest", Measure: signal.Latest, Events: []string{"API Calls Metered"}, Property: "calls"},
+	{Name: "features", Measure: signal.Distinct, Events: []string{"Report Viewed"}, Property: "feature"},
+	{Name: "features_7d", Measure: signal.Distinct, Events: []string{"Report Viewed"}, Property: "feature", Window: "7d"},
+	{Name: "days", Measure: signal.ActiveDays},
+	{Name: "days_first", Measure: signal.ActiveDays, Window: "first 14d"},
+	{Name: "days_trial", Measure: signal.ActiveDays, Window: "5d after Trial Started"},
+	{Name: "report_days", Measure: signal.ActiveDays, Events: []string{"Report Viewed"}, Window: "30d"},
+	{Name: "streak", Measure: signal.Streak},
+	{Name: "users", Measure: signal.ActiveUsers, Window: "14d"},
+	{Name: "seen", Measure: signal.DaysSinceSeen},
+	{Name: "pricing", Measure: signal.Count, Pages: []string{"Pricing"}},
+	{Name: "seat_limits", Measure: signal.Count, Events: []string{"Limit Reached"}, Where: map[string]any{"limit": "seats"}},
+	{Name: "state", Measure: signal.LatestEvent, Events: []string{"Plan Upgraded", "Subscription Cancelled"}},
+	{Name: "trend", Measure: signal.Trend, Window: "7d", Baseline: "28d"},
+	{Name: "quota", Measure: signal.Quota, Used: "calls_month", Limit: "api_calls"},
+}
+
+var now = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+
+func ev(days int, typ, name string, props map[string]any) event.Event {
+	p, _ := json.Marshal(props)
+	return event.Event{Type: typ, Name: name, Timestamp: now.Add(-time.Duration(days*24) * time.Hour), Properties: p}
+}
+
+// history is two users' month: every measure has something to read.
+func history() []event.Event {
+	var evs []event.Event
+	for d := 40; d >= 0; d -= 3 {
+		evs = append(evs, ev(d, event.Track, "Signed In", nil))
+	}
+	for _, d := range []int{38, 20, 5, 2} {
+		evs = append(evs, ev(d, event.Track, "Invite Sent", nil))
+	}
+	for i, d := range []int{30, 12, 4, 1, 1} {
+		evs = append(evs, ev(d, event.Track, "API Calls Metered", map[string]any{"calls": float64(100 * (i + 1))}))
+		evs = append(evs, ev(d, event.Track, "Report Viewed", map[string]any{"feature": fmt.Sprint("f", i%3)}))
+	}
+	evs = append(evs, ev(25, event.Track, "Trial Started", nil), ev(24, event.Track, "Limit Reached", map[string]any{"limit": "seats"}),
+		ev(23, event.Track, "Limit Reached", map[string]any{"limit": "projects"}), ev(22, event.Page, "Pricing", nil),
+		ev(10, event.Track, "Plan Upgraded", nil), ev(3, event.Track, "Subscription Cancelled", nil),
+		ev(3, event.Identify, "", nil))
+	for d := 9; d >= 3; d-- {
+		evs = append(evs, ev(d, event.Track, "Dashboard Shared", nil))
+	}
+	return evs
+}
+
+func eval(t *testing.T, set *signal.Set, r *signal.Rollups, keys ...string) map[string]signal.Value {
+	t.Helper()
+	actors := make([]*signal.Actor, len(keys))
+	for i, k := range keys {
+		actors[i] = r.Actor(k)
+	}
+	vals := set.Eval(signal.Input{Actors: actors, Now: signal.Day(now), Members: len(keys),
+		Limit: func(string) float64 { return 1000 }})
+	out := map[string]signal.Value{}
+	for i, d := range set.Defs {
+		out[d.Name] = vals[i]
+	}
+	return out
+}
+
+// What the rollups say does not depend on the order events arrive in, on
+// whether some were first seen as a visitor's, or on pruning.
+func TestOrderIndependence(t *testing.T) {
+	set, err := signal.Compile(specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := history()
+	inOrder := signal.NewRollups(set)
+	for i := range evs {
+		inOrder.Add("u:1", &evs[i])
+	}
+	want := eval(t, set, inOrder, "u:1")
+	for seed := range uint64(20) {
+		r := signal.NewRollups(set)
+		shuffled := append([]event.Event(nil), evs...)
+		rand.New(rand.NewPCG(seed, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		for i := range shuffled {
+			key := "u:1"
+			if i%3 == 0 {
+				key = "a:visitor"
+			}
+			r.Add(key, &shuffled[i])
+		}
+		r.Merge("u:1", "a:visitor")
+		r.Prune(signal.Day(now))
+		if got := eval(t, set, r, "u:1"); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("seed %d:\n got %v\nwant %v", seed, got, want)
+		}
+	}
+	for name, v := range map[string]signal.Value{
+		"invites": {Num: 4}, "invites_7d": {Num: 2}, "invites_first": {Num: 1}, "calls_month": {Num: 1400},
+		"calls_max": {Num: 500}, "features": {Num: 3}, "features_7d": {Num: 3}, "pricing": {Num: 1},
+		"seat_limits": {Num: 1}, "state": {Str: "Subscription Cancelled"}, "quota": {Num: 1.4}, "seen": {Num: 1},
+		"streak": {Num: 10}, "users": {Num: 1}, "days_trial": {Num: 4},
+	} {
+		if fmt.Sprint(want[name]) != fmt.Sprint(v) {
+			t.Errorf("%s = %v, want %v", name, want[name], v)
+		}
+	}
+}
