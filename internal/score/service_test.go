@@ -38,7 +38,7 @@ type stepping struct {
 	db     *store.DB
 	ids    *identity.Service
 	scorer *score.Service
-	t      *testing.T
+	t      testing.TB
 }
 
 func (s stepping) AppendEvents(ctx context.Context, evs []event.Event) (int, error) {
@@ -55,7 +55,7 @@ func (s stepping) AppendEvents(ctx context.Context, evs []event.Event) (int, err
 	return n, nil
 }
 
-func importCRM(t *testing.T, dir string, ids *identity.Service) {
+func importCRM(t testing.TB, dir string, ids *identity.Service) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, sim.CRMFile))
 	if err != nil {
@@ -71,7 +71,7 @@ func importCRM(t *testing.T, dir string, ids *identity.Service) {
 	}
 }
 
-func importEvents(t *testing.T, dir string, sink importer.Sink) {
+func importEvents(t testing.TB, dir string, sink importer.Sink) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, sim.EventsFile))
 	if err != nil {
