@@ -25,12 +25,22 @@ import (
 // runDemo serves a small demo world with the whole pipeline running.
 func runDemo(t *testing.T) (base string, db *store.DB, secrets demoSecrets) {
 	t.Helper()
+	return serveDemo(t, newTestApp(), 300, t.TempDir())
+}
+
+func newTestApp() *app {
 	a := &app{stdout: io.Discard, stderr: io.Discard, cfg: config.Default()}
 	a.log = newLogger(a.cfg.Log, io.Discard)
+	return a
+}
+
+// serveDemo loads a demo world of n accounts into dir and serves it with a.
+func serveDemo(t *testing.T, a *app, n int, dir string) (base string, db *store.DB, secrets demoSecrets) {
+	t.Helper()
 	a.cfg.Addr = "127.0.0.1:0"
 	p := sim.DefaultParams()
-	p.Accounts, p.Days = 300, 45
-	db, secrets, err := a.loadDemo(context.Background(), p, t.TempDir())
+	p.Accounts, p.Days = n, 45
+	db, secrets, err := a.loadDemo(context.Background(), p, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,25 +195,12 @@ func TestHangupReloadsRules(t *testing.T) {
 	if _, err := beacon(t, "init", "--out", file); err != nil {
 		t.Fatal(err)
 	}
-	a := &app{stdout: io.Discard, stderr: io.Discard, cfg: config.Default()}
-	a.log = newLogger(a.cfg.Log, io.Discard)
+	a := newTestApp()
 	a.loaded.file, a.loaded.explicit = file, true
 	if err := a.cfg.LoadFile(file, true); err != nil {
 		t.Fatal(err)
 	}
-	a.cfg.Addr = "127.0.0.1:0"
-	p := sim.DefaultParams()
-	p.Accounts, p.Days = 150, 45
-	db, secrets, err := a.loadDemo(context.Background(), p, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, db, func(ad net.Addr) { addr <- ad }) }()
-	t.Cleanup(func() { cancel(); <-done; db.Close() })
-	base := "http://" + (<-addr).String()
+	base, _, secrets := serveDemo(t, a, 150, dir)
 	queue := func() api.QueueView {
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts?limit=500", nil)
 		req.Header.Set("Authorization", "Bearer "+secrets.adminToken)

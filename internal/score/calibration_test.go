@@ -114,4 +114,3 @@ func readTruth(b *testing.B, dir string) map[string]truthAccount {
 	}
 	return out
 }
-
