@@ -52,7 +52,9 @@ func BenchmarkPQLConversion(b *testing.B) {
 		scorer := score.New(db, rules(b, "pql-150"), quiet, func() time.Time { return now })
 		ids := identity.New(db, quiet, scorer.Changed)
 		importCRM(b, dir, ids)
-		importEvents(b, dir, replaying{stepping{db: db, ids: ids, scorer: scorer, t: b}, &now})
+		live := stepping{db: db, ids: ids, scorer: scorer, t: b, counts: &counts{}}
+		importEvents(b, dir, replaying{live, &now})
+		live.settle(context.Background())
 
 		pqls, paid, activated := map[string]int{}, map[string]int{}, 0
 		for id, acc := range truth {
