@@ -106,13 +106,27 @@ func (s *Set) eval(d *Def, in Input) Value {
 			return float64(n)
 		}
 		recent := activity(sp)
-		base := activity(span{sp.from - int32(d.baseline), sp.from - 1})
-		avg := base * float64(d.Win.Days) / float64(d.baseline)
-		switch {
-		case avg > 0:
+		// The baseline covers only days since the subject began: a young
+		// account is compared with the life it has had, not with days
+		// before it existed.
+		first := int32(math.MaxInt32)
+		for _, a := range in.Actors {
+			first = min(first, a.first)
+		}
+		base := span{max(first, sp.from-int32(d.baseline)), sp.from - 1}
+		days := base.to - base.from + 1
+		if days < int32(d.Win.Days) {
+			if recent > 0 {
+				return number(1) // not a window's worth of history yet
+			}
+			return number(0)
+		}
+		avg := activity(base) * float64(d.Win.Days) / float64(days)
+		if avg > 0 {
 			return number(recent / avg)
-		case recent > 0:
-			return number(1) // nothing to compare with yet
+		}
+		if recent > 0 {
+			return number(1)
 		}
 		return number(0)
 	}

@@ -133,9 +133,38 @@ func TestOrderIndependence(t *testing.T) {
 		"calls_max": {Num: 500}, "features": {Num: 3}, "features_7d": {Num: 3}, "pricing": {Num: 1},
 		"seat_limits": {Num: 1}, "state": {Str: "Subscription Cancelled"}, "quota": {Num: 1.4}, "seen": {Num: 1},
 		"streak": {Num: 10}, "users": {Num: 1}, "days_trial": {Num: 4},
+		"trend": {Num: 6 / 4.25}, // 6 active days in the last 7 against 17 in the 28 before
 	} {
 		if fmt.Sprint(want[name]) != fmt.Sprint(v) {
 			t.Errorf("%s = %v, want %v", name, want[name], v)
+		}
+	}
+}
+
+// A trend compares a subject with the life it has had: before a window's
+// worth of history it is 1 (0 when idle), after that the baseline counts only
+// days since the subject began.
+func TestTrendOfYoungSubjects(t *testing.T) {
+	set, err := signal.Compile([]signal.Spec{{Name: "trend", Measure: signal.Trend, Window: "7d", Baseline: "28d"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		days []int // days ago with activity
+		want float64
+	}{
+		{[]int{9, 3}, 1}, // 3 days of history before the window
+		{[]int{13, 12, 11, 10, 9, 8, 7, 2}, 1.0 / 7}, // 1 active day now against 7 in the 7 days before
+		{[]int{20, 19, 18, 17, 16, 15, 14, 6, 5, 4, 3, 2, 1, 0}, 7 / (7.0 * 7 / 14)},
+		{[]int{30}, 0}, // idle for the window
+	} {
+		r := signal.NewRollups(set)
+		for _, d := range tc.days {
+			e := ev(d, event.Track, "Signed In", nil)
+			r.Add("u:1", &e)
+		}
+		if got := eval(t, set, r, "u:1")["trend"].Num; got != tc.want {
+			t.Errorf("active %v days ago: trend %g, want %g", tc.days, got, tc.want)
 		}
 	}
 }
