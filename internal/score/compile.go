@@ -65,16 +65,6 @@ var builtins = map[string]any{
 	"traits":           map[string]any{},
 }
 
-// Builtins lists the built-in variable names, sorted.
-func Builtins() []string {
-	names := make([]string, 0, len(builtins))
-	for k := range builtins {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
 var cardName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
 // Compile checks a spec and compiles it. Every problem is reported, each with

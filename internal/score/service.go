@@ -45,16 +45,19 @@ type Service struct {
 	log   *slog.Logger
 	clock func() time.Time
 
-	mu      sync.Mutex
-	rules   *Rules
-	roll    *signal.Rollups
-	cursor  store.Cursor
-	epoch   int64
-	day     int32 // the day the last flush scored for
-	pending dirty // what identity reported changed, not yet taken by a sync
-	stale   dirty // what the directory must read again
-	dirty   dirty // what must be rescored
-	dir     *directory
+	mu     sync.Mutex // held by a sync: one at a time
+	rules  *Rules
+	roll   *signal.Rollups
+	cursor store.Cursor
+	epoch  int64
+	day    int32 // the day the last flush scored for
+	// pending is what identity reported changed and no sync has taken yet;
+	// it has a lock of its own so that identity never waits for a sync.
+	pendingMu sync.Mutex
+	pending   dirty
+	stale     dirty // what the directory must read again
+	dirty     dirty // what must be rescored
+	dir       *directory
 
 	notified chan struct{}
 }
@@ -112,14 +115,14 @@ func (s *Service) Rules() *Rules {
 // Changed takes identity's report of a commit; it is safe to call from the
 // projection's goroutine.
 func (s *Service) Changed(c identity.Changes) {
-	s.mu.Lock()
+	s.pendingMu.Lock()
 	for _, u := range c.Users {
 		s.pending.users[u] = true
 	}
 	for _, a := range c.Accounts {
 		s.pending.accounts[a] = true
 	}
-	s.mu.Unlock()
+	s.pendingMu.Unlock()
 	s.Notify()
 }
 
@@ -188,9 +191,11 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 		// A CRM import may have moved anyone.
 		s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
 	}
+	s.pendingMu.Lock()
 	s.dirty.merge(s.pending)
 	s.stale.merge(s.pending)
 	s.pending.reset()
+	s.pendingMu.Unlock()
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	for b := range s.read(readCtx, upTo) {

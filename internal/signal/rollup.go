@@ -3,7 +3,6 @@ package signal
 import (
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -319,14 +318,4 @@ func (r *Rollups) Drop(before int32, forget func(key string) bool) int {
 		}
 	}
 	return n
-}
-
-// Keys returns every actor key, sorted.
-func (r *Rollups) Keys() []string {
-	keys := make([]string, 0, len(r.actors))
-	for k := range r.actors {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -125,18 +125,6 @@ func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string)
 	return out, err
 }
 
-// Score returns one subject's score on a scorecard.
-func (db *DB) Score(ctx context.Context, scorecard, subject string) (Score, error) {
-	ss, err := db.scores(ctx, `WHERE scorecard = $1 AND subject = $2`, scorecard, subject)
-	if err != nil {
-		return Score{}, err
-	}
-	if len(ss) == 0 {
-		return Score{}, fmt.Errorf("score of %s on %s: %w", subject, scorecard, ErrNotFound)
-	}
-	return ss[0], nil
-}
-
 // SubjectScores returns a subject's scores on every scorecard.
 func (db *DB) SubjectScores(ctx context.Context, subject string) ([]Score, error) {
 	return db.scores(ctx, `WHERE subject = $1 ORDER BY scorecard`, subject)
@@ -156,26 +144,6 @@ func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error
 	}
 	ss, err := db.scores(ctx, where+` ORDER BY `+order+` LIMIT $4 OFFSET $5`, append(args, q.Limit, q.Offset)...)
 	return ss, total, err
-}
-
-// TierCounts counts a scorecard's subjects of one kind by tier.
-func (db *DB) TierCounts(ctx context.Context, scorecard, kind string) (map[string]int64, error) {
-	out := map[string]int64{}
-	rows, err := db.r.QueryContext(ctx, `SELECT tier, count(*) FROM scores WHERE scorecard = $1 AND subject LIKE $2 GROUP BY tier`,
-		scorecard, kind+":%")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var n int64
-		if err := rows.Scan(&t, &n); err != nil {
-			return nil, err
-		}
-		out[t] = n
-	}
-	return out, rows.Err()
 }
 
 func (db *DB) scores(ctx context.Context, where string, args ...any) ([]Score, error) {
