@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/projection"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -48,11 +49,11 @@ type Service struct {
 	db  Store
 	log *slog.Logger
 
-	mu       sync.Mutex // one projection at a time in this process
-	crm      *crmIndex
-	crmAt    time.Time
-	cache    *cache
-	notified chan struct{}
+	mu    sync.Mutex // one projection at a time in this process
+	crm   *crmIndex
+	crmAt time.Time
+	cache *cache
+	loop  *projection.Loop
 	// committed hears, after each commit, what the commit changed.
 	committed func(Changes)
 }
@@ -63,45 +64,19 @@ func New(db Store, log *slog.Logger, committed func(Changes)) *Service {
 	if committed == nil {
 		committed = func(Changes) {}
 	}
-	return &Service{db: db, log: log, cache: newCache(), notified: make(chan struct{}, 1), committed: committed}
+	// Under load, a pass every settle takes many events in one write
+	// transaction, sharing the writer with ingest, with warm caches.
+	return &Service{db: db, log: log, cache: newCache(), loop: projection.New(time.Second, settle), committed: committed}
 }
 
 // Notify tells the service that new events were committed.
-func (s *Service) Notify() {
-	select {
-	case s.notified <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Notify() { s.loop.Notify() }
 
 // Run projects new events as they are notified (and at least every second,
 // since PostgreSQL may hold events back until older transactions end) until
 // ctx ends.
 func (s *Service) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		started := time.Now()
-		n, err := s.Sync(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("identity projection failed; retrying", "err", err)
-		}
-		if n > 0 {
-			// Under load, passes of many events: one write transaction
-			// each, sharing the writer with ingest, and warm caches.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(settle - time.Since(started)):
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.notified:
-		case <-tick.C:
-		}
-	}
+	s.loop.Run(ctx, s.Sync, func(err error) { s.log.Error("identity projection failed; retrying", "err", err) })
 }
 
 // Sync projects every event committed so far and returns how many it took.

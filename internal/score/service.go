@@ -11,6 +11,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/projection"
 	"github.com/beaconplg/beacon/internal/signal"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -59,7 +60,7 @@ type Service struct {
 	dirty     dirty // what must be rescored
 	dir       *directory
 
-	notified chan struct{}
+	loop *projection.Loop
 }
 
 // dirty is what needs rescoring; everyone wins over the lists.
@@ -82,7 +83,7 @@ func (d *dirty) merge(o dirty) {
 
 // New returns a service scoring with rules; clock is the time windows end at.
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
-	s := &Service{db: db, log: log, clock: clock, notified: make(chan struct{}, 1)}
+	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle)}
 	s.pending.reset()
 	s.stale.reset()
 	s.stale.everyone = true
@@ -127,12 +128,7 @@ func (s *Service) Changed(c identity.Changes) {
 }
 
 // Notify wakes Run.
-func (s *Service) Notify() {
-	select {
-	case s.notified <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Notify() { s.loop.Notify() }
 
 // settle is the least time between two syncs under load: a subject touched
 // by many events in that time is rescored and written once, not once per
@@ -142,28 +138,10 @@ const settle = 200 * time.Millisecond
 // Run scores as identity commits, and at least once a minute so that windows
 // slide at the turn of the day, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
-	for {
-		started := time.Now()
+	s.loop.Run(ctx, func(ctx context.Context) (int, error) {
 		rep, err := s.Sync(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("scoring failed; retrying", "err", err)
-		}
-		if rep.Events > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(settle - time.Since(started)):
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.notified:
-		case <-tick.C:
-		}
-	}
+		return rep.Events, err
+	}, func(err error) { s.log.Error("scoring failed; retrying", "err", err) })
 }
 
 // Report says what a sync did.
