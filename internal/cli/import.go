@@ -56,6 +56,9 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 			if err != nil {
 				return err
 			}
+			if err := db.Optimize(ctx); err != nil {
+				return err
+			}
 			_, err = a.identity(db, nil).Sync(ctx)
 			return err
 		},

@@ -10,10 +10,16 @@ import (
 	"github.com/beaconplg/beacon/internal/importer"
 )
 
+// Sink stores a world's events.
+type Sink interface {
+	importer.Sink
+	Optimize(ctx context.Context) error
+}
+
 // Load imports a simulated world from dir, events and CRM accounts, the way
 // `beacon import` does, and resolves identities: what `beacon demo` and the
 // tests that need a world in a store do.
-func Load(ctx context.Context, dir string, sink importer.Sink, ids *identity.Service) (importer.Summary, error) {
+func Load(ctx context.Context, dir string, sink Sink, ids *identity.Service) (importer.Summary, error) {
 	f, err := os.Open(filepath.Join(dir, EventsFile))
 	if err != nil {
 		return importer.Summary{}, err
@@ -29,6 +35,9 @@ func Load(ctx context.Context, dir string, sink importer.Sink, ids *identity.Ser
 	}
 	if sum.Rejected > 0 {
 		return sum, fmt.Errorf("%s: %d events rejected", EventsFile, sum.Rejected)
+	}
+	if err := sink.Optimize(ctx); err != nil {
+		return sum, err
 	}
 	crm, err := os.Open(filepath.Join(dir, CRMFile))
 	if err != nil {

@@ -31,6 +31,8 @@ type dialect interface {
 	// inList is a subquery yielding the strings of listArg(ids) as "value".
 	inList(param string) string
 	listArg(ids []string) (any, error)
+	// optimizeSQL refreshes the planner's statistics.
+	optimizeSQL() string
 	// upsertUsers writes up to userChunk users in one statement.
 	upsertUsers(ctx context.Context, q queryer, rows []userRow) error
 }
@@ -139,6 +141,15 @@ func (db *DB) applyMigration(ctx context.Context, tx *sql.Tx, dir, name string) 
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 		version, name, ms(time.Now()))
+	return err
+}
+
+// Optimize refreshes the query planner's statistics, after a bulk load: a
+// planner that believes the event stream is small reads a large backlog
+// batch after batch by sorting all of it again (PostgreSQL servers with
+// autovacuum off never gather them otherwise).
+func (db *DB) Optimize(ctx context.Context) error {
+	_, err := db.w.ExecContext(ctx, db.d.optimizeSQL())
 	return err
 }
 

@@ -34,6 +34,8 @@ func (postgresDialect) eventsAfterSQL() string {
 		ORDER BY tx, seq LIMIT $3`
 }
 
+func (postgresDialect) optimizeSQL() string { return `ANALYZE` }
+
 // A range ends at a cursor already handed out, so its rows are all visible.
 func (postgresDialect) eventsRangeSQL(columns string) string {
 	return `SELECT ` + columns + `, tx::text::bigint FROM events

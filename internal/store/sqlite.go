@@ -37,6 +37,8 @@ func (*sqliteDialect) eventsAfterSQL() string {
 	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
 }
 
+func (*sqliteDialect) optimizeSQL() string { return `PRAGMA optimize` }
+
 func (*sqliteDialect) eventsRangeSQL(columns string) string {
 	return `SELECT ` + columns + `, 0 FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`
 }

@@ -384,3 +384,14 @@ func testTwoHandles(t *testing.T, db *store.DB) {
 		t.Fatalf("stored %d events, want 5", len(got))
 	}
 }
+
+// Optimize runs on both engines after a load.
+func TestOptimize(t *testing.T) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			if err := eng.Open(t).Optimize(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
