@@ -69,6 +69,7 @@ func (p Params) NewGenerator() *Generator {
 		for j := range gen.users[i] {
 			gen.users[i][j] = p.NewUser(a, j)
 		}
+		p.joinTeams(a, gen.lives[i], gen.users[i])
 	}
 	pcg := rand.NewPCG(0, 0)
 	gen.g = &dayGen{p: p, pcg: pcg, r: rand.New(pcg)}
@@ -127,7 +128,7 @@ func (g *dayGen) account() {
 	g.milestones(admin)
 	g.apiUsage(admin)
 	for _, u := range g.users {
-		if u.JoinDay <= g.d {
+		if u.joined(g.d) {
 			g.usage(u)
 		}
 	}
@@ -218,12 +219,23 @@ func (g *dayGen) usage(u User) {
 	if g.l.Activated && g.d > g.l.ActivatedDay && g.r.Float64() < 0.03+0.1*g.a.Intent {
 		g.createProject(u, t.Add(5*time.Minute))
 	}
-	if g.free() && len(g.users) > FreeSeats && u.Admin && g.r.Float64() < 0.2 {
-		g.track(u, "Limit Reached", t.Add(10*time.Minute), str("limit", "seats"), num("used", len(g.users)), num("quota", FreeSeats))
+	if seats := g.members(); g.free() && seats > FreeSeats && u.Admin && g.r.Float64() < 0.2 {
+		g.track(u, "Limit Reached", t.Add(10*time.Minute), str("limit", "seats"), num("used", seats), num("quota", FreeSeats))
 	}
 	if g.r.Float64() < 0.01 {
 		g.track(u, "Support Ticket Created", t.Add(20*time.Minute), str("topic", "billing"))
 	}
+}
+
+// members counts the account's users who have joined by today.
+func (g *dayGen) members() int {
+	n := 0
+	for _, u := range g.users {
+		if u.joined(g.d) {
+			n++
+		}
+	}
+	return n
 }
 
 // free reports whether the account is on the free tier today.

@@ -38,7 +38,11 @@ func (p Params) Simulate(dir string) (Summary, error) {
 	accounts, lives, users := gen.accounts, gen.lives, gen.users
 	sum := Summary{Accounts: p.Accounts}
 	for i, a := range accounts {
-		sum.Users += len(users[i])
+		for _, u := range users[i] {
+			if u.JoinDay != Never {
+				sum.Users++
+			}
+		}
 		if a.InCRM {
 			sum.CRMAccounts++
 		}

@@ -100,4 +100,5 @@ const (
 	streamDay
 	streamVisitors
 	streamRevenue
+	streamTeams
 )

@@ -41,3 +41,35 @@ func (p Params) NewUser(a Account, j int) User {
 	u.Email = strings.ToLower(u.Email)
 	return u
 }
+
+// Never is the JoinDay of a teammate who never joins.
+const Never = -1
+
+// teamJoinLean is, for an account that never activates, the chance that a
+// teammate joins anyway, times the account's intent lean.
+const teamJoinLean = 0.3
+
+// joinTeams decides when teammates really join. Collaboration follows value:
+// in an activated account they join after its activation milestone; in one
+// that never activates few do, and those lean on intent. So team signals
+// (invites, several users active) carry intent, as they do in products where
+// working together is the value, rather than company size alone.
+func (p Params) joinTeams(a Account, l Lifecycle, users []User) {
+	r := p.rng(streamTeams, uint64(a.Index))
+	lean := a.Intent / meanIntent
+	for j := 1; j < len(users); j++ {
+		u := &users[j]
+		switch {
+		case l.Activated:
+			u.JoinDay = max(u.JoinDay, l.ActivatedDay+r.IntN(7))
+			if u.JoinDay >= p.Days {
+				u.JoinDay = Never
+			}
+		case r.Float64() >= teamJoinLean*lean:
+			u.JoinDay = Never
+		}
+	}
+}
+
+// joined reports whether u has joined by day d.
+func (u User) joined(d int) bool { return u.JoinDay != Never && u.JoinDay <= d }
