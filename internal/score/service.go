@@ -20,6 +20,7 @@ import (
 type Store interface {
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
 	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
+	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
 	MembershipsOfUsers(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
@@ -61,6 +62,8 @@ type Service struct {
 	dir       *directory
 
 	loop *projection.Loop
+	// partEvents is the least a part of the stream read apart holds.
+	partEvents int64
 }
 
 // dirty is what needs rescoring; everyone wins over the lists.
@@ -83,7 +86,7 @@ func (d *dirty) merge(o dirty) {
 
 // New returns a service scoring with rules; clock is the time windows end at.
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
-	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle)}
+	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), partEvents: partEvents}
 	s.pending.reset()
 	s.stale.reset()
 	s.stale.everyone = true
@@ -174,16 +177,8 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.stale.merge(s.pending)
 	s.pending.reset()
 	s.pendingMu.Unlock()
-	readCtx, stopReading := context.WithCancel(ctx)
-	defer stopReading()
-	for b := range s.read(readCtx, upTo) {
-		if b.err != nil {
-			return rep, b.err
-		}
-		if err := s.apply(ctx, b.evs); err != nil {
-			return rep, err
-		}
-		s.cursor, rep.Events = b.next, rep.Events+len(b.evs)
+	if err := s.catchUp(ctx, upTo, &rep); err != nil {
+		return rep, err
 	}
 	now := s.clock()
 	today := signal.Day(now)
@@ -206,28 +201,70 @@ type batch struct {
 	err  error
 }
 
-// read streams the events after the cursor up to upTo, reading the next
-// batch while the caller applies the last: replaying millions of events is
-// mostly reading them. The caller cancels ctx if it stops early.
-func (s *Service) read(ctx context.Context, upTo store.Cursor) <-chan batch {
+// readers is how many parts of a long stream are read at once, each of at
+// least partEvents: replaying millions of events is mostly reading them.
+const (
+	readers    = 2
+	partEvents = 100_000
+)
+
+// catchUp applies the events after the cursor up to upTo. Parts of a long
+// stream are read at once and their batches applied as they come: the
+// rollups do not depend on the order of events. The cursor then moves only
+// once all is applied, so a failure part way starts the rollups afresh.
+func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) error {
+	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	whole := len(parts) == 2
+	for b := range s.read(readCtx, parts) {
+		err := b.err
+		if err == nil {
+			err = s.apply(ctx, b.evs)
+		}
+		if err != nil {
+			if !whole {
+				s.setRules(s.rules)
+			}
+			return err
+		}
+		rep.Events += len(b.evs)
+		if whole {
+			s.cursor = b.next
+		}
+	}
+	s.cursor = upTo
+	return nil
+}
+
+// read streams the events of each part, reading the next batches while the
+// caller applies the last. The caller cancels ctx if it stops early.
+func (s *Service) read(ctx context.Context, parts []store.Cursor) <-chan batch {
 	var bodies store.Bodies
 	bodies.All, bodies.Names = s.rules.Signals.Bodies()
-	out := make(chan batch, 1)
-	after := s.cursor
-	go func() {
-		defer close(out)
-		err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
-			select {
-			case out <- batch{evs: evs, next: next}:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+	out := make(chan batch, len(parts))
+	var wg sync.WaitGroup
+	for i := 0; i+1 < len(parts); i++ {
+		wg.Add(1)
+		go func(after, upTo store.Cursor) {
+			defer wg.Done()
+			err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
+				select {
+				case out <- batch{evs: evs, next: next}:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				select {
+				case out <- batch{err: err}:
+				case <-ctx.Done():
+				}
 			}
-		})
-		if err != nil && ctx.Err() == nil {
-			out <- batch{err: err}
-		}
-	}()
+		}(parts[i], parts[i+1])
+	}
+	go func() { wg.Wait(); close(out) }()
 	return out
 }
 

@@ -63,6 +63,22 @@ func (db *DB) readEvents(ctx context.Context, c Cursor, query string, args []any
 	return evs, Cursor{Tx: lastTx, Seq: evs[len(evs)-1].Seq}, nil
 }
 
+// Split cuts the stream between after and upTo into at most n parts of at
+// least least events that can be read at once, as the cursors that bound
+// them. Only SQLite's stream, where sequence order is commit order, is cut.
+func (db *DB) Split(after, upTo Cursor, n int, least int64) []Cursor {
+	span := upTo.Seq - after.Seq
+	if db.d.name() != "sqlite" || n < 2 || span < 2*least {
+		return []Cursor{after, upTo}
+	}
+	n = min(n, int(span/least))
+	out := []Cursor{after}
+	for i := 1; i < n; i++ {
+		out = append(out, Cursor{Seq: after.Seq + span*int64(i)/int64(n)})
+	}
+	return append(out, upTo)
+}
+
 // Bodies says whose bodies a lean read returns: all of them, or those of
 // track events with one of Names. Reading only the bodies a reader needs
 // is most of what makes rescoring from all events fast.

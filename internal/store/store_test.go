@@ -395,3 +395,27 @@ func TestOptimize(t *testing.T) {
 		})
 	}
 }
+
+// Split cuts only SQLite's stream, only when long enough, into parts that
+// cover it exactly.
+func TestSplit(t *testing.T) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			db := eng.Open(t)
+			after, upTo := store.Cursor{Seq: 10}, store.Cursor{Seq: 1010}
+			parts := db.Split(after, upTo, 3, 100)
+			if db.Engine() != "sqlite" {
+				if len(parts) != 2 {
+					t.Fatalf("postgres parts %v", parts)
+				}
+				return
+			}
+			if len(parts) != 4 || parts[0] != after || parts[3] != upTo || parts[1].Seq >= parts[2].Seq {
+				t.Fatalf("parts %v", parts)
+			}
+			if got := db.Split(after, upTo, 3, 600); len(got) != 2 {
+				t.Fatalf("a range under two parts' worth was cut: %v", got)
+			}
+		})
+	}
+}
