@@ -95,16 +95,16 @@ func (a *app) printDemo(addr net.Addr, s demoSecrets, dir string, took time.Dura
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		url = fmt.Sprintf("http://localhost:%d", tcp.Port)
 	}
-	fmt.Fprintf(a.stdout, `Beacon demo is ready in %s: %s
+	fmt.Fprintf(a.stdout, `Beacon demo is ready in %[1]s: %[2]s
 
-  write key    %s
-  admin token  %s
-  store        %s
+  write key    %[3]s
+  admin token  %[4]s
+  store        %[5]s
 
-Try:
-  curl -H "Authorization: Bearer %s" %s/api/v1/stats
-  curl -H "Authorization: Bearer %s" %s/api/v1/accounts/ws-00001
-  curl -u "%s:" %s/v1/track -d '{"userId":"usr-00001-01","event":"Report Viewed"}'
-`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"),
-		s.adminToken, url, s.adminToken, url, s.writeKey, url)
+Scores appear a few seconds after start, once the stored events are replayed. Try:
+  curl -H "Authorization: Bearer %[4]s" '%[2]s/api/v1/accounts?tier=hot&limit=10'
+  curl -H "Authorization: Bearer %[4]s" %[2]s/api/v1/accounts/ws-00001/score
+  curl -H "Authorization: Bearer %[4]s" %[2]s/api/v1/stats
+  curl -u "%[3]s:" %[2]s/v1/page -d '{"userId":"usr-00001-01","name":"Pricing"}'
+`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"))
 }

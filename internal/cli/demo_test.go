@@ -41,7 +41,8 @@ func TestDemoLoads(t *testing.T) {
 		t.Fatal("the printed keys do not work")
 	}
 	a.printDemo(&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, secrets, dir, 0)
-	for _, want := range []string{"http://localhost:8080", secrets.writeKey, secrets.adminToken, "/api/v1/stats"} {
+	for _, want := range []string{"http://localhost:8080", secrets.writeKey, secrets.adminToken, "/api/v1/stats",
+		"/api/v1/accounts?tier=hot", "/api/v1/accounts/ws-00001/score"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
