@@ -79,7 +79,7 @@ func (db *DB) Split(after, upTo Cursor, n int, least int64) []Cursor {
 	return append(out, upTo)
 }
 
-// Bodies says whose bodies a lean read returns: all of them, or those of
+// Bodies says whose bodies ScanLean returns: all of them, or those of
 // track events with one of Names. Reading only the bodies a reader needs
 // is most of what makes rescoring from all events fast.
 type Bodies struct {
