@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -47,12 +48,15 @@ type Service struct {
 	log   *slog.Logger
 	clock func() time.Time
 
-	mu     sync.Mutex // held by a sync: one at a time
-	rules  *Rules
-	roll   *signal.Rollups
-	cursor store.Cursor
-	epoch  int64
-	day    int32 // the day the last flush scored for
+	mu    sync.Mutex // held by a sync: one at a time
+	rules *Rules
+	// current is rules for readers outside a sync (the API), who must not
+	// wait for one to end.
+	current atomic.Pointer[Rules]
+	roll    *signal.Rollups
+	cursor  store.Cursor
+	epoch   int64
+	day     int32 // the day the last flush scored for
 	// pending is what identity reported changed and no sync has taken yet;
 	// it has a lock of its own so that identity never waits for a sync.
 	pendingMu sync.Mutex
@@ -96,6 +100,7 @@ func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Serv
 
 func (s *Service) setRules(r *Rules) {
 	s.rules, s.roll, s.cursor, s.epoch = r, signal.NewRollups(r.Signals), store.Cursor{}, -1
+	s.current.Store(r)
 	s.dirty.reset()
 	s.dirty.everyone = true
 }
@@ -110,11 +115,7 @@ func (s *Service) SetRules(r *Rules) {
 }
 
 // Rules returns the rules in force.
-func (s *Service) Rules() *Rules {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rules
-}
+func (s *Service) Rules() *Rules { return s.current.Load() }
 
 // Changed takes identity's report of a commit; it is safe to call from the
 // projection's goroutine.
