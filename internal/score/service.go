@@ -234,6 +234,13 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 			s.cursor = b.next
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// The readers stopped early and quietly: not everything is in.
+		if !whole {
+			s.setRules(s.rules)
+		}
+		return err
+	}
 	s.cursor = upTo
 	return nil
 }
