@@ -173,14 +173,10 @@ func printScore(ctx context.Context, w io.Writer, db *store.DB, rules *score.Rul
 
 func formatSignals(m map[string]any) string {
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedNames(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
 	}
 	return strings.Join(parts, " ")
-}
-
-func sortedNames(m map[string]any) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 func firstNonEmpty(s ...string) string {

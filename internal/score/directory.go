@@ -1,6 +1,7 @@
 package score
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -117,12 +118,7 @@ func (d *directory) readUsers(ctx context.Context, db Store, ids []string, links
 		}
 	}
 	for id, p := range fresh {
-		slices.SortFunc(p.links, func(a, b store.Membership) int {
-			if stronger(a, b) {
-				return -1
-			}
-			return 1
-		})
+		slices.SortFunc(p.links, byStrength)
 		d.users[id] = p
 	}
 	return nil
@@ -155,15 +151,12 @@ func (d *directory) readAccounts(ctx context.Context, db Store, ids []string, li
 	return nil
 }
 
-// stronger orders a user's links: by method (group, domain, name,
-// individual), then confidence, then account id, so the choice is stable.
-func stronger(a, b store.Membership) bool {
-	ra, rb := slices.Index(store.Methods, a.Method), slices.Index(store.Methods, b.Method)
-	if ra != rb {
-		return ra < rb
-	}
-	if a.Confidence != b.Confidence {
-		return a.Confidence > b.Confidence
-	}
-	return a.AccountID < b.AccountID
+// byStrength orders a user's links, strongest first: by method (group,
+// domain, name, individual), then confidence, then account id, so the
+// choice is stable.
+func byStrength(a, b store.Membership) int {
+	return cmp.Or(
+		cmp.Compare(slices.Index(store.Methods, a.Method), slices.Index(store.Methods, b.Method)),
+		cmp.Compare(b.Confidence, a.Confidence),
+		cmp.Compare(a.AccountID, b.AccountID))
 }

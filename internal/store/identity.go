@@ -356,8 +356,8 @@ func (t *idTx) Memberships(ctx context.Context, userID string) ([]Membership, er
 	return memberships(ctx, t, `WHERE user_id = $1`, userID)
 }
 
-func memberships(ctx context.Context, q queryer, where string, arg any) ([]Membership, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships `+where+` ORDER BY user_id, account_id`, arg)
+func memberships(ctx context.Context, q queryer, where string, args ...any) ([]Membership, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships `+where+` ORDER BY user_id, account_id`, args...)
 	if err != nil {
 		return nil, err
 	}
