@@ -1,6 +1,7 @@
 package score_test
 
 import (
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -53,15 +54,15 @@ func BenchmarkRollups(b *testing.B) {
 			start := time.Now()
 			for i := range evs {
 				e := &evs[i]
-				key := "a:" + e.AnonymousID
-				if e.UserID != "" {
-					key = "u:" + e.UserID
-					if e.GroupID != "" && !member[e.UserID] {
-						member[e.UserID] = true
-						accounts[e.GroupID] = append(accounts[e.GroupID], e.UserID)
-					}
+				if e.UserID == "" {
+					roll.AddVisitor(e.AnonymousID, e)
+					continue
 				}
-				roll.Add(key, e)
+				if e.GroupID != "" && !member[e.UserID] {
+					member[e.UserID] = true
+					accounts[e.GroupID] = append(accounts[e.GroupID], e.UserID)
+				}
+				roll.Add(e.UserID, e)
 			}
 			adding += time.Since(start)
 			events += len(evs)
@@ -71,7 +72,7 @@ func BenchmarkRollups(b *testing.B) {
 		for _, users := range accounts {
 			actors := make([]*signal.Actor, len(users))
 			for i, u := range users {
-				actors[i] = roll.Actor("u:" + u)
+				actors[i] = roll.Actor(u)
 			}
 			if _, err := r.Evaluate(score.OfAccount, actors, today, score.Facts{Members: len(users)}); err != nil {
 				b.Fatal(err)
@@ -81,7 +82,7 @@ func BenchmarkRollups(b *testing.B) {
 		// The daily sweep of a running server: cells no window reads, and
 		// visitors never identified, gone quiet.
 		roll.Prune(today)
-		roll.Drop(today-score.VisitorDays, func(k string) bool { return k[0] == 'a' })
+		roll.DropVisitors(today - score.VisitorDays)
 		b.ReportMetric(float64(roll.Len()), "actors")
 		member, gen = nil, nil
 		runtime.GC()
@@ -91,6 +92,11 @@ func BenchmarkRollups(b *testing.B) {
 		b.ReportMetric(float64(scoring.Microseconds())/float64(len(accounts)), "µs/account")
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(accounts)), "bytes/account")
 		b.ReportMetric(float64(events), "events")
+		// The same without the visitors: what users' rollups cost alone.
+		roll.DropVisitors(math.MaxInt32)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(accounts)), "user-bytes/account")
 		runtime.KeepAlive(roll)
 		runtime.KeepAlive(accounts)
 		b.StartTimer()

@@ -78,12 +78,12 @@ func evaluate(t *testing.T, r *score.Rules, card string, acts []act, f score.Fac
 		props, _ := json.Marshal(a.props)
 		e := event.Event{Type: a.typ, Name: a.name, Timestamp: now.AddDate(0, 0, -a.days).Add(time.Duration(i) * time.Second),
 			Properties: props}
-		roll.Add(fmt.Sprintf("u:%d", a.user), &e)
+		roll.Add(fmt.Sprint(a.user), &e)
 	}
 	if f.Members == 0 {
 		f.Members = 1
 	}
-	res, err := r.Evaluate(score.OfAccount, []*signal.Actor{roll.Actor("u:0"), roll.Actor("u:1")}, signal.Day(now), f)
+	res, err := r.Evaluate(score.OfAccount, []*signal.Actor{roll.Actor("0"), roll.Actor("1")}, signal.Day(now), f)
 	if err != nil {
 		t.Fatal(err)
 	}

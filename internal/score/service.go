@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,7 +185,7 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	if today != s.day {
 		s.dirty.everyone = true // windows slid
 		s.roll.Prune(today)
-		s.roll.Drop(today-VisitorDays, func(key string) bool { return strings.HasPrefix(key, "a:") })
+		s.roll.DropVisitors(today - VisitorDays)
 	}
 	if err := s.flush(ctx, now, &rep); err != nil {
 		return rep, err
@@ -285,7 +284,7 @@ func (s *Service) apply(ctx context.Context, evs []event.Event) error {
 	seen := map[string]bool{}
 	for _, e := range evs {
 		for _, a := range []string{e.AnonymousID, e.PreviousID} {
-			if a != "" && !seen[a] && (e.UserID == "" || s.roll.Actor(anonKey(a)) != nil) {
+			if a != "" && !seen[a] && (e.UserID == "" || s.roll.Visiting(a)) {
 				seen[a] = true
 				anons = append(anons, a)
 			}
@@ -297,8 +296,8 @@ func (s *Service) apply(ctx context.Context, evs []event.Event) error {
 	}
 	for anon, uid := range aliases {
 		// A visitor now known: what it did before counts for the user.
-		if s.roll.Actor(anonKey(anon)) != nil {
-			s.roll.Merge(userKey(uid), anonKey(anon))
+		if s.roll.Visiting(anon) {
+			s.roll.Merge(uid, anon)
 			s.dirty.users[uid] = true
 		}
 	}
@@ -310,11 +309,11 @@ func (s *Service) apply(ctx context.Context, evs []event.Event) error {
 		}
 		if uid == "" {
 			if e.AnonymousID != "" {
-				s.roll.Add(anonKey(e.AnonymousID), e)
+				s.roll.AddVisitor(e.AnonymousID, e)
 			}
 			continue
 		}
-		s.roll.Add(userKey(uid), e)
+		s.roll.Add(uid, e)
 		s.dirty.users[uid] = true
 		if e.GroupID != "" {
 			s.dirty.accounts[e.GroupID] = true
@@ -322,9 +321,6 @@ func (s *Service) apply(ctx context.Context, evs []event.Event) error {
 	}
 	return nil
 }
-
-func userKey(id string) string { return "u:" + id }
-func anonKey(id string) string { return "a:" + id }
 
 // Subject names a scored account or user.
 func Subject(kind, id string) string { return kind + ":" + id }
@@ -420,7 +416,7 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 		actors := make([]*signal.Actor, len(c.members))
 		business := false
 		for i, u := range c.members {
-			actors[i] = s.roll.Actor(userKey(u))
+			actors[i] = s.roll.Actor(u)
 			business = business || (s.dir.users[u] != nil && s.dir.users[u].business)
 		}
 		res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
@@ -437,7 +433,7 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 		if c := s.dir.accounts[s.dir.primary(id)]; c != nil {
 			f.Account = c.info
 		}
-		res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(userKey(id))}, today, f)
+		res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(id)}, today, f)
 		if err != nil {
 			return nil, fmt.Errorf("user %s: %w", id, err)
 		}

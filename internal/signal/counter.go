@@ -23,6 +23,11 @@ type counter struct {
 
 func (c *counter) cells() bool { return c.recent > 0 || c.first > 0 }
 
+// sums reports whether the counter's windows read the daily totals of a
+// number (a sum) rather than daily counts or values: what else reads a
+// number reads it over all time.
+func (c *counter) sums() bool { return c.prop != "" && !c.values }
+
 func (c *counter) key() string {
 	return fmt.Sprintf("%q|%q|%v|%q|%v|%v", c.tracks, c.pages, c.where, c.prop, c.values, c.byName)
 }

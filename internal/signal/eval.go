@@ -187,13 +187,17 @@ func (s *Set) total(ctr int, w Window, sp span, actors []*Actor, sum bool) float
 		})
 	}
 	for _, a := range actors {
-		for _, c := range a.cells {
-			if c.ctr == int32(ctr) && sp.has(c.day) {
-				if sum {
+		if sum {
+			for _, c := range a.sums {
+				if c.ctr == int32(ctr) && sp.has(c.day) {
 					t += c.sum
-				} else {
-					t += float64(c.n)
 				}
+			}
+			continue
+		}
+		for _, c := range a.cells {
+			if int(c.ctr) == ctr && sp.has(c.day) {
+				t += float64(c.x)
 			}
 		}
 	}
@@ -241,8 +245,8 @@ func (s *Set) distinct(d *Def, sp span, actors []*Actor) int {
 			continue
 		}
 		for _, c := range a.cells {
-			if c.ctr == int32(d.ctr) && sp.has(c.day) {
-				add(c.val)
+			if int(c.ctr) == d.ctr && sp.has(c.day) {
+				add(c.x)
 			}
 		}
 	}
@@ -286,7 +290,7 @@ func cellDays(ctr int, sp span, actors []*Actor) int {
 	var days []int32
 	for _, a := range actors {
 		for _, c := range a.cells {
-			if c.ctr == int32(ctr) && sp.has(c.day) {
+			if int(c.ctr) == ctr && sp.has(c.day) {
 				if i, ok := slices.BinarySearch(days, c.day); !ok {
 					days = slices.Insert(days, i, c.day)
 				}

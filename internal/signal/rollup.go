@@ -3,6 +3,7 @@ package signal
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -24,8 +25,9 @@ type Actor struct {
 	first, last int32 // first and latest active day; first > last when none
 	base        int32 // day of bit 0 of days
 	days        []uint64
-	stats       []stat // by counter, sorted
-	cells       []cell // by day, counter, value
+	stats       []stat    // by counter, sorted
+	cells       []cell    // by day, counter, value
+	sums        []sumCell // by day, counter; for counters that read a number
 }
 
 // stat is an actor's lifetime total for one counter. Most counters only
@@ -48,12 +50,19 @@ type num struct {
 	set   []uint32 // distinct value ids, sorted
 }
 
-// cell is one day's count for one counter (and one distinct value).
+// cell is one day of one counter: how many events counted, or for a
+// counter that keeps distinct values, one value seen that day. Twelve bytes:
+// cells are most of what a user's rollup holds.
 type cell struct {
 	day int32
+	ctr uint16
+	x   uint32
+}
+
+// sumCell is one day's total of the number a counter reads.
+type sumCell struct {
+	day int32
 	ctr int32
-	val uint32
-	n   uint32
 	sum float64
 }
 
@@ -100,34 +109,55 @@ func (a *Actor) statOf(ctr int) *stat {
 	return &a.stats[i]
 }
 
-func cellCmp(c cell, k cell) int {
-	switch {
-	case c.day != k.day:
-		return int(c.day - k.day)
-	case c.ctr != k.ctr:
-		return int(c.ctr - k.ctr)
-	case c.val < k.val:
-		return -1
-	case c.val > k.val:
+// addCell counts an event of day for ctr; val is the value of a counter
+// that keeps values, 0 for others.
+func (a *Actor) addCell(day int32, ctr uint16, values bool, val uint32) {
+	k := cell{day: day, ctr: ctr, x: val}
+	if !values {
+		k.x = 1
+	}
+	cmp := func(c cell, k cell) int {
+		switch {
+		case c.day != k.day:
+			return int(c.day - k.day)
+		case c.ctr != k.ctr:
+			return int(c.ctr) - int(k.ctr)
+		case !values || c.x == k.x:
+			return 0
+		case c.x < k.x:
+			return -1
+		}
 		return 1
 	}
-	return 0
-}
-
-func (a *Actor) addCell(k cell) {
 	// Events mostly arrive in time order: look at the end first.
 	n := len(a.cells)
-	if n == 0 || cellCmp(a.cells[n-1], k) < 0 {
+	if n == 0 || cmp(a.cells[n-1], k) < 0 {
 		a.cells = append(a.cells, k)
 		return
 	}
-	i, ok := slices.BinarySearchFunc(a.cells, k, cellCmp)
-	if !ok {
+	i, ok := slices.BinarySearchFunc(a.cells, k, cmp)
+	switch {
+	case !ok:
 		a.cells = slices.Insert(a.cells, i, k)
+	case !values:
+		a.cells[i].x++
+	}
+}
+
+func (a *Actor) addSum(day, ctr int32, v float64) {
+	cmp := func(c sumCell, k sumCell) int {
+		if c.day != k.day {
+			return int(c.day - k.day)
+		}
+		return int(c.ctr - k.ctr)
+	}
+	k := sumCell{day: day, ctr: ctr, sum: v}
+	i, ok := slices.BinarySearchFunc(a.sums, k, cmp)
+	if !ok {
+		a.sums = slices.Insert(a.sums, i, k)
 		return
 	}
-	a.cells[i].n += k.n
-	a.cells[i].sum += k.sum
+	a.sums[i].sum += v
 }
 
 // record counts one event for a counter.
@@ -184,60 +214,122 @@ func (st *stat) values() []uint32 {
 	return st.set
 }
 
-// Rollups holds every actor's rollup for one signal set.
+// Rollups holds every user's rollup, and every visitor's events in short.
 type Rollups struct {
-	set    *Set
-	actors map[string]*Actor
-	ids    map[string]uint32 // distinct values, interned
-	buf    []int
+	set      *Set
+	users    map[string]*Actor
+	visitors visitors
+	ids      map[string]uint32 // distinct values, interned
+	buf      []int
+	hits     []hit
+}
+
+// hit is what one event adds to one counter.
+type hit struct {
+	ctr    int32
+	num    float64
+	hasNum bool
+	val    uint32 // interned value, for counters that keep values
+	valOK  bool   // the event had the value (always, for those that do not)
 }
 
 // NewRollups returns empty rollups for set.
 func NewRollups(set *Set) *Rollups {
-	return &Rollups{set: set, actors: map[string]*Actor{}, ids: map[string]uint32{}}
+	return &Rollups{set: set, users: map[string]*Actor{}, visitors: newVisitors(), ids: map[string]uint32{}}
 }
 
-// Actor returns an actor's rollup, or nil if it has none.
-func (r *Rollups) Actor(key string) *Actor { return r.actors[key] }
+// Actor returns a user's rollup, or nil if it has none.
+func (r *Rollups) Actor(user string) *Actor { return r.users[user] }
 
-// Len is the number of actors.
-func (r *Rollups) Len() int { return len(r.actors) }
+// Len is the number of users and visitors held.
+func (r *Rollups) Len() int { return len(r.users) + r.visitors.len() }
 
-// Add counts e for the actor key. Calls that are not usage are ignored.
-func (r *Rollups) Add(key string, e *event.Event) {
+// Add counts e for a user. Calls that are not usage are ignored.
+func (r *Rollups) Add(user string, e *event.Event) {
 	if !isActivity(e.Type) {
 		return
 	}
-	a := r.actors[key]
+	r.user(user).count(r.set, e.Timestamp.UnixMilli(), r.match(e))
+}
+
+// user returns a user's rollup, made if new. The id is copied: one read
+// from an event may hold on to the whole event.
+func (r *Rollups) user(id string) *Actor {
+	a := r.users[id]
 	if a == nil {
 		a = newActor()
-		r.actors[key] = a
+		r.users[strings.Clone(id)] = a
 	}
-	day, ms := Day(e.Timestamp), e.Timestamp.UnixMilli()
-	a.markDay(day)
+	return a
+}
+
+// AddVisitor keeps e for a visitor not yet known as a user, until Merge
+// counts it for the user or DropVisitors forgets it.
+func (r *Rollups) AddVisitor(anon string, e *event.Event) {
+	if !isActivity(e.Type) {
+		return
+	}
+	r.visitors.add(anon, e.Timestamp.UnixMilli(), r.match(e))
+}
+
+// Visiting reports whether the rollups hold a visitor's events.
+func (r *Rollups) Visiting(anon string) bool { return r.visitors.has(anon) }
+
+// match returns what e adds to each counter it counts for.
+func (r *Rollups) match(e *event.Event) []hit {
 	p := props{e: e}
 	r.buf = r.set.matching(e, r.buf)
+	r.hits = r.hits[:0]
 	for _, ci := range r.buf {
 		c := r.set.counters[ci]
 		if !c.accepts(&p) {
 			continue
 		}
-		num, hasNum := c.number(&p)
-		st := a.stat(int32(ci))
-		st.record(day, ms, num, hasNum)
-		var val uint32
+		h := hit{ctr: int32(ci), valOK: true}
+		h.num, h.hasNum = c.number(&p)
 		if c.values {
-			v, ok := c.value(e, &p)
-			if !ok {
-				continue
+			var v string
+			if v, h.valOK = c.value(e, &p); h.valOK {
+				h.val = r.intern(v)
 			}
-			val = r.intern(v)
-			st.addValue(val)
 		}
-		if c.cells() {
-			a.addCell(cell{day: day, ctr: int32(ci), val: val, n: 1, sum: num})
+		r.hits = append(r.hits, h)
+	}
+	return r.hits
+}
+
+// count adds one event's hits to the actor.
+func (a *Actor) count(set *Set, ms int64, hits []hit) {
+	day := int32(floorDiv(ms, 86_400_000))
+	a.markDay(day)
+	for _, h := range hits {
+		c := set.counters[h.ctr]
+		st := a.stat(h.ctr)
+		st.record(day, ms, h.num, h.hasNum)
+		if !h.valOK {
+			continue
+		}
+		if c.values {
+			st.addValue(h.val)
+		}
+		if !c.cells() {
+			continue
+		}
+		switch {
+		case !c.sums():
+			a.addCell(day, uint16(h.ctr), c.values, h.val)
+		case h.hasNum:
+			a.addSum(day, h.ctr, h.num)
 		}
 	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 func (r *Rollups) intern(v string) uint32 {
@@ -249,73 +341,42 @@ func (r *Rollups) intern(v string) uint32 {
 	return id
 }
 
-// Merge folds the actor from into the actor into (a visitor who turned out to
-// be a known user) and forgets from.
-func (r *Rollups) Merge(into, from string) {
-	src := r.actors[from]
-	if src == nil || into == from {
+// Merge counts what a visitor did for the user it turned out to be, and
+// forgets the visitor.
+func (r *Rollups) Merge(user, anon string) {
+	if !r.visitors.has(anon) {
 		return
 	}
-	delete(r.actors, from)
-	dst := r.actors[into]
-	if dst == nil {
-		r.actors[into] = src
-		return
-	}
-	for d := src.first; d <= src.last; d++ {
-		if src.active(d) {
-			dst.markDay(d)
-		}
-	}
-	for _, s := range src.stats {
-		st := dst.stat(s.ctr)
-		st.n += s.n
-		st.first = min(st.first, s.first)
-		st.lastMS = max(st.lastMS, s.lastMS)
-		if s.num == nil {
-			continue
-		}
-		x := st.ext()
-		x.sum += s.sum
-		if s.nums > 0 && (x.nums == 0 || s.max > x.max) {
-			x.max = s.max
-		}
-		x.nums += s.nums
-		if s.nums > 0 {
-			x.latest(s.numMS, s.last)
-		}
-		for _, v := range s.set {
-			st.addValue(v)
-		}
-	}
-	for _, c := range src.cells {
-		dst.addCell(c)
-	}
+	a := r.user(user)
+	r.visitors.replay(anon, func(ms int64, hits []hit) { a.count(r.set, ms, hits) })
+	r.visitors.drop(anon)
 }
 
 // Prune drops daily cells no window can read any more on day now or later.
 func (r *Rollups) Prune(now int32) {
-	for _, a := range r.actors {
-		kept := a.cells[:0]
-		for _, c := range a.cells {
-			ctr := r.set.counters[c.ctr]
-			if c.day > now-ctr.recent || c.day < a.first+ctr.first {
-				kept = append(kept, c)
-			}
-		}
-		a.cells = slices.Clip(kept)
+	keep := func(a *Actor, day int32, ctr int) bool {
+		c := r.set.counters[ctr]
+		return day > now-c.recent || day < a.first+c.first
+	}
+	for _, a := range r.users {
+		a.cells = fit(slices.DeleteFunc(a.cells, func(c cell) bool { return !keep(a, c.day, int(c.ctr)) }))
+		a.sums = fit(slices.DeleteFunc(a.sums, func(c sumCell) bool { return !keep(a, c.day, int(c.ctr)) }))
+		a.stats = fit(a.stats)
 	}
 }
 
-// Drop forgets the actors forget picks that have not been active since
-// before; for visitors never identified.
-func (r *Rollups) Drop(before int32, forget func(key string) bool) int {
-	n := 0
-	for k, a := range r.actors {
-		if a.last < before && forget(k) {
-			delete(r.actors, k)
-			n++
-		}
+// DropVisitors forgets the visitors not active since before: those never
+// identified stop costing memory.
+func (r *Rollups) DropVisitors(before int32) int { return r.visitors.dropQuiet(before) }
+
+// fit gives back the room a slice has grown beyond what it holds, once it
+// is worth a copy. (slices.Clip only hides it.)
+func fit[S ~[]E, E any](s S) S {
+	if cap(s)-len(s) <= len(s)/4 {
+		return s
 	}
-	return n
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make(S, 0, len(s)), s...)
 }

@@ -108,23 +108,23 @@ func TestOrderIndependence(t *testing.T) {
 	evs := history()
 	inOrder := signal.NewRollups(set)
 	for i := range evs {
-		inOrder.Add("u:1", &evs[i])
+		inOrder.Add("1", &evs[i])
 	}
-	want := eval(t, set, inOrder, "u:1")
+	want := eval(t, set, inOrder, "1")
 	for seed := range uint64(20) {
 		r := signal.NewRollups(set)
 		shuffled := append([]event.Event(nil), evs...)
 		rand.New(rand.NewPCG(seed, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 		for i := range shuffled {
-			key := "u:1"
 			if i%3 == 0 {
-				key = "a:visitor"
+				r.AddVisitor("visitor", &shuffled[i])
+				continue
 			}
-			r.Add(key, &shuffled[i])
+			r.Add("1", &shuffled[i])
 		}
-		r.Merge("u:1", "a:visitor")
+		r.Merge("1", "visitor")
 		r.Prune(signal.Day(now))
-		if got := eval(t, set, r, "u:1"); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := eval(t, set, r, "1"); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("seed %d:\n got %v\nwant %v", seed, got, want)
 		}
 	}
@@ -161,10 +161,59 @@ func TestTrendOfYoungSubjects(t *testing.T) {
 		r := signal.NewRollups(set)
 		for _, d := range tc.days {
 			e := ev(d, event.Track, "Signed In", nil)
-			r.Add("u:1", &e)
+			r.Add("1", &e)
 		}
-		if got := eval(t, set, r, "u:1")["trend"].Num; got != tc.want {
+		if got := eval(t, set, r, "1")["trend"].Num; got != tc.want {
 			t.Errorf("active %v days ago: trend %g, want %g", tc.days, got, tc.want)
 		}
+	}
+}
+
+// Visitors are kept in short, keyed by their id as it came: a UUID differing
+// only in case, or in one digit, is someone else; merging one counts exactly
+// its events; the daily sweep forgets only those gone quiet.
+func TestVisitors(t *testing.T) {
+	set, err := signal.Compile(specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := history()
+	ids := []string{
+		"0f8fad5b-d9cb-469f-a165-70867728950e",
+		"0F8FAD5B-D9CB-469F-A165-70867728950E",
+		"0f8fad5b-d9cb-469f-a165-70867728950f",
+		"0f8fad5b+d9cb-469f-a165-70867728950e",
+		"visitor-7",
+		"",
+	}
+	r := signal.NewRollups(set)
+	direct := signal.NewRollups(set)
+	for i := range evs {
+		id := ids[i%len(ids)]
+		r.AddVisitor(id, &evs[i])
+		direct.Add(id, &evs[i])
+	}
+	if r.Len() != len(ids) {
+		t.Fatalf("%d visitors held, want %d", r.Len(), len(ids))
+	}
+	for i, id := range ids {
+		user := fmt.Sprint("user", i)
+		if !r.Visiting(id) {
+			t.Fatalf("visitor %q not held", id)
+		}
+		r.Merge(user, id)
+		if r.Visiting(id) {
+			t.Fatalf("visitor %q still held after the merge", id)
+		}
+		got, want := eval(t, set, r, user), eval(t, set, direct, id)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("visitor %q merged:\n got %v\nwant %v", id, got, want)
+		}
+	}
+	quiet, recent := ev(40, event.Page, "Pricing", nil), ev(2, event.Page, "Pricing", nil)
+	r.AddVisitor("quiet", &quiet)
+	r.AddVisitor("recent", &recent)
+	if n := r.DropVisitors(signal.Day(now) - 30); n != 1 || r.Visiting("quiet") || !r.Visiting("recent") {
+		t.Errorf("sweep dropped %d; quiet held %v, recent held %v", n, r.Visiting("quiet"), r.Visiting("recent"))
 	}
 }

@@ -86,9 +86,16 @@ type Set struct {
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// MaxSignals bounds a set's signals, and so its counters: a daily cell names
+// its counter in two bytes.
+const MaxSignals = 10_000
+
 // Compile checks specs and builds their counters. reserved names may not be
 // used (the score package's built-in variables). Every problem is reported.
 func Compile(specs []Spec, reserved map[string]bool) (*Set, error) {
+	if len(specs) > MaxSignals {
+		return nil, fmt.Errorf("%d signals: at most %d", len(specs), MaxSignals)
+	}
 	s := &Set{byName: map[string]int{}, byTrack: map[string][]int{}, byPage: map[string][]int{}}
 	keys := map[string]int{}
 	var errs []error

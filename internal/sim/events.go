@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -284,7 +283,8 @@ func (g *dayGen) visitors(signups int) {
 	g.seed(streamVisitors, uint64(g.d))
 	n := int(float64(signups)*(1/g.p.VisitorToSignup-1) + g.r.Float64())
 	for v := range n {
-		u := User{AnonymousID: "visitor-" + strconv.Itoa(g.d) + "-" + strconv.Itoa(v)}
+		// Visitors' ids come after every user's.
+		u := User{AnonymousID: g.p.anonID(1<<40 + uint64(g.d)<<20 + uint64(v))}
 		t := g.at()
 		for k, page := range visitorPages[:1+g.r.IntN(3)] {
 			g.page(u, page, t.Add(time.Duration(k)*time.Minute))

@@ -6,6 +6,8 @@
 package sim
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -101,4 +103,18 @@ const (
 	streamVisitors
 	streamRevenue
 	streamTeams
+	streamAnonIDs
 )
+
+// anonID is the anonymous id an analytics library would have given a
+// browser: a version 4 UUID, here drawn from its own stream.
+func (p Params) anonID(entity uint64) string {
+	r := p.rng(streamAnonIDs, entity)
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], r.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], r.Uint64())
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -27,7 +27,9 @@ var (
 func (p Params) NewUser(a Account, j int) User {
 	r := p.rng(streamUsers, uint64(a.Index)*uint64(maxUsersSeen)+uint64(j))
 	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
-	u := User{ID: fmt.Sprintf("usr-%05d-%02d", a.Index+1, j+1), AnonymousID: fmt.Sprintf("anon-%05d-%02d-%08x", a.Index+1, j+1, r.Uint32()),
+	r.Uint32() // the anonymous id's old draw, kept so that later draws stay as they were
+	entity := uint64(a.Index)*uint64(maxUsersSeen) + uint64(j)
+	u := User{ID: fmt.Sprintf("usr-%05d-%02d", a.Index+1, j+1), AnonymousID: p.anonID(entity),
 		Account: a.Index, Admin: j == 0, JoinDay: a.SignupDay}
 	if j > 0 {
 		u.JoinDay = min(p.Days-1, a.SignupDay+r.IntN(max(1, p.Days/3)))
