@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ func (a *app) benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure Beacon on this machine"}
 	var o bench.IngestOptions
 	var live bool
+	var profile string
 	ingest := &cobra.Command{
 		Use:   "ingest",
 		Short: "Post batches of realistic track events over loopback HTTP; report durable events/s and batch latency",
@@ -42,6 +44,13 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 				o.Score = rules
 			}
 			tuneGC()
+			if profile != "" {
+				stop, err := cpuProfile(profile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			res, err := bench.Ingest(cmd.Context(), o, a.log)
 			if err != nil {
 				return err
@@ -56,6 +65,20 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
 	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
+	ingest.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	cmd.AddCommand(ingest)
 	return cmd
+}
+
+// cpuProfile starts profiling into path; stop ends it and closes the file.
+func cpuProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
