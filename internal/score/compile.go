@@ -30,6 +30,7 @@ type Rules struct {
 	Version string // content hash of the spec: scores record it
 	Signals *signal.Set
 	Cards   []*Card
+	Routing *Routing // nil without a routing section
 }
 
 // Card is a compiled scorecard.
@@ -111,6 +112,9 @@ func Compile(sp Spec) (*Rules, error) {
 		}
 		seen[cs.Name] = true
 		r.Cards = append(r.Cards, compileCard(at, cs, env, set, fail))
+	}
+	if sp.Routing != nil {
+		r.Routing = compileRouting(sp.Routing, r, env, fail)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

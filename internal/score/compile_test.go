@@ -36,6 +36,26 @@ const base = `scoring:
           min: 50
         - name: hot
           min: 80
+  routing:
+    scorecard: pql
+    segments:
+      - name: small
+        when: employees <= 50
+        zone: self_serve
+      - name: rest
+        zone: sales_available
+    coexistence:
+      when: open_opportunity
+      actions: [tell_owner]
+    zones:
+      sales_available:
+        tiers:
+          hot: [call]
+    actions:
+      - name: call
+        label: Call them
+      - name: tell_owner
+        label: Tell the owner
 `
 
 func load(t *testing.T, src string) (*score.Rules, error) {
@@ -86,6 +106,20 @@ func TestCompileErrors(t *testing.T) {
 			[]string{"beacon.yaml:9:", "measure count does not read property"}},
 		{"scorecard of nothing", "of: account", "of: team",
 			[]string{"beacon.yaml:18:", `"team": want account or user`}},
+		{"routing by an unknown scorecard", "scorecard: pql", "scorecard: pq",
+			[]string{"beacon.yaml:30:", "scoring.routing.scorecard", `unknown scorecard "pq"`}},
+		{"segment condition that is not one", "when: employees <= 50", "when: employees + 50",
+			[]string{"beacon.yaml:33:", "scoring.routing.segments[0].when", "expected bool"}},
+		{"unknown zone", "zone: self_serve", "zone: self-service",
+			[]string{"beacon.yaml:34:", `"self-service": want one of self_serve, sales_available, sales_required`}},
+		{"tier the scorecard does not have", "hot: [call]", "hott: [call]",
+			[]string{"beacon.yaml:43:", "scoring.routing.zones.sales_available.tiers.hott", `"hott" is not a tier of scorecard "pql"`}},
+		{"unknown action", "hot: [call]", "hot: [call, email]",
+			[]string{"beacon.yaml:43:", "scoring.routing.zones.sales_available.tiers.hot[1]", `unknown action "email"`}},
+		{"coexistence in self-serve", "actions: [tell_owner]", "actions: [tell_owner]\n      zone: self_serve",
+			[]string{"scoring.routing.coexistence.zone", "never self-serve"}},
+		{"action without a label", "label: Call them", "label: ' '",
+			[]string{"beacon.yaml:46:", "scoring.routing.actions[0].label", "needs the label"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(base, tc.old, tc.new, 1)

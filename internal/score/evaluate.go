@@ -37,6 +37,7 @@ type Result struct {
 	Tier    string
 	Reasons []Reason
 	Signals map[string]any // every signal the card's rules read
+	Route   *Route         // on the routing scorecard only
 }
 
 // Evaluate scores a subject of kind (account or user) on every card of that
@@ -51,6 +52,11 @@ func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts
 		res, err := c.evaluate(env)
 		if err != nil {
 			return nil, err
+		}
+		if rt := r.Routing; rt != nil && rt.Card == c && res.Applies {
+			if res.Route, err = rt.decide(env, res.Tier); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, res)
 	}

@@ -14,6 +14,8 @@ type Spec struct {
 	ICP         ICP             `yaml:"icp,omitempty" json:"icp"`
 	Signals     []signal.Spec   `yaml:"signals" json:"signals"`
 	Scorecards  []ScorecardSpec `yaml:"scorecards" json:"scorecards"`
+	// Routing, if set, acts on accounts entering a tier of one scorecard.
+	Routing *RoutingSpec `yaml:"routing,omitempty" json:"routing,omitempty"`
 
 	// Source and File are the YAML the spec was read from, for messages
 	// that name lines; Path is where the spec sits in it ("$.scoring").
