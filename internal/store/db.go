@@ -27,6 +27,9 @@ type dialect interface {
 	eventsRangeSQL(columns string) string
 	cursorArgs(c Cursor) []any
 	forUpdate() string
+	// skipLocked locks the rows a subquery selects, passing over those
+	// another transaction holds: claims of several dispatchers never meet.
+	skipLocked() string
 	insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error
 	// inList is a subquery yielding the strings of listArg(ids) as "value".
 	inList(param string) string

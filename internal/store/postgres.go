@@ -20,6 +20,8 @@ func (postgresDialect) lockMigrations(ctx context.Context, tx *sql.Tx) error {
 
 func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
+func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
+
 func (postgresDialect) cursorArgs(c Cursor) []any {
 	return []any{strconv.FormatUint(c.Tx, 10), c.Seq}
 }

@@ -41,6 +41,9 @@ type ScoreBatch struct {
 	// Cleared are scores that fell to nothing (no points, no tier); their
 	// rows go, their history stays.
 	Cleared []Score
+	// Alerts are the tier changes routing acts on, with their deliveries:
+	// written with the scores that caused them, or not at all.
+	Alerts []Alert
 }
 
 // ScoreQuery selects scores for a queue: one scorecard, subjects of one kind,
@@ -66,7 +69,7 @@ const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_v
 
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
-	if len(b.Scores) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 {
+	if len(b.Scores) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
@@ -102,7 +105,7 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 				return fmt.Errorf("score history %s/%s: %w", h.Scorecard, h.Subject, err)
 			}
 		}
-		return nil
+		return insertAlerts(ctx, tx, b.Alerts)
 	})
 }
 

@@ -30,6 +30,9 @@ func (*sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return ni
 
 func (*sqliteDialect) forUpdate() string { return "" }
 
+// One writer connection: claims cannot meet.
+func (*sqliteDialect) skipLocked() string { return "" }
+
 func (*sqliteDialect) cursorArgs(c Cursor) []any { return []any{c.Seq} }
 
 // With one writer connection, sequence order is commit order.

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Alert is an account entering a tier that routing acts on.
+type Alert struct {
+	ID           int64
+	Scorecard    string
+	Subject      string
+	Tier         string
+	PreviousTier string
+	Score        float64
+	Segment      string
+	Zone         string
+	Actions      []string
+	Payload      json.RawMessage // what destinations carry
+	CreatedAt    time.Time
+	AckedAt      time.Time // zero until acknowledged
+	AckedBy      string
+	// Destinations get one delivery each, written with the alert.
+	Destinations []string
+}
+
+// Delivery states: the outbox's life cycle.
+const (
+	Pending    = "pending"
+	Delivering = "delivering"
+	Delivered  = "delivered"
+	Failed     = "failed" // to be retried at NextAt
+	Dead       = "dead"   // out of attempts; `beacon actions retry` revives it
+)
+
+// Delivery is one alert on its way to one destination.
+type Delivery struct {
+	ID          int64
+	AlertID     int64
+	Destination string
+	State       string
+	Attempts    int
+	NextAt      time.Time
+	LastError   string
+	UpdatedAt   time.Time
+	DeliveredAt time.Time
+	Alert       *Alert // with Claim
+}
+
+const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segment, zone, actions, payload, created_at, acked_at, acked_by`
+
+const deliveryColumns = `id, alert_id, destination, state, attempts, next_at, last_error, updated_at, delivered_at`
+
+// insertAlerts writes alerts and their pending deliveries in tx.
+func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []Alert) error {
+	for _, a := range alerts {
+		actions, err := json.Marshal(nonNilStrings(a.Actions))
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO alerts (scorecard, subject, tier, previous_tier, score, segment, zone,
+			actions, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			a.Scorecard, a.Subject, a.Tier, a.PreviousTier, a.Score, a.Segment, a.Zone, string(actions),
+			rawOr(a.Payload, "{}"), ms(a.CreatedAt)).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("alert %s/%s: %w", a.Scorecard, a.Subject, err)
+		}
+		for _, d := range a.Destinations {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, state, next_at, updated_at)
+				VALUES ($1, $2, $3, $4, $4)`, id, d, Pending, ms(a.CreatedAt)); err != nil {
+				return fmt.Errorf("alert %s/%s to %s: %w", a.Scorecard, a.Subject, d, err)
+			}
+		}
+	}
+	return nil
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Claim takes up to limit deliveries that are due at now (pending, failed
+// and due, or delivering with a lease run out), marks them delivering until
+// now+lease, counts the attempt, and returns them with their alerts.
+func (db *DB) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
+	var out []Delivery
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = $1, lease_until = $2, attempts = attempts + 1,
+			updated_at = $3 WHERE id IN (SELECT id FROM deliveries
+				WHERE (state IN ($4, $5) AND next_at <= $3) OR (state = $1 AND lease_until <= $3)
+				ORDER BY next_at, id LIMIT $6`+db.d.skipLocked()+`)
+			RETURNING `+deliveryColumns,
+			Delivering, ms(now.Add(lease)), ms(now), Pending, Failed, limit)
+		if err != nil {
+			return err
+		}
+		if out, err = scanDeliveries(rows); err != nil {
+			return err
+		}
+		return attachAlerts(ctx, tx, db.d, out)
+	})
+	return out, err
+}
+
+func attachAlerts(ctx context.Context, q queryer, d dialect, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ds))
+	for i, dl := range ds {
+		ids[i] = fmt.Sprint(dl.AlertID)
+	}
+	arg, err := d.listArg(ids)
+	if err != nil {
+		return err
+	}
+	alerts, err := queryAlerts(ctx, q, `WHERE id IN (SELECT CAST(value AS BIGINT) FROM (`+d.inList("$1")+`) AS l)`, arg)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]*Alert, len(alerts))
+	for i := range alerts {
+		byID[alerts[i].ID] = &alerts[i]
+	}
+	for i := range ds {
+		ds[i].Alert = byID[ds[i].AlertID]
+	}
+	return nil
+}
+
+func queryAlerts(ctx context.Context, q queryer, where string, args ...any) ([]Alert, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var actions, payload string
+		var created, acked int64
+		if err := rows.Scan(&a.ID, &a.Scorecard, &a.Subject, &a.Tier, &a.PreviousTier, &a.Score, &a.Segment, &a.Zone,
+			&actions, &payload, &created, &acked, &a.AckedBy); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(actions), &a.Actions); err != nil {
+			return nil, fmt.Errorf("alert %d: actions: %w", a.ID, err)
+		}
+		a.Payload, a.CreatedAt, a.AckedAt = json.RawMessage(payload), fromMS(created), fromMS(acked)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		var next, updated, delivered int64
+		if err := rows.Scan(&d.ID, &d.AlertID, &d.Destination, &d.State, &d.Attempts, &next, &d.LastError, &updated,
+			&delivered); err != nil {
+			return nil, err
+		}
+		d.NextAt, d.UpdatedAt, d.DeliveredAt = fromMS(next), fromMS(updated), fromMS(delivered)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Outcome is how one claimed delivery went.
+type Outcome struct {
+	ID    int64
+	At    time.Time
+	Err   string    // "" when delivered
+	Retry time.Time // when failed: the next attempt; zero makes it dead
+}
+
+// Settle records outcomes of claimed deliveries, all in one transaction. A
+// delivery no longer delivering under this claim (an operator retried or
+// another dispatcher took it after the lease) is left as it is.
+func (db *DB) Settle(ctx context.Context, outs []Outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, o := range outs {
+			var err error
+			switch {
+			case o.Err == "":
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, delivered_at = $2, updated_at = $2,
+					last_error = '', lease_until = 0 WHERE id = $3 AND state = $4`, Delivered, ms(o.At), o.ID, Delivering)
+			case o.Retry.IsZero():
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, last_error = $2, updated_at = $3,
+					lease_until = 0 WHERE id = $4 AND state = $5`, Dead, clip(o.Err), ms(o.At), o.ID, Delivering)
+			default:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, last_error = $2, updated_at = $3,
+					next_at = $4, lease_until = 0 WHERE id = $5 AND state = $6`, Failed, clip(o.Err), ms(o.At), ms(o.Retry),
+					o.ID, Delivering)
+			}
+			if err != nil {
+				return fmt.Errorf("delivery %d: %w", o.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// clip bounds an error kept for operators: a receiver's answer can be long.
+func clip(s string) string {
+	const max = 1000
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
+}
+
+// DeliveryQuery selects deliveries, newest first.
+type DeliveryQuery struct {
+	State       string // "" for any
+	Destination string // "" for any
+	AlertID     int64  // 0 for any
+	Limit       int
+}
+
+// ListDeliveries returns deliveries, most recently changed first.
+func (db *DB) ListDeliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE ($1 = '' OR state = $1) AND ($2 = '' OR destination = $2) AND ($3 = 0 OR alert_id = $3)
+		ORDER BY updated_at DESC, id DESC LIMIT $4`, q.State, q.Destination, q.AlertID, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanDeliveries(rows)
+}
+
+// Retry makes deliveries due now with a fresh count of attempts: the ids
+// given, or with none every dead one (of one destination, if named). It
+// returns how many it revived; a delivered one is never sent again this way.
+func (db *DB) Retry(ctx context.Context, now time.Time, ids []int64, destination string) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		set := `UPDATE deliveries SET state = $1, attempts = 0, next_at = $2, updated_at = $2, lease_until = 0 `
+		if len(ids) == 0 {
+			res, err := tx.ExecContext(ctx, set+`WHERE state = $3 AND ($4 = '' OR destination = $4)`,
+				Pending, ms(now), Dead, destination)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, set+`WHERE id = $3 AND state IN ($4, $5)`, Pending, ms(now), id, Dead, Failed)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if k == 0 {
+				return fmt.Errorf("delivery %d: none dead or failed by that id: %w", id, ErrNotFound)
+			}
+			n += k
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+// AlertsOf returns a subject's alerts, newest first.
+func (db *DB) AlertsOf(ctx context.Context, subject string, limit int) ([]Alert, error) {
+	return queryAlerts(ctx, db.r, `WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, subject, limit)
+}
+
+// Alert returns one alert.
+func (db *DB) Alert(ctx context.Context, id int64) (Alert, error) {
+	as, err := queryAlerts(ctx, db.r, `WHERE id = $1`, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	if len(as) == 0 {
+		return Alert{}, fmt.Errorf("alert %d: %w", id, ErrNotFound)
+	}
+	return as[0], nil
+}
+
+// Ack acknowledges an alert. Acknowledging again changes nothing, so the
+// first time is what the response time counts.
+func (db *DB) Ack(ctx context.Context, id int64, by string, at time.Time) (Alert, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE alerts SET acked_at = $1, acked_by = $2 WHERE id = $3 AND acked_at = 0`,
+		ms(at), by, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	if _, err := res.RowsAffected(); err != nil {
+		return Alert{}, err
+	}
+	return db.Alert(ctx, id)
+}

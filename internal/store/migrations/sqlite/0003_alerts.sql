@@ -1,0 +1,42 @@
+-- Alerts: an account entering a tier that routing acts on, written in the
+-- same transaction as the score change. payload is the JSON destinations
+-- carry; actions is a JSON array of action names. acked_at is 0 until someone
+-- acknowledges the alert.
+CREATE TABLE alerts (
+    id            INTEGER PRIMARY KEY,
+    scorecard     TEXT    NOT NULL,
+    subject       TEXT    NOT NULL,
+    tier          TEXT    NOT NULL,
+    previous_tier TEXT    NOT NULL,
+    score         REAL    NOT NULL,
+    segment       TEXT    NOT NULL,
+    zone          TEXT    NOT NULL,
+    actions       TEXT    NOT NULL,
+    payload       TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    acked_at      INTEGER NOT NULL DEFAULT 0,
+    acked_by      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX alerts_subject ON alerts (subject, created_at);
+CREATE INDEX alerts_created ON alerts (created_at);
+
+-- Deliveries: the outbox. One row per alert and destination, with its state:
+-- pending → delivering → delivered, or failed (retried at next_at) → dead.
+-- A delivering row whose lease ran out (its dispatcher stopped) is taken
+-- again: delivery is at least once, and the id is the receiver's key to drop
+-- duplicates.
+CREATE TABLE deliveries (
+    id           INTEGER PRIMARY KEY,
+    alert_id     INTEGER NOT NULL REFERENCES alerts (id),
+    destination  TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    lease_until  INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT    NOT NULL DEFAULT '',
+    updated_at   INTEGER NOT NULL,
+    delivered_at INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (alert_id, destination)
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_at);
+CREATE INDEX deliveries_destination ON deliveries (destination, updated_at);
