@@ -380,6 +380,7 @@ func (s *Service) freshen(ctx context.Context) error {
 type scored struct {
 	subject string
 	results []Result
+	active  int32 // the latest day any of its users was active; 0 if none
 }
 
 // subjects lists what to rescore: the dirty users and accounts and the
@@ -410,20 +411,24 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 		if c == nil || len(c.members) == 0 {
 			// Only accounts with users are scored: a CRM record alone is
 			// not a lead.
-			out = append(out, scored{Subject(OfAccount, id), s.nothing(OfAccount)})
+			out = append(out, scored{Subject(OfAccount, id), s.nothing(OfAccount), 0})
 			continue
 		}
 		actors := make([]*signal.Actor, len(c.members))
 		business := false
+		var active int32
 		for i, u := range c.members {
 			actors[i] = s.roll.Actor(u)
 			business = business || (s.dir.users[u] != nil && s.dir.users[u].business)
+			if d, ok := actors[i].LastDay(); ok {
+				active = max(active, d)
+			}
 		}
 		res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", id, err)
 		}
-		out = append(out, scored{Subject(OfAccount, id), res})
+		out = append(out, scored{Subject(OfAccount, id), res, active})
 	}
 	for _, id := range users {
 		f := Facts{Members: 1}
@@ -437,7 +442,7 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 		if err != nil {
 			return nil, fmt.Errorf("user %s: %w", id, err)
 		}
-		out = append(out, scored{Subject(OfUser, id), res})
+		out = append(out, scored{Subject(OfUser, id), res, 0})
 	}
 	return out, nil
 }
@@ -463,8 +468,11 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 		}
 		for _, sc := range all {
 			for _, res := range sc.results {
-				if res.Card == card.Name {
-					s.change(&b, card, sc.subject, res, old, now)
+				if res.Card != card.Name {
+					continue
+				}
+				if prev := s.change(&b, card, sc.subject, res, old, now); prev != nil {
+					s.alert(&b, card, sc, res, *prev, now)
 				}
 			}
 		}
@@ -483,10 +491,12 @@ func (s *Service) nothing(kind string) []Result {
 	return out
 }
 
-func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, old map[string]store.Score, now time.Time) {
+// change adds what differs from the stored score to b. When the tier
+// changed it returns the score before (zero if none), else nil.
+func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, old map[string]store.Score, now time.Time) *store.Score {
 	prev, had := old[subject]
 	if !had && res.Score == 0 && res.Tier == "" {
-		return // nothing to say about a subject that never scored
+		return nil // nothing to say about a subject that never scored
 	}
 	reasons, _ := json.Marshal(nonNil(res.Reasons)) // plain values: cannot fail
 	signals, _ := json.Marshal(res.Signals)
@@ -498,7 +508,7 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 		}
 		if prev.Score == next.Score && prev.Tier == next.Tier && prev.RulesVersion == next.RulesVersion &&
 			string(prev.Reasons) == string(next.Reasons) && string(prev.Signals) == string(next.Signals) {
-			return
+			return nil
 		}
 	}
 	if res.Score == 0 && res.Tier == "" {
@@ -510,6 +520,10 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 		b.History = append(b.History, store.ScoreEvent{Scorecard: card.Name, Subject: subject, At: now, Score: next.Score,
 			Tier: next.Tier, PreviousTier: prev.Tier, RulesVersion: next.RulesVersion, Reasons: reasons})
 	}
+	if prev.Tier == next.Tier {
+		return nil
+	}
+	return &prev
 }
 
 func nonNil(r []Reason) []Reason {

@@ -68,6 +68,14 @@ type sumCell struct {
 
 func newActor() *Actor { return &Actor{first: math.MaxInt32, last: math.MinInt32} }
 
+// LastDay is the latest day the actor was active; nil actors never were.
+func (a *Actor) LastDay() (int32, bool) {
+	if a == nil || a.first > a.last {
+		return 0, false
+	}
+	return a.last, true
+}
+
 func (a *Actor) active(d int32) bool {
 	i := d - a.base
 	if i < 0 || int(i/64) >= len(a.days) {

@@ -1,0 +1,97 @@
+package score
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/signal"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// AlertPayload is what destinations carry of an alert: the account, where it
+// stands and why. Its JSON is the public shape of Beacon's alerts
+// (docs/routing.md).
+type AlertPayload struct {
+	Account      AccountRef     `json:"account"`
+	Scorecard    string         `json:"scorecard"`
+	Score        float64        `json:"score"`
+	Tier         string         `json:"tier"`
+	TierLabel    string         `json:"tier_label"`
+	PreviousTier string         `json:"previous_tier"`
+	Segment      string         `json:"segment"`
+	Zone         string         `json:"zone"`
+	Coexists     bool           `json:"coexists"`
+	Actions      []ActionRef    `json:"actions"`
+	Reasons      []Reason       `json:"reasons"`
+	Signals      map[string]any `json:"signals"`
+	RulesVersion string         `json:"rules_version"`
+	At           time.Time      `json:"at"`
+	// Quiet alerts are kept in Beacon but sent nowhere: the account had
+	// not been active for a day when it moved (new rules, imported history).
+	Quiet bool `json:"quiet,omitempty"`
+}
+
+// AccountRef is an account as alerts name it.
+type AccountRef struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name,omitempty"`
+	Domains   []string `json:"domains,omitempty"`
+	Owner     string   `json:"owner,omitempty"`
+	Employees int      `json:"employees,omitempty"`
+	Industry  string   `json:"industry,omitempty"`
+	CRMID     string   `json:"crm_id,omitempty"`
+	Users     int      `json:"users"`
+}
+
+// ActionRef is an action as alerts name it.
+type ActionRef struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+}
+
+// alert adds an alert to b when a routed account moved up into a tier whose
+// route has actions. Moving down is history, not news.
+func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, prev store.Score, now time.Time) {
+	rt := s.rules.Routing
+	if rt == nil || rt.Card != card || res.Route == nil || len(res.Route.Actions) == 0 || !card.higher(res.Tier, prev.Tier) {
+		return
+	}
+	_, id := store.SubjectID(sc.subject)
+	p := AlertPayload{Account: AccountRef{ID: id}, Scorecard: card.Name, Score: res.Score, Tier: res.Tier,
+		PreviousTier: prev.Tier, Segment: res.Route.Segment, Zone: res.Route.Zone, Coexists: res.Route.Coexists,
+		Reasons: nonNil(res.Reasons), Signals: res.Signals, RulesVersion: s.rules.Version, At: now}
+	if t, ok := card.Tier(res.Tier); ok {
+		p.TierLabel = t.Label
+	}
+	if c := s.dir.accounts[id]; c != nil {
+		a := c.info
+		p.Account = AccountRef{ID: id, Name: a.Name, Domains: a.Domains, Owner: a.Owner, Employees: a.Employees,
+			Industry: a.Industry, CRMID: a.CRMID, Users: len(c.members)}
+	}
+	var dests []string
+	for _, name := range res.Route.Actions {
+		a, _ := rt.Action(name) // compiled: every action named exists
+		p.Actions = append(p.Actions, ActionRef{Name: a.Name, Label: a.Label})
+		for _, d := range a.To {
+			if !slices.Contains(dests, d) {
+				dests = append(dests, d)
+			}
+		}
+	}
+	if sc.active < signal.Day(now)-1 {
+		p.Quiet, dests = true, nil
+	}
+	payload, _ := json.Marshal(p) // plain values: cannot fail
+	b.Alerts = append(b.Alerts, store.Alert{Scorecard: card.Name, Subject: sc.subject, Tier: res.Tier,
+		PreviousTier: prev.Tier, Score: res.Score, Segment: res.Route.Segment, Zone: res.Route.Zone,
+		Actions: res.Route.Actions, Payload: payload, CreatedAt: now, Destinations: dests})
+}
+
+// higher reports whether tier a ranks above tier b ("" is below all).
+func (c *Card) higher(a, b string) bool {
+	rank := func(t string) int {
+		return slices.IndexFunc(c.Tiers, func(x TierSpec) bool { return x.Name == t })
+	}
+	return rank(a) > rank(b)
+}
