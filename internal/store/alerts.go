@@ -87,18 +87,20 @@ func nonNilStrings(s []string) []string {
 	return s
 }
 
-// Claim takes up to limit deliveries that are due at now (pending, failed
-// and due, or delivering with a lease run out), marks them delivering until
-// now+lease, counts the attempt, and returns them with their alerts.
-func (db *DB) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
+// Claim takes up to limit deliveries to destination ("" for any) that are
+// due at now (pending, failed and due, or delivering with a lease run out),
+// marks them delivering until now+lease, counts the attempt, and returns
+// them with their alerts.
+func (db *DB) Claim(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
 	var out []Delivery
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = $1, lease_until = $2, attempts = attempts + 1,
 			updated_at = $3 WHERE id IN (SELECT id FROM deliveries
-				WHERE (state IN ($4, $5) AND next_at <= $3) OR (state = $1 AND lease_until <= $3)
+				WHERE ((state IN ($4, $5) AND next_at <= $3) OR (state = $1 AND lease_until <= $3))
+					AND ($7 = '' OR destination = $7)
 				ORDER BY next_at, id LIMIT $6`+db.d.skipLocked()+`)
 			RETURNING `+deliveryColumns,
-			Delivering, ms(now.Add(lease)), ms(now), Pending, Failed, limit)
+			Delivering, ms(now.Add(lease)), ms(now), Pending, Failed, limit, destination)
 		if err != nil {
 			return err
 		}
@@ -108,6 +110,23 @@ func (db *DB) Claim(ctx context.Context, now time.Time, lease time.Duration, lim
 		return attachAlerts(ctx, tx, db.d, out)
 	})
 	return out, err
+}
+
+// Unroutable marks dead the deliveries waiting for a destination not among
+// known: one removed from beacon.yaml. Retry revives them once it is back.
+func (db *DB) Unroutable(ctx context.Context, known []string, now time.Time) (int, error) {
+	arg, err := db.d.listArg(nonNilStrings(known))
+	if err != nil {
+		return 0, err
+	}
+	res, err := db.w.ExecContext(ctx, `UPDATE deliveries SET state = $1, last_error = $2, updated_at = $3, lease_until = 0
+		WHERE state IN ($4, $5) AND destination NOT IN (`+db.d.inList("$6")+`)`,
+		Dead, "the destination is not in the configuration", ms(now), Pending, Failed, arg)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 func attachAlerts(ctx context.Context, q queryer, d dialect, ds []Delivery) error {

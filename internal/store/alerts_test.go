@@ -40,7 +40,7 @@ func alertBatch(subject string, dests ...string) store.ScoreBatch {
 
 func claim(t *testing.T, db *store.DB, at time.Time, limit int) []store.Delivery {
 	t.Helper()
-	ds, err := db.Claim(context.Background(), at, time.Minute, limit)
+	ds, err := db.Claim(context.Background(), "", at, time.Minute, limit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +68,13 @@ func testOutboxStates(t *testing.T, db *store.DB) {
 	if got := claim(t, db, t0.Add(-time.Second), 10); len(got) != 0 {
 		t.Fatalf("claimed %d before they were due", len(got))
 	}
-	got := claim(t, db, t0, 10)
-	if len(got) != 3 || got[0].Alert == nil || string(got[0].Alert.Payload) != `{"account":"account:a1"}` ||
-		got[0].Alert.Actions[0] != "ae_now" || got[0].Attempts != 1 {
+	one, err := db.Claim(ctx, "slack", t0, time.Minute, 10)
+	if err != nil || len(one) != 1 || one[0].Destination != "slack" {
+		t.Fatalf("claim for slack: %+v, %v", one, err)
+	}
+	got := append(one, claim(t, db, t0, 10)...)
+	if len(got) != 3 || got[1].Alert == nil || string(got[1].Alert.Payload) != `{"account":"account:a1"}` ||
+		got[1].Alert.Actions[0] != "ae_now" || got[1].Attempts != 1 {
 		t.Fatalf("claimed %+v", got)
 	}
 	if again := claim(t, db, t0.Add(30*time.Second), 10); len(again) != 0 {
@@ -117,6 +121,13 @@ func testOutboxStates(t *testing.T, db *store.DB) {
 	if _, err := db.Retry(ctx, at, []int64{ids["hook"]}, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("retrying a delivered one: %v", err)
 	}
+	// crm leaves the configuration: what waits for it is dead, the rest stays.
+	if n, err := db.Unroutable(ctx, []string{"hook", "slack"}, at); err != nil || n != 1 {
+		t.Fatalf("unroutable: %d, %v", n, err)
+	}
+	if got := states(t, db)["crm"]; got != "dead/0" {
+		t.Fatalf("crm once unconfigured: %s", got)
+	}
 }
 
 func testAlertsAtomic(t *testing.T, db *store.DB) {
@@ -148,7 +159,7 @@ func testClaimsApart(t *testing.T, db *store.DB) {
 		go func() {
 			defer wg.Done()
 			for {
-				ds, err := db.Claim(ctx, t0, time.Minute, 7)
+				ds, err := db.Claim(ctx, "", t0, time.Minute, 7)
 				if err != nil {
 					t.Error(err)
 					return

@@ -1,0 +1,276 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/projection"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Store is what the dispatcher needs of storage: the outbox.
+type Store interface {
+	Claim(ctx context.Context, destination string, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
+	Settle(ctx context.Context, outs []store.Outcome) error
+	Unroutable(ctx context.Context, known []string, now time.Time) (int, error)
+}
+
+// Sender delivers claimed deliveries to one destination; errs[i] is nil when
+// ds[i] arrived. A *SendError says whether to retry and when.
+type Sender interface {
+	Send(ctx context.Context, ds []store.Delivery) []error
+}
+
+// Deps are the dispatcher's collaborators.
+type Deps struct {
+	Store Store
+	Log   *slog.Logger
+	// Clock is the time deliveries are claimed and retried by.
+	Clock func() time.Time
+	// Client sends every request; nil for a default one.
+	Client *http.Client
+	// PublicURL is where people open Beacon, for links in messages.
+	PublicURL string
+	// UserAgent names Beacon to receivers.
+	UserAgent string
+}
+
+// Dispatcher delivers the outbox: one loop per destination, so that a slow
+// or failing one never holds back the others.
+type Dispatcher struct {
+	db    Store
+	log   *slog.Logger
+	clock func() time.Time
+	dests []*destination
+	// Backoff: the first retry waits about RetryBase, doubling with each
+	// attempt up to RetryCap; each wait is jittered between half and all.
+	RetryBase, RetryCap time.Duration
+	// Batch is how many deliveries one claim takes.
+	Batch int
+}
+
+type destination struct {
+	spec   Spec
+	sender Sender
+	loop   *projection.Loop
+}
+
+// New returns a dispatcher for the destinations specs declares (already
+// validated).
+func New(specs []Spec, deps Deps) (*Dispatcher, error) {
+	if deps.Clock == nil {
+		deps.Clock = time.Now
+	}
+	if deps.Client == nil {
+		deps.Client = &http.Client{}
+	}
+	if deps.UserAgent == "" {
+		deps.UserAgent = "Beacon"
+	}
+	d := &Dispatcher{db: deps.Store, log: deps.Log, clock: deps.Clock, RetryBase: 5 * time.Second, RetryCap: time.Hour, Batch: 100}
+	for _, sp := range specs {
+		pace := newPacer(sp.RateLimit)
+		s, err := newSender(sp, deps, pace)
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", sp.Name, err)
+		}
+		d.dests = append(d.dests, &destination{spec: sp, sender: s, loop: projection.New(time.Second, 0)})
+	}
+	return d, nil
+}
+
+func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {
+	client := *deps.Client
+	client.Timeout = sp.timeout()
+	switch sp.Type {
+	case Webhook:
+		key, err := decodeSecret(sp.secret())
+		if err != nil {
+			return nil, err
+		}
+		return &webhook{url: sp.URL, key: key, client: &client, ua: deps.UserAgent, now: deps.Clock, pace: pace}, nil
+	case Slack:
+		return &slack{url: sp.URL, link: deps.PublicURL, client: &client, ua: deps.UserAgent, pace: pace}, nil
+	}
+	return nil, fmt.Errorf("type %q: not supported", sp.Type)
+}
+
+// Notify says that new deliveries were written.
+func (d *Dispatcher) Notify() {
+	for _, dst := range d.dests {
+		dst.loop.Notify()
+	}
+}
+
+// Run delivers until ctx ends. Deliveries waiting for a destination that is
+// no longer configured are marked dead first, so that they show.
+func (d *Dispatcher) Run(ctx context.Context) {
+	known := make([]string, len(d.dests))
+	for i, dst := range d.dests {
+		known[i] = dst.spec.Name
+	}
+	if n, err := d.db.Unroutable(ctx, known, d.clock()); err != nil {
+		d.log.Error("could not check deliveries for removed destinations", "err", err)
+	} else if n > 0 {
+		d.log.Warn("deliveries to destinations no longer configured are dead; `beacon actions retry` revives them", "deliveries", n)
+	}
+	var wg sync.WaitGroup
+	for _, dst := range d.dests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst.loop.Run(ctx, func(ctx context.Context) (int, error) { return d.drain(ctx, dst) },
+				func(err error) {
+					d.log.Error("delivery pass failed; retrying", "destination", dst.spec.Name, "err", err)
+				})
+		}()
+	}
+	wg.Wait()
+}
+
+// Drain delivers everything due now to every destination, and says how many
+// attempts it made.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	total := 0
+	for _, dst := range d.dests {
+		n, err := d.drain(ctx, dst)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (d *Dispatcher) drain(ctx context.Context, dst *destination) (int, error) {
+	total := 0
+	for {
+		n, err := d.pass(ctx, dst)
+		total += n
+		if err != nil || n < d.Batch {
+			return total, err
+		}
+	}
+}
+
+// pass claims one batch for a destination, sends it and records how it went.
+func (d *Dispatcher) pass(ctx context.Context, dst *destination) (int, error) {
+	ds, err := d.db.Claim(ctx, dst.spec.Name, d.clock(), d.lease(dst), d.Batch)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	errs := dst.sender.Send(ctx, ds)
+	now := d.clock()
+	outs := make([]store.Outcome, len(ds))
+	for i, dl := range ds {
+		outs[i] = d.outcome(dst.spec, dl, errs[i], now)
+	}
+	// The outcome is written even if ctx ended meanwhile: what was sent is
+	// recorded, or retried after the lease.
+	if err := d.db.Settle(context.WithoutCancel(ctx), outs); err != nil {
+		return len(ds), err
+	}
+	return len(ds), nil
+}
+
+// lease outlasts one attempt with room to settle it.
+func (d *Dispatcher) lease(dst *destination) time.Duration {
+	return 2*dst.spec.timeout() + 30*time.Second
+}
+
+func (d *Dispatcher) outcome(sp Spec, dl store.Delivery, err error, now time.Time) store.Outcome {
+	out := store.Outcome{ID: dl.ID, At: now}
+	if err == nil {
+		return out
+	}
+	out.Err = err.Error()
+	var se *SendError
+	permanent := errors.As(err, &se) && se.Permanent
+	if permanent || dl.Attempts >= sp.attempts() {
+		d.log.Warn("delivery is dead", "destination", sp.Name, "delivery", dl.ID, "attempts", dl.Attempts, "err", err)
+		return out
+	}
+	wait := d.backoff(dl.Attempts)
+	if se != nil && se.RetryAfter > wait {
+		wait = se.RetryAfter
+	}
+	out.Retry = now.Add(wait)
+	return out
+}
+
+// backoff is the wait before attempt n+1: exponential, capped, with jitter so
+// that deliveries failed together do not come back together.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	w := d.RetryCap
+	if n < 40 && d.RetryBase<<(n-1) < d.RetryCap {
+		w = d.RetryBase << (n - 1)
+	}
+	return w/2 + rand.N(w/2+1)
+}
+
+// each sends ds one by one, several at once, paced.
+func each(ctx context.Context, pace *pacer, ds []store.Delivery, send func(context.Context, store.Delivery) error) []error {
+	const workers = 16
+	errs := make([]error, len(ds))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(ds)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := pace.wait(ctx); err != nil {
+					errs[i] = &SendError{Err: err}
+					continue
+				}
+				errs[i] = send(ctx, ds[i])
+			}
+		}()
+	}
+	for i := range ds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errs
+}
+
+// pacer spaces requests to a destination at most rate a second.
+type pacer struct {
+	mu    sync.Mutex
+	every time.Duration
+	next  time.Time
+}
+
+func newPacer(rate float64) *pacer {
+	if rate <= 0 {
+		return &pacer{}
+	}
+	return &pacer{every: time.Duration(float64(time.Second) / rate)}
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.every == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(at.Sub(now)):
+		return nil
+	}
+}

@@ -1,0 +1,99 @@
+package route
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// slack posts each alert to a Slack incoming webhook: the account, its tier
+// and score, the top reasons, the owner, what to do, and a link to the
+// account in Beacon.
+type slack struct {
+	url    string
+	link   string // Beacon's public URL; "" for no links
+	client *http.Client
+	ua     string
+	pace   *pacer
+}
+
+// slackMessage is the incoming-webhook payload: text is the notification's
+// fallback, blocks the message itself.
+type slackMessage struct {
+	Text   string       `json:"text"`
+	Blocks []slackBlock `json:"blocks"`
+}
+
+type slackBlock struct {
+	Type string     `json:"type"`
+	Text *slackText `json:"text,omitempty"`
+}
+
+type slackText struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// slackEscape escapes what Slack's mrkdwn reads as control characters.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func (s *slack) message(a AlertData) slackMessage {
+	name := a.Account.Name
+	if name == "" {
+		name = a.Account.ID
+	}
+	tier := a.TierLabel
+	if tier == "" {
+		tier = a.Tier
+	}
+	title := fmt.Sprintf("%s: %s (%g points)", tier, name, a.Score)
+	head := "*" + slackEscape(name) + "*"
+	if s.link != "" {
+		head = fmt.Sprintf("*<%s/accounts/%s|%s>*", s.link, url.PathEscape(a.Account.ID), slackEscape(name))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s is now *%s* with %g points", head, slackEscape(tier), a.Score)
+	if a.PreviousTier != "" {
+		fmt.Fprintf(&b, " (was %s)", slackEscape(a.PreviousTier))
+	}
+	fmt.Fprintf(&b, ".\nSegment %s, zone %s", slackEscape(a.Segment), strings.ReplaceAll(a.Zone, "_", "-"))
+	if a.Account.Owner != "" {
+		fmt.Fprintf(&b, ", owner %s", slackEscape(a.Account.Owner))
+	}
+	fmt.Fprintf(&b, ", %d users.", a.Account.Users)
+	if r := a.reasonText(3); r != "" {
+		fmt.Fprintf(&b, "\n*Why:* %s", slackEscape(r))
+	}
+	var todo []string
+	for _, x := range a.Actions {
+		todo = append(todo, slackEscape(x.Label))
+	}
+	if len(todo) > 0 {
+		fmt.Fprintf(&b, "\n*Next:* %s", strings.Join(todo, "; "))
+	}
+	return slackMessage{Text: title, Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: b.String()}}}}
+}
+
+func (s *slack) Send(ctx context.Context, ds []store.Delivery) []error {
+	return each(ctx, s.pace, ds, func(ctx context.Context, d store.Delivery) error {
+		data, err := alertData(d)
+		if err != nil {
+			return &SendError{Permanent: true, Err: err}
+		}
+		body, err := json.Marshal(s.message(data))
+		if err != nil {
+			return &SendError{Permanent: true, Err: err}
+		}
+		h := http.Header{}
+		h.Set("Content-Type", "application/json")
+		h.Set("User-Agent", s.ua)
+		return post(ctx, s.client, http.MethodPost, s.url, h, body, nil)
+	})
+}
