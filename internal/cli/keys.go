@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/beaconplg/beacon/internal/keys"
+	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -25,25 +26,39 @@ Only the new secret is printed, on stdout, so scripts can capture it:
 Beacon keeps only a hash: the secret cannot be shown again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			kind := store.WriteKey
 			if admin {
 				kind = store.AdminKey
 			}
-			secret, err := keys.Create(cmd.Context(), db, kind, name)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, secret)
-			return nil
+			return a.withStore(cmd.Context(), func(db *store.DB) error {
+				secret, err := keys.Create(cmd.Context(), db, kind, name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, secret)
+				return nil
+			})
 		},
 	}
 	create.Flags().BoolVar(&admin, "admin", false, "create an admin token for the API instead of a write key")
 	create.Flags().StringVar(&name, "name", "", "a label to tell keys apart")
-	cmd.AddCommand(create)
+	secret := &cobra.Command{
+		Use:   "webhook-secret",
+		Short: "Print a new signing secret for a webhook destination (whsec_…)",
+		Long: `Print a new random signing secret in the Standard Webhooks form. Give it to the
+receiver, and to Beacon through the destination's secret_env:
+
+  export BEACON_HOOK_SECRET=$(beacon keys webhook-secret)`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			s, err := route.NewSecret()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, s)
+			return nil
+		},
+	}
+	cmd.AddCommand(create, secret)
 	return cmd
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/store"
 )
 
 func (a *app) migrateCmd() *cobra.Command {
@@ -12,20 +14,17 @@ func (a *app) migrateCmd() *cobra.Command {
 		Short: "Apply the store's migrations (serve does this too) and list them",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			names, err := db.Migrations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%s store is at migration %d:\n", db.Engine(), len(names))
-			for _, n := range names {
-				fmt.Fprintln(a.stdout, "  "+n)
-			}
-			return nil
+			return a.withStore(cmd.Context(), func(db *store.DB) error {
+				names, err := db.Migrations(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s store is at migration %d:\n", db.Engine(), len(names))
+				for _, n := range names {
+					fmt.Fprintln(a.stdout, "  "+n)
+				}
+				return nil
+			})
 		},
 	}
 }

@@ -58,16 +58,7 @@ func TestEventMovesTierWithinASecond(t *testing.T) {
 	base, db, secrets := runDemo(t)
 	acc, user := tierEdge(t, db)
 	before := scoreOf(t, base, secrets.adminToken, acc)
-	body := fmt.Sprintf(`{"userId":%q,"name":"Pricing","properties":{"path":"/pricing"}}`, user)
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/page", bytes.NewBufferString(body))
-	req.SetBasicAuth(secrets.writeKey, "")
-	req.Header.Set("Content-Type", "application/json")
-	sent := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("page: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	sent := viewPricing(t, base, secrets.writeKey, user)
 	for {
 		after := scoreOf(t, base, secrets.adminToken, acc)
 		if after.Tier != before.Tier {
@@ -82,6 +73,23 @@ func TestEventMovesTierWithinASecond(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// viewPricing sends a user's view of the pricing page through the collector
+// and returns when it was sent.
+func viewPricing(t *testing.T, base, writeKey, user string) time.Time {
+	t.Helper()
+	body := fmt.Sprintf(`{"userId":%q,"name":"Pricing","properties":{"path":"/pricing"}}`, user)
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/page", bytes.NewBufferString(body))
+	req.SetBasicAuth(writeKey, "")
+	req.Header.Set("Content-Type", "application/json")
+	sent := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	return sent
 }
 
 // tierEdge waits for the first scoring and returns an account ten points

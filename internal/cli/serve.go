@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
+	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/server"
 	"github.com/beaconplg/beacon/internal/store"
@@ -62,9 +64,10 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	ready(ln.Addr())
 	var wg sync.WaitGroup
 	projCtx, stopProjection := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); srv.identity.Run(projCtx) }()
 	go func() { defer wg.Done(); srv.scorer.Run(projCtx) }()
+	go func() { defer wg.Done(); srv.dispatcher.Run(projCtx) }()
 	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, hup, srv.scorer) }()
 	err = srv.s.Serve(ctx, ln)
 	// Requests are finished: let the projection and scoring take their
@@ -97,9 +100,10 @@ func (a *app) reloadOnHangup(ctx context.Context, hup <-chan os.Signal, scorer *
 }
 
 type wired struct {
-	s        *server.Server
-	identity *identity.Service
-	scorer   *score.Service
+	s          *server.Server
+	identity   *identity.Service
+	scorer     *score.Service
+	dispatcher *route.Dispatcher
 }
 
 func (a *app) server(db *store.DB) (wired, error) {
@@ -109,6 +113,11 @@ func (a *app) server(db *store.DB) (wired, error) {
 	if err != nil {
 		return wired{}, err
 	}
+	dispatcher, err := a.dispatcher(db)
+	if err != nil {
+		return wired{}, err
+	}
+	scorer.OnAlerts(dispatcher.Notify)
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
 	s := server.New(a.cfg, server.Deps{
@@ -117,5 +126,11 @@ func (a *app) server(db *store.DB) (wired, error) {
 		Metrics: m,
 		Log:     a.log,
 	})
-	return wired{s: s, identity: ids, scorer: scorer}, nil
+	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher}, nil
+}
+
+// dispatcher delivers alerts to the configured destinations.
+func (a *app) dispatcher(db *store.DB) (*route.Dispatcher, error) {
+	return route.New(a.cfg.Destinations, route.Deps{Store: db, Log: a.log, PublicURL: strings.TrimSuffix(a.cfg.PublicURL, "/"),
+		UserAgent: "Beacon/" + Version})
 }

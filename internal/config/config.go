@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 )
 
@@ -27,6 +30,12 @@ type Config struct {
 	// Scoring holds the signals, scorecards and tiers; without a scoring
 	// section the default preset applies.
 	Scoring *score.Spec `yaml:"scoring"`
+	// Destinations carry alerts out: webhooks, Slack, HubSpot, Salesforce.
+	// Routing actions name them.
+	Destinations []route.Spec `yaml:"destinations"`
+	// PublicURL is where people open Beacon (https://beacon.example.com),
+	// for links in messages; empty for none.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Log configures structured logging.
@@ -94,6 +103,7 @@ func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
 	str("BEACON_ADDR", &c.Addr)
 	str("BEACON_LOG_LEVEL", &c.Log.Level)
 	str("BEACON_LOG_FORMAT", &c.Log.Format)
+	str("BEACON_PUBLIC_URL", &c.PublicURL)
 	if v, ok := lookup("BEACON_SHUTDOWN_TIMEOUT"); ok {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -126,8 +136,23 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout %v: must be positive", c.ShutdownTimeout))
 	}
-	if _, err := c.Rules(); err != nil {
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public_url %q: want an http(s) URL", c.PublicURL))
+		}
+	}
+	if err := route.Validate(c.Destinations); err != nil {
 		errs = append(errs, err)
+	}
+	rules, err := c.Rules()
+	if err != nil {
+		errs = append(errs, err)
+	} else if rules.Routing != nil {
+		for _, d := range rules.Routing.Destinations() {
+			if !slices.ContainsFunc(c.Destinations, func(s route.Spec) bool { return s.Name == d }) {
+				errs = append(errs, fmt.Errorf("scoring.routing: an action sends to %q, which is not among the destinations", d))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

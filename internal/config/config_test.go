@@ -104,3 +104,61 @@ func TestScoringSection(t *testing.T) {
 		})
 	}
 }
+
+// Destinations are checked with the rest: each mistake names its entry and
+// field, and an action may only send to a destination that is declared.
+func TestDestinations(t *testing.T) {
+	const scoring = `scoring:
+  signals: [{name: logins, measure: count, events: [Signed In]}]
+  scorecards:
+    - name: pql
+      of: account
+      rules: [{name: r, label: Logged in, when: logins > 0, points: 5}]
+      tiers: [{name: warm, min: 5}]
+  routing:
+    scorecard: pql
+    segments: [{name: all, zone: sales_available}]
+    zones: {sales_available: {tiers: {warm: [tell]}}}
+    actions: [{name: tell, label: Tell sales, to: [sales-hook]}]
+`
+	secret := "whsec_" + strings.Repeat("QUJD", 8)
+	t.Setenv("BEACON_TEST_HOOK_SECRET", secret)
+	for _, tc := range []struct {
+		name, destinations string
+		want               []string // fragments of the error; none when valid
+	}{
+		{"declared", "destinations:\n  - {name: sales-hook, type: webhook, url: 'https://hooks.example.com/b', secret_env: BEACON_TEST_HOOK_SECRET}\n", nil},
+		{"not declared", "destinations:\n  - {name: other, type: slack, url: 'https://hooks.slack.com/services/T/B/x'}\n",
+			[]string{`an action sends to "sales-hook", which is not among the destinations`}},
+		{"webhook without a secret", "destinations:\n  - {name: sales-hook, type: webhook, url: 'https://hooks.example.com/b'}\n",
+			[]string{"destinations[0].secret: a webhook needs a signing secret"}},
+		{"secret not in the environment", "destinations:\n  - {name: sales-hook, type: webhook, url: 'https://h.example.com', secret_env: BEACON_NOT_SET_ANYWHERE}\n",
+			[]string{"destinations[0].secret_env: BEACON_NOT_SET_ANYWHERE is not set"}},
+		{"bad url, bad type, twice the name", "destinations:\n  - {name: sales-hook, type: webhook, url: 'ftp://x', secret: '" + secret + "'}\n" +
+			"  - {name: sales-hook, type: pager, url: 'https://x.example.com'}\n",
+			[]string{`destinations[0].url: "ftp://x"`, `destinations[1].name: destination "sales-hook" is defined twice`,
+				`destinations[1].type: "pager"`}},
+		{"a CRM without its mapping", "destinations:\n  - {name: sales-hook, type: hubspot, url: 'https://api.hubapi.com', secret: t}\n",
+			[]string{"destinations[0].object", "destinations[0].id_property", "destinations[0].properties"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "beacon.yaml")
+			if err := os.WriteFile(file, []byte(scoring+tc.destinations), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := Default()
+			err := c.LoadFile(file, true)
+			if err == nil {
+				err = c.Validate()
+			}
+			if len(tc.want) == 0 && err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v lacks %q", err, w)
+				}
+			}
+		})
+	}
+}

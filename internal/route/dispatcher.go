@@ -214,9 +214,11 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 	return w/2 + rand.N(w/2+1)
 }
 
-// each sends ds one by one, several at once, paced.
+// workers is how many requests a destination has in flight at once.
+const workers = 16
+
+// each sends ds one by one, workers at once, paced.
 func each(ctx context.Context, pace *pacer, ds []store.Delivery, send func(context.Context, store.Delivery) error) []error {
-	const workers = 16
 	errs := make([]error, len(ds))
 	next := make(chan int)
 	var wg sync.WaitGroup

@@ -280,3 +280,26 @@ func testSlack(t *testing.T, db *store.DB) {
 		t.Errorf("fallback text %q", got["text"])
 	}
 }
+
+// A secret Beacon makes is one the Standard Webhooks library takes, and a
+// webhook destination accepts.
+func TestNewSecret(t *testing.T) {
+	a, err := route.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := route.NewSecret()
+	if a == b || !strings.HasPrefix(a, "whsec_") {
+		t.Fatalf("secrets %q, %q", a, b)
+	}
+	if _, err := standardwebhooks.NewWebhook(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := route.Validate([]route.Spec{{Name: "h", Type: route.Webhook, URL: "https://h.example.com", Secret: a}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := route.Validate([]route.Spec{{Name: "h", Type: route.Webhook, URL: "https://h.example.com", Secret: "whsec_c2hvcnQ="}}); err == nil ||
+		!strings.Contains(err.Error(), "want at least 24") {
+		t.Fatalf("a short secret: %v", err)
+	}
+}

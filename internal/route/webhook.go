@@ -3,6 +3,7 @@ package route
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -71,4 +72,14 @@ func (w *webhook) Send(ctx context.Context, ds []store.Delivery) []error {
 		h.Set("Idempotency-Key", id)
 		return post(ctx, w.client, http.MethodPost, w.url, h, body, nil)
 	})
+}
+
+// NewSecret returns a new random signing secret: whsec_ and 32 bytes in
+// base64.
+func NewSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return secretPrefix + base64.StdEncoding.EncodeToString(b), nil
 }

@@ -67,7 +67,13 @@ type Service struct {
 	loop *projection.Loop
 	// partEvents is the least a part of the stream read apart holds.
 	partEvents int64
+	// alerted hears that a pass wrote alerts with deliveries.
+	alerted func()
 }
+
+// OnAlerts sets what to call once a pass has written alerts to deliver (the
+// dispatcher's Notify). Call it before Run.
+func (s *Service) OnAlerts(fn func()) { s.alerted = fn }
 
 // dirty is what needs rescoring; everyone wins over the lists.
 type dirty struct {
@@ -343,6 +349,9 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	}
 	if err := s.db.SaveScores(ctx, batch); err != nil {
 		return err
+	}
+	if len(batch.Alerts) > 0 && s.alerted != nil {
+		s.alerted()
 	}
 	rep.Scored, rep.Written = len(results), len(batch.Scores)+len(batch.Cleared)
 	s.dirty.reset()
