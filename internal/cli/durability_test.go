@@ -16,8 +16,9 @@ import (
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
-// beaconProcess runs `beacon serve` as a real child process.
-func beaconProcess(t *testing.T, dsn string) (*exec.Cmd, string) {
+// beaconProcess runs `beacon serve` as a real child process, with extra
+// arguments if given.
+func beaconProcess(t *testing.T, dsn string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,7 +28,7 @@ func beaconProcess(t *testing.T, dsn string) (*exec.Cmd, string) {
 	ln.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "BEACON_TEST_ARGS="+strings.Join(
-		[]string{"serve", "--db", dsn, "--addr", addr, "--log-level", "error"}, "\x1f"))
+		append([]string{"serve", "--db", dsn, "--addr", addr, "--log-level", "error"}, extra...), "\x1f"))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

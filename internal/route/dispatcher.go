@@ -179,9 +179,16 @@ func (d *Dispatcher) pass(ctx context.Context, dst *destination) (int, error) {
 	return len(ds), nil
 }
 
-// lease outlasts one attempt with room to settle it.
+// lease outlasts a batch's attempts, sent workers at a time and paced, with
+// room to settle them. A dispatcher that stops mid-batch leaves its claim to
+// run out; then another (or the next start) takes it.
 func (d *Dispatcher) lease(dst *destination) time.Duration {
-	return 2*dst.spec.timeout() + 30*time.Second
+	rounds := (d.Batch + workers - 1) / workers
+	l := time.Duration(rounds)*dst.spec.timeout() + 5*time.Second
+	if r := dst.spec.RateLimit; r > 0 {
+		l += time.Duration(float64(d.Batch) / r * float64(time.Second))
+	}
+	return l
 }
 
 func (d *Dispatcher) outcome(sp Spec, dl store.Delivery, err error, now time.Time) store.Outcome {
