@@ -97,6 +97,10 @@ func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {
 		return &webhook{url: sp.URL, key: key, client: &client, ua: deps.UserAgent, now: deps.Clock, pace: pace}, nil
 	case Slack:
 		return &slack{url: sp.URL, link: deps.PublicURL, client: &client, ua: deps.UserAgent, pace: pace}, nil
+	case HubSpot:
+		return &hubspot{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace}, nil
+	case Salesforce:
+		return &salesforce{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace}, nil
 	}
 	return nil, fmt.Errorf("type %q: not supported", sp.Type)
 }

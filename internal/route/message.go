@@ -47,7 +47,7 @@ func IdempotencyKey(d store.Delivery) string { return fmt.Sprintf("msg_beacon_%d
 // Fields are the Beacon fields a CRM property can take, besides
 // signals.NAME (a signal's value).
 var Fields = []string{"score", "tier", "tier_label", "previous_tier", "segment", "zone", "reasons", "actions",
-	"account_id", "account_name", "owner", "users", "rules_version", "alerted_at"}
+	"account_id", "account_name", "domain", "crm_id", "owner", "users", "rules_version", "alerted_at"}
 
 func knownField(f string) bool {
 	name, ok := strings.CutPrefix(f, "signals.")
@@ -85,6 +85,16 @@ func (a AlertData) field(f string) any {
 		return a.Account.ID
 	case "account_name":
 		return a.Account.Name
+	case "domain":
+		if len(a.Account.Domains) == 0 {
+			return nil
+		}
+		return a.Account.Domains[0]
+	case "crm_id":
+		if a.Account.CRMID == "" {
+			return nil
+		}
+		return a.Account.CRMID
 	case "owner":
 		return a.Account.Owner
 	case "users":

@@ -40,6 +40,9 @@ type Spec struct {
 	Object     string            `yaml:"object,omitempty"`
 	IDProperty string            `yaml:"id_property,omitempty"`
 	Properties map[string]string `yaml:"properties,omitempty"`
+	// IDField is the Beacon field whose value IDProperty holds (default
+	// account_id; crm_id writes onto the linked CRM record).
+	IDField string `yaml:"id_field,omitempty"`
 	// RateLimit caps requests per second to the destination (CRMs limit
 	// their APIs); 0 is no cap.
 	RateLimit float64 `yaml:"rate_limit,omitempty"`
@@ -66,6 +69,13 @@ func (s Spec) attempts() int {
 		return defaultAttempts
 	}
 	return s.MaxAttempts
+}
+
+func (s Spec) idField() string {
+	if s.IDField == "" {
+		return "account_id"
+	}
+	return s.IDField
 }
 
 func (s Spec) timeout() time.Duration {
@@ -148,6 +158,9 @@ func checkCRM(i int, s Spec) []error {
 	}
 	if len(s.Properties) == 0 {
 		errs = append(errs, fmt.Errorf("destinations[%d].properties: map at least one CRM property to a Beacon field", i))
+	}
+	if s.IDField != "" && !knownField(s.IDField) {
+		errs = append(errs, fmt.Errorf("destinations[%d].id_field: %q is not a Beacon field", i, s.IDField))
 	}
 	for prop, field := range s.Properties {
 		if !knownField(field) {

@@ -1,0 +1,276 @@
+package route
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// record is one CRM record to write: the value that finds it, and the
+// properties to set on it.
+type record struct {
+	id    string
+	props map[string]any
+}
+
+// crmRecords maps each delivery to its record. Deliveries about the same
+// record in one batch are written once, with the newest alert: a CRM may
+// refuse a batch naming one record twice. same[i] is the index in recs of
+// delivery i's record, -1 with errs[i] set if it has none.
+func crmRecords(sp Spec, ds []store.Delivery) (recs []record, same []int, errs []error) {
+	same, errs = make([]int, len(ds)), make([]error, len(ds))
+	byID := map[string]int{}
+	var newest []int64 // by record: the alert its properties come from
+	idField := sp.idField()
+	for i, d := range ds {
+		data, err := alertData(d)
+		if err == nil {
+			if id := data.field(idField); id == nil || id == "" {
+				err = fmt.Errorf("the alert has no %s to find the record by", idField)
+			}
+		}
+		if err != nil {
+			errs[i], same[i] = &SendError{Permanent: true, Err: err}, -1
+			continue
+		}
+		id := fmt.Sprint(data.field(idField))
+		props := map[string]any{}
+		for prop, field := range sp.Properties {
+			props[prop] = data.field(field)
+		}
+		k, seen := byID[id]
+		if !seen {
+			k = len(recs)
+			byID[id] = k
+			recs, newest = append(recs, record{id: id}), append(newest, 0)
+		}
+		if d.AlertID >= newest[k] {
+			recs[k].props, newest[k] = props, d.AlertID
+		}
+		same[i] = k
+	}
+	return recs, same, errs
+}
+
+// spread gives each delivery the outcome of its record.
+func spread(same []int, errs []error, recErrs []error) []error {
+	for i, k := range same {
+		if k >= 0 {
+			errs[i] = recErrs[k]
+		}
+	}
+	return errs
+}
+
+// all is one error for every record.
+func all(n int, err error) []error {
+	out := make([]error, n)
+	for i := range out {
+		out[i] = err
+	}
+	return out
+}
+
+// hubspot writes properties onto HubSpot records through the CRM v3 batch
+// upsert API, up to 100 records a request, found by a unique property.
+type hubspot struct {
+	spec   Spec
+	token  string
+	client *http.Client
+	ua     string
+	pace   *pacer
+}
+
+// hubspotBatch is the most records one batch upsert takes.
+const hubspotBatch = 100
+
+type hubspotInput struct {
+	ID         string         `json:"id"`
+	IDProperty string         `json:"idProperty"`
+	Properties map[string]any `json:"properties"`
+}
+
+// hubspotAnswer is what a batch answers: results, and with status 207 the
+// records that failed.
+type hubspotAnswer struct {
+	Status  string `json:"status"`
+	Results []struct {
+		ID string `json:"id"`
+	} `json:"results"`
+	Errors []struct {
+		Category string              `json:"category"`
+		Message  string              `json:"message"`
+		Context  map[string][]string `json:"context"`
+	} `json:"errors"`
+}
+
+func (h *hubspot) Send(ctx context.Context, ds []store.Delivery) []error {
+	recs, same, errs := crmRecords(h.spec, ds)
+	recErrs := make([]error, len(recs))
+	for start := 0; start < len(recs); start += hubspotBatch {
+		part := recs[start:min(start+hubspotBatch, len(recs))]
+		copy(recErrs[start:], h.upsert(ctx, part))
+	}
+	return spread(same, errs, recErrs)
+}
+
+func (h *hubspot) upsert(ctx context.Context, recs []record) []error {
+	inputs := make([]hubspotInput, len(recs))
+	for i, r := range recs {
+		props := map[string]any{}
+		for k, v := range r.props {
+			props[k] = hubspotValue(v)
+		}
+		inputs[i] = hubspotInput{ID: r.id, IDProperty: h.spec.IDProperty, Properties: props}
+	}
+	body, err := json.Marshal(map[string]any{"inputs": inputs})
+	if err != nil {
+		return all(len(recs), &SendError{Permanent: true, Err: err})
+	}
+	if err := h.pace.wait(ctx); err != nil {
+		return all(len(recs), &SendError{Err: err})
+	}
+	u := strings.TrimSuffix(h.spec.URL, "/") + "/crm/v3/objects/" + url.PathEscape(h.spec.Object) + "/batch/upsert"
+	var ans hubspotAnswer
+	err = post(ctx, h.client, http.MethodPost, u, bearer(h.token, h.ua), body, func(b []byte) error {
+		if err := json.Unmarshal(b, &ans); err != nil {
+			return &SendError{Err: fmt.Errorf("HubSpot's answer: %w", err)}
+		}
+		return nil
+	})
+	if err != nil {
+		return all(len(recs), err)
+	}
+	// A record HubSpot names in an error failed; the others were written.
+	out := make([]error, len(recs))
+	for _, e := range ans.Errors {
+		for _, id := range e.Context["ids"] {
+			for i, r := range recs {
+				if r.id == id {
+					out[i] = &SendError{Permanent: true, Err: fmt.Errorf("HubSpot %s: %s", e.Category, e.Message)}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// hubspotValue is a property value as HubSpot takes it: text; an empty
+// string clears the property.
+func hubspotValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return fmt.Sprint(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func bearer(token, ua string) http.Header {
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+token)
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", ua)
+	return h
+}
+
+// salesforce writes fields onto Salesforce records through the sObject
+// Collections upsert (PATCH composite/sobjects/OBJECT/EXTERNAL_ID_FIELD),
+// up to 200 records a request, each succeeding or failing on its own.
+type salesforce struct {
+	spec   Spec
+	token  string
+	client *http.Client
+	ua     string
+	pace   *pacer
+}
+
+const (
+	salesforceBatch   = 200
+	salesforceVersion = "v60.0"
+	// salesforceLimitWait is how long to wait once the org's API requests
+	// for the day are spent: they come back over a rolling 24 hours.
+	salesforceLimitWait = 15 * time.Minute
+)
+
+type salesforceResult struct {
+	ID      string `json:"id"`
+	Success bool   `json:"success"`
+	Created bool   `json:"created"`
+	Errors  []struct {
+		StatusCode string   `json:"statusCode"`
+		Message    string   `json:"message"`
+		Fields     []string `json:"fields"`
+	} `json:"errors"`
+}
+
+func (s *salesforce) Send(ctx context.Context, ds []store.Delivery) []error {
+	recs, same, errs := crmRecords(s.spec, ds)
+	recErrs := make([]error, len(recs))
+	for start := 0; start < len(recs); start += salesforceBatch {
+		part := recs[start:min(start+salesforceBatch, len(recs))]
+		copy(recErrs[start:], s.upsert(ctx, part))
+	}
+	return spread(same, errs, recErrs)
+}
+
+func (s *salesforce) upsert(ctx context.Context, recs []record) []error {
+	records := make([]map[string]any, len(recs))
+	for i, r := range recs {
+		m := map[string]any{"attributes": map[string]string{"type": s.spec.Object}, s.spec.IDProperty: r.id}
+		for k, v := range r.props {
+			m[k] = v
+		}
+		records[i] = m
+	}
+	body, err := json.Marshal(map[string]any{"allOrNone": false, "records": records})
+	if err != nil {
+		return all(len(recs), &SendError{Permanent: true, Err: err})
+	}
+	if err := s.pace.wait(ctx); err != nil {
+		return all(len(recs), &SendError{Err: err})
+	}
+	u := strings.TrimSuffix(s.spec.URL, "/") + "/services/data/" + salesforceVersion + "/composite/sobjects/" +
+		url.PathEscape(s.spec.Object) + "/" + url.PathEscape(s.spec.IDProperty)
+	var results []salesforceResult
+	err = post(ctx, s.client, http.MethodPatch, u, bearer(s.token, s.ua), body, func(b []byte) error {
+		if err := json.Unmarshal(b, &results); err != nil {
+			return &SendError{Err: fmt.Errorf("Salesforce's answer: %w", err)}
+		}
+		if len(results) != len(recs) {
+			return &SendError{Err: fmt.Errorf("Salesforce answered %d results for %d records", len(results), len(recs))}
+		}
+		return nil
+	})
+	if err != nil {
+		var se *SendError
+		// The org's daily API limit: worth waiting for, not a wrong request.
+		if errors.As(err, &se) && se.Status == http.StatusForbidden && strings.Contains(se.Err.Error(), "REQUEST_LIMIT_EXCEEDED") {
+			se.Permanent, se.RetryAfter = false, salesforceLimitWait
+		}
+		return all(len(recs), err)
+	}
+	out := make([]error, len(recs))
+	for i, r := range results {
+		if r.Success {
+			continue
+		}
+		var msgs []string
+		for _, e := range r.Errors {
+			msgs = append(msgs, e.StatusCode+": "+e.Message)
+		}
+		out[i] = &SendError{Permanent: true, Err: fmt.Errorf("Salesforce %s", strings.Join(msgs, "; "))}
+	}
+	return out
+}
