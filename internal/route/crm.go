@@ -59,8 +59,14 @@ func crmRecords(sp Spec, ds []store.Delivery) (recs []record, same []int, errs [
 	return recs, same, errs
 }
 
-// spread gives each delivery the outcome of its record.
-func spread(same []int, errs []error, recErrs []error) []error {
+// sendRecords writes the records of ds, size to a request, and gives each
+// delivery the outcome of its record.
+func sendRecords(ctx context.Context, sp Spec, ds []store.Delivery, size int, upsert func(context.Context, []record) []error) []error {
+	recs, same, errs := crmRecords(sp, ds)
+	recErrs := make([]error, len(recs))
+	for start := 0; start < len(recs); start += size {
+		copy(recErrs[start:], upsert(ctx, recs[start:min(start+size, len(recs))]))
+	}
 	for i, k := range same {
 		if k >= 0 {
 			errs[i] = recErrs[k]
@@ -112,13 +118,7 @@ type hubspotAnswer struct {
 }
 
 func (h *hubspot) Send(ctx context.Context, ds []store.Delivery) []error {
-	recs, same, errs := crmRecords(h.spec, ds)
-	recErrs := make([]error, len(recs))
-	for start := 0; start < len(recs); start += hubspotBatch {
-		part := recs[start:min(start+hubspotBatch, len(recs))]
-		copy(recErrs[start:], h.upsert(ctx, part))
-	}
-	return spread(same, errs, recErrs)
+	return sendRecords(ctx, h.spec, ds, hubspotBatch, h.upsert)
 }
 
 func (h *hubspot) upsert(ctx context.Context, recs []record) []error {
@@ -216,13 +216,7 @@ type salesforceResult struct {
 }
 
 func (s *salesforce) Send(ctx context.Context, ds []store.Delivery) []error {
-	recs, same, errs := crmRecords(s.spec, ds)
-	recErrs := make([]error, len(recs))
-	for start := 0; start < len(recs); start += salesforceBatch {
-		part := recs[start:min(start+salesforceBatch, len(recs))]
-		copy(recErrs[start:], s.upsert(ctx, part))
-	}
-	return spread(same, errs, recErrs)
+	return sendRecords(ctx, s.spec, ds, salesforceBatch, s.upsert)
 }
 
 func (s *salesforce) upsert(ctx context.Context, recs []record) []error {
