@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/beaconplg/beacon/internal/keys"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -48,6 +49,9 @@ func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
 		p = &Problem{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
 	case errors.Is(err, keys.ErrUnauthorized):
 		p = &Problem{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid key is required"}
+	case errors.Is(err, score.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		p = &Problem{Status: http.StatusServiceUnavailable, Code: "busy", Message: err.Error()}
 	default:
 		log.Error("request failed", "err", err)
 		p = &Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the store could not take the request; retry"}

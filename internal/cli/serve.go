@@ -16,6 +16,7 @@ import (
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
+	"github.com/beaconplg/beacon/internal/nudge"
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/server"
@@ -121,7 +122,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
 	s := server.New(a.cfg, server.Deps{
-		Routes:  []server.Route{col, api.New(db, checker, scorer, a.log)},
+		Routes:  []server.Route{col, api.New(db, checker, scorer, a.log), nudge.New(scorer, checker, a.log)},
 		Store:   db,
 		Metrics: m,
 		Log:     a.log,

@@ -31,6 +31,7 @@ type Rules struct {
 	Signals *signal.Set
 	Cards   []*Card
 	Routing *Routing // nil without a routing section
+	nudges  []*nudge
 }
 
 // Card is a compiled scorecard.
@@ -116,6 +117,7 @@ func Compile(sp Spec) (*Rules, error) {
 	if sp.Routing != nil {
 		r.Routing = compileRouting(sp.Routing, r, env, fail)
 	}
+	r.nudges = compileNudges(sp.Nudges, env, set, fail)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -258,13 +260,16 @@ func checkTiers(at string, tiers []TierSpec, fail func(path, format string, args
 
 // readSignals lists the signals a condition reads, for the reasons.
 func readSignals(prog *vm.Program, set *signal.Set) []string {
+	return readNames(prog, func(name string) bool { _, ok := set.Lookup(name); return ok })
+}
+
+// readNames lists the variables a condition reads that keep says to.
+func readNames(prog *vm.Program, keep func(string) bool) []string {
 	var names []string
 	node := prog.Node()
 	ast.Walk(&node, visitor(func(n ast.Node) {
-		if id, ok := n.(*ast.IdentifierNode); ok {
-			if _, ok := set.Lookup(id.Value); ok && !slices.Contains(names, id.Value) {
-				names = append(names, id.Value)
-			}
+		if id, ok := n.(*ast.IdentifierNode); ok && keep(id.Value) && !slices.Contains(names, id.Value) {
+			names = append(names, id.Value)
 		}
 	}))
 	return names

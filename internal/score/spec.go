@@ -16,6 +16,8 @@ type Spec struct {
 	Scorecards  []ScorecardSpec `yaml:"scorecards" json:"scorecards"`
 	// Routing, if set, acts on accounts entering a tier of one scorecard.
 	Routing *RoutingSpec `yaml:"routing,omitempty" json:"routing,omitempty"`
+	// Nudges are what the customer's product may show a user, in order.
+	Nudges []NudgeSpec `yaml:"nudges,omitempty" json:"nudges,omitempty"`
 
 	// Source and File are the YAML the spec was read from, for messages
 	// that name lines; Path is where the spec sits in it ("$.scoring").

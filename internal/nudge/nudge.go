@@ -1,0 +1,83 @@
+// Package nudge serves the customer's own product: GET /v1/nudges?userId=…,
+// authenticated with a write key like the collector, answers what the
+// product should show that user now (an upgrade prompt at a limit, a premium
+// trial) and why, from the nudges in the rules file.
+package nudge
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Nudger answers for one user.
+type Nudger interface {
+	Nudges(ctx context.Context, userID string) ([]score.Nudge, error)
+}
+
+// KeyChecker verifies write keys.
+type KeyChecker interface {
+	Check(ctx context.Context, secret, kind string) error
+}
+
+// Handler serves GET /v1/nudges.
+type Handler struct {
+	nudger Nudger
+	keys   KeyChecker
+	log    *slog.Logger
+}
+
+// New returns the handler.
+func New(n Nudger, keys KeyChecker, log *slog.Logger) *Handler {
+	return &Handler{nudger: n, keys: keys, log: log}
+}
+
+const (
+	// maxUserID bounds the id asked about, as the collector bounds ids.
+	maxUserID = 256
+	wait      = 2 * time.Second
+)
+
+// Answer is the body of GET /v1/nudges.
+type Answer struct {
+	UserID string        `json:"userId"`
+	Nudges []score.Nudge `json:"nudges"`
+}
+
+// Register adds the route to mux.
+func (h *Handler) Register(mux *http.ServeMux) { mux.Handle("GET /v1/nudges", h) }
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key, _, _ := r.BasicAuth()
+	if err := h.keys.Check(r.Context(), key, store.WriteKey); err != nil {
+		api.WriteError(w, h.log, err)
+		return
+	}
+	user := r.URL.Query().Get("userId")
+	switch {
+	case user == "":
+		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
+			Message: "userId is required"})
+		return
+	case len(user) > maxUserID || !utf8.ValidString(user):
+		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
+			Message: "userId must be UTF-8 of at most 256 bytes", Limit: maxUserID})
+		return
+	}
+	// A product waits on this answer: past wait, it is better told to
+	// retry than kept waiting while scores are rebuilt.
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	ns, err := h.nudger.Nudges(ctx, user)
+	if err != nil {
+		api.WriteError(w, h.log, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, Answer{UserID: user, Nudges: ns})
+}
