@@ -24,13 +24,7 @@ func TestNudgesAPI(t *testing.T) {
 		if key != "" {
 			req.SetBasicAuth(key, "")
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		_ = json.NewDecoder(resp.Body).Decode(v)
-		return resp.StatusCode
+		return call(t, req, v)
 	}
 	ss, _, err := db.ListScores(context.Background(), store.ScoreQuery{Scorecard: "pql", Kind: score.OfAccount, Sort: "-score", Limit: 1 << 20})
 	if err != nil {

@@ -75,6 +75,18 @@ func TestEventMovesTierWithinASecond(t *testing.T) {
 	}
 }
 
+// call sends req and decodes the answer into v; it returns the status.
+func call(t *testing.T, req *http.Request, v any) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_ = json.NewDecoder(resp.Body).Decode(v)
+	return resp.StatusCode
+}
+
 // viewPricing sends a user's view of the pricing page through the collector
 // and returns when it was sent.
 func viewPricing(t *testing.T, base, writeKey, user string) time.Time {
@@ -155,13 +167,7 @@ func TestQueueAPI(t *testing.T) {
 	get := func(query string, v any) int {
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts"+query, nil)
 		req.Header.Set("Authorization", "Bearer "+secrets.adminToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		_ = json.NewDecoder(resp.Body).Decode(v)
-		return resp.StatusCode
+		return call(t, req, v)
 	}
 	var hot api.QueueView
 	if code := get("?tier=hot&sort=-score&limit=5", &hot); code != http.StatusOK || hot.Total == 0 || len(hot.Accounts) != min(5, hot.Total) {
