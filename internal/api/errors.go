@@ -1,6 +1,7 @@
-// Package api owns Beacon's HTTP conventions and its read API: the one JSON
+// Package api owns Beacon's HTTP conventions and its admin API: the one JSON
 // error shape, the mapping of domain errors to statuses, admin-token
-// authentication, and the /api/v1 endpoints for stats, accounts and users.
+// authentication, and the /api/v1 endpoints for stats, accounts, users,
+// scores, alerts and their acknowledgement.
 package api
 
 import (

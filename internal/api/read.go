@@ -26,6 +26,7 @@ type Reader interface {
 	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
 	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
 	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
+	Alerts
 }
 
 // KeyChecker verifies admin tokens.
@@ -54,6 +55,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/accounts/{id}/score", a.admin(a.subjectScore(score.OfAccount)))
 	mux.Handle("GET /api/v1/users/{id}", a.admin(a.user))
 	mux.Handle("GET /api/v1/users/{id}/score", a.admin(a.subjectScore(score.OfUser)))
+	mux.Handle("GET /api/v1/alerts", a.admin(a.alerts))
+	mux.Handle("GET /api/v1/alerts/sla", a.admin(a.sla))
+	mux.Handle("POST /api/v1/alerts/{id}/ack", a.admin(a.ack))
 }
 
 func (a *API) admin(fn func(*http.Request) (any, error)) http.Handler {

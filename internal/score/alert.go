@@ -85,7 +85,9 @@ func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, 
 	payload, _ := json.Marshal(p) // plain values: cannot fail
 	b.Alerts = append(b.Alerts, store.Alert{Scorecard: card.Name, Subject: sc.subject, Tier: res.Tier,
 		PreviousTier: prev.Tier, Score: res.Score, Segment: res.Route.Segment, Zone: res.Route.Zone,
-		Actions: res.Route.Actions, Payload: payload, CreatedAt: now, Destinations: dests})
+		Actions: res.Route.Actions, Payload: payload, CreatedAt: now, Destinations: dests,
+		// Self-serve accounts convert on their own: nobody is to answer.
+		NeedsAck: !p.Quiet && res.Route.Zone != ZoneSelfServe})
 }
 
 // higher reports whether tier a ranks above tier b ("" is below all).

@@ -22,8 +22,10 @@ type Alert struct {
 	Actions      []string
 	Payload      json.RawMessage // what destinations carry
 	CreatedAt    time.Time
-	AckedAt      time.Time // zero until acknowledged
-	AckedBy      string
+	// NeedsAck: a person is expected to act on it; response times count it.
+	NeedsAck bool
+	AckedAt  time.Time // zero until acknowledged
+	AckedBy  string
 	// Destinations get one delivery each, written with the alert.
 	Destinations []string
 }
@@ -51,7 +53,8 @@ type Delivery struct {
 	Alert       *Alert // with Claim
 }
 
-const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segment, zone, actions, payload, created_at, acked_at, acked_by`
+const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segment, zone, actions, payload, created_at, needs_ack,
+	acked_at, acked_by`
 
 const deliveryColumns = `id, alert_id, destination, state, attempts, next_at, last_error, updated_at, delivered_at`
 
@@ -64,9 +67,9 @@ func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []Alert) error {
 		}
 		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO alerts (scorecard, subject, tier, previous_tier, score, segment, zone,
-			actions, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			actions, payload, created_at, needs_ack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			a.Scorecard, a.Subject, a.Tier, a.PreviousTier, a.Score, a.Segment, a.Zone, string(actions),
-			rawOr(a.Payload, "{}"), ms(a.CreatedAt)).Scan(&id)
+			rawOr(a.Payload, "{}"), ms(a.CreatedAt), flag(a.NeedsAck)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("alert %s/%s: %w", a.Scorecard, a.Subject, err)
 		}
@@ -165,11 +168,12 @@ func queryAlerts(ctx context.Context, q queryer, where string, args ...any) ([]A
 	for rows.Next() {
 		var a Alert
 		var actions, payload string
-		var created, acked int64
+		var created, acked, needs int64
 		if err := rows.Scan(&a.ID, &a.Scorecard, &a.Subject, &a.Tier, &a.PreviousTier, &a.Score, &a.Segment, &a.Zone,
-			&actions, &payload, &created, &acked, &a.AckedBy); err != nil {
+			&actions, &payload, &created, &needs, &acked, &a.AckedBy); err != nil {
 			return nil, err
 		}
+		a.NeedsAck = needs == 1
 		if err := json.Unmarshal([]byte(actions), &a.Actions); err != nil {
 			return nil, fmt.Errorf("alert %d: actions: %w", a.ID, err)
 		}
@@ -325,4 +329,58 @@ func (db *DB) Ack(ctx context.Context, id int64, by string, at time.Time) (Alert
 		return Alert{}, err
 	}
 	return db.Alert(ctx, id)
+}
+
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// AlertQuery selects alerts for a list, newest first.
+type AlertQuery struct {
+	Open    bool // only those a person must act on and no one has acknowledged
+	Subject string
+	Limit   int
+	Offset  int
+}
+
+// ListAlerts returns a page of alerts and how many match in all.
+func (db *DB) ListAlerts(ctx context.Context, q AlertQuery) ([]Alert, int, error) {
+	where := `WHERE ($1 = 0 OR (needs_ack = 1 AND acked_at = 0)) AND ($2 = '' OR subject = $2)`
+	args := []any{flag(q.Open), q.Subject}
+	var total int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM alerts `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	as, err := queryAlerts(ctx, db.r, where+` ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`,
+		append(args, q.Limit, q.Offset)...)
+	return as, total, err
+}
+
+// AlertTime is when an alert a person must act on was raised and, if it
+// was, acknowledged.
+type AlertTime struct {
+	Created, Acked time.Time
+}
+
+// AlertTimes returns the raise and acknowledgement times of the alerts
+// needing a person raised since since.
+func (db *DB) AlertTimes(ctx context.Context, since time.Time) ([]AlertTime, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT created_at, acked_at FROM alerts WHERE needs_ack = 1 AND created_at >= $1
+		ORDER BY created_at`, ms(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AlertTime
+	for rows.Next() {
+		var c, a int64
+		if err := rows.Scan(&c, &a); err != nil {
+			return nil, err
+		}
+		out = append(out, AlertTime{Created: fromMS(c), Acked: fromMS(a)})
+	}
+	return out, rows.Err()
 }

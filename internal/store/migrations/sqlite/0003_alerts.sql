@@ -1,7 +1,8 @@
 -- Alerts: an account entering a tier that routing acts on, written in the
 -- same transaction as the score change. payload is the JSON destinations
--- carry; actions is a JSON array of action names. acked_at is 0 until someone
--- acknowledges the alert.
+-- carry; actions is a JSON array of action names. needs_ack is 1 when a
+-- person is expected to act (sales zones, not quiet): the response time
+-- counts those. acked_at is 0 until someone acknowledges the alert.
 CREATE TABLE alerts (
     id            INTEGER PRIMARY KEY,
     scorecard     TEXT    NOT NULL,
@@ -14,11 +15,13 @@ CREATE TABLE alerts (
     actions       TEXT    NOT NULL,
     payload       TEXT    NOT NULL,
     created_at    INTEGER NOT NULL,
+    needs_ack     INTEGER NOT NULL DEFAULT 0,
     acked_at      INTEGER NOT NULL DEFAULT 0,
     acked_by      TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX alerts_subject ON alerts (subject, created_at);
 CREATE INDEX alerts_created ON alerts (created_at);
+CREATE INDEX alerts_open ON alerts (needs_ack, acked_at, created_at);
 
 -- Deliveries: the outbox. One row per alert and destination, with its state:
 -- pending → delivering → delivered, or failed (retried at next_at) → dead.
