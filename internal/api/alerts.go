@@ -83,10 +83,7 @@ func (a *API) alerts(r *http.Request) (any, error) {
 		return nil, badParam("open", "open %q: want true or false", v)
 	}
 	var err error
-	if aq.Limit, err = intParam(q.Get("limit"), "limit", defaultLimit, 1, maxLimit); err != nil {
-		return nil, err
-	}
-	if aq.Offset, err = intParam(q.Get("offset"), "offset", 0, 0, 1<<31-1); err != nil {
+	if aq.Limit, aq.Offset, err = page(q); err != nil {
 		return nil, err
 	}
 	as, total, err := a.db.ListAlerts(r.Context(), aq)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -49,6 +50,15 @@ type QueueItem struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
+// page reads limit and offset.
+func page(q url.Values) (limit, offset int, err error) {
+	if limit, err = intParam(q.Get("limit"), "limit", defaultLimit, 1, maxLimit); err != nil {
+		return 0, 0, err
+	}
+	offset, err = intParam(q.Get("offset"), "offset", 0, 0, 1<<31-1)
+	return limit, offset, err
+}
+
 func badParam(field, format string, args ...any) *Problem {
 	return &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: field, Message: fmt.Sprintf(format, args...)}
 }
@@ -72,10 +82,7 @@ func (a *API) queue(r *http.Request) (any, error) {
 	if _, ok := store.ScoreSorts[sq.Sort]; !ok {
 		return nil, badParam("sort", "sort %q: want one of %s", sq.Sort, strings.Join(sortKeys(), ", "))
 	}
-	if sq.Limit, err = intParam(q.Get("limit"), "limit", defaultLimit, 1, maxLimit); err != nil {
-		return nil, err
-	}
-	if sq.Offset, err = intParam(q.Get("offset"), "offset", 0, 0, 1<<31-1); err != nil {
+	if sq.Limit, sq.Offset, err = page(q); err != nil {
 		return nil, err
 	}
 	ss, total, err := a.db.ListScores(r.Context(), sq)
