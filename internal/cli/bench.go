@@ -26,15 +26,11 @@ latency percentiles. --db picks the store: a SQLite file (default: a new file in
 temporary directory) or a postgres:// URL (its events are added to what it holds).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dsn := a.cfg.DB
-			if !cmd.Flags().Changed("db") && os.Getenv("BEACON_DB") == "" {
-				dir, err := os.MkdirTemp("", "beacon-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(dir)
-				dsn = filepath.Join(dir, "bench.db")
+			dsn, cleanup, err := a.benchDSN(cmd)
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			o.DSN = dsn
 			if live {
 				rules, err := a.cfg.Rules()
@@ -66,8 +62,64 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
 	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
 	ingest.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
-	cmd.AddCommand(ingest)
+	cmd.AddCommand(ingest, a.benchAlertsCmd())
 	return cmd
+}
+
+func (a *app) benchAlertsCmd() *cobra.Command {
+	var o bench.AlertOptions
+	var profile string
+	cmd := &cobra.Command{
+		Use:   "alerts",
+		Short: "Deliver alerts to a loopback webhook receiver; time event accepted → webhook received under ingest",
+		Long: `On a fresh store (a new SQLite file unless --db names one): write --deliveries
+alerts to the outbox and time the dispatcher delivering them to a signed-webhook
+receiver on loopback; then ingest --rate events/s for --duration while probes sign
+up new accounts whose first project routes them, timing each from the event
+accepted to its webhook received.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dsn, cleanup, err := a.benchDSN(cmd)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			o.DSN, o.Scoring = dsn, a.cfg.Scoring
+			tuneGC()
+			if profile != "" {
+				stop, err := cpuProfile(profile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
+			res, err := bench.Alerts(cmd.Context(), o, a.log)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, res)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&o.Deliveries, "deliveries", 20_000, "alerts to deliver, timed")
+	cmd.Flags().IntVar(&o.Rate, "rate", 10_000, "events/s to ingest while probing (0: skip)")
+	cmd.Flags().DurationVar(&o.Duration, "duration", 20*time.Second, "how long to ingest and probe")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	return cmd
+}
+
+// benchDSN is the store a benchmark runs on: --db or BEACON_DB if given,
+// else a new SQLite file removed afterwards.
+func (a *app) benchDSN(cmd *cobra.Command) (string, func(), error) {
+	if cmd.Flags().Changed("db") || os.Getenv("BEACON_DB") != "" {
+		return a.cfg.DB, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "beacon-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
 }
 
 // cpuProfile starts profiling into path; stop ends it and closes the file.
