@@ -52,14 +52,14 @@ type ActionRef struct {
 
 // alert adds an alert to b when a routed account moved up into a tier whose
 // route has actions. Moving down is history, not news.
-func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, prev store.Score, now time.Time) {
+func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, prevTier string, now time.Time) {
 	rt := s.rules.Routing
-	if rt == nil || rt.Card != card || res.Route == nil || len(res.Route.Actions) == 0 || !card.higher(res.Tier, prev.Tier) {
+	if rt == nil || rt.Card != card || res.Route == nil || len(res.Route.Actions) == 0 || !card.higher(res.Tier, prevTier) {
 		return
 	}
 	_, id := store.SubjectID(sc.subject)
 	p := AlertPayload{Account: AccountRef{ID: id}, Scorecard: card.Name, Score: res.Score, Tier: res.Tier,
-		PreviousTier: prev.Tier, Segment: res.Route.Segment, Zone: res.Route.Zone, Coexists: res.Route.Coexists,
+		PreviousTier: prevTier, Segment: res.Route.Segment, Zone: res.Route.Zone, Coexists: res.Route.Coexists,
 		Reasons: nonNil(res.Reasons), Signals: res.Signals, RulesVersion: s.rules.Version, At: now}
 	if t, ok := card.Tier(res.Tier); ok {
 		p.TierLabel = t.Label
@@ -84,7 +84,7 @@ func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, 
 	}
 	payload, _ := json.Marshal(p) // plain values: cannot fail
 	b.Alerts = append(b.Alerts, store.Alert{Scorecard: card.Name, Subject: sc.subject, Tier: res.Tier,
-		PreviousTier: prev.Tier, Score: res.Score, Segment: res.Route.Segment, Zone: res.Route.Zone,
+		PreviousTier: prevTier, Score: res.Score, Segment: res.Route.Segment, Zone: res.Route.Zone,
 		Actions: res.Route.Actions, Payload: payload, CreatedAt: now, Destinations: dests,
 		// Self-serve accounts convert on their own: nobody is to answer.
 		NeedsAck: !p.Quiet && res.Route.Zone != ZoneSelfServe})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
+
+// sent numbers the messages msgs makes, so that none is a duplicate.
+var sent atomic.Int64
 
 // msgs decodes Segment messages, each sent daysAgo before at.
 func msgs(t *testing.T, at time.Time, daysAgo int, lines ...string) []event.Event {
@@ -24,7 +28,7 @@ func msgs(t *testing.T, at time.Time, daysAgo int, lines ...string) []event.Even
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatal(err)
 		}
-		m["timestamp"], m["messageId"] = ts, fmt.Sprintf("m-%d-%d-%s", daysAgo, i, ts)
+		m["timestamp"], m["messageId"] = ts, fmt.Sprintf("m-%d", sent.Add(1))
 		b, _ := json.Marshal(m)
 		batch, err := event.DecodeOne(b, "", at)
 		if err != nil {

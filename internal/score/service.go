@@ -69,6 +69,11 @@ type Service struct {
 	partEvents int64
 	// alerted hears that a pass wrote alerts with deliveries.
 	alerted func()
+	// written is what the store holds of each score; lagging are subjects
+	// whose stored signal values are behind, since laggingSince.
+	written      *written
+	lagging      map[string]bool
+	laggingSince time.Time
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -95,7 +100,8 @@ func (d *dirty) merge(o dirty) {
 
 // New returns a service scoring with rules; clock is the time windows end at.
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
-	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), partEvents: partEvents}
+	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), partEvents: partEvents,
+		written: newWritten(), lagging: map[string]bool{}}
 	s.pending.reset()
 	s.stale.reset()
 	s.stale.everyone = true
@@ -206,6 +212,9 @@ type batch struct {
 	next store.Cursor
 	err  error
 }
+
+// maxLag bounds how long stored signal values may trail under load.
+const maxLag = 5 * time.Second
 
 // readers is how many parts of a long stream are read at once, each of at
 // least partEvents: replaying millions of events is mostly reading them.
@@ -333,6 +342,23 @@ func Subject(kind, id string) string { return kind + ":" + id }
 
 // flush rescores what is dirty and writes the scores that changed.
 func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
+	// A pass that took events is busy: values that alone moved wait, up to
+	// maxLag; a quiet pass writes them.
+	lazy := rep.Events > 0 && (len(s.lagging) == 0 || now.Sub(s.laggingSince) < maxLag)
+	if !lazy && len(s.lagging) > 0 {
+		for subject := range s.lagging {
+			kind, id := store.SubjectID(subject)
+			if kind == OfUser {
+				s.dirty.users[id] = true
+			} else {
+				s.dirty.accounts[id] = true
+			}
+		}
+		clear(s.lagging)
+	}
+	if len(s.lagging) == 0 {
+		s.laggingSince = now
+	}
 	if err := s.freshen(ctx); err != nil {
 		return err
 	}
@@ -343,13 +369,15 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	batch, err := s.changes(ctx, results, now)
+	batch, err := s.changes(ctx, results, now, lazy)
 	if err != nil {
 		return err
 	}
 	if err := s.db.SaveScores(ctx, batch); err != nil {
+		s.written.forget() // what it holds may not be what the store does
 		return err
 	}
+	s.written.commit()
 	if len(batch.Alerts) > 0 && s.alerted != nil {
 		s.alerted()
 	}
@@ -456,9 +484,12 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 	return out, nil
 }
 
-// changes compares results with the stored scores and returns the writes:
-// scores that differ, and a history row for each change of score or tier.
-func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (store.ScoreBatch, error) {
+// changes compares results with what the store holds and returns the
+// writes: scores that differ materially (score, tier, which rules held, the
+// rules version) with a history row for each change of score or tier, and,
+// unless lazy, scores whose signal values alone moved. Under load (lazy)
+// those wait in lagging for a quiet pass, so a busy pass writes little.
+func (s *Service) changes(ctx context.Context, all []scored, now time.Time, lazy bool) (store.ScoreBatch, error) {
 	var b store.ScoreBatch
 	for _, card := range s.rules.Cards {
 		var subjects []string
@@ -467,21 +498,17 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 				subjects = append(subjects, sc.subject)
 			}
 		}
-		stored, err := s.db.ScoresIn(ctx, card.Name, subjects)
+		old, err := s.written.of(ctx, s.db, card.Name, subjects)
 		if err != nil {
 			return b, err
-		}
-		old := make(map[string]store.Score, len(stored))
-		for _, st := range stored {
-			old[st.Subject] = st
 		}
 		for _, sc := range all {
 			for _, res := range sc.results {
 				if res.Card != card.Name {
 					continue
 				}
-				if prev := s.change(&b, card, sc.subject, res, old, now); prev != nil {
-					s.alert(&b, card, sc, res, *prev, now)
+				if prev, moved := s.change(&b, card, sc.subject, res, old[sc.subject], now, lazy); moved {
+					s.alert(&b, card, sc, res, prev, now)
 				}
 			}
 		}
@@ -500,39 +527,39 @@ func (s *Service) nothing(kind string) []Result {
 	return out
 }
 
-// change adds what differs from the stored score to b. When the tier
-// changed it returns the score before (zero if none), else nil.
-func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, old map[string]store.Score, now time.Time) *store.Score {
-	prev, had := old[subject]
-	if !had && res.Score == 0 && res.Tier == "" {
-		return nil // nothing to say about a subject that never scored
+// change adds what differs from the stored score to b. moved says the tier
+// changed; prev is the tier before.
+func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, prev held, now time.Time, lazy bool) (prevTier string, moved bool) {
+	if !prev.present && res.Score == 0 && res.Tier == "" {
+		return "", false // nothing to say about a subject that never scored
 	}
 	reasons, _ := json.Marshal(nonNil(res.Reasons)) // plain values: cannot fail
 	signals, _ := json.Marshal(res.Signals)
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
 		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now}
-	if had {
-		if prev.Tier == next.Tier {
-			next.TierSince = prev.TierSince
-		}
-		if prev.Score == next.Score && prev.Tier == next.Tier && prev.RulesVersion == next.RulesVersion &&
-			string(prev.Reasons) == string(next.Reasons) && string(prev.Signals) == string(next.Signals) {
-			return nil
-		}
+	h := heldOf(next, res.Reasons)
+	if prev.present && prev.tier == next.Tier {
+		next.TierSince, h.since = prev.since, prev.since
+	}
+	switch {
+	case prev.present && prev.same(h):
+		return "", false
+	case prev.present && lazy && prev.sameMaterial(h):
+		s.lagging[subject] = true // only values moved: written when quiet
+		return "", false
 	}
 	if res.Score == 0 && res.Tier == "" {
 		b.Cleared = append(b.Cleared, next)
+		h.present = false
 	} else {
 		b.Scores = append(b.Scores, next)
 	}
-	if !had || prev.Score != next.Score || prev.Tier != next.Tier {
+	s.written.pending(card.Name, subject, h)
+	if !prev.present || prev.score != next.Score || prev.tier != next.Tier {
 		b.History = append(b.History, store.ScoreEvent{Scorecard: card.Name, Subject: subject, At: now, Score: next.Score,
-			Tier: next.Tier, PreviousTier: prev.Tier, RulesVersion: next.RulesVersion, Reasons: reasons})
+			Tier: next.Tier, PreviousTier: prev.tier, RulesVersion: next.RulesVersion, Reasons: reasons})
 	}
-	if prev.Tier == next.Tier {
-		return nil
-	}
-	return &prev
+	return prev.tier, prev.tier != next.Tier
 }
 
 func nonNil(r []Reason) []Reason {

@@ -1,0 +1,112 @@
+package score
+
+import (
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// held is what the store holds of one score, in short.
+type held struct {
+	present bool
+	score   float64
+	tier    string
+	since   time.Time
+	version string
+	rules   uint64 // digest of which rules held
+	values  uint64 // digest of the reasons and signals as stored
+}
+
+// sameMaterial: equal in what history, alerts and the queue read; only
+// signal values may differ.
+func (h held) sameMaterial(o held) bool {
+	return h.score == o.score && h.tier == o.tier && h.version == o.version && h.rules == o.rules
+}
+
+func (h held) same(o held) bool { return h.sameMaterial(o) && h.values == o.values }
+
+func heldOf(sc store.Score, reasons []Reason) held {
+	rules := fnv.New64a()
+	for _, r := range reasons {
+		rules.Write([]byte(r.Rule))
+		rules.Write([]byte{0})
+	}
+	values := fnv.New64a()
+	values.Write(sc.Reasons)
+	values.Write([]byte{0})
+	values.Write(sc.Signals)
+	return held{present: true, score: sc.Score, tier: sc.Tier, since: sc.TierSince, version: sc.RulesVersion,
+		rules: rules.Sum64(), values: values.Sum64()}
+}
+
+// written keeps what the store holds of each score, so that a pass compares
+// its results with memory instead of reading them back. Only this service
+// writes scores; a failed write forgets everything, to be read again.
+type written struct {
+	by     map[string]map[string]held // scorecard → subject
+	staged []staged
+}
+
+type staged struct {
+	card, subject string
+	h             held
+}
+
+func newWritten() *written { return &written{by: map[string]map[string]held{}} }
+
+// of returns what is held for subjects on card, reading the ones it does
+// not know yet.
+func (w *written) of(ctx context.Context, db Store, card string, subjects []string) (map[string]held, error) {
+	known := w.by[card]
+	if known == nil {
+		known = map[string]held{}
+		w.by[card] = known
+	}
+	out := make(map[string]held, len(subjects))
+	var missing []string
+	for _, s := range subjects {
+		if h, ok := known[s]; ok {
+			out[s] = h
+		} else {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	stored, err := db.ScoresIn(ctx, card, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range missing {
+		known[s], out[s] = held{}, held{}
+	}
+	for _, st := range stored {
+		var reasons []Reason
+		if err := json.Unmarshal(st.Reasons, &reasons); err != nil {
+			return nil, err
+		}
+		h := heldOf(st, reasons)
+		known[st.Subject], out[st.Subject] = h, h
+	}
+	return out, nil
+}
+
+// pending notes a write; commit makes it what is held once it is stored.
+func (w *written) pending(card, subject string, h held) {
+	w.staged = append(w.staged, staged{card, subject, h})
+}
+
+func (w *written) commit() {
+	for _, s := range w.staged {
+		w.by[s.card][s.subject] = s.h
+	}
+	w.staged = w.staged[:0]
+}
+
+func (w *written) forget() {
+	w.by, w.staged = map[string]map[string]held{}, nil
+}
