@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/identity"
-	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
@@ -19,9 +17,8 @@ func TestNudges(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	db := storetest.SQLite(t)
-	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
-	ids := identity.New(db, quiet, scorer.Changed)
-	live := stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
+	live := liveOn(t, db, now)
+	scorer := live.scorer
 	var lines []string
 	for _, u := range []string{"u1", "u2", "u3"} {
 		lines = append(lines, `{"type":"group","userId":"`+u+`","groupId":"tiny","traits":{"name":"Tiny","employees":10}}`,

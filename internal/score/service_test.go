@@ -83,6 +83,14 @@ func (s stepping) settle(ctx context.Context) {
 	s.step(ctx)
 }
 
+// liveOn scores db with the default rules at now, a pass per commit.
+func liveOn(t *testing.T, db *store.DB, now time.Time) stepping {
+	t.Helper()
+	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
+	ids := identity.New(db, quiet, scorer.Changed)
+	return stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
+}
+
 func importCRM(t testing.TB, dir string, ids *identity.Service) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, sim.CRMFile))

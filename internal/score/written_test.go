@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/identity"
-	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
@@ -19,9 +17,7 @@ func TestValuesWaitForAQuietPass(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	db := storetest.SQLite(t)
-	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
-	ids := identity.New(db, quiet, scorer.Changed)
-	live := stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
+	live := liveOn(t, db, now)
 	send := func(daysAgo int, lines ...string) {
 		t.Helper()
 		if _, err := live.AppendEvents(ctx, msgs(t, now, daysAgo, lines...)); err != nil {
