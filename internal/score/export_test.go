@@ -1,5 +1,12 @@
 package score
 
+import "github.com/beaconplg/beacon/internal/signal"
+
 // ReadInParts makes s read any stream of more than 2n events in parts, so
 // tests on small worlds take the path long replays take.
 func ReadInParts(s *Service, n int64) { s.partEvents = n }
+
+// NudgesFor evaluates the nudges for a subject of the given users' rollups.
+func NudgesFor(r *Rules, actors []*signal.Actor, today int32, f Facts) ([]Nudge, error) {
+	return r.nudgesFor(actors, today, f)
+}

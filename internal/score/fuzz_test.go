@@ -30,5 +30,9 @@ func FuzzCompile(f *testing.F) {
 		for _, kind := range []string{score.OfAccount, score.OfUser} {
 			_, _ = r.Evaluate(kind, nil, 20000, score.Facts{})
 		}
+		for _, tier := range []string{"", "hot", "no such tier"} {
+			_, _ = r.RouteFor(tier, nil, 20000, score.Facts{})
+		}
+		_, _ = score.NudgesFor(r, nil, 20000, score.Facts{})
 	})
 }
