@@ -69,11 +69,8 @@ type Service struct {
 	partEvents int64
 	// alerted hears that a pass wrote alerts with deliveries.
 	alerted func()
-	// written is what the store holds of each score; lagging are subjects
-	// whose stored signal values are behind, since laggingSince.
-	written      *written
-	lagging      map[string]bool
-	laggingSince time.Time
+	// written is what the store holds of each score.
+	written *written
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -101,7 +98,7 @@ func (d *dirty) merge(o dirty) {
 // New returns a service scoring with rules; clock is the time windows end at.
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
 	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), partEvents: partEvents,
-		written: newWritten(), lagging: map[string]bool{}}
+		written: newWritten()}
 	s.pending.reset()
 	s.stale.reset()
 	s.stale.everyone = true
@@ -212,9 +209,6 @@ type batch struct {
 	next store.Cursor
 	err  error
 }
-
-// maxLag bounds how long stored signal values may trail under load.
-const maxLag = 5 * time.Second
 
 // readers is how many parts of a long stream are read at once, each of at
 // least partEvents: replaying millions of events is mostly reading them.
@@ -342,23 +336,6 @@ func Subject(kind, id string) string { return kind + ":" + id }
 
 // flush rescores what is dirty and writes the scores that changed.
 func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
-	// A pass that took events is busy: values that alone moved wait, up to
-	// maxLag; a quiet pass writes them.
-	lazy := rep.Events > 0 && (len(s.lagging) == 0 || now.Sub(s.laggingSince) < maxLag)
-	if !lazy && len(s.lagging) > 0 {
-		for subject := range s.lagging {
-			kind, id := store.SubjectID(subject)
-			if kind == OfUser {
-				s.dirty.users[id] = true
-			} else {
-				s.dirty.accounts[id] = true
-			}
-		}
-		clear(s.lagging)
-	}
-	if len(s.lagging) == 0 {
-		s.laggingSince = now
-	}
 	if err := s.freshen(ctx); err != nil {
 		return err
 	}
@@ -369,7 +346,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	batch, err := s.changes(ctx, results, now, lazy)
+	batch, err := s.changes(ctx, results, now)
 	if err != nil {
 		return err
 	}
@@ -485,11 +462,9 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 }
 
 // changes compares results with what the store holds and returns the
-// writes: scores that differ materially (score, tier, which rules held, the
-// rules version) with a history row for each change of score or tier, and,
-// unless lazy, scores whose signal values alone moved. Under load (lazy)
-// those wait in lagging for a quiet pass, so a busy pass writes little.
-func (s *Service) changes(ctx context.Context, all []scored, now time.Time, lazy bool) (store.ScoreBatch, error) {
+// writes: scores that differ, and a history row for each change of score or
+// tier.
+func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (store.ScoreBatch, error) {
 	var b store.ScoreBatch
 	for _, card := range s.rules.Cards {
 		var subjects []string
@@ -507,7 +482,7 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time, lazy
 				if res.Card != card.Name {
 					continue
 				}
-				if prev, moved := s.change(&b, card, sc.subject, res, old[sc.subject], now, lazy); moved {
+				if prev, moved := s.change(&b, card, sc.subject, res, old[sc.subject], now); moved {
 					s.alert(&b, card, sc, res, prev, now)
 				}
 			}
@@ -529,7 +504,7 @@ func (s *Service) nothing(kind string) []Result {
 
 // change adds what differs from the stored score to b. moved says the tier
 // changed; prev is the tier before.
-func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, prev held, now time.Time, lazy bool) (prevTier string, moved bool) {
+func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, prev held, now time.Time) (prevTier string, moved bool) {
 	if !prev.present && res.Score == 0 && res.Tier == "" {
 		return "", false // nothing to say about a subject that never scored
 	}
@@ -537,15 +512,11 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 	signals, _ := json.Marshal(res.Signals)
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
 		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now}
-	h := heldOf(next, res.Reasons)
+	h := heldOf(next)
 	if prev.present && prev.tier == next.Tier {
 		next.TierSince, h.since = prev.since, prev.since
 	}
-	switch {
-	case prev.present && prev.same(h):
-		return "", false
-	case prev.present && lazy && prev.sameMaterial(h):
-		s.lagging[subject] = true // only values moved: written when quiet
+	if prev.present && prev.same(h) {
 		return "", false
 	}
 	if res.Score == 0 && res.Tier == "" {

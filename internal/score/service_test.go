@@ -78,9 +78,6 @@ func (s stepping) settle(ctx context.Context) {
 		time.Sleep(20 * time.Millisecond)
 		s.step(ctx)
 	}
-	// A pass with no new events: signal values that waited while events
-	// kept coming are written now.
-	s.step(ctx)
 }
 
 // liveOn scores db with the default rules at now, a pass per commit.

@@ -2,7 +2,6 @@ package score
 
 import (
 	"context"
-	"encoding/json"
 	"hash/fnv"
 	"time"
 
@@ -16,30 +15,20 @@ type held struct {
 	tier    string
 	since   time.Time
 	version string
-	rules   uint64 // digest of which rules held
 	values  uint64 // digest of the reasons and signals as stored
 }
 
-// sameMaterial: equal in what history, alerts and the queue read; only
-// signal values may differ.
-func (h held) sameMaterial(o held) bool {
-	return h.score == o.score && h.tier == o.tier && h.version == o.version && h.rules == o.rules
+func (h held) same(o held) bool {
+	return h.score == o.score && h.tier == o.tier && h.version == o.version && h.values == o.values
 }
 
-func (h held) same(o held) bool { return h.sameMaterial(o) && h.values == o.values }
-
-func heldOf(sc store.Score, reasons []Reason) held {
-	rules := fnv.New64a()
-	for _, r := range reasons {
-		rules.Write([]byte(r.Rule))
-		rules.Write([]byte{0})
-	}
+func heldOf(sc store.Score) held {
 	values := fnv.New64a()
 	values.Write(sc.Reasons)
 	values.Write([]byte{0})
 	values.Write(sc.Signals)
 	return held{present: true, score: sc.Score, tier: sc.Tier, since: sc.TierSince, version: sc.RulesVersion,
-		rules: rules.Sum64(), values: values.Sum64()}
+		values: values.Sum64()}
 }
 
 // written keeps what the store holds of each score, so that a pass compares
@@ -85,11 +74,7 @@ func (w *written) of(ctx context.Context, db Store, card string, subjects []stri
 		known[s], out[s] = held{}, held{}
 	}
 	for _, st := range stored {
-		var reasons []Reason
-		if err := json.Unmarshal(st.Reasons, &reasons); err != nil {
-			return nil, err
-		}
-		h := heldOf(st, reasons)
+		h := heldOf(st)
 		known[st.Subject], out[st.Subject] = h, h
 	}
 	return out, nil
