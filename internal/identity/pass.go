@@ -39,7 +39,8 @@ func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) 
 
 // prefetch reads, a few queries for the whole batch, the aliases, users and
 // links its events need and the cache lacks, instead of a round trip each.
-func (p *pass) prefetch(evs []event.Event) error {
+// It reads from r before the pass takes the writer.
+func (p *pass) prefetch(r batchReader, evs []event.Event) error {
 	anons, seenAnon := []string{}, map[string]bool{}
 	for _, e := range evs {
 		for _, a := range []string{e.AnonymousID, e.PreviousID} {
@@ -49,7 +50,7 @@ func (p *pass) prefetch(evs []event.Event) error {
 			}
 		}
 	}
-	aliases, err := p.tx.AliasesIn(p.ctx, anons)
+	aliases, err := r.AliasesIn(p.ctx, anons)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (p *pass) prefetch(evs []event.Event) error {
 			}
 		}
 	}
-	users, err := p.tx.UsersIn(p.ctx, uids)
+	users, err := r.UsersIn(p.ctx, uids)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func (p *pass) prefetch(evs []event.Event) error {
 		p.c.users[users[i].ID] = &users[i]
 		delete(p.absent, users[i].ID)
 	}
-	ms, err := p.tx.MembershipsIn(p.ctx, uids)
+	ms, err := r.MembershipsIn(p.ctx, uids)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -12,12 +13,28 @@ import (
 	"github.com/beaconplg/beacon/internal/store"
 )
 
-// Store is what identity needs from storage.
+// Store is what identity needs from storage. Its reads outside Project go
+// to the read side: a pass reads its events and what they need before it
+// takes the writer, and holds the writer only to write.
 type Store interface {
 	EventsAfter(ctx context.Context, c store.Cursor, limit int) ([]event.Event, store.Cursor, error)
 	Project(ctx context.Context, fn func(store.IdentityTx) error) error
 	CRMAccounts(ctx context.Context) ([]store.Account, error)
+	Cursor(ctx context.Context, name string) (store.Cursor, error)
+	batchReader
 }
+
+// batchReader reads many users, aliases and links at once.
+type batchReader interface {
+	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
+	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
+	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
+}
+
+// errMoved: the stream's position or the identity epoch moved between a
+// pass's reads and its write (another node, a CRM import); the pass is
+// dropped and the next one reads again.
+var errMoved = errors.New("identity moved on while the pass read; reading again")
 
 // Confidence of each kind of link.
 const (
@@ -98,32 +115,41 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	var next store.Cursor
-	var p *pass
+	c, err := s.db.Cursor(ctx, CursorName)
+	if err != nil {
+		return 0, err
+	}
+	epoch, err := s.db.Cursor(ctx, EpochName)
+	if err != nil {
+		return 0, err
+	}
+	if !s.cache.usable(c, epoch.Seq) {
+		s.cache.reset(epoch.Seq)
+	}
+	evs, next, err := s.db.EventsAfter(ctx, c, batchSize)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	p := newPass(ctx, nil, crm, s.cache)
+	if err := p.prefetch(s.db, evs); err != nil {
+		s.cache.valid = false
+		return 0, err
+	}
 	err = s.db.Project(ctx, func(tx store.IdentityTx) error {
-		c, err := tx.Cursor(ctx, CursorName)
+		// Taken again under the writer's lock: what was read still holds
+		// only if nobody moved them meanwhile.
+		now, err := tx.Cursor(ctx, CursorName)
 		if err != nil {
 			return err
 		}
-		epoch, err := tx.Cursor(ctx, EpochName)
+		nowEpoch, err := tx.Cursor(ctx, EpochName)
 		if err != nil {
 			return err
 		}
-		if !s.cache.usable(c, epoch.Seq) {
-			s.cache.reset(epoch.Seq)
+		if now != c || nowEpoch.Seq != epoch.Seq {
+			return errMoved
 		}
-		var evs []event.Event
-		evs, next, err = s.db.EventsAfter(ctx, c, batchSize)
-		if err != nil || len(evs) == 0 {
-			next = c
-			return err
-		}
-		n = len(evs)
-		p = newPass(ctx, tx, crm, s.cache)
-		if err := p.prefetch(evs); err != nil {
-			return err
-		}
+		p.tx = tx
 		for _, e := range evs {
 			if err := p.apply(e); err != nil {
 				return fmt.Errorf("event %s (seq %d): %w", e.MessageID, e.Seq, err)
@@ -136,13 +162,14 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		s.cache.valid = false // it may hold what was rolled back
-		return n, err
+		if errors.Is(err, errMoved) {
+			return 0, nil
+		}
+		return 0, err
 	}
 	s.cache.committed(next)
-	if p != nil {
-		s.committed(p.changes())
-	}
-	return n, nil
+	s.committed(p.changes())
+	return len(evs), nil
 }
 
 func (s *Service) crmIndex(ctx context.Context) (*crmIndex, error) {

@@ -64,7 +64,7 @@ func (s *Service) loadDirectory(ctx context.Context) error {
 // refresh reads again the users and accounts given.
 func (s *Service) refresh(ctx context.Context, users, accounts []string) error {
 	if len(users) > 0 {
-		links, err := s.db.MembershipsOfUsers(ctx, users)
+		links, err := s.db.MembershipsIn(ctx, users)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ type Store interface {
 	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
-	MembershipsOfUsers(ctx context.Context, userIDs []string) ([]store.Membership, error)
+	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
 	AllMemberships(ctx context.Context) ([]store.Membership, error)
 	UsersIn(ctx context.Context, ids []string) ([]store.User, error)

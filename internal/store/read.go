@@ -82,8 +82,8 @@ func (db *DB) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]
 	return aliasesIn(ctx, db.r, db.d, anonymousIDs)
 }
 
-// MembershipsOfUsers returns the memberships of the given users.
-func (db *DB) MembershipsOfUsers(ctx context.Context, userIDs []string) ([]Membership, error) {
+// MembershipsIn returns the memberships of the given users.
+func (db *DB) MembershipsIn(ctx context.Context, userIDs []string) ([]Membership, error) {
 	return membershipsIn(ctx, db.r, db.d, "user_id", userIDs)
 }
 
