@@ -106,5 +106,7 @@ Scores appear a few seconds after start, once the stored events are replayed. Tr
   curl -H "Authorization: Bearer %[4]s" %[2]s/api/v1/accounts/ws-00001/score
   curl -H "Authorization: Bearer %[4]s" %[2]s/api/v1/stats
   curl -u "%[3]s:" %[2]s/v1/page -d '{"userId":"usr-00001-01","name":"Pricing"}'
+  curl -H "Authorization: Bearer %[4]s" '%[2]s/api/v1/alerts?open=true&limit=5'
+  curl -u "%[3]s:" '%[2]s/v1/nudges?userId=usr-00001-01'
 `, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"))
 }
