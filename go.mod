@@ -13,6 +13,7 @@ require (
 	github.com/segmentio/analytics-go/v3 v3.3.0
 	github.com/spf13/cobra v1.10.1
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
+	golang.org/x/crypto v0.45.0
 	modernc.org/sqlite v1.61.1
 )
 
@@ -38,7 +39,7 @@ require (
 	github.com/segmentio/backo-go v1.0.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	golang.org/x/net v0.43.0 // indirect
+	golang.org/x/net v0.47.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.41.0 // indirect

@@ -22,7 +22,7 @@ type Reader interface {
 	User(ctx context.Context, id string) (store.User, error)
 	UserAccounts(ctx context.Context, id string) ([]store.Membership, error)
 	UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error)
-	AccountsIn(ctx context.Context, ids []string) ([]store.Account, error)
+	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
 	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
 	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
 	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)

@@ -89,17 +89,9 @@ func (a *API) queue(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(ss))
-	for i, s := range ss {
-		_, ids[i] = store.SubjectID(s.Subject)
-	}
-	accounts, err := a.db.AccountsIn(r.Context(), ids)
+	ids, byID, err := a.db.ScoredAccounts(r.Context(), ss)
 	if err != nil {
 		return nil, err
-	}
-	byID := map[string]store.Account{}
-	for _, acc := range accounts {
-		byID[acc.ID] = acc
 	}
 	v := QueueView{Scorecard: card.Name, RulesVersion: rules.Version, Total: total, Limit: sq.Limit, Offset: sq.Offset,
 		Accounts: []QueueItem{}}

@@ -13,6 +13,7 @@ import (
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/sim"
 	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/web"
 )
 
 func (a *app) demoCmd() *cobra.Command {
@@ -58,7 +59,7 @@ temporary directory).`,
 	return cmd
 }
 
-type demoSecrets struct{ writeKey, adminToken string }
+type demoSecrets struct{ writeKey, adminToken, email, password string }
 
 // loadDemo simulates the world into dir and loads it into dir/beacon.db.
 func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB, demoSecrets, error) {
@@ -87,6 +88,13 @@ func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB
 	if s.adminToken, err = keys.Create(ctx, db, store.AdminKey, "demo"); err != nil {
 		return fail(err)
 	}
+	if s.password, err = web.NewPassword(); err != nil {
+		return fail(err)
+	}
+	s.email = "demo@beacon.example"
+	if _, err := addPerson(ctx, db, s.email, "Demo", store.RoleAdmin, s.password); err != nil {
+		return fail(err)
+	}
 	return db, s, nil
 }
 
@@ -97,6 +105,7 @@ func (a *app) printDemo(addr net.Addr, s demoSecrets, dir string, took time.Dura
 	}
 	fmt.Fprintf(a.stdout, `Beacon demo is ready in %[1]s: %[2]s
 
+  sign in      %[6]s / %[7]s
   write key    %[3]s
   admin token  %[4]s
   store        %[5]s
@@ -108,5 +117,5 @@ Scores appear a few seconds after start, once the stored events are replayed. Tr
   curl -u "%[3]s:" %[2]s/v1/page -d '{"userId":"usr-00001-01","name":"Pricing"}'
   curl -H "Authorization: Bearer %[4]s" '%[2]s/api/v1/alerts?open=true&limit=5'
   curl -u "%[3]s:" '%[2]s/v1/nudges?userId=usr-00001-01'
-`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"))
+`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"), s.email, s.password)
 }

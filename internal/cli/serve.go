@@ -21,6 +21,7 @@ import (
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/server"
 	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/web"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -121,8 +122,12 @@ func (a *app) server(db *store.DB) (wired, error) {
 	scorer.OnAlerts(dispatcher.Notify)
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
+	pages, err := web.New(web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://")})
+	if err != nil {
+		return wired{}, err
+	}
 	s := server.New(a.cfg, server.Deps{
-		Routes:  []server.Route{col, api.New(db, checker, scorer, a.log), nudge.New(scorer, checker, a.log)},
+		Routes:  []server.Route{col, api.New(db, checker, scorer, a.log), nudge.New(scorer, checker, a.log), pages},
 		Store:   db,
 		Metrics: m,
 		Log:     a.log,

@@ -14,10 +14,17 @@ func (db *DB) CreateKey(ctx context.Context, k Key) (Key, error) {
 	err := db.w.QueryRowContext(ctx,
 		`INSERT INTO keys (kind, name, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		k.Kind, k.Name, k.Hash, k.Prefix, ms(k.CreatedAt)).Scan(&k.ID)
-	if err != nil && strings.Contains(strings.ToLower(err.Error()), "unique") {
+	if isUniqueViolation(err) {
 		return Key{}, ErrConflict
 	}
 	return k, err
+}
+
+// isUniqueViolation: both engines say "unique" in the message of a
+// duplicate key (SQLite: UNIQUE constraint failed; PostgreSQL: 23505,
+// duplicate key value violates unique constraint).
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unique")
 }
 
 // KeyByHash finds a key by the hash of its secret.

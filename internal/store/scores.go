@@ -199,3 +199,21 @@ func SubjectID(subject string) (kind, id string) {
 	kind, id, _ = strings.Cut(subject, ":")
 	return kind, id
 }
+
+// ScoredAccounts returns the account id of each score, in order, and the
+// accounts by id (an account gone since it was scored is absent).
+func (db *DB) ScoredAccounts(ctx context.Context, ss []Score) ([]string, map[string]Account, error) {
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		_, ids[i] = SubjectID(s.Subject)
+	}
+	accounts, err := db.AccountsIn(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]Account, len(accounts))
+	for _, a := range accounts {
+		byID[a.ID] = a
+	}
+	return ids, byID, nil
+}

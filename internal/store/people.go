@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Roles of people who sign in to the web app.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// Person is someone who signs in to the web app.
+type Person struct {
+	ID           int64
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash []byte
+	CreatedAt    time.Time
+}
+
+// Session is a signed-in browser: kept as the hash of its cookie.
+type Session struct {
+	Hash      []byte
+	PersonID  int64
+	CSRF      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+const personColumns = `id, email, name, role, password_hash, created_at`
+
+// AddPerson creates a person; ErrConflict if the email is taken.
+func (db *DB) AddPerson(ctx context.Context, p Person) (Person, error) {
+	err := db.w.QueryRowContext(ctx, `INSERT INTO people (email, name, role, password_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, strings.ToLower(p.Email), p.Name, p.Role, p.PasswordHash,
+		ms(p.CreatedAt)).Scan(&p.ID)
+	if isUniqueViolation(err) {
+		return Person{}, fmt.Errorf("person %s: %w", p.Email, ErrConflict)
+	}
+	p.Email = strings.ToLower(p.Email)
+	return p, err
+}
+
+// PersonByEmail finds a person by email, in any case.
+func (db *DB) PersonByEmail(ctx context.Context, email string) (Person, error) {
+	return db.person(ctx, `WHERE email = $1`, strings.ToLower(email))
+}
+
+// PersonByID finds a person by id.
+func (db *DB) PersonByID(ctx context.Context, id int64) (Person, error) {
+	return db.person(ctx, `WHERE id = $1`, id)
+}
+
+func (db *DB) person(ctx context.Context, where string, arg any) (Person, error) {
+	var p Person
+	var created int64
+	err := db.r.QueryRowContext(ctx, `SELECT `+personColumns+` FROM people `+where, arg).Scan(&p.ID, &p.Email, &p.Name,
+		&p.Role, &p.PasswordHash, &created)
+	p.CreatedAt = fromMS(created)
+	return p, notFound(err, "person")
+}
+
+// CountPeople says how many people can sign in.
+func (db *DB) CountPeople(ctx context.Context) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM people`).Scan(&n)
+	return n, err
+}
+
+// AddSession stores a session, and drops the expired ones while at it.
+func (db *DB) AddSession(ctx context.Context, s Session) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(s.CreatedAt)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (hash, person_id, csrf, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5)`, s.Hash, s.PersonID, s.CSRF, ms(s.CreatedAt), ms(s.ExpiresAt))
+		return err
+	})
+}
+
+// SessionByHash returns a session that has not expired at now.
+func (db *DB) SessionByHash(ctx context.Context, hash []byte, now time.Time) (Session, error) {
+	var s Session
+	var created, expires int64
+	err := db.r.QueryRowContext(ctx, `SELECT hash, person_id, csrf, created_at, expires_at FROM sessions
+		WHERE hash = $1 AND expires_at > $2`, hash, ms(now)).Scan(&s.Hash, &s.PersonID, &s.CSRF, &created, &expires)
+	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
+	return s, notFound(err, "session")
+}
+
+// DeleteSession ends a session; ending one that is gone is no error.
+func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+	return err
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+const (
+	cookieName = "beacon_session"
+	sessionTTL = 12 * time.Hour
+	// MinPassword is the shortest password a person may have.
+	MinPassword = 12
+)
+
+// HashPassword returns the bcrypt hash a person's password is kept as.
+func HashPassword(pw string) ([]byte, error) {
+	if len(pw) < MinPassword {
+		return nil, errors.New("the password must have at least 12 characters")
+	}
+	if len(pw) > 72 {
+		return nil, errors.New("the password must have at most 72 bytes (bcrypt reads no more)")
+	}
+	return bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+}
+
+// NewPassword makes a random password of 20 characters.
+func NewPassword() (string, error) { return token(15) }
+
+// token is n random bytes in URL-safe base64.
+func token(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+// dummyHash is compared against when no person has the email given, so that
+// a wrong email takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not anyone's password"), bcrypt.DefaultCost)
+
+// signIn checks an email and password and opens a session; it returns the
+// cookie's value.
+func (w *Web) signIn(ctx context.Context, email, password string) (string, error) {
+	p, err := w.db.PersonByEmail(ctx, email)
+	hash := p.PasswordHash
+	if errors.Is(err, store.ErrNotFound) {
+		hash = dummyHash
+	} else if err != nil {
+		return "", err
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || p.ID == 0 {
+		return "", errWrongPassword
+	}
+	secret, err := token(32)
+	if err != nil {
+		return "", err
+	}
+	csrf, err := token(32)
+	if err != nil {
+		return "", err
+	}
+	now := w.clock()
+	err = w.db.AddSession(ctx, store.Session{Hash: hashToken(secret), PersonID: p.ID, CSRF: csrf, CreatedAt: now,
+		ExpiresAt: now.Add(sessionTTL)})
+	return secret, err
+}
+
+var errWrongPassword = errors.New("wrong email or password")
+
+// viewer is who is signed in, with the session's CSRF token.
+type viewer struct {
+	person  store.Person
+	session store.Session
+	secret  string
+}
+
+// whoIs returns the viewer of r's session cookie.
+func (w *Web) whoIs(r *http.Request) (viewer, bool) {
+	c, err := r.Cookie(cookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return viewer{}, false
+	}
+	s, err := w.db.SessionByHash(r.Context(), hashToken(c.Value), w.clock())
+	if err != nil {
+		return viewer{}, false
+	}
+	p, err := w.db.PersonByID(r.Context(), s.PersonID)
+	if err != nil {
+		return viewer{}, false
+	}
+	return viewer{person: p, session: s, secret: c.Value}, true
+}
+
+// csrfOK checks a form's CSRF token against the session's, in constant time.
+func csrfOK(v viewer, r *http.Request) bool {
+	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.session.CSRF)) == 1
+}
+
+func (w *Web) setCookie(rw http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(rw, &http.Cookie{Name: cookieName, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: w.secure, SameSite: http.SameSiteLaxMode})
+}

@@ -1,0 +1,190 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/route"
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// pageSize is how many accounts the queue shows at once.
+const pageSize = 50
+
+type queueData struct {
+	Viewer       string
+	CSRF         string
+	Back         string
+	Card         string
+	RulesVersion string
+	Tiers        []score.TierSpec
+	Tier         string
+	Total        int
+	From, To     int
+	Prev, Next   string
+	Rows         []queueRow
+}
+
+type queueRow struct {
+	ID, Name, Owner string
+	Score           float64
+	Tier, TierLabel string
+	Reasons         []score.Reason
+	Segment, Zone   string
+	Alert           *alertCell
+}
+
+type alertCell struct {
+	ID      int64
+	Age     string
+	Band    string // good, warning, red: seed 004's response-time bands
+	AckedBy string
+}
+
+func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
+	rules := w.rules.Rules()
+	card := pqlCard(rules)
+	if card == nil {
+		http.Error(rw, "The rules have no account scorecard.", http.StatusServiceUnavailable)
+		return
+	}
+	q := r.URL.Query()
+	d := queueData{Viewer: v.person.Email, CSRF: v.session.CSRF, Back: r.URL.RequestURI(), Card: card.Label,
+		RulesVersion: rules.Version, Tiers: card.Tiers, Tier: q.Get("tier")}
+	if d.Card == "" {
+		d.Card = card.Name
+	}
+	if _, ok := card.Tier(d.Tier); !ok {
+		d.Tier = ""
+	}
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	offset = max(0, offset)
+	ss, total, err := w.db.ListScores(r.Context(), store.ScoreQuery{Scorecard: card.Name, Kind: score.OfAccount, Tier: d.Tier,
+		Sort: "-score", Limit: pageSize, Offset: offset})
+	if err != nil {
+		w.fail(rw, err)
+		return
+	}
+	d.Total, d.From, d.To = total, min(offset+1, total), offset+len(ss)
+	if offset > 0 {
+		d.Prev = pageLink(d.Tier, max(0, offset-pageSize))
+	}
+	if offset+len(ss) < total {
+		d.Next = pageLink(d.Tier, offset+pageSize)
+	}
+	if d.Rows, err = w.rows(r, card, ss); err != nil {
+		w.fail(rw, err)
+		return
+	}
+	w.render(rw, http.StatusOK, "queue", d)
+}
+
+func pageLink(tier string, offset int) string {
+	v := url.Values{}
+	if tier != "" {
+		v.Set("tier", tier)
+	}
+	v.Set("offset", strconv.Itoa(offset))
+	return "/?" + v.Encode()
+}
+
+// pqlCard is the card the queue shows: the routing card, else the first
+// account card.
+func pqlCard(r *score.Rules) *score.Card {
+	if r.Routing != nil && r.Routing.Card != nil {
+		return r.Routing.Card
+	}
+	for _, c := range r.Cards {
+		if c.Of == score.OfAccount {
+			return c
+		}
+	}
+	return nil
+}
+
+func (w *Web) rows(r *http.Request, card *score.Card, ss []store.Score) ([]queueRow, error) {
+	ids, byID, err := w.db.ScoredAccounts(r.Context(), ss)
+	if err != nil {
+		return nil, err
+	}
+	now := w.clock()
+	rows := make([]queueRow, len(ss))
+	for i, s := range ss {
+		a := byID[ids[i]]
+		row := queueRow{ID: ids[i], Name: a.Name, Owner: a.Owner, Score: s.Score, Tier: s.Tier}
+		if row.Name == "" {
+			row.Name = ids[i]
+		}
+		if t, ok := card.Tier(s.Tier); ok {
+			row.TierLabel = t.Label
+		}
+		var reasons []score.Reason
+		_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
+		row.Reasons = topReasons(reasons, 3)
+		as, _, err := w.db.ListAlerts(r.Context(), store.AlertQuery{Subject: s.Subject, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(as) > 0 {
+			al := as[0]
+			row.Segment, row.Zone = al.Segment, strings.ReplaceAll(al.Zone, "_", "-")
+			if al.NeedsAck {
+				cell := &alertCell{ID: al.ID, AckedBy: al.AckedBy}
+				took := now.Sub(al.CreatedAt)
+				if !al.AckedAt.IsZero() {
+					took = al.AckedAt.Sub(al.CreatedAt)
+				}
+				cell.Age, cell.Band = since(took), route.Band(took)
+				row.Alert = cell
+			}
+		}
+		rows[i] = row
+	}
+	return rows, nil
+}
+
+func topReasons(rs []score.Reason, n int) []score.Reason {
+	out := make([]score.Reason, 0, n)
+	for _, r := range rs {
+		i := len(out)
+		for i > 0 && out[i-1].Points < r.Points {
+			i--
+		}
+		if i < n {
+			out = append(out[:i], append([]score.Reason{r}, out[i:]...)...)
+			if len(out) > n {
+				out = out[:n]
+			}
+		}
+	}
+	return out
+}
+
+// since says a duration the way a person reads it.
+func since(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "under a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
+func (w *Web) fail(rw http.ResponseWriter, err error) {
+	w.log.Error("page failed", "err", err)
+	http.Error(rw, "Beacon could not read the store just now; reload in a moment.", http.StatusServiceUnavailable)
+}
+
+var funcs = template.FuncMap{
+	"points": func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+}

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Store is what the pages need from storage.
+type Store interface {
+	PersonByEmail(ctx context.Context, email string) (store.Person, error)
+	PersonByID(ctx context.Context, id int64) (store.Person, error)
+	AddSession(ctx context.Context, s store.Session) error
+	SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
+	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
+	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
+	Ack(ctx context.Context, id int64, by string, at time.Time) (store.Alert, error)
+}
+
+// RulesSource gives the rules in force.
+type RulesSource interface {
+	Rules() *score.Rules
+}
+
+// Deps are the pages' collaborators.
+type Deps struct {
+	Store Store
+	Rules RulesSource
+	Log   *slog.Logger
+	Clock func() time.Time
+	// Secure marks cookies for HTTPS only: set when Beacon is reached over
+	// HTTPS (its public URL says so).
+	Secure bool
+}
+
+// Web serves the pages.
+type Web struct {
+	db     Store
+	rules  RulesSource
+	log    *slog.Logger
+	clock  func() time.Time
+	secure bool
+	pages  map[string]*template.Template
+}
+
+// New parses the templates.
+func New(d Deps) (*Web, error) {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, pages: map[string]*template.Template{}}
+	for _, page := range []string{"login", "queue"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+		if err != nil {
+			return nil, err
+		}
+		w.pages[page] = t
+	}
+	return w, nil
+}
+
+// Register adds the pages to mux.
+func (w *Web) Register(mux *http.ServeMux) {
+	assets, _ := fs.Sub(assetFS, "assets") // embedded: cannot fail
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
+	mux.HandleFunc("GET /login", w.loginPage)
+	mux.HandleFunc("POST /login", w.login)
+	mux.HandleFunc("POST /logout", w.signedIn(w.logout))
+	mux.HandleFunc("GET /{$}", w.signedIn(w.queue))
+	mux.HandleFunc("POST /alerts/{id}/ack", w.signedIn(w.ack))
+}
+
+// formLimit bounds what a form may post.
+const formLimit = 16 << 10
+
+// signedIn runs h for a signed-in viewer, sends others to sign in, and
+// refuses a POST without the session's CSRF token.
+func (w *Web) signedIn(h func(http.ResponseWriter, *http.Request, viewer)) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		v, ok := w.whoIs(r)
+		if !ok {
+			http.Redirect(rw, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(rw, r.Body, formLimit)
+			if !csrfOK(v, r) {
+				http.Error(rw, "This form is stale or was not sent from Beacon: reload the page and try again.", http.StatusForbidden)
+				return
+			}
+		}
+		rw.Header().Set("Cache-Control", "no-store")
+		h(rw, r, v)
+	}
+}
+
+func (w *Web) render(rw http.ResponseWriter, status int, page string, data any) {
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	rw.Header().Set("X-Content-Type-Options", "nosniff")
+	rw.WriteHeader(status)
+	if err := w.pages[page].Execute(rw, data); err != nil {
+		w.log.Error("page failed", "page", page, "err", err)
+	}
+}
+
+type loginData struct {
+	Error, Email, Next string
+}
+
+func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
+	w.render(rw, http.StatusOK, "login", loginData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(rw, r.Body, formLimit)
+	email, next := r.PostFormValue("email"), safeNext(r.PostFormValue("next"))
+	secret, err := w.signIn(r.Context(), email, r.PostFormValue("password"))
+	switch {
+	case errors.Is(err, errWrongPassword):
+		w.render(rw, http.StatusUnauthorized, "login", loginData{Error: "Wrong email or password.", Email: email, Next: next})
+		return
+	case err != nil:
+		w.log.Error("sign-in failed", "err", err)
+		http.Error(rw, "Beacon could not sign you in just now; try again.", http.StatusServiceUnavailable)
+		return
+	}
+	w.setCookie(rw, secret, int(sessionTTL.Seconds()))
+	http.Redirect(rw, r, next, http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after sign-in on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || len(next) < 1 || next[0] != '/' || (len(next) > 1 && next[1] == '/') {
+		return "/"
+	}
+	return next
+}
+
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request, v viewer) {
+	if err := w.db.DeleteSession(r.Context(), hashToken(v.secret)); err != nil {
+		w.log.Error("sign-out failed", "err", err)
+	}
+	w.setCookie(rw, "", -1)
+	http.Redirect(rw, r, "/login", http.StatusSeeOther)
+}
+
+func (w *Web) ack(rw http.ResponseWriter, r *http.Request, v viewer) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.Error(rw, "No such alert.", http.StatusNotFound)
+		return
+	}
+	if _, err := w.db.Ack(r.Context(), id, v.person.Email, w.clock()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			http.Error(rw, "No such alert.", http.StatusNotFound)
+			return
+		}
+		w.log.Error("acknowledgement failed", "err", err)
+		http.Error(rw, "Beacon could not record that just now; try again.", http.StatusServiceUnavailable)
+		return
+	}
+	http.Redirect(rw, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+}

@@ -1,0 +1,168 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+	"github.com/beaconplg/beacon/internal/web"
+)
+
+type fixed struct{ r *score.Rules }
+
+func (f fixed) Rules() *score.Rules { return f.r }
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// site serves the pages over a store holding one person, two scored
+// accounts and an open alert on the hotter one.
+func site(t *testing.T) (*httptest.Server, *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	hash, err := web.HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddPerson(ctx, store.Person{Email: "Ana@Seller.example", Role: store.RoleMember, PasswordHash: hash, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := score.Preset("pql-150")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := score.Compile(*sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons, _ := json.Marshal([]score.Reason{{Rule: "a", Label: "Invited 2+ teammates", Points: 25},
+		{Rule: "b", Label: "Created a project", Points: 30}, {Rule: "c", Label: "Viewed pricing <b>", Points: 10}})
+	err = db.SaveScores(ctx, store.ScoreBatch{
+		Scores: []store.Score{
+			{Scorecard: "pql", Subject: "account:acme", Score: 85, Tier: "hot", Reasons: reasons, RulesVersion: rules.Version, UpdatedAt: now, TierSince: now},
+			{Scorecard: "pql", Subject: "account:globex", Score: 35, Tier: "watching", RulesVersion: rules.Version, UpdatedAt: now, TierSince: now},
+		},
+		Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:acme", Tier: "hot", Score: 85, Segment: "mid_market",
+			Zone: "sales_available", Actions: []string{"ae_now"}, Payload: []byte(`{}`), CreatedAt: now.Add(-3 * time.Hour), NeedsAck: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := web.New(web.Deps{Store: db, Rules: fixed{rules}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	w.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, db
+}
+
+func browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// Sign in, see the queue, acknowledge the alert, see it acknowledged, sign
+// out; the queue wants a session, a wrong password is refused, a form
+// without the session's token is refused.
+func TestSignInQueueAck(t *testing.T) {
+	srv, db := site(t)
+	c := browser(t)
+	resp, err := c.Get(srv.URL + "/")
+	if err != nil || resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("queue without a session: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	resp, _ = c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"wrong password!"}})
+	if page := body(t, resp); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Wrong email or password") {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(srv.URL+"/login", url.Values{"email": {"nobody@seller.example"}, "password": {"correct horse battery"}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unknown email: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(srv.URL+"/login", url.Values{"email": {"ANA@seller.example"}, "password": {"correct horse battery"},
+		"next": {"https://evil.example/"}})
+	resp.Body.Close()
+	cookie := resp.Header.Get("Set-Cookie")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" || !strings.Contains(cookie, "HttpOnly") ||
+		!strings.Contains(cookie, "SameSite=Lax") {
+		t.Fatalf("sign-in: %d to %q, cookie %q", resp.StatusCode, resp.Header.Get("Location"), cookie)
+	}
+
+	resp, _ = c.Get(srv.URL + "/")
+	page := body(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "acme") || !strings.Contains(page, "globex") ||
+		strings.Index(page, "acme") > strings.Index(page, "globex") || !strings.Contains(page, "Created a project") ||
+		!strings.Contains(page, "Viewed pricing &lt;b&gt;") || !strings.Contains(page, `sla sla-warning`) ||
+		!strings.Contains(page, "3 h") || !strings.Contains(page, "Acknowledge") {
+		t.Fatalf("queue: %d\n%s", resp.StatusCode, page)
+	}
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token in the page")
+	}
+	as, _, _ := db.ListAlerts(context.Background(), store.AlertQuery{Limit: 1})
+	ackURL := srv.URL + "/alerts/" + itoa(as[0].ID) + "/ack"
+	resp, _ = c.PostForm(ackURL, url.Values{"csrf": {"forged"}, "back": {"/"}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("ack with a forged token: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(ackURL, url.Values{"csrf": {m[1]}, "back": {"/?tier=hot"}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/?tier=hot" {
+		t.Fatalf("ack: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = c.Get(srv.URL + "/?tier=hot")
+	page = body(t, resp)
+	if !strings.Contains(page, "acknowledged by ana@seller.example") || strings.Contains(page, "globex") {
+		t.Fatalf("after the ack, hot only:\n%s", page)
+	}
+
+	resp, _ = c.PostForm(srv.URL+"/logout", url.Values{"csrf": {m[1]}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(srv.URL + "/")
+	if resp.Body.Close(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the queue after sign-out: %d", resp.StatusCode)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Passwords shorter than 12 characters or longer than bcrypt reads are
+// refused; others hash to something that is not the password.
+func TestHashPassword(t *testing.T) {
+	for pw, ok := range map[string]bool{"short": false, strings.Repeat("x", 11): false, strings.Repeat("x", 12): true,
+		strings.Repeat("x", 72): true, strings.Repeat("x", 73): false} {
+		h, err := web.HashPassword(pw)
+		if (err == nil) != ok || (ok && strings.Contains(string(h), pw)) {
+			t.Errorf("%d characters: %v", len(pw), err)
+		}
+	}
+}
