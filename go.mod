@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/AfterShip/email-verifier v1.4.1
+	github.com/chromedp/chromedp v0.14.2
 	github.com/expr-lang/expr v1.17.6
 	github.com/go-json-experiment/json v1.27.2
 	github.com/goccy/go-yaml v1.18.0
@@ -21,7 +22,12 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bmizerany/assert v0.0.0-20160611221934-b7ed37b82869 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327 // indirect
+	github.com/chromedp/sysutil v1.1.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
+	github.com/gobwas/ws v1.4.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect

@@ -79,7 +79,7 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
 	if offset+len(ss) < total {
 		d.Next = pageLink(d.Tier, offset+pageSize)
 	}
-	if d.Rows, err = w.rows(r, card, ss); err != nil {
+	if d.Rows, err = w.rows(r, rules, card, ss); err != nil {
 		w.fail(rw, err)
 		return
 	}
@@ -109,7 +109,15 @@ func pqlCard(r *score.Rules) *score.Card {
 	return nil
 }
 
-func (w *Web) rows(r *http.Request, card *score.Card, ss []store.Score) ([]queueRow, error) {
+func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []store.Score) ([]queueRow, error) {
+	segments := map[string]string{}
+	if rules.Routing != nil {
+		for _, sg := range rules.Routing.Segments {
+			if sg.Label != "" {
+				segments[sg.Name] = sg.Label
+			}
+		}
+	}
 	ids, byID, err := w.db.ScoredAccounts(r.Context(), ss)
 	if err != nil {
 		return nil, err
@@ -135,6 +143,9 @@ func (w *Web) rows(r *http.Request, card *score.Card, ss []store.Score) ([]queue
 		if len(as) > 0 {
 			al := as[0]
 			row.Segment, row.Zone = al.Segment, strings.ReplaceAll(al.Zone, "_", "-")
+			if label, ok := segments[al.Segment]; ok {
+				row.Segment = label
+			}
 			if al.NeedsAck {
 				cell := &alertCell{ID: al.ID, AckedBy: al.AckedBy}
 				took := now.Sub(al.CreatedAt)

@@ -120,7 +120,8 @@ func TestSignInQueueAck(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "acme") || !strings.Contains(page, "globex") ||
 		strings.Index(page, "acme") > strings.Index(page, "globex") || !strings.Contains(page, "Created a project") ||
 		!strings.Contains(page, "Viewed pricing &lt;b&gt;") || !strings.Contains(page, `sla sla-warning`) ||
-		!strings.Contains(page, "3 h") || !strings.Contains(page, "Acknowledge") {
+		!strings.Contains(page, "3 h") || !strings.Contains(page, "Acknowledge") ||
+		!strings.Contains(page, "Mid-market (51-500 employees)") {
 		t.Fatalf("queue: %d\n%s", resp.StatusCode, page)
 	}
 	m := csrfField.FindStringSubmatch(page)
