@@ -31,7 +31,7 @@ func chromium(t *testing.T) string {
 const screenshots = "../../docs/screenshots"
 
 // In Chromium, on the demo world: sign in, see the queue, acknowledge the
-// top open alert, and see it acknowledged.
+// top open alert, see it acknowledged, and open the top account.
 func TestBrowserQueue(t *testing.T) {
 	exec := chromium(t)
 	a := newTestApp()
@@ -49,7 +49,7 @@ func TestBrowserQueue(t *testing.T) {
 	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelTime()
 
-	var loginShot, queueShot []byte
+	var loginShot, queueShot, accountShot []byte
 	var page string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/"), // redirected to sign in
@@ -75,6 +75,18 @@ func TestBrowserQueue(t *testing.T) {
 	if !strings.Contains(page, "acknowledged by "+secrets.email) {
 		t.Fatalf("no acknowledgement on the page:\n%s", page)
 	}
+	err = chromedp.Run(ctx,
+		chromedp.Click(`table.queue a.name`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#people`, chromedp.ByQuery),
+		chromedp.CaptureScreenshot(&accountShot),
+		chromedp.OuterHTML(`main`, &page, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("account page: %v", err)
+	}
+	if !strings.Contains(page, "Users and how they were matched") || !strings.Contains(page, `class="chart"`) {
+		t.Fatalf("account page:\n%s", page)
+	}
 	open, _, err := db.ListAlerts(context.Background(), store.AlertQuery{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +103,7 @@ func TestBrowserQueue(t *testing.T) {
 	if err := os.MkdirAll(screenshots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, shot := range map[string][]byte{"login.png": loginShot, "queue.png": queueShot} {
+	for name, shot := range map[string][]byte{"login.png": loginShot, "queue.png": queueShot, "account.png": accountShot} {
 		if err := os.WriteFile(filepath.Join(screenshots, name), shot, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -32,6 +33,13 @@ type Store interface {
 	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
 	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
 	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
+	ListDeliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error)
+	Account(ctx context.Context, id string) (store.Account, error)
+	AccountUsers(ctx context.Context, id string) ([]store.Membership, error)
+	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
+	UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error)
+	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
+	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
 	Ack(ctx context.Context, id int64, by string, at time.Time) (store.Alert, error)
 }
 
@@ -67,7 +75,7 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, pages: map[string]*template.Template{}}
-	for _, page := range []string{"login", "queue"} {
+	for _, page := range []string{"login", "queue", "account"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -86,6 +94,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", w.signedIn(w.logout))
 	mux.HandleFunc("GET /{$}", w.signedIn(w.queue))
 	mux.HandleFunc("POST /alerts/{id}/ack", w.signedIn(w.ack))
+	mux.HandleFunc("GET /accounts/{id}", w.signedIn(w.account))
 }
 
 // formLimit bounds what a form may post.

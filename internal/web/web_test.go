@@ -48,12 +48,32 @@ func site(t *testing.T) (*httptest.Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = db.Project(ctx, func(tx store.IdentityTx) error {
+		if err := tx.PutAccount(ctx, store.Account{ID: "acme", Kind: store.KindGroup, Name: "Acme", Domains: []string{"acme.example"},
+			Employees: 200, Traits: map[string]any{}, CreatedAt: now.AddDate(0, 0, -30)}); err != nil {
+			return err
+		}
+		if err := tx.PutUsers(ctx, []store.User{{ID: "u1", Email: "ana@acme.example", Traits: map[string]any{},
+			FirstSeen: now.AddDate(0, 0, -30), LastSeen: now}}); err != nil {
+			return err
+		}
+		return tx.PutMembership(ctx, store.Membership{UserID: "u1", AccountID: "acme", Method: store.MethodGroup,
+			Confidence: 1, CreatedAt: now.AddDate(0, 0, -30)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reasons, _ := json.Marshal([]score.Reason{{Rule: "a", Label: "Invited 2+ teammates", Points: 25},
 		{Rule: "b", Label: "Created a project", Points: 30}, {Rule: "c", Label: "Viewed pricing <b>", Points: 10}})
 	err = db.SaveScores(ctx, store.ScoreBatch{
 		Scores: []store.Score{
-			{Scorecard: "pql", Subject: "account:acme", Score: 85, Tier: "hot", Reasons: reasons, RulesVersion: rules.Version, UpdatedAt: now, TierSince: now},
+			{Scorecard: "pql", Subject: "account:acme", Score: 85, Tier: "hot", Reasons: reasons, RulesVersion: rules.Version, UpdatedAt: now, TierSince: now,
+				Signals: []byte(`{"seat_quota":0.9,"teammates_invited":3}`)},
 			{Scorecard: "pql", Subject: "account:globex", Score: 35, Tier: "watching", RulesVersion: rules.Version, UpdatedAt: now, TierSince: now},
+		},
+		History: []store.ScoreEvent{
+			{Scorecard: "pql", Subject: "account:acme", At: now.AddDate(0, 0, -10), Score: 30, Tier: "watching", RulesVersion: rules.Version},
+			{Scorecard: "pql", Subject: "account:acme", At: now.Add(-3 * time.Hour), Score: 85, Tier: "hot", PreviousTier: "watching", RulesVersion: rules.Version},
 		},
 		Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:acme", Tier: "hot", Score: 85, Segment: "mid_market",
 			Zone: "sales_available", Actions: []string{"ae_now"}, Payload: []byte(`{}`), CreatedAt: now.Add(-3 * time.Hour), NeedsAck: true}},
@@ -165,5 +185,30 @@ func TestHashPassword(t *testing.T) {
 		if (err == nil) != ok || (ok && strings.Contains(string(h), pw)) {
 			t.Errorf("%d characters: %v", len(pw), err)
 		}
+	}
+}
+
+// The account page shows who the users are and how they were matched, the
+// score with its reasons and history, quota use, alerts and their
+// deliveries; an unknown account is a 404.
+func TestAccountPage(t *testing.T) {
+	srv, _ := site(t)
+	c := browser(t)
+	resp, _ := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
+	resp.Body.Close()
+	resp, _ = c.Get(srv.URL + "/accounts/acme")
+	page := body(t, resp)
+	for _, want := range []string{"<h1>Acme", "acme.example", "ana@acme.example", "<td>group</td>", `<svg class="chart"`,
+		"from 30 to 85 over 2 changes", "Invited 2&#43; teammates", `value="90"`, "ae_now", "kept in Beacon", "Acknowledge"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("account page lacks %q", want)
+		}
+	}
+	if t.Failed() || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = c.Get(srv.URL + "/accounts/nope")
+	if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown account: %d", resp.StatusCode)
 	}
 }
