@@ -132,7 +132,7 @@ func (w *Web) render(rw http.ResponseWriter, status int, page string, data any) 
 }
 
 type loginData struct {
-	Error, Email, Next string
+	Viewer, Error, Email, Next string
 }
 
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
