@@ -75,7 +75,7 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, pages: map[string]*template.Template{}}
-	for _, page := range []string{"login", "queue", "account"} {
+	for _, page := range []string{"login", "queue", "account", "rules"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -95,6 +95,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", w.signedIn(w.queue))
 	mux.HandleFunc("POST /alerts/{id}/ack", w.signedIn(w.ack))
 	mux.HandleFunc("GET /accounts/{id}", w.signedIn(w.account))
+	mux.HandleFunc("GET /rules", w.signedIn(w.rulesPage))
 }
 
 // formLimit bounds what a form may post.

@@ -212,3 +212,24 @@ func TestAccountPage(t *testing.T) {
 		t.Fatalf("unknown account: %d", resp.StatusCode)
 	}
 }
+
+// The rules page shows the rules in force: the seed rubric's rows with their
+// points, the tiers with their routes, routing and signals.
+func TestRulesPage(t *testing.T) {
+	srv, _ := site(t)
+	c := browser(t)
+	resp, _ := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
+	resp.Body.Close()
+	resp, _ = c.Get(srv.URL + "/rules")
+	page := body(t, resp)
+	for _, want := range []string{"Completed the core workflow (created a project)", `<td class="num">30</td>`,
+		"Route immediately to an AE; respond in under 1 hour", "SMB (1-50 employees)", "employees &lt;= 50",
+		"Product-led nurture only", "teammates_invited", "seat_limit"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("rules page lacks %q", want)
+		}
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+}
