@@ -105,6 +105,18 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
+// signedIn is a browser signed in as the site's person.
+func signedIn(t *testing.T, srv *httptest.Server) *http.Client {
+	t.Helper()
+	c := browser(t)
+	resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	return c
+}
+
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // Sign in, see the queue, acknowledge the alert, see it acknowledged, sign
@@ -193,10 +205,8 @@ func TestHashPassword(t *testing.T) {
 // deliveries; an unknown account is a 404.
 func TestAccountPage(t *testing.T) {
 	srv, _ := site(t)
-	c := browser(t)
-	resp, _ := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
-	resp.Body.Close()
-	resp, _ = c.Get(srv.URL + "/accounts/acme")
+	c := signedIn(t, srv)
+	resp, _ := c.Get(srv.URL + "/accounts/acme")
 	page := body(t, resp)
 	for _, want := range []string{"<h1>Acme", "acme.example", "ana@acme.example", "<td>group</td>", `<svg class="chart"`,
 		"from 30 to 85 over 2 changes", "Invited 2&#43; teammates", `value="90"`, "ae_now", "kept in Beacon", "Acknowledge"} {
@@ -217,10 +227,8 @@ func TestAccountPage(t *testing.T) {
 // points, the tiers with their routes, routing and signals.
 func TestRulesPage(t *testing.T) {
 	srv, _ := site(t)
-	c := browser(t)
-	resp, _ := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
-	resp.Body.Close()
-	resp, _ = c.Get(srv.URL + "/rules")
+	c := signedIn(t, srv)
+	resp, _ := c.Get(srv.URL + "/rules")
 	page := body(t, resp)
 	for _, want := range []string{"Completed the core workflow (created a project)", `<td class="num">30</td>`,
 		"Route immediately to an AE; respond in under 1 hour", "SMB (1-50 employees)", "employees &lt;= 50",
