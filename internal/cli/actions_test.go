@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // actions list shows dead deliveries with their error; actions retry makes
@@ -22,17 +23,10 @@ func TestActionsCommands(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	err = db.SaveScores(ctx, store.ScoreBatch{Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:a", Tier: "hot",
-		Payload: []byte(`{}`), CreatedAt: now, Destinations: []string{"hook", "slack"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := db.Claim(ctx, "hook", now, time.Minute, 10)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("claim: %v %v", ds, err)
-	}
-	if err := db.Settle(ctx, []store.Outcome{{ID: ds[0].ID, At: now, Err: "HTTP 410: gone"}}); err != nil {
+	storetest.DeadDelivery(t, db, "hook", "HTTP 410: gone", time.Now())
+	// A second destination with nothing dead: list --state dead leaves it out.
+	if err := db.SaveScores(ctx, store.ScoreBatch{Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:b", Tier: "hot",
+		Payload: []byte(`{}`), CreatedAt: time.Now(), Destinations: []string{"slack"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -122,7 +122,12 @@ func (a *app) server(db *store.DB) (wired, error) {
 	scorer.OnAlerts(dispatcher.Notify)
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
-	pages, err := web.New(web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://")})
+	var dests []web.Destination
+	for _, d := range a.cfg.Destinations {
+		dests = append(dests, web.Destination{Name: d.Name, Type: d.Type})
+	}
+	pages, err := web.New(web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		Destinations: dests})
 	if err != nil {
 		return wired{}, err
 	}

@@ -384,3 +384,25 @@ func (db *DB) AlertTimes(ctx context.Context, since time.Time) ([]AlertTime, err
 	}
 	return out, rows.Err()
 }
+
+// DeliveryCounts counts deliveries by destination and state.
+func (db *DB) DeliveryCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT destination, state, count(*) FROM deliveries GROUP BY destination, state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var dest, state string
+		var n int
+		if err := rows.Scan(&dest, &state, &n); err != nil {
+			return nil, err
+		}
+		if out[dest] == nil {
+			out[dest] = map[string]int{}
+		}
+		out[dest][state] = n
+	}
+	return out, rows.Err()
+}

@@ -17,13 +17,14 @@ import (
 )
 
 type accountData struct {
-	Viewer, CSRF, Back string
-	Account            store.Account
-	Users              []memberRow
-	Scores             []scoreBlock
-	Quotas             []quota
-	Alerts             []alertRow
-	Events             []eventRow
+	chrome
+	Back    string
+	Account store.Account
+	Users   []memberRow
+	Scores  []scoreBlock
+	Quotas  []quota
+	Alerts  []alertRow
+	Events  []eventRow
 }
 
 type memberRow struct {
@@ -71,7 +72,7 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request, v viewer) {
 		w.fail(rw, err)
 		return
 	}
-	d := accountData{Viewer: v.person.Email, CSRF: v.session.CSRF, Back: r.URL.RequestURI(), Account: acc}
+	d := accountData{chrome: chromeOf(v), Back: r.URL.RequestURI(), Account: acc}
 	if err := w.fillAccount(r, &d); err != nil {
 		w.fail(rw, err)
 		return

@@ -19,8 +19,7 @@ import (
 const pageSize = 50
 
 type queueData struct {
-	Viewer       string
-	CSRF         string
+	chrome
 	Back         string
 	Card         string
 	RulesVersion string
@@ -56,7 +55,7 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
 		return
 	}
 	q := r.URL.Query()
-	d := queueData{Viewer: v.person.Email, CSRF: v.session.CSRF, Back: r.URL.RequestURI(), Card: card.Label,
+	d := queueData{chrome: chromeOf(v), Back: r.URL.RequestURI(), Card: card.Label,
 		RulesVersion: rules.Version, Tiers: card.Tiers, Tier: q.Get("tier")}
 	if d.Card == "" {
 		d.Card = card.Name

@@ -9,11 +9,11 @@ import (
 )
 
 type rulesData struct {
-	Viewer, CSRF string
-	Version      string
-	Spec         score.Spec
-	Signals      []signalRow
-	Zones        []zoneRow
+	chrome
+	Version string
+	Spec    score.Spec
+	Signals []signalRow
+	Zones   []zoneRow
 }
 
 type signalRow struct {
@@ -35,7 +35,7 @@ type zoneTier struct {
 // rules with points and tiers with routes, routing and nudges.
 func (w *Web) rulesPage(rw http.ResponseWriter, r *http.Request, v viewer) {
 	rules := w.rules.Rules()
-	d := rulesData{Viewer: v.person.Email, CSRF: v.session.CSRF, Version: rules.Version, Spec: rules.Spec}
+	d := rulesData{chrome: chromeOf(v), Version: rules.Version, Spec: rules.Spec}
 	for _, s := range rules.Spec.Signals {
 		var what []string
 		if len(s.Events) > 0 {

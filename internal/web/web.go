@@ -34,6 +34,8 @@ type Store interface {
 	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
 	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
 	ListDeliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error)
+	DeliveryCounts(ctx context.Context) (map[string]map[string]int, error)
+	Retry(ctx context.Context, now time.Time, ids []int64, destination string) (int, error)
 	Account(ctx context.Context, id string) (store.Account, error)
 	AccountUsers(ctx context.Context, id string) ([]store.Membership, error)
 	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
@@ -57,6 +59,8 @@ type Deps struct {
 	// Secure marks cookies for HTTPS only: set when Beacon is reached over
 	// HTTPS (its public URL says so).
 	Secure bool
+	// Destinations are the configured ones, for the destinations page.
+	Destinations []Destination
 }
 
 // Web serves the pages.
@@ -66,6 +70,7 @@ type Web struct {
 	log    *slog.Logger
 	clock  func() time.Time
 	secure bool
+	dests  []Destination
 	pages  map[string]*template.Template
 }
 
@@ -74,8 +79,9 @@ func New(d Deps) (*Web, error) {
 	if d.Clock == nil {
 		d.Clock = time.Now
 	}
-	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, pages: map[string]*template.Template{}}
-	for _, page := range []string{"login", "queue", "account", "rules"} {
+	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
+		pages: map[string]*template.Template{}}
+	for _, page := range []string{"login", "queue", "account", "rules", "destinations"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -96,6 +102,8 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /alerts/{id}/ack", w.signedIn(w.ack))
 	mux.HandleFunc("GET /accounts/{id}", w.signedIn(w.account))
 	mux.HandleFunc("GET /rules", w.signedIn(w.rulesPage))
+	mux.HandleFunc("GET /destinations", w.signedIn(w.destinationsPage))
+	mux.HandleFunc("POST /destinations/{name}/retry", w.signedIn(w.retryDestination))
 }
 
 // formLimit bounds what a form may post.
@@ -132,8 +140,20 @@ func (w *Web) render(rw http.ResponseWriter, status int, page string, data any) 
 	}
 }
 
+// chrome is what the layout reads of every page: who is signed in, the
+// token their forms carry, whether they are an admin.
+type chrome struct {
+	Viewer, CSRF string
+	Admin        bool
+}
+
+func chromeOf(v viewer) chrome {
+	return chrome{Viewer: v.person.Email, CSRF: v.session.CSRF, Admin: v.person.Role == store.RoleAdmin}
+}
+
 type loginData struct {
-	Viewer, Error, Email, Next string
+	chrome
+	Error, Email, Next string
 }
 
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {

@@ -105,11 +105,12 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-// signedIn is a browser signed in as the site's person.
-func signedIn(t *testing.T, srv *httptest.Server) *http.Client {
+// signedIn is a browser signed in as the site's person (or as email).
+func signedIn(t *testing.T, srv *httptest.Server, email ...string) *http.Client {
 	t.Helper()
 	c := browser(t)
-	resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
+	who := append(email, "ana@seller.example")[0]
+	resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {who}, "password": {"correct horse battery"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %v %v", resp, err)
 	}
@@ -239,5 +240,37 @@ func TestRulesPage(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d", resp.StatusCode)
+	}
+}
+
+// Admins see each destination's deliveries and errors and can send the dead
+// ones again; members may not.
+func TestDestinationsPage(t *testing.T) {
+	srv, db := site(t)
+	ctx := context.Background()
+	hash, _ := web.HashPassword("correct horse battery")
+	if _, err := db.AddPerson(ctx, store.Person{Email: "root@seller.example", Role: store.RoleAdmin, PasswordHash: hash, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	storetest.DeadDelivery(t, db, "hook", "HTTP 410: gone", now)
+	member := signedIn(t, srv)
+	resp, _ := member.Get(srv.URL + "/destinations")
+	if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a member sees destinations: %d", resp.StatusCode)
+	}
+	admin := signedIn(t, srv, "root@seller.example")
+	resp, _ = admin.Get(srv.URL + "/destinations")
+	page := body(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "HTTP 410: gone") || !strings.Contains(page, "dead 1") ||
+		!strings.Contains(page, "no longer configured") {
+		t.Fatalf("destinations: %d\n%s", resp.StatusCode, page)
+	}
+	m := csrfField.FindStringSubmatch(page)
+	resp, _ = admin.PostForm(srv.URL+"/destinations/hook/retry", url.Values{"csrf": {m[1]}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry: %d", resp.StatusCode)
+	}
+	if dead, _ := db.ListDeliveries(ctx, store.DeliveryQuery{State: store.Dead, Limit: 10}); len(dead) != 0 {
+		t.Fatalf("still dead after retry: %+v", dead)
 	}
 }
