@@ -65,7 +65,7 @@ func TestBrowserQueue(t *testing.T) {
 		chromedp.Submit(`#password`, chromedp.ByQuery),
 		chromedp.WaitVisible(`table.queue`, chromedp.ByQuery),
 		chromedp.CaptureScreenshot(&queueShot),
-		chromedp.Click(`form[action^="/alerts/"] button`, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/ack"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.acked`, chromedp.ByQuery),
 		chromedp.OuterHTML(`main`, &page, chromedp.ByQuery),
 	)

@@ -23,9 +23,10 @@ type Alert struct {
 	Payload      json.RawMessage // what destinations carry
 	CreatedAt    time.Time
 	// NeedsAck: a person is expected to act on it; response times count it.
-	NeedsAck bool
-	AckedAt  time.Time // zero until acknowledged
-	AckedBy  string
+	NeedsAck   bool
+	AckedAt    time.Time // zero until acknowledged
+	AckedBy    string
+	AssignedTo string // a person's email, "" if no one
 	// Destinations get one delivery each, written with the alert.
 	Destinations []string
 }
@@ -54,7 +55,7 @@ type Delivery struct {
 }
 
 const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segment, zone, actions, payload, created_at, needs_ack,
-	acked_at, acked_by`
+	acked_at, acked_by, assigned_to`
 
 const deliveryColumns = `id, alert_id, destination, state, attempts, next_at, last_error, updated_at, delivered_at`
 
@@ -170,7 +171,7 @@ func queryAlerts(ctx context.Context, q queryer, where string, args ...any) ([]A
 		var actions, payload string
 		var created, acked, needs int64
 		if err := rows.Scan(&a.ID, &a.Scorecard, &a.Subject, &a.Tier, &a.PreviousTier, &a.Score, &a.Segment, &a.Zone,
-			&actions, &payload, &created, &needs, &acked, &a.AckedBy); err != nil {
+			&actions, &payload, &created, &needs, &acked, &a.AckedBy, &a.AssignedTo); err != nil {
 			return nil, err
 		}
 		a.NeedsAck = needs == 1
@@ -405,4 +406,12 @@ func (db *DB) DeliveryCounts(ctx context.Context) (map[string]map[string]int, er
 		out[dest][state] = n
 	}
 	return out, rows.Err()
+}
+
+// Assign gives an alert to a person (by email), or to no one with "".
+func (db *DB) Assign(ctx context.Context, id int64, to string) (Alert, error) {
+	if _, err := db.w.ExecContext(ctx, `UPDATE alerts SET assigned_to = $1 WHERE id = $2`, to, id); err != nil {
+		return Alert{}, err
+	}
+	return db.Alert(ctx, id)
 }

@@ -22,6 +22,7 @@ func TestOutbox(t *testing.T) {
 			t.Run("alerts commit with scores or not at all", func(t *testing.T) { t.Parallel(); testAlertsAtomic(t, e.Open(t)) })
 			t.Run("concurrent claims never share", func(t *testing.T) { t.Parallel(); testClaimsApart(t, e.Open(t)) })
 			t.Run("ack", func(t *testing.T) { t.Parallel(); testAck(t, e.Open(t)) })
+			t.Run("queue filters", func(t *testing.T) { t.Parallel(); testQueueFilters(t, e.Open(t)) })
 		})
 	}
 }
@@ -205,5 +206,56 @@ func testAck(t *testing.T, db *store.DB) {
 	}
 	if _, err := db.Ack(ctx, as[0].ID+1000, "x", t0); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ack of no alert: %v", err)
+	}
+}
+
+func testQueueFilters(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		for _, a := range []store.Account{
+			{ID: "acme", Kind: store.KindGroup, Name: "Acme 100%", Domains: []string{"acme.example"}, Owner: "dana", Traits: map[string]any{}},
+			{ID: "globex", Kind: store.KindGroup, Name: "Globex", Domains: []string{"globex.example"}, Traits: map[string]any{}},
+		} {
+			if err := tx.PutAccount(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := alertBatch("account:acme")
+	b.Scores = append(b.Scores, store.Score{Scorecard: "pql", Subject: "account:globex", Score: 40, Tier: "watching",
+		RulesVersion: "v1", UpdatedAt: t0, TierSince: t0})
+	if err := db.SaveScores(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q    store.ScoreQuery
+		want string
+	}{
+		{store.ScoreQuery{}, "[account:acme account:globex]"},
+		{store.ScoreQuery{Search: "ACME"}, "[account:acme]"},
+		{store.ScoreQuery{Search: "globex.exa"}, "[account:globex]"},
+		{store.ScoreQuery{Search: "100%"}, "[account:acme]"},
+		{store.ScoreQuery{Search: "%"}, "[account:acme]"}, // a literal %, in "Acme 100%" only
+		{store.ScoreQuery{Search: "_"}, "[]"},
+		{store.ScoreQuery{Owner: "dana"}, "[account:acme]"},
+		{store.ScoreQuery{Segment: "mid_market"}, "[account:acme]"},
+		{store.ScoreQuery{Segment: "smb"}, "[]"},
+	} {
+		tc.q.Scorecard, tc.q.Kind, tc.q.Sort, tc.q.Limit = "pql", "account", "-score", 10
+		ss, total, err := db.ListScores(ctx, tc.q)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.q, err)
+		}
+		var got []string
+		for _, s := range ss {
+			got = append(got, s.Subject)
+		}
+		if fmt.Sprint(got) != tc.want && !(tc.want == "[]" && len(got) == 0) || total != len(ss) {
+			t.Errorf("%+v: %v (total %d), want %s", tc.q, got, total, tc.want)
+		}
 	}
 }

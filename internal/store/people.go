@@ -100,3 +100,23 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	_, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 	return err
 }
+
+// ListPeople returns everyone who can sign in, by email.
+func (db *DB) ListPeople(ctx context.Context) ([]Person, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+personColumns+` FROM people ORDER BY email`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		var p Person
+		var created int64
+		if err := rows.Scan(&p.ID, &p.Email, &p.Name, &p.Role, &p.PasswordHash, &created); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = fromMS(created)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

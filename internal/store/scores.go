@@ -52,10 +52,17 @@ type ScoreQuery struct {
 	Scorecard string
 	Kind      string // "account" or "user"
 	Tier      string // "" for any tier
-	Sort      string // see ScoreSorts
-	Limit     int
-	Offset    int
+	// Accounts only: Search matches part of the name or a domain, in any
+	// case; Owner the account's owner; Segment the segment of its latest
+	// alert. "" for any.
+	Search, Owner, Segment string
+	Sort                   string // see ScoreSorts
+	Limit                  int
+	Offset                 int
 }
+
+// likeEscaper keeps a search's own % and _ literal in LIKE.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // ScoreSorts maps the sort keys the API accepts to their ORDER BY.
 var ScoreSorts = map[string]string{
@@ -139,13 +146,22 @@ func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error
 	if !ok {
 		return nil, 0, fmt.Errorf("sort %q: unknown", q.Sort)
 	}
-	where := `WHERE scorecard = $1 AND subject LIKE $2 AND ($3 = '' OR tier = $3)`
-	args := []any{q.Scorecard, q.Kind + ":%", q.Tier}
+	search := ""
+	if q.Search != "" {
+		search = "%" + likeEscaper.Replace(strings.ToLower(q.Search)) + "%"
+	}
+	where := `WHERE scorecard = $1 AND subject LIKE $2 AND ($3 = '' OR tier = $3)
+		AND ($4 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9)
+			AND (lower(a.name) LIKE $4 ESCAPE '\' OR lower(a.domains) LIKE $4 ESCAPE '\')))
+		AND ($5 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9) AND a.owner = $5))
+		AND ($6 = '' OR $6 = (SELECT al.segment FROM alerts al WHERE al.subject = scores.subject
+			ORDER BY al.created_at DESC, al.id DESC LIMIT 1))`
+	args := []any{q.Scorecard, q.Kind + ":%", q.Tier, search, q.Owner, q.Segment}
 	var total int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM scores `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	ss, err := db.scores(ctx, where+` ORDER BY `+order+` LIMIT $4 OFFSET $5`, append(args, q.Limit, q.Offset)...)
+	ss, err := db.scores(ctx, where+` ORDER BY `+order+` LIMIT $7 OFFSET $8`, append(args, q.Limit, q.Offset)...)
 	return ss, total, err
 }
 

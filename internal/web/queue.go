@@ -25,6 +25,11 @@ type queueData struct {
 	RulesVersion string
 	Tiers        []score.TierSpec
 	Tier         string
+	Search       string
+	Owner        string
+	Segment      string
+	Segments     []score.SegmentSpec
+	People       []string
 	Total        int
 	From, To     int
 	Prev, Next   string
@@ -41,10 +46,11 @@ type queueRow struct {
 }
 
 type alertCell struct {
-	ID      int64
-	Age     string
-	Band    string // good, warning, red: seed 004's response-time bands
-	AckedBy string
+	ID         int64
+	Age        string
+	Band       string // good, warning, red: seed 004's response-time bands
+	AckedBy    string
+	AssignedTo string
 }
 
 func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
@@ -63,20 +69,32 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
 	if _, ok := card.Tier(d.Tier); !ok {
 		d.Tier = ""
 	}
+	d.Search, d.Owner, d.Segment = clipParam(q.Get("q")), clipParam(q.Get("owner")), clipParam(q.Get("segment"))
+	if rules.Routing != nil {
+		d.Segments = rules.Routing.Segments
+	}
+	people, err := w.db.ListPeople(r.Context())
+	if err != nil {
+		w.fail(rw, err)
+		return
+	}
+	for _, p := range people {
+		d.People = append(d.People, p.Email)
+	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = max(0, offset)
 	ss, total, err := w.db.ListScores(r.Context(), store.ScoreQuery{Scorecard: card.Name, Kind: score.OfAccount, Tier: d.Tier,
-		Sort: "-score", Limit: pageSize, Offset: offset})
+		Search: d.Search, Owner: d.Owner, Segment: d.Segment, Sort: "-score", Limit: pageSize, Offset: offset})
 	if err != nil {
 		w.fail(rw, err)
 		return
 	}
 	d.Total, d.From, d.To = total, min(offset+1, total), offset+len(ss)
 	if offset > 0 {
-		d.Prev = pageLink(d.Tier, max(0, offset-pageSize))
+		d.Prev = d.pageLink(max(0, offset-pageSize))
 	}
 	if offset+len(ss) < total {
-		d.Next = pageLink(d.Tier, offset+pageSize)
+		d.Next = d.pageLink(offset + pageSize)
 	}
 	if d.Rows, err = w.rows(r, rules, card, ss); err != nil {
 		w.fail(rw, err)
@@ -85,13 +103,25 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
 	w.render(rw, http.StatusOK, "queue", d)
 }
 
-func pageLink(tier string, offset int) string {
+// pageLink is the queue at offset with the same filters.
+func (d queueData) pageLink(offset int) string {
 	v := url.Values{}
-	if tier != "" {
-		v.Set("tier", tier)
+	for k, val := range map[string]string{"tier": d.Tier, "q": d.Search, "owner": d.Owner, "segment": d.Segment} {
+		if val != "" {
+			v.Set(k, val)
+		}
 	}
 	v.Set("offset", strconv.Itoa(offset))
 	return "/?" + v.Encode()
+}
+
+// clipParam bounds a filter typed into the page.
+func clipParam(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "")
+	}
+	return s
 }
 
 // pqlCard is the card the queue shows: the routing card, else the first
@@ -146,7 +176,7 @@ func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []s
 				row.Segment = label
 			}
 			if al.NeedsAck {
-				cell := &alertCell{ID: al.ID, AckedBy: al.AckedBy}
+				cell := &alertCell{ID: al.ID, AckedBy: al.AckedBy, AssignedTo: al.AssignedTo}
 				took := now.Sub(al.CreatedAt)
 				if !al.AckedAt.IsZero() {
 					took = al.AckedAt.Sub(al.CreatedAt)

@@ -43,6 +43,8 @@ type Store interface {
 	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
 	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
 	Ack(ctx context.Context, id int64, by string, at time.Time) (store.Alert, error)
+	Assign(ctx context.Context, id int64, to string) (store.Alert, error)
+	ListPeople(ctx context.Context) ([]store.Person, error)
 }
 
 // RulesSource gives the rules in force.
@@ -100,6 +102,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", w.signedIn(w.logout))
 	mux.HandleFunc("GET /{$}", w.signedIn(w.queue))
 	mux.HandleFunc("POST /alerts/{id}/ack", w.signedIn(w.ack))
+	mux.HandleFunc("POST /alerts/{id}/assign", w.signedIn(w.assign))
 	mux.HandleFunc("GET /accounts/{id}", w.signedIn(w.account))
 	mux.HandleFunc("GET /rules", w.signedIn(w.rulesPage))
 	mux.HandleFunc("GET /destinations", w.signedIn(w.destinationsPage))
@@ -207,6 +210,33 @@ func (w *Web) ack(rw http.ResponseWriter, r *http.Request, v viewer) {
 		}
 		w.log.Error("acknowledgement failed", "err", err)
 		http.Error(rw, "Beacon could not record that just now; try again.", http.StatusServiceUnavailable)
+		return
+	}
+	http.Redirect(rw, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+}
+
+// assign gives an alert to a person who signs in, or to no one.
+func (w *Web) assign(rw http.ResponseWriter, r *http.Request, v viewer) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.Error(rw, "No such alert.", http.StatusNotFound)
+		return
+	}
+	to := r.PostFormValue("to")
+	if to != "" {
+		p, err := w.db.PersonByEmail(r.Context(), to)
+		if err != nil {
+			http.Error(rw, "No one by that email signs in to Beacon.", http.StatusBadRequest)
+			return
+		}
+		to = p.Email
+	}
+	if _, err := w.db.Assign(r.Context(), id, to); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			http.Error(rw, "No such alert.", http.StatusNotFound)
+			return
+		}
+		w.fail(rw, err)
 		return
 	}
 	http.Redirect(rw, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)

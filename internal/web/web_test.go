@@ -50,7 +50,7 @@ func site(t *testing.T) (*httptest.Server, *store.DB) {
 	}
 	err = db.Project(ctx, func(tx store.IdentityTx) error {
 		if err := tx.PutAccount(ctx, store.Account{ID: "acme", Kind: store.KindGroup, Name: "Acme", Domains: []string{"acme.example"},
-			Employees: 200, Traits: map[string]any{}, CreatedAt: now.AddDate(0, 0, -30)}); err != nil {
+			Employees: 200, Owner: "dana@seller.example", Traits: map[string]any{}, CreatedAt: now.AddDate(0, 0, -30)}); err != nil {
 			return err
 		}
 		if err := tx.PutUsers(ctx, []store.User{{ID: "u1", Email: "ana@acme.example", Traits: map[string]any{},
@@ -272,5 +272,36 @@ func TestDestinationsPage(t *testing.T) {
 	}
 	if dead, _ := db.ListDeliveries(ctx, store.DeliveryQuery{State: store.Dead, Limit: 10}); len(dead) != 0 {
 		t.Fatalf("still dead after retry: %+v", dead)
+	}
+}
+
+// The queue searches by name or domain and filters by segment and owner;
+// an alert can be assigned to a person who signs in, and to no one else.
+func TestQueueFiltersAndAssign(t *testing.T) {
+	srv, db := site(t)
+	c := signedIn(t, srv)
+	for query, want := range map[string]bool{"?q=ACM": true, "?q=acme.example": true, "?q=%25": false, "?q=zzz": false,
+		"?segment=mid_market": true, "?segment=smb": false, "?owner=dana%40seller.example": true, "?owner=bo": false} {
+		resp, _ := c.Get(srv.URL + "/" + query)
+		page := body(t, resp)
+		if got := strings.Contains(page, `href="/accounts/acme"`); got != want {
+			t.Errorf("%s: acme listed %v, want %v", query, got, want)
+		}
+	}
+	resp, _ := c.Get(srv.URL + "/")
+	m := csrfField.FindStringSubmatch(body(t, resp))
+	as, _, _ := db.ListAlerts(context.Background(), store.AlertQuery{Limit: 1})
+	assign := srv.URL + "/alerts/" + itoa(as[0].ID) + "/assign"
+	resp, _ = c.PostForm(assign, url.Values{"csrf": {m[1]}, "to": {"nobody@seller.example"}, "back": {"/"}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("assign to a stranger: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(assign, url.Values{"csrf": {m[1]}, "to": {"Ana@Seller.example"}, "back": {"/"}})
+	if resp.Body.Close(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", resp.StatusCode)
+	}
+	resp, _ = c.Get(srv.URL + "/")
+	if page := body(t, resp); !strings.Contains(page, `<option value="ana@seller.example" selected>`) {
+		t.Fatalf("assignment not shown:\n%s", page)
 	}
 }
