@@ -31,7 +31,8 @@ func chromium(t *testing.T) string {
 const screenshots = "../../docs/screenshots"
 
 // In Chromium, on the demo world: sign in, see the queue, acknowledge the
-// top open alert, see it acknowledged, and open the top account.
+// top open alert, see it acknowledged, open the top account, the rules and
+// the destinations.
 func TestBrowserQueue(t *testing.T) {
 	exec := chromium(t)
 	a := newTestApp()
@@ -49,7 +50,7 @@ func TestBrowserQueue(t *testing.T) {
 	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelTime()
 
-	var loginShot, queueShot, accountShot []byte
+	var loginShot, queueShot, accountShot, rulesShot, destShot []byte
 	var page string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/"), // redirected to sign in
@@ -87,6 +88,21 @@ func TestBrowserQueue(t *testing.T) {
 	if !strings.Contains(page, "Users and how they were matched") || !strings.Contains(page, `class="chart"`) {
 		t.Fatalf("account page:\n%s", page)
 	}
+	err = chromedp.Run(ctx,
+		chromedp.Click(`a[href="/rules"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#signals`, chromedp.ByQuery),
+		chromedp.CaptureScreenshot(&rulesShot),
+		chromedp.Click(`a[href="/destinations"]`, chromedp.ByQuery), // the demo's person is an admin
+		chromedp.WaitVisible(`h1`, chromedp.ByQuery),
+		chromedp.CaptureScreenshot(&destShot),
+		chromedp.OuterHTML(`main`, &page, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("rules and destinations: %v", err)
+	}
+	if !strings.Contains(page, "No destinations are configured") {
+		t.Fatalf("destinations page:\n%s", page)
+	}
 	open, _, err := db.ListAlerts(context.Background(), store.AlertQuery{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +119,8 @@ func TestBrowserQueue(t *testing.T) {
 	if err := os.MkdirAll(screenshots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, shot := range map[string][]byte{"login.png": loginShot, "queue.png": queueShot, "account.png": accountShot} {
+	for name, shot := range map[string][]byte{"login.png": loginShot, "queue.png": queueShot,
+		"account.png": accountShot, "rules.png": rulesShot, "destinations.png": destShot} {
 		if err := os.WriteFile(filepath.Join(screenshots, name), shot, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
 )
@@ -151,11 +152,28 @@ func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bo
 // UserEvents returns a user's latest events, newest first, including those sent
 // under anonymous ids before the user was identified.
 func (db *DB) UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error) {
+	return db.UserEventsBefore(ctx, userID, EventPos{}, limit)
+}
+
+// EventPos is a place in a timeline: events before it are older. The zero
+// EventPos is after every event.
+type EventPos struct {
+	TS  time.Time
+	Seq int64
+}
+
+// UserEventsBefore is UserEvents for the events before pos, to page back.
+func (db *DB) UserEventsBefore(ctx context.Context, userID string, pos EventPos, limit int) ([]event.Event, error) {
+	ts, seq := int64(math.MaxInt64), int64(math.MaxInt64)
+	if !pos.TS.IsZero() {
+		ts, seq = pos.TS.UnixMilli(), pos.Seq
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+`, 0 FROM events WHERE seq IN (
 			SELECT seq FROM (SELECT DISTINCT ts, seq FROM event_users
-				WHERE key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1)) mine
+				WHERE (key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1))
+					AND (ts < $3 OR (ts = $3 AND seq < $4))) mine
 			ORDER BY ts DESC, seq DESC LIMIT $2)
-		ORDER BY ts DESC, seq DESC`, userID, limit)
+		ORDER BY ts DESC, seq DESC`, userID, limit, ts, seq)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +29,9 @@ type accountData struct {
 	Quotas  []quota
 	Alerts  []alertRow
 	Events  []eventRow
+	// Older pages the timeline back from its last event; Newest returns
+	// to the top when paged.
+	Older, Newest string
 }
 
 type memberRow struct {
@@ -110,7 +117,19 @@ func (w *Web) fillAccount(r *http.Request, d *accountData) error {
 	if err := w.fillAlerts(r, d, subject); err != nil {
 		return err
 	}
-	return w.fillTimeline(r, d, ids)
+	return w.fillTimeline(r, d, ids, timelinePos(r.URL.Query().Get("before")))
+}
+
+// timelinePos reads ?before=MS.SEQ, the place to page the timeline back
+// from; anything else is the top.
+func timelinePos(v string) store.EventPos {
+	ms, seq, ok := strings.Cut(v, ".")
+	t, err1 := strconv.ParseInt(ms, 10, 64)
+	n, err2 := strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || t <= 0 {
+		return store.EventPos{}
+	}
+	return store.EventPos{TS: time.UnixMilli(t).UTC(), Seq: n}
 }
 
 func (w *Web) fillScores(r *http.Request, d *accountData, subject string) error {
@@ -170,19 +189,34 @@ func (w *Web) fillAlerts(r *http.Request, d *accountData, subject string) error 
 	return nil
 }
 
-// fillTimeline merges the latest events of the account's users, newest
-// first; pre-signup page views under their anonymous ids included.
-func (w *Web) fillTimeline(r *http.Request, d *accountData, users []string) error {
+// fillTimeline merges the account's users' events before pos, newest
+// first, a page at a time; pre-signup page views under their anonymous ids
+// included.
+func (w *Web) fillTimeline(r *http.Request, d *accountData, users []string, pos store.EventPos) error {
 	var all []event.Event
 	for _, u := range users {
-		evs, err := w.db.UserEvents(r.Context(), u, timelineLength)
+		evs, err := w.db.UserEventsBefore(r.Context(), u, pos, timelineLength+1)
 		if err != nil {
 			return err
 		}
 		all = append(all, evs...)
 	}
-	slices.SortFunc(all, func(a, b event.Event) int { return b.Timestamp.Compare(a.Timestamp) })
-	for _, e := range all[:min(len(all), timelineLength)] {
+	slices.SortFunc(all, func(a, b event.Event) int {
+		if c := b.Timestamp.Compare(a.Timestamp); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.Seq, a.Seq)
+	})
+	all = slices.CompactFunc(all, func(a, b event.Event) bool { return a.Seq == b.Seq }) // a user in twice
+	if !pos.TS.IsZero() {
+		d.Newest = "/accounts/" + url.PathEscape(d.Account.ID) + "#timeline"
+	}
+	if len(all) > timelineLength {
+		last := all[timelineLength-1]
+		d.Older = fmt.Sprintf("/accounts/%s?before=%d.%d#timeline", url.PathEscape(d.Account.ID), last.Timestamp.UnixMilli(), last.Seq)
+		all = all[:timelineLength]
+	}
+	for _, e := range all {
 		user := e.UserID
 		if user == "" {
 			user = "visitor " + e.AnonymousID

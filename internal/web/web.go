@@ -39,7 +39,7 @@ type Store interface {
 	Account(ctx context.Context, id string) (store.Account, error)
 	AccountUsers(ctx context.Context, id string) ([]store.Membership, error)
 	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
-	UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error)
+	UserEventsBefore(ctx context.Context, userID string, pos store.EventPos, limit int) ([]event.Event, error)
 	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
 	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
 	Ack(ctx context.Context, id int64, by string, at time.Time) (store.Alert, error)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
@@ -303,5 +305,50 @@ func TestQueueFiltersAndAssign(t *testing.T) {
 	resp, _ = c.Get(srv.URL + "/")
 	if page := body(t, resp); !strings.Contains(page, `<option value="ana@seller.example" selected>`) {
 		t.Fatalf("assignment not shown:\n%s", page)
+	}
+}
+
+// The account's timeline pages back 50 events at a time, newest first, and
+// every event shows once.
+func TestTimelinePaging(t *testing.T) {
+	srv, db := site(t)
+	ctx := context.Background()
+	var evs []event.Event
+	for i := range 60 {
+		evs = append(evs, event.Event{MessageID: fmt.Sprint("m", i), Type: event.Track, Name: fmt.Sprintf("E%02d", i), UserID: "u1",
+			Timestamp: now.Add(time.Duration(i) * time.Minute), ReceivedAt: now, Body: []byte(`{}`)})
+	}
+	if _, err := db.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	stored, _, err := db.EventsAfter(ctx, store.Cursor{}, 100)
+	if err != nil || len(stored) != 60 {
+		t.Fatalf("stored %d: %v", len(stored), err)
+	}
+	err = db.Project(ctx, func(tx store.IdentityTx) error {
+		refs := make([]store.EventRef, len(stored))
+		for i, e := range stored {
+			refs[i] = store.EventRef{Key: "user:u1", TS: e.Timestamp, Seq: e.Seq}
+		}
+		return tx.IndexEvents(ctx, refs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := signedIn(t, srv)
+	names := regexp.MustCompile(`<td>track</td><td>(E\d\d)</td>`)
+	older := regexp.MustCompile(`href="(/accounts/acme\?before=[0-9.]+)#timeline"`)
+	resp, _ := c.Get(srv.URL + "/accounts/acme")
+	first := body(t, resp)
+	page1 := names.FindAllStringSubmatch(first, -1)
+	m := older.FindStringSubmatch(first)
+	if len(page1) != 50 || page1[0][1] != "E59" || page1[49][1] != "E10" || m == nil {
+		t.Fatalf("first page: %d events, older link %v", len(page1), m)
+	}
+	resp, _ = c.Get(srv.URL + strings.ReplaceAll(m[1], "&amp;", "&"))
+	second := body(t, resp)
+	page2 := names.FindAllStringSubmatch(second, -1)
+	if len(page2) != 10 || page2[0][1] != "E09" || page2[9][1] != "E00" || older.MatchString(second) || !strings.Contains(second, ">Newest</a>") {
+		t.Fatalf("second page: %v", page2)
 	}
 }
