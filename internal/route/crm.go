@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -20,41 +21,52 @@ type record struct {
 	props map[string]any
 }
 
-// crmRecords maps each delivery to its record. Deliveries about the same
-// record in one batch are written once, with the newest alert: a CRM may
-// refuse a batch naming one record twice. same[i] is the index in recs of
-// delivery i's record, -1 with errs[i] set if it has none.
-func crmRecords(sp Spec, ds []store.Delivery) (recs []record, same []int, errs []error) {
-	same, errs = make([]int, len(ds)), make([]error, len(ds))
+// crmRecords maps each delivery to its records: one for the account, or
+// one per person with an email when the destination writes per person.
+// Deliveries about the same record in one batch write it once, with the
+// newest alert: a CRM may refuse a batch naming one record twice. same[i]
+// are the indexes in recs of delivery i's records; errs[i] is set for a
+// delivery that cannot be mapped.
+func crmRecords(sp Spec, ds []store.Delivery) (recs []record, same [][]int, errs []error) {
+	same, errs = make([][]int, len(ds)), make([]error, len(ds))
 	byID := map[string]int{}
 	var newest []int64 // by record: the alert its properties come from
 	idField := sp.idField()
 	for i, d := range ds {
 		data, err := alertData(d)
-		if err == nil {
-			if id := data.field(idField); id == nil || id == "" {
-				err = fmt.Errorf("the alert has no %s to find the record by", idField)
-			}
-		}
 		if err != nil {
-			errs[i], same[i] = &SendError{Permanent: true, Err: err}, -1
+			errs[i] = &SendError{Permanent: true, Err: err}
 			continue
 		}
-		id := fmt.Sprint(data.field(idField))
-		props := map[string]any{}
-		for prop, field := range sp.Properties {
-			props[prop] = data.field(field)
+		who := []*score.Person{nil}
+		if sp.Per == PerPerson {
+			who = who[:0]
+			for j := range data.Account.People {
+				who = append(who, &data.Account.People[j])
+			}
 		}
-		k, seen := byID[id]
-		if !seen {
-			k = len(recs)
-			byID[id] = k
-			recs, newest = append(recs, record{id: id}), append(newest, 0)
+		for _, p := range who {
+			id := data.fieldFor(idField, p)
+			if id == nil || id == "" {
+				errs[i] = &SendError{Permanent: true, Err: fmt.Errorf("the alert has no %s to find the record by", idField)}
+				break
+			}
+			props := map[string]any{}
+			for prop, field := range sp.Properties {
+				props[prop] = data.fieldFor(field, p)
+			}
+			key := fmt.Sprint(id)
+			k, seen := byID[key]
+			if !seen {
+				k = len(recs)
+				byID[key] = k
+				recs, newest = append(recs, record{id: key}), append(newest, 0)
+			}
+			if d.AlertID >= newest[k] {
+				recs[k].props, newest[k] = props, d.AlertID
+			}
+			same[i] = append(same[i], k)
 		}
-		if d.AlertID >= newest[k] {
-			recs[k].props, newest[k] = props, d.AlertID
-		}
-		same[i] = k
 	}
 	return recs, same, errs
 }
@@ -67,9 +79,11 @@ func sendRecords(ctx context.Context, sp Spec, ds []store.Delivery, size int, up
 	for start := 0; start < len(recs); start += size {
 		copy(recErrs[start:], upsert(ctx, recs[start:min(start+size, len(recs))]))
 	}
-	for i, k := range same {
-		if k >= 0 {
-			errs[i] = recErrs[k]
+	for i, ks := range same {
+		for _, k := range ks {
+			if errs[i] == nil {
+				errs[i] = recErrs[k] // the first record that failed fails the delivery
+			}
 		}
 	}
 	return errs

@@ -215,6 +215,7 @@ func TestCRM(t *testing.T) {
 		t.Run(eng.Name, func(t *testing.T) {
 			t.Run("hubspot", func(t *testing.T) { testHubSpot(t, eng.Open(t)) })
 			t.Run("salesforce", func(t *testing.T) { testSalesforce(t, eng.Open(t)) })
+			t.Run("per person", func(t *testing.T) { testPerPerson(t, eng.Open(t)) })
 		})
 	}
 }
@@ -308,5 +309,38 @@ func testSalesforce(t *testing.T, db *store.DB) {
 	f2.drain(t)
 	if d := f2.delivery(t, "salesforce"); d.State != store.Dead || !strings.Contains(d.LastError, "FIELD_CUSTOM_VALIDATION_EXCEPTION: Score must be below 150") {
 		t.Fatalf("refused record: %+v", d)
+	}
+}
+
+// Written per person, each of the account's people with an email gets the
+// account's fields on their contact (HubSpot) or lead (Salesforce), found by
+// their email; one delivery, one batch.
+func testPerPerson(t *testing.T, db *store.DB) {
+	hs := &fakeHubSpot{known: []string{"beacon_score", "beacon_tier", "beacon_user"}, records: map[string]map[string]string{}}
+	sf := &fakeSalesforce{fields: []string{"Beacon_Score__c"}, records: map[string]map[string]any{}}
+	s1, s2 := httptest.NewServer(hs), httptest.NewServer(sf)
+	defer s1.Close()
+	defer s2.Close()
+	f := newFixture(t, db, []route.Spec{
+		{Name: "hubspot", Type: route.HubSpot, URL: s1.URL, Secret: crmToken, Object: "contacts", IDProperty: "email",
+			Per: route.PerPerson, Properties: map[string]string{"beacon_score": "score", "beacon_tier": "tier", "beacon_user": "user_id"}},
+		{Name: "salesforce", Type: route.Salesforce, URL: s2.URL, Secret: crmToken, Object: "Lead", IDProperty: "Beacon_Email__c",
+			Per: route.PerPerson, Properties: map[string]string{"Beacon_Score__c": "score"}},
+	})
+	f.drain(t)
+	for _, name := range []string{"hubspot", "salesforce"} {
+		if d := f.delivery(t, name); d.State != store.Delivered {
+			t.Fatalf("%s: %+v", name, d)
+		}
+	}
+	want := map[string]map[string]string{
+		"ana@acme.example": {"beacon_score": "95", "beacon_tier": "hot", "beacon_user": "u1"},
+		"bo@acme.example":  {"beacon_score": "95", "beacon_tier": "hot", "beacon_user": "u2"},
+	}
+	if fmt.Sprint(hs.records) != fmt.Sprint(want) || hs.requests != 1 {
+		t.Fatalf("contacts %v in %d requests", hs.records, hs.requests)
+	}
+	if len(sf.records) != 2 || sf.records["bo@acme.example"]["Beacon_Score__c"] != 95.0 {
+		t.Fatalf("leads %v", sf.records)
 	}
 }

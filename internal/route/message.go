@@ -47,11 +47,26 @@ func IdempotencyKey(d store.Delivery) string { return fmt.Sprintf("msg_beacon_%d
 // Fields are the Beacon fields a CRM property can take, besides
 // signals.NAME (a signal's value).
 var Fields = []string{"score", "tier", "tier_label", "previous_tier", "segment", "zone", "reasons", "actions",
-	"account_id", "account_name", "domain", "crm_id", "owner", "users", "rules_version", "alerted_at"}
+	"account_id", "account_name", "domain", "crm_id", "owner", "users", "rules_version", "alerted_at",
+	"user_email", "user_id"}
 
 func knownField(f string) bool {
 	name, ok := strings.CutPrefix(f, "signals.")
 	return slices.Contains(Fields, f) || (ok && name != "")
+}
+
+// fieldFor is field for one of the account's people: user_email and
+// user_id are theirs, the rest the account's.
+func (a AlertData) fieldFor(f string, p *score.Person) any {
+	switch {
+	case p == nil && (f == "user_email" || f == "user_id"):
+		return nil
+	case f == "user_email":
+		return p.Email
+	case f == "user_id":
+		return p.ID
+	}
+	return a.field(f)
 }
 
 // field is one Beacon field's value for a CRM property; absent signals are

@@ -41,8 +41,12 @@ type Spec struct {
 	IDProperty string            `yaml:"id_property,omitempty"`
 	Properties map[string]string `yaml:"properties,omitempty"`
 	// IDField is the Beacon field whose value IDProperty holds (default
-	// account_id; crm_id writes onto the linked CRM record).
+	// account_id; crm_id writes onto the linked CRM record; per person,
+	// user_email).
 	IDField string `yaml:"id_field,omitempty"`
+	// Per says what a record is: the account (default), or each of its
+	// people with an email (contacts, leads), given the account's fields.
+	Per string `yaml:"per,omitempty"`
 	// RateLimit caps requests per second to the destination (CRMs limit
 	// their APIs); 0 is no cap.
 	RateLimit float64 `yaml:"rate_limit,omitempty"`
@@ -71,11 +75,20 @@ func (s Spec) attempts() int {
 	return s.MaxAttempts
 }
 
+// What a CRM record stands for.
+const (
+	PerAccount = "account"
+	PerPerson  = "person"
+)
+
 func (s Spec) idField() string {
-	if s.IDField == "" {
-		return "account_id"
+	switch {
+	case s.IDField != "":
+		return s.IDField
+	case s.Per == PerPerson:
+		return "user_email"
 	}
-	return s.IDField
+	return "account_id"
 }
 
 func (s Spec) timeout() time.Duration {
@@ -158,6 +171,9 @@ func checkCRM(i int, s Spec) []error {
 	}
 	if len(s.Properties) == 0 {
 		errs = append(errs, fmt.Errorf("destinations[%d].properties: map at least one CRM property to a Beacon field", i))
+	}
+	if s.Per != "" && s.Per != PerAccount && s.Per != PerPerson {
+		errs = append(errs, fmt.Errorf("destinations[%d].per: %q: want account or person", i, s.Per))
 	}
 	if s.IDField != "" && !knownField(s.IDField) {
 		errs = append(errs, fmt.Errorf("destinations[%d].id_field: %q is not a Beacon field", i, s.IDField))

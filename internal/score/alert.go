@@ -1,6 +1,7 @@
 package score
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"time"
@@ -42,7 +43,19 @@ type AccountRef struct {
 	Industry  string   `json:"industry,omitempty"`
 	CRMID     string   `json:"crm_id,omitempty"`
 	Users     int      `json:"users"`
+	// People are the account's users with an email address, at most
+	// MaxPeople, for destinations that write per person (CRM contacts).
+	People []Person `json:"people,omitempty"`
 }
+
+// Person is one of an account's users as alerts name them.
+type Person struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+}
+
+// MaxPeople bounds the users an alert lists.
+const MaxPeople = 100
 
 // ActionRef is an action as alerts name it.
 type ActionRef struct {
@@ -52,10 +65,10 @@ type ActionRef struct {
 
 // alert adds an alert to b when a routed account moved up into a tier whose
 // route has actions. Moving down is history, not news.
-func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, prevTier string, now time.Time) {
+func (s *Service) alert(ctx context.Context, b *store.ScoreBatch, card *Card, sc scored, res Result, prevTier string, now time.Time) error {
 	rt := s.rules.Routing
 	if rt == nil || rt.Card != card || res.Route == nil || len(res.Route.Actions) == 0 || !card.higher(res.Tier, prevTier) {
-		return
+		return nil
 	}
 	_, id := store.SubjectID(sc.subject)
 	p := AlertPayload{Account: AccountRef{ID: id}, Scorecard: card.Name, Score: res.Score, Tier: res.Tier,
@@ -68,6 +81,15 @@ func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, 
 		a := c.info
 		p.Account = AccountRef{ID: id, Name: a.Name, Domains: a.Domains, Owner: a.Owner, Employees: a.Employees,
 			Industry: a.Industry, CRMID: a.CRMID, Users: len(c.members)}
+		users, err := s.db.UsersIn(ctx, c.members[:min(len(c.members), MaxPeople)])
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if u.Email != "" {
+				p.Account.People = append(p.Account.People, Person{ID: u.ID, Email: u.Email})
+			}
+		}
 	}
 	var dests []string
 	for _, name := range res.Route.Actions {
@@ -88,6 +110,7 @@ func (s *Service) alert(b *store.ScoreBatch, card *Card, sc scored, res Result, 
 		Actions: res.Route.Actions, Payload: payload, CreatedAt: now, Destinations: dests,
 		// Self-serve accounts convert on their own: nobody is to answer.
 		NeedsAck: !p.Quiet && res.Route.Zone != ZoneSelfServe})
+	return nil
 }
 
 // higher reports whether tier a ranks above tier b ("" is below all).

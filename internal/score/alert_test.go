@@ -107,6 +107,9 @@ func TestAlerts(t *testing.T) {
 			if err := json.Unmarshal(as[0].Payload, &p); err != nil {
 				t.Fatal(err)
 			}
+			if len(p.Account.People) != 1 || p.Account.People[0] != (score.Person{ID: "u1", Email: "ana@acme.example"}) {
+				t.Fatalf("people of the alert: %+v", p.Account.People) // u2 has no email
+			}
 			if p.Account.Name != "Acme" || p.Account.Users != 2 || p.Segment != "mid_market" || p.Quiet ||
 				len(p.Reasons) < 4 || p.Actions[0].Label != "Route immediately to an AE; respond in under 1 hour" {
 				t.Fatalf("payload %+v", p)

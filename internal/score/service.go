@@ -483,7 +483,9 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 					continue
 				}
 				if prev, moved := s.change(&b, card, sc.subject, res, old[sc.subject], now); moved {
-					s.alert(&b, card, sc, res, prev, now)
+					if err := s.alert(ctx, &b, card, sc, res, prev, now); err != nil {
+						return b, err
+					}
 				}
 			}
 		}
