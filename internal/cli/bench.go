@@ -39,20 +39,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 				}
 				o.Score = rules
 			}
-			tuneGC()
-			if profile != "" {
-				stop, err := cpuProfile(profile)
-				if err != nil {
-					return err
-				}
-				defer stop()
-			}
-			res, err := bench.Ingest(cmd.Context(), o, a.log)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, res)
-			return nil
+			return a.measure(profile, func() (fmt.Stringer, error) { return bench.Ingest(cmd.Context(), o, a.log) })
 		},
 	}
 	ingest.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
@@ -85,20 +72,7 @@ accepted to its webhook received.`,
 			}
 			defer cleanup()
 			o.DSN, o.Scoring = dsn, a.cfg.Scoring
-			tuneGC()
-			if profile != "" {
-				stop, err := cpuProfile(profile)
-				if err != nil {
-					return err
-				}
-				defer stop()
-			}
-			res, err := bench.Alerts(cmd.Context(), o, a.log)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, res)
-			return nil
+			return a.measure(profile, func() (fmt.Stringer, error) { return bench.Alerts(cmd.Context(), o, a.log) })
 		},
 	}
 	cmd.Flags().IntVar(&o.Deliveries, "deliveries", 20_000, "alerts to deliver, timed")
@@ -120,6 +94,25 @@ func (a *app) benchDSN(cmd *cobra.Command) (string, func(), error) {
 		return "", nil, err
 	}
 	return filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
+}
+
+// measure runs a benchmark, profiling it into profile if named, and prints
+// what it found.
+func (a *app) measure(profile string, run func() (fmt.Stringer, error)) error {
+	tuneGC()
+	if profile != "" {
+		stop, err := cpuProfile(profile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	res, err := run()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, res)
+	return nil
 }
 
 // cpuProfile starts profiling into path; stop ends it and closes the file.
