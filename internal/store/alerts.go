@@ -415,3 +415,18 @@ func (db *DB) Assign(ctx context.Context, id int64, to string) (Alert, error) {
 	}
 	return db.Alert(ctx, id)
 }
+
+// LatestAlerts returns each subject's newest alert; subjects without one
+// are absent.
+func (db *DB) LatestAlerts(ctx context.Context, subjects []string) (map[string]Alert, error) {
+	out := make(map[string]Alert, len(subjects))
+	err := inChunks(db.d, subjects, func(arg any) error {
+		as, err := queryAlerts(ctx, db.r, `WHERE id IN (SELECT max(id) FROM alerts WHERE subject IN (`+db.d.inList("$1")+`)
+			GROUP BY subject)`, arg)
+		for _, a := range as {
+			out[a.Subject] = a
+		}
+		return err
+	})
+	return out, err
+}

@@ -23,6 +23,7 @@ func TestOutbox(t *testing.T) {
 			t.Run("concurrent claims never share", func(t *testing.T) { t.Parallel(); testClaimsApart(t, e.Open(t)) })
 			t.Run("ack", func(t *testing.T) { t.Parallel(); testAck(t, e.Open(t)) })
 			t.Run("queue filters", func(t *testing.T) { t.Parallel(); testQueueFilters(t, e.Open(t)) })
+			t.Run("latest alerts", func(t *testing.T) { t.Parallel(); testLatestAlerts(t, e.Open(t)) })
 		})
 	}
 }
@@ -257,5 +258,21 @@ func testQueueFilters(t *testing.T, db *store.DB) {
 		if fmt.Sprint(got) != tc.want && !(tc.want == "[]" && len(got) == 0) || total != len(ss) {
 			t.Errorf("%+v: %v (total %d), want %s", tc.q, got, total, tc.want)
 		}
+	}
+}
+
+func testLatestAlerts(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for _, b := range []store.ScoreBatch{alertBatch("account:acme"), alertBatch("account:globex"), alertBatch("account:acme")} {
+		if err := db.SaveScores(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.LatestAlerts(ctx, []string{"account:acme", "account:globex", "account:none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["account:acme"].ID != 3 || got["account:globex"].ID != 2 {
+		t.Fatalf("latest: %+v", got)
 	}
 }

@@ -151,6 +151,14 @@ func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []s
 	if err != nil {
 		return nil, err
 	}
+	subjects := make([]string, len(ss))
+	for i, s := range ss {
+		subjects[i] = s.Subject
+	}
+	latest, err := w.db.LatestAlerts(r.Context(), subjects)
+	if err != nil {
+		return nil, err
+	}
 	now := w.clock()
 	rows := make([]queueRow, len(ss))
 	for i, s := range ss {
@@ -165,12 +173,7 @@ func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []s
 		var reasons []score.Reason
 		_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
 		row.Reasons = topReasons(reasons, 3)
-		as, _, err := w.db.ListAlerts(r.Context(), store.AlertQuery{Subject: s.Subject, Limit: 1})
-		if err != nil {
-			return nil, err
-		}
-		if len(as) > 0 {
-			al := as[0]
+		if al, ok := latest[s.Subject]; ok {
 			row.Segment, row.Zone = al.Segment, strings.ReplaceAll(al.Zone, "_", "-")
 			if label, ok := segments[al.Segment]; ok {
 				row.Segment = label

@@ -33,6 +33,7 @@ type Store interface {
 	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
 	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
 	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
+	LatestAlerts(ctx context.Context, subjects []string) (map[string]store.Alert, error)
 	ListDeliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error)
 	DeliveryCounts(ctx context.Context) (map[string]map[string]int, error)
 	Retry(ctx context.Context, now time.Time, ids []int64, destination string) (int, error)
