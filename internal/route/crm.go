@@ -155,7 +155,7 @@ func (h *hubspot) upsert(ctx context.Context, recs []record) []error {
 	var ans hubspotAnswer
 	err = post(ctx, h.client, http.MethodPost, u, bearer(h.token, h.ua), body, func(b []byte) error {
 		if err := json.Unmarshal(b, &ans); err != nil {
-			return &SendError{Err: fmt.Errorf("HubSpot's answer: %w", err)}
+			return &SendError{Err: fmt.Errorf("reading the answer from HubSpot: %w", err)}
 		}
 		return nil
 	})
@@ -168,7 +168,7 @@ func (h *hubspot) upsert(ctx context.Context, recs []record) []error {
 		for _, id := range e.Context["ids"] {
 			for i, r := range recs {
 				if r.id == id {
-					out[i] = &SendError{Permanent: true, Err: fmt.Errorf("HubSpot %s: %s", e.Category, e.Message)}
+					out[i] = &SendError{Permanent: true, Err: fmt.Errorf("refused by HubSpot (%s): %s", e.Category, e.Message)}
 				}
 			}
 		}
@@ -254,10 +254,10 @@ func (s *salesforce) upsert(ctx context.Context, recs []record) []error {
 	var results []salesforceResult
 	err = post(ctx, s.client, http.MethodPatch, u, bearer(s.token, s.ua), body, func(b []byte) error {
 		if err := json.Unmarshal(b, &results); err != nil {
-			return &SendError{Err: fmt.Errorf("Salesforce's answer: %w", err)}
+			return &SendError{Err: fmt.Errorf("reading the answer from Salesforce: %w", err)}
 		}
 		if len(results) != len(recs) {
-			return &SendError{Err: fmt.Errorf("Salesforce answered %d results for %d records", len(results), len(recs))}
+			return &SendError{Err: fmt.Errorf("the answer from Salesforce has %d results for %d records", len(results), len(recs))}
 		}
 		return nil
 	})
@@ -278,7 +278,7 @@ func (s *salesforce) upsert(ctx context.Context, recs []record) []error {
 		for _, e := range r.Errors {
 			msgs = append(msgs, e.StatusCode+": "+e.Message)
 		}
-		out[i] = &SendError{Permanent: true, Err: fmt.Errorf("Salesforce %s", strings.Join(msgs, "; "))}
+		out[i] = &SendError{Permanent: true, Err: fmt.Errorf("refused by Salesforce: %s", strings.Join(msgs, "; "))}
 	}
 	return out
 }

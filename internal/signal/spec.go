@@ -81,7 +81,6 @@ type Set struct {
 	byTrack  map[string][]int
 	byPage   map[string][]int
 	anyEvent []int
-	names    []string // event names of latest_event counters
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

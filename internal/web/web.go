@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -184,7 +185,9 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 // safeNext keeps a redirect after sign-in on this site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || len(next) < 1 || next[0] != '/' || (len(next) > 1 && next[1] == '/') {
+	// Browsers read /\host as //host: no backslash, no second slash.
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || next[0] != '/' || (len(next) > 1 && next[1] == '/') ||
+		strings.ContainsRune(next, '\\') {
 		return "/"
 	}
 	return next

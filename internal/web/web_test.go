@@ -352,3 +352,21 @@ func TestTimelinePaging(t *testing.T) {
 		t.Fatalf("second page: %v", page2)
 	}
 }
+
+// After sign-in Beacon only sends the browser to its own pages.
+func TestSignInRedirectStaysHome(t *testing.T) {
+	srv, _ := site(t)
+	for next, want := range map[string]string{"/?tier=hot": "/?tier=hot", "https://evil.example/": "/", "//evil.example": "/",
+		"/\\evil.example": "/", "javascript:alert(1)": "/", "": "/"} {
+		c := browser(t)
+		resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"},
+			"next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("next %q: sent to %q, want %q", next, got, want)
+		}
+	}
+}
