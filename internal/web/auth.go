@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -115,4 +116,55 @@ func csrfOK(v viewer, r *http.Request) bool {
 func (w *Web) setCookie(rw http.ResponseWriter, value string, maxAge int) {
 	http.SetCookie(rw, &http.Cookie{Name: cookieName, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		Secure: w.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// Sign-in attempts are limited per email: after maxFailures wrong
+// passwords within failureWindow, the email may not try again until the
+// oldest of them is that old.
+const (
+	maxFailures   = 5
+	failureWindow = 15 * time.Minute
+)
+
+// throttle keeps recent failed sign-ins in memory, per email.
+type throttle struct {
+	mu       sync.Mutex
+	failures map[string][]time.Time
+}
+
+func (t *throttle) recent(email string, now time.Time) []time.Time {
+	kept := t.failures[email][:0]
+	for _, at := range t.failures[email] {
+		if now.Sub(at) < failureWindow {
+			kept = append(kept, at)
+		}
+	}
+	if len(kept) == 0 {
+		delete(t.failures, email)
+	} else {
+		t.failures[email] = kept
+	}
+	return kept
+}
+
+// blocked says whether email has failed too often lately.
+func (t *throttle) blocked(email string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.recent(email, now)) >= maxFailures
+}
+
+// maxTracked bounds the emails kept: past it, those without recent
+// failures are swept first.
+const maxTracked = 10_000
+
+func (t *throttle) failed(email string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.failures) >= maxTracked {
+		for e := range t.failures {
+			t.recent(e, now)
+		}
+	}
+	t.failures[email] = append(t.recent(email, now), now)
 }

@@ -76,6 +76,7 @@ type Web struct {
 	secure bool
 	dests  []Destination
 	pages  map[string]*template.Template
+	tries  throttle
 }
 
 // New parses the templates.
@@ -84,7 +85,7 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
-		pages: map[string]*template.Template{}}
+		pages: map[string]*template.Template{}, tries: throttle{failures: map[string][]time.Time{}}}
 	for _, page := range []string{"login", "queue", "account", "rules", "destinations"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
@@ -168,9 +169,16 @@ func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
 func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(rw, r.Body, formLimit)
 	email, next := r.PostFormValue("email"), safeNext(r.PostFormValue("next"))
+	key := strings.ToLower(strings.TrimSpace(email))
+	if w.tries.blocked(key, w.clock()) {
+		w.render(rw, http.StatusTooManyRequests, "login", loginData{Error: "Too many wrong passwords for this email: try again in 15 minutes.",
+			Email: email, Next: next})
+		return
+	}
 	secret, err := w.signIn(r.Context(), email, r.PostFormValue("password"))
 	switch {
 	case errors.Is(err, errWrongPassword):
+		w.tries.failed(key, w.clock())
 		w.render(rw, http.StatusUnauthorized, "login", loginData{Error: "Wrong email or password.", Email: email, Next: next})
 		return
 	case err != nil:

@@ -370,3 +370,28 @@ func TestSignInRedirectStaysHome(t *testing.T) {
 		}
 	}
 }
+
+// Five wrong passwords for an email stop it signing in, even with the right
+// one, for fifteen minutes; other emails are not held back.
+func TestSignInThrottle(t *testing.T) {
+	srv, _ := site(t)
+	try := func(email, pw string) int {
+		resp, err := browser(t).PostForm(srv.URL+"/login", url.Values{"email": {email}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 5 {
+		if code := try("ana@seller.example", "a wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", code)
+		}
+	}
+	if code := try("ANA@seller.example", "correct horse battery"); code != http.StatusTooManyRequests {
+		t.Fatalf("the right password after five wrong ones: %d", code)
+	}
+	if code := try("someone@seller.example", "a wrong password"); code != http.StatusUnauthorized {
+		t.Fatalf("another email: %d", code)
+	}
+}
