@@ -125,19 +125,7 @@ func (a AlertData) field(f string) any {
 // reasonText lists the reasons, most points first, at most n of them (all
 // when n is 0), as "Invited 2+ teammates (+25)".
 func (a AlertData) reasonText(n int) string {
-	rs := slices.Clone(a.Reasons)
-	slices.SortStableFunc(rs, func(x, y score.Reason) int {
-		switch {
-		case x.Points > y.Points:
-			return -1
-		case x.Points < y.Points:
-			return 1
-		}
-		return 0
-	})
-	if n > 0 && len(rs) > n {
-		rs = rs[:n]
-	}
+	rs := score.TopReasons(a.Reasons, n)
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = fmt.Sprintf("%s (%+g)", r.Label, r.Points)

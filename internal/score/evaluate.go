@@ -1,6 +1,7 @@
 package score
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,6 +28,17 @@ type Reason struct {
 	Label   string         `json:"label"`
 	Points  float64        `json:"points"`
 	Signals map[string]any `json:"signals,omitempty"`
+}
+
+// TopReasons returns the n reasons worth most points (all of them if n is
+// 0), most first; equal points keep their order.
+func TopReasons(rs []Reason, n int) []Reason {
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(x, y Reason) int { return cmp.Compare(y.Points, x.Points) })
+	if n > 0 && len(rs) > n {
+		rs = rs[:n]
+	}
+	return rs
 }
 
 // Result is a subject's score on one scorecard.

@@ -172,7 +172,7 @@ func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []s
 		}
 		var reasons []score.Reason
 		_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
-		row.Reasons = topReasons(reasons, 3)
+		row.Reasons = score.TopReasons(reasons, 3)
 		if al, ok := latest[s.Subject]; ok {
 			row.Segment, row.Zone = al.Segment, strings.ReplaceAll(al.Zone, "_", "-")
 			if label, ok := segments[al.Segment]; ok {
@@ -191,23 +191,6 @@ func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []s
 		rows[i] = row
 	}
 	return rows, nil
-}
-
-func topReasons(rs []score.Reason, n int) []score.Reason {
-	out := make([]score.Reason, 0, n)
-	for _, r := range rs {
-		i := len(out)
-		for i > 0 && out[i-1].Points < r.Points {
-			i--
-		}
-		if i < n {
-			out = append(out[:i], append([]score.Reason{r}, out[i:]...)...)
-			if len(out) > n {
-				out = out[:n]
-			}
-		}
-	}
-	return out
 }
 
 // since says a duration the way a person reads it.
