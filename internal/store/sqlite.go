@@ -223,13 +223,16 @@ func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow,
 // openSQLite opens a SQLite file in WAL mode with one writer connection (SQLite
 // allows one writer; a pool would only queue on its lock) and a pool of
 // read-only readers. synchronous=FULL makes each commit durable before Beacon
-// answers; group commit (appendQueue) keeps that affordable.
+// answers; group commit (appendQueue) keeps that affordable. Statement
+// journals stay in memory (temp_store): in a file, each multi-row upsert
+// wrote its undo pages to disk. Checkpoints run beside the writer
+// (checkpointer).
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("sqlite: empty path")
 	}
 	pragmas := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)} {
 		pragmas.Add("_pragma", p)
 	}
 	pragmas.Set("_txlock", "immediate")
@@ -271,7 +274,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			}
 			return q.append(ctx, rows)
 		}
-		db.stop = q.close
+		cp, err := startCheckpointer(path)
+		if err != nil {
+			q.close()
+			return err
+		}
+		db.stop = func() { q.close(); cp.close() }
 		return nil
 	}
 	return db, nil
