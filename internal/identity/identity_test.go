@@ -216,10 +216,42 @@ func TestIdentityLifecycle(t *testing.T) {
 				t.Fatalf("u1 has %d events (%v), want the 2 page views, the identify and the later track", len(evs), err)
 			}
 
+			// A shared device: another user's identified events with the same
+			// anonymous id are theirs, not u1's.
+			w.send(map[string]any{"type": "track", "userId": "u4", "anonymousId": "anon-1", "event": "Doc Opened"})
+			if evs, err := db.UserEvents(ctx, "u1", 10); err != nil || len(evs) != 4 {
+				t.Fatalf("u1 has %d events (%v) after u4 used its device, want 4", len(evs), err)
+			}
+			if evs, err := db.UserEvents(ctx, "u4", 10); err != nil || len(evs) != 1 {
+				t.Fatalf("u4 has %d events (%v), want its own 1", len(evs), err)
+			}
+
+			// last_seen moves by at least a minute at a time: closer events
+			// would rewrite the user's row with each one.
+			u, err := db.User(ctx, "u4")
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := u.LastSeen
+			for _, tc := range []struct {
+				after time.Duration
+				want  time.Time
+			}{
+				{30 * time.Second, seen},
+				{identity.LastSeenGrain - time.Second, seen},
+				{identity.LastSeenGrain, seen.Add(identity.LastSeenGrain)},
+			} {
+				w.send(map[string]any{"type": "track", "userId": "u4", "event": "Doc Opened",
+					"timestamp": seen.Add(tc.after).Format(time.RFC3339Nano)})
+				if u, err := db.User(ctx, "u4"); err != nil || !u.LastSeen.Equal(tc.want) {
+					t.Fatalf("an event %v after last_seen %v: last_seen = %v (%v), want %v", tc.after, seen, u.LastSeen, err, tc.want)
+				}
+			}
+
 			// Traits: the latest timestamp wins, an older message only fills gaps.
 			w.send(map[string]any{"type": "identify", "userId": "u1", "timestamp": t0.Add(-24 * time.Hour).Format(time.RFC3339),
 				"traits": map[string]any{"plan": "OLD", "title": "CTO"}})
-			u, err := db.User(ctx, "u1")
+			u, err = db.User(ctx, "u1")
 			if err != nil || u.Traits["plan"] != "free" || u.Traits["title"] != "CTO" || u.Email != "lee@stark.example" {
 				t.Fatalf("traits after an older identify: %+v (%v)", u.Traits, err)
 			}
@@ -257,7 +289,7 @@ func TestIdentityLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Users != 3 || s.CRMMatched != 3 || s.UsersByMethod["domain"] != 2 || s.UsersByMethod["group"] != 1 {
+			if s.Users != 4 || s.CRMMatched != 3 || s.UsersByMethod["domain"] != 2 || s.UsersByMethod["group"] != 1 {
 				t.Fatalf("stats = %+v", s)
 			}
 

@@ -95,7 +95,10 @@ func (p *pass) apply(e event.Event) error {
 	if e.UserID != "" {
 		p.refs = append(p.refs, store.EventRef{Key: "user:" + e.UserID, TS: e.Timestamp, Seq: e.Seq})
 	}
-	if e.AnonymousID != "" {
+	if e.UserID == "" && e.AnonymousID != "" {
+		// Only an anonymous event needs its anonymous id in the timeline, to
+		// be found once the id is tied to a user; an identified event is the
+		// user's, whoever else once used the device.
 		p.refs = append(p.refs, store.EventRef{Key: "anon:" + e.AnonymousID, TS: e.Timestamp, Seq: e.Seq})
 	}
 	uid := e.UserID
@@ -181,11 +184,16 @@ func (p *pass) user(uid string, at time.Time) (*store.User, error) {
 	return &u, nil
 }
 
+// LastSeenGrain is how far a user's last_seen may lag behind their latest
+// event. Writing it for every event would rewrite a user's row with each one
+// they send; scoring reads activity from the rollups, not from this column.
+const LastSeenGrain = time.Minute
+
 func (p *pass) seen(u *store.User, at time.Time) {
 	if at.Before(u.FirstSeen) {
 		u.FirstSeen, p.dirtyUsers[u.ID] = at, true
 	}
-	if at.After(u.LastSeen) {
+	if at.Sub(u.LastSeen) >= LastSeenGrain {
 		u.LastSeen, p.dirtyUsers[u.ID] = at, true
 	}
 }
