@@ -35,6 +35,8 @@ type AlertOptions struct {
 	// Scoring is the rules; every routing action is sent to the receiver.
 	Scoring *score.Spec
 	Timeout time.Duration
+	// Cold skips the warm-up (see IngestOptions.Cold).
+	Cold bool
 }
 
 // AlertResult is what the alerts benchmark measured.
@@ -43,6 +45,7 @@ type AlertResult struct {
 	Deliveries      int
 	DeliveryTime    time.Duration
 	Ingested        int
+	Dropped         int // batches the generator did not send: the server was behind
 	IngestPerSecond float64
 	Probes          []time.Duration // event accepted → webhook received, sorted
 }
@@ -51,8 +54,8 @@ func (r AlertResult) String() string {
 	s := fmt.Sprintf("%s: %d deliveries to a loopback receiver in %.2fs: %.0f deliveries/s", r.Engine, r.Deliveries,
 		r.DeliveryTime.Seconds(), float64(r.Deliveries)/r.DeliveryTime.Seconds())
 	if n := len(r.Probes); n > 0 {
-		s += fmt.Sprintf("; with %.0f events/s ingested: %d probes, event accepted → webhook received p50 %.0f ms, p99 %.0f ms, max %.0f ms",
-			r.IngestPerSecond, n, ms(r.Probes[n/2]), ms(r.Probes[min(n-1, n*99/100)]), ms(r.Probes[n-1]))
+		s += fmt.Sprintf("; with %.0f events/s ingested (%d batches dropped): %d probes, event accepted → webhook received p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+			r.IngestPerSecond, r.Dropped, n, ms(r.Probes[n/2]), ms(r.Probes[min(n-1, n*99/100)]), ms(r.Probes[n-1]))
 	}
 	return s
 }
@@ -210,13 +213,21 @@ func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *re
 	}
 	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	if !o.Cold {
+		if err := live.warmUp(ctx, client, base, key); err != nil {
+			return res, err
+		}
+		// The warm-up's own alerts are delivered before the clock starts.
+		if err := delivered(ctx, db); err != nil {
+			return res, err
+		}
+	}
 
 	loadCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
 	defer stopLoad()
-	var sent int
+	var load loadResult
 	loaded := make(chan error, 1)
-	start := time.Now()
-	go func() { n, err := steadyLoad(loadCtx, client, base, key, o.Rate); sent = n; loaded <- err }()
+	go func() { var err error; load, err = steadyLoad(loadCtx, client, base, key, o.Rate); loaded <- err }()
 	var lat []time.Duration
 	for i := 0; loadCtx.Err() == nil; i++ {
 		d, err := probeWebhook(loadCtx, client, base, key, rc, i)
@@ -235,22 +246,52 @@ func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *re
 	if err := <-loaded; err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return res, err
 	}
-	res.Ingested, res.IngestPerSecond = sent, float64(sent)/time.Since(start).Seconds()
+	res.Ingested, res.Dropped = load.sent, load.dropped
+	res.IngestPerSecond = float64(load.sent) / load.elapsed.Seconds()
 	slices.Sort(lat)
 	res.Probes = lat
 	return res, nil
 }
 
+// delivered waits until no delivery is pending or under way.
+func delivered(ctx context.Context, db *store.DB) error {
+	for {
+		counts, err := db.DeliveryCounts(ctx)
+		if err != nil {
+			return err
+		}
+		busy := 0
+		for _, states := range counts {
+			busy += states[store.Pending] + states[store.Delivering]
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// loadResult is what steadyLoad did: events sent and acknowledged, batches
+// dropped because every client was still waiting, over elapsed.
+type loadResult struct {
+	sent, dropped int
+	elapsed       time.Duration
+}
+
 // steadyLoad posts batches of 100 generated events at rate events/s until
-// ctx ends, and says how many it sent.
-func steadyLoad(ctx context.Context, client *http.Client, base, key string, rate int) (int, error) {
+// ctx ends.
+func steadyLoad(ctx context.Context, client *http.Client, base, key string, rate int) (loadResult, error) {
 	const size, clients = 100, 8
 	every := time.Duration(float64(time.Second) * size / float64(rate))
 	g := newGenerator(1, strconv.FormatInt(time.Now().UnixNano(), 36))
 	bodies := make(chan []byte, clients)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	sent := 0
+	var res loadResult
 	errs := make(chan error, clients)
 	for range clients {
 		wg.Add(1)
@@ -264,24 +305,31 @@ func steadyLoad(ctx context.Context, client *http.Client, base, key string, rate
 					return
 				}
 				mu.Lock()
-				sent += size
+				res.sent += size
 				mu.Unlock()
 			}
 		}()
 	}
+	start := time.Now()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	for b := 0; ; b++ {
+	for b := 0; ; {
 		select {
 		case <-ctx.Done():
+			res.elapsed = time.Since(start)
 			close(bodies)
 			wg.Wait()
 			close(errs)
-			return sent, errors.Join(ctx.Err(), <-errs)
+			return res, errors.Join(ctx.Err(), <-errs)
 		case <-tick.C:
-			select {
-			case bodies <- g.batch(b, size):
-			default: // the server is behind: the load is what it takes
+			// A ticker drops ticks its reader misses: offer every batch due
+			// by now, so that the offered rate is the rate asked for.
+			for due := int(time.Since(start) / every); b < due; b++ {
+				select {
+				case bodies <- g.batch(b, size):
+				default: // the server is behind: the load is what it takes
+					res.dropped++
+				}
 			}
 		}
 	}

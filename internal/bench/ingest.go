@@ -39,6 +39,9 @@ type IngestOptions struct {
 	// Score, if set, runs identity and scoring live during the ingest, as
 	// serve does, and probes event accepted → score updated.
 	Score *score.Rules
+	// Cold skips the warm-up: every user's first event then falls in the
+	// timed part, a storm of sign-ups.
+	Cold bool
 }
 
 // IngestResult is what the ingest benchmark measured.
@@ -131,6 +134,14 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	lat := make([]time.Duration, batches)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
 	var probes *prober
+	if live != nil && !o.Cold {
+		if err := live.warmUp(ctx, client, "http://"+ln.Addr().String(), key); err != nil {
+			return IngestResult{}, err
+		}
+		if before, err = db.Stats(ctx); err != nil {
+			return IngestResult{}, err
+		}
+	}
 	if live != nil {
 		probes = &prober{db: db, client: client, base: "http://" + ln.Addr().String(), key: key}
 		if err := probes.setUp(ctx); err != nil {
@@ -253,6 +264,20 @@ var features = []string{"reports", "dashboards", "alerts", "exports", "api", "ss
 var plans = []string{"free", "trial", "team", "business"}
 
 func (g *generator) batch(b, n int) []byte {
+	return g.body(n, func(int) int { return g.rnd.IntN(Users) })
+}
+
+// Users is how many users the generator's events come from, Users/8 workspaces.
+const Users = 40_000
+
+// known is a batch of one event for each user from first on: sent before the
+// clock starts, it makes the users known, as a product's users are.
+func (g *generator) known(first, n int) []byte {
+	return g.body(min(n, Users-first), func(i int) int { return first + i })
+}
+
+// body writes n events, the ith from user(i).
+func (g *generator) body(n int, user func(i int) int) []byte {
 	g.buf.Reset()
 	now := time.Now().UTC()
 	fmt.Fprintf(&g.buf, `{"sentAt":%q,"batch":[`, now.Format(time.RFC3339Nano))
@@ -260,8 +285,8 @@ func (g *generator) batch(b, n int) []byte {
 		if i > 0 {
 			g.buf.WriteByte(',')
 		}
-		acct := g.rnd.IntN(5000)
-		user := acct*8 + g.rnd.IntN(8)
+		user := user(i)
+		acct := user / 8
 		fmt.Fprintf(&g.buf, `{"type":"track","messageId":"%s","userId":"user-%d","anonymousId":"anon-%d",`+
 			`"event":%q,"timestamp":%q,"properties":{"plan":%q,"feature":%q,"project_id":"prj-%d","duration_ms":%d,"items":%d},`+
 			`"context":{"groupId":"ws-%d","library":{"name":"analytics.js","version":"2.11.1"},"ip":"203.0.113.%d",`+

@@ -105,3 +105,23 @@ func (p *prober) run(ctx context.Context, interval time.Duration) ([]time.Durati
 	slices.Sort(lat)
 	return lat, nil
 }
+
+// warmUp sends one event from each of the generator's users and waits until
+// identity and scoring have taken them in: the timed load is then a
+// product's known users at work, not 40,000 sign-ups at once (which --cold
+// measures).
+func (p *pipeline) warmUp(ctx context.Context, client *http.Client, base, key string) error {
+	g := newGenerator(2, "warm-up")
+	for first := 0; first < Users; first += 100 {
+		if err := post(ctx, client, base+"/v1/batch", key, g.known(first, 100)); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	if _, err := p.ids.Sync(ctx); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	if _, err := p.scorer.Sync(ctx); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
+}

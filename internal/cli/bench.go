@@ -48,6 +48,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
 	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
+	ingest.Flags().BoolVar(&o.Cold, "cold", false, "with --score: skip the warm-up that makes the 40,000 users known first")
 	ingest.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	cmd.AddCommand(ingest, a.benchAlertsCmd())
 	return cmd
@@ -79,6 +80,7 @@ accepted to its webhook received.`,
 	cmd.Flags().IntVar(&o.Rate, "rate", 10_000, "events/s to ingest while probing (0: skip)")
 	cmd.Flags().DurationVar(&o.Duration, "duration", 20*time.Second, "how long to ingest and probe")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	cmd.Flags().BoolVar(&o.Cold, "cold", false, "skip the warm-up that makes the 40,000 users known first")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
