@@ -1,6 +1,8 @@
 package event
 
 import (
+	"encoding/json"
+
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -12,4 +14,17 @@ import (
 // it could not be stored as text.
 func unmarshal(data []byte, v any) error {
 	return jsonv2.Unmarshal(data, v, jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true))
+}
+
+// BodyParts returns the traits and properties of a stored message body, or
+// nothing if it is not a JSON object.
+func BodyParts(body []byte) (traits, properties json.RawMessage) {
+	var parts struct {
+		Traits     jsontext.Value `json:"traits"`
+		Properties jsontext.Value `json:"properties"`
+	}
+	if unmarshal(body, &parts) != nil {
+		return nil, nil
+	}
+	return json.RawMessage(parts.Traits), json.RawMessage(parts.Properties)
 }

@@ -63,12 +63,21 @@ type ActionRef struct {
 	Label string `json:"label"`
 }
 
-// alert adds an alert to b when a routed account moved up into a tier whose
-// route has actions. Moving down is history, not news.
-func (s *Service) alert(ctx context.Context, b *store.ScoreBatch, card *Card, sc scored, res Result, prevTier string, now time.Time) error {
+// draft is an alert of this pass whose people are still to be read: they are
+// read for every alert of the pass at once (people), not one query each.
+type draft struct {
+	at      int // in the batch's alerts
+	payload AlertPayload
+	members []string
+}
+
+// alert adds an alert to b, and its draft to drafts, when a routed account
+// moved up into a tier whose route has actions. Moving down is history, not
+// news.
+func (s *Service) alert(b *store.ScoreBatch, drafts *[]draft, card *Card, sc scored, res Result, prevTier string, now time.Time) {
 	rt := s.rules.Routing
 	if rt == nil || rt.Card != card || res.Route == nil || len(res.Route.Actions) == 0 || !card.higher(res.Tier, prevTier) {
-		return nil
+		return
 	}
 	_, id := store.SubjectID(sc.subject)
 	p := AlertPayload{Account: AccountRef{ID: id}, Scorecard: card.Name, Score: res.Score, Tier: res.Tier,
@@ -77,19 +86,12 @@ func (s *Service) alert(ctx context.Context, b *store.ScoreBatch, card *Card, sc
 	if t, ok := card.Tier(res.Tier); ok {
 		p.TierLabel = t.Label
 	}
+	var members []string
 	if c := s.dir.accounts[id]; c != nil {
 		a := c.info
 		p.Account = AccountRef{ID: id, Name: a.Name, Domains: a.Domains, Owner: a.Owner, Employees: a.Employees,
 			Industry: a.Industry, CRMID: a.CRMID, Users: len(c.members)}
-		users, err := s.db.UsersIn(ctx, c.members[:min(len(c.members), MaxPeople)])
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			if u.Email != "" {
-				p.Account.People = append(p.Account.People, Person{ID: u.ID, Email: u.Email})
-			}
-		}
+		members = c.members[:min(len(c.members), MaxPeople)]
 	}
 	var dests []string
 	for _, name := range res.Route.Actions {
@@ -104,12 +106,46 @@ func (s *Service) alert(ctx context.Context, b *store.ScoreBatch, card *Card, sc
 	if sc.active < signal.Day(now)-1 {
 		p.Quiet, dests = true, nil
 	}
-	payload, _ := json.Marshal(p) // plain values: cannot fail
+	*drafts = append(*drafts, draft{at: len(b.Alerts), payload: p, members: members})
 	b.Alerts = append(b.Alerts, store.Alert{Scorecard: card.Name, Subject: sc.subject, Tier: res.Tier,
 		PreviousTier: prevTier, Score: res.Score, Segment: res.Route.Segment, Zone: res.Route.Zone,
-		Actions: res.Route.Actions, Payload: payload, CreatedAt: now, Destinations: dests,
+		Actions: res.Route.Actions, CreatedAt: now, Destinations: dests,
 		// Self-serve accounts convert on their own: nobody is to answer.
 		NeedsAck: !p.Quiet && res.Route.Zone != ZoneSelfServe})
+}
+
+// people reads the users of every draft at once, lists those with an email
+// in the order of their account's members, and writes each alert's payload.
+func (s *Service) people(ctx context.Context, b *store.ScoreBatch, drafts []draft) error {
+	if len(drafts) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, d := range drafts {
+		for _, m := range d.members {
+			if !seen[m] {
+				seen[m] = true
+				ids = append(ids, m)
+			}
+		}
+	}
+	users, err := s.db.UsersIn(ctx, ids)
+	if err != nil {
+		return err
+	}
+	email := make(map[string]string, len(users))
+	for _, u := range users {
+		email[u.ID] = u.Email
+	}
+	for _, d := range drafts {
+		for _, m := range d.members {
+			if e := email[m]; e != "" {
+				d.payload.Account.People = append(d.payload.Account.People, Person{ID: m, Email: e})
+			}
+		}
+		b.Alerts[d.at].Payload, _ = json.Marshal(d.payload) // plain values: cannot fail
+	}
 	return nil
 }
 

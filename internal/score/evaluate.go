@@ -94,12 +94,13 @@ func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
 	if traits == nil {
 		traits = map[string]any{}
 	}
-	env := map[string]any{
-		"employees": employees, "industry": industry, "plan": plan, "account_kind": a.Kind, "owner": a.Owner,
-		"in_crm": a.Kind == store.KindCRM || a.CRMID != "", "named": a.Named, "open_opportunity": a.OpenOpportunity,
-		"icp_size": size, "icp_industry": ind, "icp": r.Spec.ICP.matches(size, ind),
-		"business_email": f.BusinessEmail, "traits": traits,
-	}
+	// Sized for the signals to come: grown a key at a time, it was rehashed
+	// several times for every subject scored.
+	env := make(map[string]any, 14+len(r.Signals.Defs))
+	env["employees"], env["industry"], env["plan"], env["account_kind"], env["owner"] = employees, industry, plan, a.Kind, a.Owner
+	env["in_crm"], env["named"], env["open_opportunity"] = a.Kind == store.KindCRM || a.CRMID != "", a.Named, a.OpenOpportunity
+	env["icp_size"], env["icp_industry"], env["icp"] = size, ind, r.Spec.ICP.matches(size, ind)
+	env["business_email"], env["traits"] = f.BusinessEmail, traits
 	limits := r.Spec.Plans[plan]
 	vals := r.Signals.Eval(signal.Input{Actors: actors, Now: now, Members: f.Members,
 		Limit: func(name string) float64 { return limits[name] }})

@@ -466,6 +466,7 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 // tier.
 func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (store.ScoreBatch, error) {
 	var b store.ScoreBatch
+	var drafts []draft
 	for _, card := range s.rules.Cards {
 		var subjects []string
 		for _, sc := range all {
@@ -483,14 +484,12 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 					continue
 				}
 				if prev, moved := s.change(&b, card, sc.subject, res, old[sc.subject], now); moved {
-					if err := s.alert(ctx, &b, card, sc, res, prev, now); err != nil {
-						return b, err
-					}
+					s.alert(&b, &drafts, card, sc, res, prev, now)
 				}
 			}
 		}
 	}
-	return b, nil
+	return b, s.people(ctx, &b, drafts)
 }
 
 // nothing is the result of a subject that is not scored.

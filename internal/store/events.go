@@ -208,12 +208,6 @@ func scanEvent(rows *sql.Rows, e *event.Event, tx *uint64) error {
 	e.Timestamp, e.ReceivedAt = fromMS(ts), fromMS(received)
 	e.OriginalTimestamp, e.SentAt = fromMS(orig.Int64), fromMS(sent.Int64)
 	e.Body = json.RawMessage(body)
-	var parts struct {
-		Traits     json.RawMessage `json:"traits"`
-		Properties json.RawMessage `json:"properties"`
-	}
-	if json.Unmarshal(e.Body, &parts) == nil {
-		e.Traits, e.Properties = parts.Traits, parts.Properties
-	}
+	e.Traits, e.Properties = event.BodyParts(e.Body)
 	return nil
 }

@@ -1,0 +1,43 @@
+package event
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestBodyParts(t *testing.T) {
+	tests := []struct {
+		name, body         string
+		traits, properties string
+	}{
+		{"track", `{"type":"track","properties":{"plan":"team","n":2},"context":{"traits":{"x":1}}}`, "", `{"plan":"team","n":2}`},
+		{"identify", `{"type":"identify","traits":{"email":"a@b.c"}}`, `{"email":"a@b.c"}`, ""},
+		{"names match whatever their case, as Segment's API", `{"Traits":{"a":1},"PROPERTIES":{"b":2}}`, `{"a":1}`, `{"b":2}`},
+		{"a repeated name: the last wins", `{"properties":{"a":1},"properties":{"a":2}}`, "", `{"a":2}`},
+		{"not an object", `[1,2]`, "", ""},
+		{"not JSON", `{"properties":`, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			traits, props := BodyParts([]byte(tc.body))
+			if string(traits) != tc.traits || string(props) != tc.properties {
+				t.Fatalf("BodyParts(%s) = %s, %s; want %q, %q", tc.body, traits, props, tc.traits, tc.properties)
+			}
+		})
+	}
+}
+
+// FuzzBodyParts: no stored body crashes it, and what it returns is JSON.
+func FuzzBodyParts(f *testing.F) {
+	for _, seed := range []string{`{"properties":{"a":[1,{"b":null}]},"traits":{}}`, `{"traits":"x"}`, `null`, `{"properties":{}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		traits, props := BodyParts(body)
+		for _, part := range []json.RawMessage{traits, props} {
+			if part != nil && !json.Valid(part) {
+				t.Fatalf("BodyParts(%q) gave %q, not JSON", body, part)
+			}
+		}
+	})
+}
