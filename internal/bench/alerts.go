@@ -32,6 +32,9 @@ type AlertOptions struct {
 	// accepted → webhook received, for Duration. 0 skips that part.
 	Rate     int
 	Duration time.Duration
+	// Clients is how many HTTP clients send the load at once; a batch due
+	// while all of them wait for answers is dropped.
+	Clients int
 	// Scoring is the rules; every routing action is sent to the receiver.
 	Scoring *score.Spec
 	Timeout time.Duration
@@ -212,7 +215,7 @@ func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *re
 		return res, err
 	}
 	defer stop()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 2}}
 	if !o.Cold {
 		if err := live.warmUp(ctx, client, base, key); err != nil {
 			return res, err
@@ -227,7 +230,11 @@ func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *re
 	defer stopLoad()
 	var load loadResult
 	loaded := make(chan error, 1)
-	go func() { var err error; load, err = steadyLoad(loadCtx, client, base, key, o.Rate); loaded <- err }()
+	go func() {
+		var err error
+		load, err = steadyLoad(loadCtx, client, base, key, o.Rate, o.Clients)
+		loaded <- err
+	}()
 	var lat []time.Duration
 	for i := 0; loadCtx.Err() == nil; i++ {
 		d, err := probeWebhook(loadCtx, client, base, key, rc, i)
@@ -284,8 +291,8 @@ type loadResult struct {
 
 // steadyLoad posts batches of 100 generated events at rate events/s until
 // ctx ends.
-func steadyLoad(ctx context.Context, client *http.Client, base, key string, rate int) (loadResult, error) {
-	const size, clients = 100, 8
+func steadyLoad(ctx context.Context, client *http.Client, base, key string, rate, clients int) (loadResult, error) {
+	const size = 100
 	every := time.Duration(float64(time.Second) * size / float64(rate))
 	g := newGenerator(1, strconv.FormatInt(time.Now().UnixNano(), 36))
 	bodies := make(chan []byte, clients)

@@ -80,6 +80,7 @@ accepted to its webhook received.`,
 	cmd.Flags().IntVar(&o.Rate, "rate", 10_000, "events/s to ingest while probing (0: skip)")
 	cmd.Flags().DurationVar(&o.Duration, "duration", 20*time.Second, "how long to ingest and probe")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	cmd.Flags().IntVar(&o.Clients, "clients", 8, "HTTP clients sending the load at once")
 	cmd.Flags().BoolVar(&o.Cold, "cold", false, "skip the warm-up that makes the 40,000 users known first")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
