@@ -9,24 +9,26 @@ import (
 )
 
 // visitors keeps what visitors not yet known as users did, in short: most
-// never sign up, and each costs one map entry and a few bytes an event
-// instead of a rollup. Anonymous ids are mostly UUIDs, kept as 16 bytes.
+// never sign up. Each costs one map entry (an anonymous id in the UUID form
+// kept as 16 bytes) placing its record in a shared arena, instead of a
+// pointer to a struct and a slice of its own: at 100,000 accounts the 1.9 M
+// visitors of a month were most of the memory (docs/benchmarks.md).
 type visitors struct {
-	byUUID map[[16]byte]*visitor
-	other  map[string]*visitor
+	byUUID map[[16]byte]uint64 // → place in logs
+	other  map[string]uint64
+	logs   arena
+	enc    []byte // one event, encoded
 }
 
-// visitor is the time of a visitor's latest event and its events, each
-// encoded as the zig-zag varint of its time less the latest before it (ms),
-// the number of hits, and per hit uvarint(counter<<2 | hasNum<<1 | valOK),
-// then the number's 8 bytes if any and the value's id as uvarint if any.
-type visitor struct {
-	lastMS int64
-	log    []byte
-}
+// A visitor's record is a header — the time of its latest event (ms), the
+// length of its log and the room for it (uint32s) — then the log: each
+// event as the zig-zag varint of its time less the latest before it, the
+// number of hits, and per hit uvarint(counter<<2 | hasNum<<1 | valOK), then
+// the number's 8 bytes if any and the value's id as uvarint if any.
+const headerSize = 16
 
 func newVisitors() visitors {
-	return visitors{byUUID: map[[16]byte]*visitor{}, other: map[string]*visitor{}}
+	return visitors{byUUID: map[[16]byte]uint64{}, other: map[string]uint64{}}
 }
 
 // uuidKey parses the 36-character form of a UUID.
@@ -54,22 +56,25 @@ func uuidKey(s string) (k [16]byte, ok bool) {
 
 func (vs *visitors) len() int { return len(vs.byUUID) + len(vs.other) }
 
-func (vs *visitors) get(anon string) (*visitor, bool) {
+func (vs *visitors) get(anon string) (uint64, bool) {
 	if k, ok := uuidKey(anon); ok {
-		v, ok := vs.byUUID[k]
-		return v, ok
+		at, ok := vs.byUUID[k]
+		return at, ok
 	}
-	v, ok := vs.other[anon]
-	return v, ok
+	at, ok := vs.other[anon]
+	return at, ok
 }
 
-func (vs *visitors) put(anon string, v *visitor) {
-	// Only new visitors are put.
+func (vs *visitors) put(anon string, at uint64) {
 	if k, ok := uuidKey(anon); ok {
-		vs.byUUID[k] = v
+		vs.byUUID[k] = at
 		return
 	}
-	vs.other[strings.Clone(anon)] = v // see Rollups.user
+	if _, ok := vs.other[anon]; ok {
+		vs.other[anon] = at
+		return
+	}
+	vs.other[strings.Clone(anon)] = at // see Rollups.user
 }
 
 func (vs *visitors) has(anon string) bool {
@@ -78,6 +83,11 @@ func (vs *visitors) has(anon string) bool {
 }
 
 func (vs *visitors) drop(anon string) {
+	at, ok := vs.get(anon)
+	if !ok {
+		return
+	}
+	vs.logs.free(at)
 	if k, ok := uuidKey(anon); ok {
 		delete(vs.byUUID, k)
 		return
@@ -86,14 +96,29 @@ func (vs *visitors) drop(anon string) {
 }
 
 func (vs *visitors) add(anon string, ms int64, hits []hit) {
-	v, ok := vs.get(anon)
-	if !ok {
-		v = &visitor{}
-		vs.put(anon, v)
+	at, ok := vs.get(anon)
+	var last int64
+	if ok {
+		last = int64(binary.LittleEndian.Uint64(vs.logs.record(at)))
 	}
-	v.log = binary.AppendVarint(v.log, ms-v.lastMS)
-	v.lastMS = max(v.lastMS, ms)
-	v.log = binary.AppendUvarint(v.log, uint64(len(hits)))
+	vs.enc = encodeEvent(vs.enc[:0], ms-last, hits)
+	if !ok || !vs.logs.fits(at, len(vs.enc)) {
+		at = vs.logs.move(at, ok, len(vs.enc))
+		vs.put(anon, at)
+	}
+	rec := vs.logs.record(at)
+	n := binary.LittleEndian.Uint32(rec[8:])
+	copy(rec[headerSize+n:], vs.enc)
+	binary.LittleEndian.PutUint64(rec, uint64(max(last, ms)))
+	binary.LittleEndian.PutUint32(rec[8:], n+uint32(len(vs.enc)))
+	if vs.logs.garbage > compactAt && vs.logs.garbage > vs.logs.live {
+		vs.compact(nil)
+	}
+}
+
+func encodeEvent(b []byte, delta int64, hits []hit) []byte {
+	b = binary.AppendVarint(b, delta)
+	b = binary.AppendUvarint(b, uint64(len(hits)))
 	for _, h := range hits {
 		head := uint64(h.ctr) << 2
 		if h.hasNum {
@@ -102,22 +127,27 @@ func (vs *visitors) add(anon string, ms int64, hits []hit) {
 		if h.valOK {
 			head |= 1
 		}
-		v.log = binary.AppendUvarint(v.log, head)
+		b = binary.AppendUvarint(b, head)
 		if h.hasNum {
-			v.log = binary.LittleEndian.AppendUint64(v.log, math.Float64bits(h.num))
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(h.num))
 		}
 		if h.valOK {
-			v.log = binary.AppendUvarint(v.log, uint64(h.val))
+			b = binary.AppendUvarint(b, uint64(h.val))
 		}
 	}
+	return b
 }
 
 // replay calls fn with each of a visitor's events, in the order they came.
 func (vs *visitors) replay(anon string, fn func(ms int64, hits []hit)) {
-	v, _ := vs.get(anon)
+	at, ok := vs.get(anon)
+	if !ok {
+		return
+	}
+	rec := vs.logs.record(at)
 	var hits []hit
 	var latest int64
-	for b := v.log; len(b) > 0; {
+	for b := rec[headerSize : headerSize+binary.LittleEndian.Uint32(rec[8:])]; len(b) > 0; {
 		d, n := binary.Varint(b)
 		b = b[n:]
 		ms := latest + d
@@ -144,31 +174,38 @@ func (vs *visitors) replay(anon string, fn func(ms int64, hits []hit)) {
 	}
 }
 
-// dropQuiet forgets the visitors not active since before, and gives back
-// what the others' logs hold in spare.
+// dropQuiet forgets the visitors not active since before, and packs the
+// others' records into a new arena, each with no more room than it holds.
 func (vs *visitors) dropQuiet(before int32) int {
-	var a, b int
-	vs.byUUID, a = sweep(vs.byUUID, before)
-	vs.other, b = sweep(vs.other, before)
-	return a + b
+	return vs.compact(func(rec []byte) bool {
+		return int32(floorDiv(int64(binary.LittleEndian.Uint64(rec)), 86_400_000)) < before
+	})
 }
 
-// sweep returns m without the visitors quiet since before. A map keeps the
-// room it once needed, so one that lost most of its entries is copied.
-func sweep[K comparable](m map[K]*visitor, before int32) (map[K]*visitor, int) {
+// compact copies the records into a new arena, leaving out those quiet says
+// to forget, and returns how many it left out.
+func (vs *visitors) compact(quiet func(rec []byte) bool) int {
+	var fresh arena
+	a, b := repack(vs.byUUID, &vs.logs, &fresh, quiet)
+	c, d := repack(vs.other, &vs.logs, &fresh, quiet)
+	vs.byUUID, vs.other, vs.logs = a, c, fresh
+	return b + d
+}
+
+func repack[K comparable](m map[K]uint64, from, to *arena, quiet func([]byte) bool) (map[K]uint64, int) {
 	n := 0
-	for k, v := range m {
-		switch {
-		case int32(floorDiv(v.lastMS, 86_400_000)) < before:
+	for k, at := range m {
+		rec := from.record(at)
+		if quiet != nil && quiet(rec) {
 			delete(m, k)
 			n++
-		case cap(v.log) > len(v.log)+len(v.log)/4:
-			v.log = fit(v.log)
+			continue
 		}
+		m[k] = to.copyIn(rec)
 	}
 	if n > len(m) {
-		// Not maps.Clone: it keeps the room too.
-		fresh := make(map[K]*visitor, len(m))
+		// A map keeps the room it once needed, and so does maps.Clone.
+		fresh := make(map[K]uint64, len(m))
 		maps.Copy(fresh, m)
 		m = fresh
 	}
