@@ -13,8 +13,9 @@ type arena struct {
 
 const (
 	chunkSize = 64 << 10
-	// compactAt is the garbage worth a compaction before the daily sweep.
-	compactAt = 64 << 20
+	// compactAt is the least garbage worth a compaction before the daily
+	// sweep; past it, garbage may reach half of what is held.
+	compactAt = 1 << 20
 )
 
 // record returns the record at a place: its header, then its room.

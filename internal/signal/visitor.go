@@ -14,7 +14,7 @@ import (
 // pointer to a struct and a slice of its own: at 100,000 accounts the 1.9 M
 // visitors of a month were most of the memory (docs/benchmarks.md).
 type visitors struct {
-	byUUID map[[16]byte]uint64 // → place in logs
+	byUUID placeTable // → place in logs
 	other  map[string]uint64
 	logs   arena
 	enc    []byte // one event, encoded
@@ -28,7 +28,7 @@ type visitors struct {
 const headerSize = 16
 
 func newVisitors() visitors {
-	return visitors{byUUID: map[[16]byte]uint64{}, other: map[string]uint64{}}
+	return visitors{byUUID: newPlaceTable(), other: map[string]uint64{}}
 }
 
 // uuidKey parses the 36-character form of a UUID.
@@ -54,12 +54,11 @@ func uuidKey(s string) (k [16]byte, ok bool) {
 	return k, true
 }
 
-func (vs *visitors) len() int { return len(vs.byUUID) + len(vs.other) }
+func (vs *visitors) len() int { return vs.byUUID.len() + len(vs.other) }
 
 func (vs *visitors) get(anon string) (uint64, bool) {
 	if k, ok := uuidKey(anon); ok {
-		at, ok := vs.byUUID[k]
-		return at, ok
+		return vs.byUUID.get(k)
 	}
 	at, ok := vs.other[anon]
 	return at, ok
@@ -67,7 +66,7 @@ func (vs *visitors) get(anon string) (uint64, bool) {
 
 func (vs *visitors) put(anon string, at uint64) {
 	if k, ok := uuidKey(anon); ok {
-		vs.byUUID[k] = at
+		vs.byUUID.put(k, at)
 		return
 	}
 	if _, ok := vs.other[anon]; ok {
@@ -89,7 +88,7 @@ func (vs *visitors) drop(anon string) {
 	}
 	vs.logs.free(at)
 	if k, ok := uuidKey(anon); ok {
-		delete(vs.byUUID, k)
+		vs.byUUID.del(k)
 		return
 	}
 	delete(vs.other, anon)
@@ -111,7 +110,7 @@ func (vs *visitors) add(anon string, ms int64, hits []hit) {
 	copy(rec[headerSize+n:], vs.enc)
 	binary.LittleEndian.PutUint64(rec, uint64(max(last, ms)))
 	binary.LittleEndian.PutUint32(rec[8:], n+uint32(len(vs.enc)))
-	if vs.logs.garbage > compactAt && vs.logs.garbage > vs.logs.live {
+	if vs.logs.garbage > compactAt && vs.logs.garbage > vs.logs.live/2 {
 		vs.compact(nil)
 	}
 }
@@ -186,28 +185,27 @@ func (vs *visitors) dropQuiet(before int32) int {
 // to forget, and returns how many it left out.
 func (vs *visitors) compact(quiet func(rec []byte) bool) int {
 	var fresh arena
-	a, b := repack(vs.byUUID, &vs.logs, &fresh, quiet)
-	c, d := repack(vs.other, &vs.logs, &fresh, quiet)
-	vs.byUUID, vs.other, vs.logs = a, c, fresh
-	return b + d
-}
-
-func repack[K comparable](m map[K]uint64, from, to *arena, quiet func([]byte) bool) (map[K]uint64, int) {
 	n := 0
-	for k, at := range m {
-		rec := from.record(at)
+	vs.byUUID.each(func(_ [16]byte, at uint64) (uint64, bool) {
+		rec := vs.logs.record(at)
 		if quiet != nil && quiet(rec) {
-			delete(m, k)
+			n++
+			return 0, false
+		}
+		return fresh.copyIn(rec), true
+	})
+	vs.byUUID.pack()
+	for k, at := range vs.other {
+		rec := vs.logs.record(at)
+		if quiet != nil && quiet(rec) {
+			delete(vs.other, k)
 			n++
 			continue
 		}
-		m[k] = to.copyIn(rec)
+		vs.other[k] = fresh.copyIn(rec)
 	}
-	if n > len(m) {
-		// A map keeps the room it once needed, and so does maps.Clone.
-		fresh := make(map[K]uint64, len(m))
-		maps.Copy(fresh, m)
-		m = fresh
-	}
-	return m, n
+	// A Go map keeps the room it once needed, and so does maps.Clone.
+	vs.other = maps.Collect(maps.All(vs.other))
+	vs.logs = fresh
+	return n
 }

@@ -1,0 +1,74 @@
+package signal
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The table answers as a Go map does through puts, updates, deletes, walks
+// and rebuilds, including for ids that differ only in their last byte.
+func TestPlaceTable(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 3))
+	tab := newPlaceTable()
+	want := map[[16]byte]uint64{}
+	key := func() [16]byte {
+		var k [16]byte
+		k[15] = byte(rnd.IntN(200)) // alike ids, as a sender could choose them
+		k[14] = byte(rnd.IntN(20))
+		return k
+	}
+	check := func(step int) {
+		t.Helper()
+		if tab.len() != len(want) {
+			t.Fatalf("step %d: %d ids held, want %d", step, tab.len(), len(want))
+		}
+		for k, at := range want {
+			if got, ok := tab.get(k); !ok || got != at {
+				t.Fatalf("step %d: get(%x) = %d, %v; want %d", step, k, got, ok, at)
+			}
+		}
+		seen := 0
+		tab.each(func(k [16]byte, at uint64) (uint64, bool) {
+			if want[k] != at {
+				t.Fatalf("step %d: each gave %x → %d, want %d", step, k, at, want[k])
+			}
+			seen++
+			return at, true
+		})
+		if seen != len(want) {
+			t.Fatalf("step %d: each walked %d ids, want %d", step, seen, len(want))
+		}
+	}
+	for step := range 20_000 {
+		k := key()
+		switch op := rnd.IntN(10); {
+		case op < 6:
+			at := rnd.Uint64N(1 << 40)
+			tab.put(k, at)
+			want[k] = at
+		case op < 9:
+			tab.del(k)
+			delete(want, k)
+		default:
+			tab.each(func(k [16]byte, at uint64) (uint64, bool) {
+				if at%3 == 0 {
+					delete(want, k)
+					return 0, false
+				}
+				want[k] = at + 1
+				return at + 1, true
+			})
+			tab.pack()
+			if len(want) >= 100 && float64(tab.len())/float64(len(tab.slots)) < packedLoad-0.01 {
+				t.Fatalf("step %d: packed table is %d/%d full", step, tab.len(), len(tab.slots))
+			}
+		}
+		if step%1000 == 0 {
+			check(step)
+		}
+		if tab.n+tab.dead > int(fullLoad*float64(len(tab.slots))) {
+			t.Fatalf("step %d: %d ids and %d deleted in %d slots", step, tab.n, tab.dead, len(tab.slots))
+		}
+	}
+	check(-1)
+}
