@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
@@ -25,7 +26,11 @@ type pass struct {
 	resolve       map[string]bool
 	maybeOrphan   map[string]bool
 	refs          []store.EventRef
-	absent        map[string]bool // users known not to be stored yet
+	// aliases and links are written at the end of the pass, many to a
+	// statement; a nil link is one to delete.
+	aliases map[string]string
+	links   map[[2]string]*store.Membership
+	absent  map[string]bool // users known not to be stored yet
 	// relinked are the users whose memberships the pass changed, and their
 	// accounts, old and new: scores downstream depend on them.
 	relinked, relinkedAccounts map[string]bool
@@ -34,7 +39,8 @@ type pass struct {
 func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) *pass {
 	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
 		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{},
-		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}}
+		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}, aliases: map[string]string{},
+		links: map[[2]string]*store.Membership{}}
 }
 
 // prefetch reads, a few queries for the whole batch, the aliases, users and
@@ -159,8 +165,8 @@ func (p *pass) alias(anon, uid string) error {
 	if err != nil || cur != "" || anon == uid {
 		return err
 	}
-	p.c.aliases[anon] = uid
-	return p.tx.PutAlias(p.ctx, anon, uid)
+	p.c.aliases[anon], p.aliases[anon] = uid, uid
+	return nil
 }
 
 func (p *pass) user(uid string, at time.Time) (*store.User, error) {
@@ -265,8 +271,9 @@ func (p *pass) join(uid, groupID string, at time.Time) error {
 		return err
 	}
 	p.resolve[uid] = true // its inferred links give way to the group
-	return p.putMembership(store.Membership{UserID: uid, AccountID: groupID,
+	p.putMembership(store.Membership{UserID: uid, AccountID: groupID,
 		Method: store.MethodGroup, Confidence: confidenceGroup, CreatedAt: at})
+	return nil
 }
 
 // memberships returns a user's links, read once and then kept in the cache.
@@ -285,22 +292,36 @@ func (p *pass) memberships(uid string) ([]store.Membership, error) {
 	return ms, nil
 }
 
-func (p *pass) putMembership(m store.Membership) error {
-	if err := p.tx.PutMembership(p.ctx, m); err != nil {
-		return err
-	}
+func (p *pass) putMembership(m store.Membership) {
+	p.links[[2]string{m.UserID, m.AccountID}] = &m
 	p.c.setMember(m)
 	p.relinked[m.UserID], p.relinkedAccounts[m.AccountID] = true, true
-	return nil
 }
 
-func (p *pass) deleteMembership(userID, accountID string) error {
-	if err := p.tx.DeleteMembership(p.ctx, userID, accountID); err != nil {
-		return err
-	}
+func (p *pass) deleteMembership(userID, accountID string) {
+	p.links[[2]string{userID, accountID}] = nil
 	p.c.dropMember(userID, accountID)
 	p.relinked[userID], p.relinkedAccounts[accountID] = true, true
-	return nil
+}
+
+// writeLinks writes the pass's aliases and links: what is read from the
+// store after it (member counts) sees them.
+func (p *pass) writeLinks() error {
+	if err := p.tx.PutAliases(p.ctx, p.aliases); err != nil {
+		return err
+	}
+	var put []store.Membership
+	byUserAccount := func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
+	for _, k := range slices.SortedFunc(maps.Keys(p.links), byUserAccount) {
+		if m := p.links[k]; m != nil {
+			put = append(put, *m)
+		} else if err := p.tx.DeleteMembership(p.ctx, k[0], k[1]); err != nil {
+			return err
+		}
+	}
+	clear(p.aliases)
+	clear(p.links)
+	return p.tx.PutMemberships(p.ctx, put)
 }
 
 // flush writes what the pass changed and re-resolves the users it touched.
@@ -335,6 +356,9 @@ func (p *pass) flush() error {
 		if err := p.tx.PutAccount(p.ctx, *p.c.accounts[id]); err != nil {
 			return err
 		}
+	}
+	if err := p.writeLinks(); err != nil {
+		return err
 	}
 	return p.dropOrphans()
 }

@@ -40,15 +40,13 @@ func (p *pass) resolveUser(uid string) error {
 			keep = true
 			continue
 		}
-		if err := p.deleteMembership(uid, m.AccountID); err != nil {
-			return err
-		}
+		p.deleteMembership(uid, m.AccountID)
 		p.maybeOrphan[m.AccountID] = true
 	}
-	if want.AccountID == "" || keep {
-		return nil
+	if want.AccountID != "" && !keep {
+		p.putMembership(want)
 	}
-	return p.putMembership(want)
+	return nil
 }
 
 // infer applies the resolution order after an explicit group: the account

@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 )
 
 // Project runs fn inside one write transaction. It retries nothing: the
@@ -238,9 +242,52 @@ func (t *idTx) AliasOf(ctx context.Context, anonymousID string) (string, error) 
 }
 
 func (t *idTx) PutAlias(ctx context.Context, anonymousID, userID string) error {
-	_, err := t.ExecContext(ctx, `INSERT INTO aliases (anonymous_id, user_id) VALUES ($1, $2)
-		ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, anonymousID, userID)
-	return err
+	return t.PutAliases(ctx, map[string]string{anonymousID: userID})
+}
+
+// PutAliases ties anonymous ids to users, many to a statement: on PostgreSQL
+// each statement is a round trip.
+func (t *idTx) PutAliases(ctx context.Context, aliases map[string]string) error {
+	anons := slices.Sorted(maps.Keys(aliases))
+	return t.insertRows(ctx, `INSERT INTO aliases (anonymous_id, user_id) VALUES `,
+		` ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, 2, len(anons),
+		func(i int, args []any) []any { return append(args, anons[i], aliases[anons[i]]) })
+}
+
+// insertRows inserts n rows of width columns, 100, 10 or 1 to a statement
+// (so that each statement's text is one of three, prepared once), row
+// appending the ith row's values.
+func (t *idTx) insertRows(ctx context.Context, head, tail string, width, n int, row func(i int, args []any) []any) error {
+	for i := 0; i < n; {
+		size := chunkSizes[len(chunkSizes)-1]
+		for _, c := range chunkSizes {
+			if n-i >= c {
+				size = c
+				break
+			}
+		}
+		var b strings.Builder
+		args := make([]any, 0, size*width)
+		for r := range size {
+			if r > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for c := range width {
+				if c > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "$%d", r*width+c+1)
+			}
+			b.WriteByte(')')
+			args = row(i+r, args)
+		}
+		if _, err := t.ExecContext(ctx, head+b.String()+tail, args...); err != nil {
+			return err
+		}
+		i += size
+	}
+	return nil
 }
 
 func (t *idTx) UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error) {
@@ -379,10 +426,18 @@ func memberships(ctx context.Context, q queryer, where string, args ...any) ([]M
 }
 
 func (t *idTx) PutMembership(ctx context.Context, m Membership) error {
-	_, err := t.ExecContext(ctx, `INSERT INTO memberships (`+membershipColumns+`) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (user_id, account_id) DO UPDATE SET method = excluded.method, confidence = excluded.confidence`,
-		m.UserID, m.AccountID, m.Method, m.Confidence, ms(m.CreatedAt))
-	return err
+	return t.PutMemberships(ctx, []Membership{m})
+}
+
+// PutMemberships writes links, many to a statement. Each (user, account)
+// appears at most once.
+func (t *idTx) PutMemberships(ctx context.Context, links []Membership) error {
+	return t.insertRows(ctx, `INSERT INTO memberships (`+membershipColumns+`) VALUES `,
+		` ON CONFLICT (user_id, account_id) DO UPDATE SET method = excluded.method, confidence = excluded.confidence`, 5, len(links),
+		func(i int, args []any) []any {
+			m := links[i]
+			return append(args, m.UserID, m.AccountID, m.Method, m.Confidence, ms(m.CreatedAt))
+		})
 }
 
 func (t *idTx) DeleteMembership(ctx context.Context, userID, accountID string) error {

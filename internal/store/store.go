@@ -66,6 +66,7 @@ type IdentityTx interface {
 	PutUsers(ctx context.Context, us []User) error
 	AliasOf(ctx context.Context, anonymousID string) (string, error)
 	PutAlias(ctx context.Context, anonymousID, userID string) error
+	PutAliases(ctx context.Context, aliases map[string]string) error
 	UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error)
 	UsersWithoutGroup(ctx context.Context) ([]string, error)
 
@@ -81,6 +82,7 @@ type IdentityTx interface {
 
 	Memberships(ctx context.Context, userID string) ([]Membership, error)
 	PutMembership(ctx context.Context, m Membership) error
+	PutMemberships(ctx context.Context, ms []Membership) error
 	DeleteMembership(ctx context.Context, userID, accountID string) error
 	MemberCount(ctx context.Context, accountID string) (int, error)
 }

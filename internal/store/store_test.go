@@ -30,6 +30,7 @@ func TestContract(t *testing.T) {
 		{"identity rows round trip", testIdentityRows},
 		{"stats count users by strongest method", testStats},
 		{"user events include pre-signup anonymous events", testUserEvents},
+		{"aliases and links are written many at once", testBulkLinks},
 	}
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -417,5 +418,59 @@ func TestSplit(t *testing.T) {
 				t.Fatalf("a range under two parts' worth was cut: %v", got)
 			}
 		})
+	}
+}
+
+// 123 rows take statements of 100, 10 and 1; writing them again updates
+// what the conflict clauses say and nothing else.
+func testBulkLinks(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	write := func(user string, method string, conf float64) {
+		t.Helper()
+		aliases := map[string]string{}
+		var links []store.Membership
+		for i := range 123 {
+			aliases[fmt.Sprint("anon-", i)] = fmt.Sprint(user, i)
+			links = append(links, store.Membership{UserID: fmt.Sprint("u", i), AccountID: fmt.Sprint("acct-", i%7),
+				Method: method, Confidence: conf, CreatedAt: at})
+		}
+		err := db.Project(ctx, func(tx store.IdentityTx) error {
+			return errors.Join(tx.PutAliases(ctx, aliases), tx.PutMemberships(ctx, links))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first-", store.MethodDomain, 0.9)
+	write("second-", store.MethodGroup, 1)
+	var anons, users []string
+	for i := range 123 {
+		anons, users = append(anons, fmt.Sprint("anon-", i)), append(users, fmt.Sprint("u", i))
+	}
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		aliases, err := tx.AliasesIn(ctx, anons)
+		if err != nil {
+			return err
+		}
+		if len(aliases) != 123 || aliases["anon-0"] != "second-0" || aliases["anon-122"] != "second-122" {
+			t.Errorf("%d aliases; anon-0 → %q, anon-122 → %q", len(aliases), aliases["anon-0"], aliases["anon-122"])
+		}
+		ms, err := tx.MembershipsIn(ctx, users)
+		if err != nil {
+			return err
+		}
+		if len(ms) != 123 {
+			t.Errorf("%d links, want 123", len(ms))
+		}
+		for _, m := range ms {
+			if m.Method != store.MethodGroup || m.Confidence != 1 || !m.CreatedAt.Equal(at) {
+				t.Errorf("link written again: %+v", m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
