@@ -22,7 +22,7 @@ import (
 
 func (a *app) scoreCmd() *cobra.Command {
 	var all bool
-	var at string
+	var at, profile string
 	cmd := &cobra.Command{
 		Use:   "score --all",
 		Short: "Recompute every score from the stored events",
@@ -40,6 +40,13 @@ the same at start and on SIGHUP.`,
 				return err
 			}
 			tuneGC()
+			if profile != "" {
+				stop, err := cpuProfile(profile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			ctx := cmd.Context()
 			db, err := a.openStore(ctx)
 			if err != nil {
@@ -51,6 +58,7 @@ the same at start and on SIGHUP.`,
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "rescore every account and user")
 	cmd.Flags().StringVar(&at, "at", "", "score as of this day (YYYY-MM-DD) or time (RFC 3339) instead of now")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
 
