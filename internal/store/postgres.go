@@ -29,11 +29,16 @@ func (postgresDialect) cursorArgs(c Cursor) []any {
 // Several writers commit out of sequence order, so a reader only passes rows
 // of transactions older than the oldest one still running: nothing can later
 // appear behind its cursor.
+//
+// The stream is ordered by events.tx, not tx: the output column
+// tx::text::bigint is also named tx, an unqualified ORDER BY means it, and
+// PostgreSQL then sorted every row after the cursor instead of reading
+// events_stream in order (a second instead of 20 ms for 5,000 of 230,000).
 func (postgresDialect) eventsAfterSQL() string {
 	return `SELECT ` + eventColumns + `, tx::text::bigint FROM events
 		WHERE (tx, seq) > ($1::text::xid8, $2)
 		  AND tx < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY tx, seq LIMIT $3`
+		ORDER BY events.tx, events.seq LIMIT $3`
 }
 
 func (postgresDialect) optimizeSQL() string { return `ANALYZE` }
@@ -42,7 +47,7 @@ func (postgresDialect) optimizeSQL() string { return `ANALYZE` }
 func (postgresDialect) eventsRangeSQL(columns string) string {
 	return `SELECT ` + columns + `, tx::text::bigint FROM events
 		WHERE (tx, seq) > ($1::text::xid8, $2) AND (tx, seq) <= ($3::text::xid8, $4)
-		ORDER BY tx, seq LIMIT $5`
+		ORDER BY events.tx, events.seq LIMIT $5`
 }
 
 func (postgresDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// StreamPlans returns the engine's plans for reading the stream: after a
+// cursor (identity) and over a range (scoring's replay). On PostgreSQL the
+// planner is told to avoid sorting, so a plan sorts only if no index gives
+// the order: an empty table would otherwise be sorted, rightly.
+func (db *DB) StreamPlans(ctx context.Context) ([]string, error) {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if db.d.name() == "postgres" {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
+			return nil, err
+		}
+	}
+	c := db.d.cursorArgs(Cursor{})
+	queries := map[string][]any{
+		db.d.eventsAfterSQL():                  append(c, 5000),
+		db.d.eventsRangeSQL("seq, type, name"): append(append(c, db.d.cursorArgs(Cursor{Tx: 1 << 62, Seq: 1 << 62})...), 5000),
+	}
+	var plans []string
+	for q, args := range queries {
+		explain := `EXPLAIN `
+		if db.d.name() == "sqlite" {
+			explain = `EXPLAIN QUERY PLAN `
+		}
+		rows, err := tx.QueryContext(ctx, explain+q, args...)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		var lines []string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			lines = append(lines, fmt.Sprint(vals[len(vals)-1])) // the plan's text
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		plans = append(plans, strings.Join(lines, "\n"))
+	}
+	return plans, nil
+}
