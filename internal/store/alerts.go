@@ -60,28 +60,86 @@ const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segmen
 const deliveryColumns = `id, alert_id, destination, state, attempts, next_at, last_error, updated_at, delivered_at`
 
 // insertAlerts writes alerts and their pending deliveries in tx.
-func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []Alert) error {
-	for _, a := range alerts {
-		actions, err := json.Marshal(nonNilStrings(a.Actions))
+func insertAlerts(ctx context.Context, tx queryer, alerts []Alert) error {
+	// (scorecard, subject) names the row RETURNING gives back, in whatever
+	// order it does: a pass alerts a subject on a scorecard at most once, and
+	// any other batch is written in rounds where each is.
+	ids := make([]int64, len(alerts))
+	for _, round := range uniqueRounds(alerts) {
+		if err := insertAlertRound(ctx, tx, alerts, round, ids); err != nil {
+			return fmt.Errorf("alerts: %w", err)
+		}
+	}
+	type due struct {
+		alert int64
+		to    string
+		at    int64
+	}
+	var dues []due
+	for i, a := range alerts {
+		for _, d := range a.Destinations {
+			dues = append(dues, due{ids[i], d, ms(a.CreatedAt)})
+		}
+	}
+	err := insertRows(ctx, tx, `INSERT INTO deliveries (alert_id, destination, state, next_at, updated_at) VALUES `, ``, 5, len(dues),
+		func(i int, args []any) []any {
+			d := dues[i]
+			return append(args, d.alert, d.to, Pending, d.at, d.at)
+		})
+	if err != nil {
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	return nil
+}
+
+// uniqueRounds splits the alerts' indexes into rounds in which no two share
+// a scorecard and subject.
+func uniqueRounds(alerts []Alert) [][]int {
+	var rounds [][]int
+	seen := map[[2]string]int{}
+	for i, a := range alerts {
+		k := [2]string{a.Scorecard, a.Subject}
+		r := seen[k]
+		seen[k] = r + 1
+		if r == len(rounds) {
+			rounds = append(rounds, nil)
+		}
+		rounds[r] = append(rounds[r], i)
+	}
+	return rounds
+}
+
+// insertAlertRound inserts the alerts at the indexes of round, many to a
+// statement, and notes their ids in ids.
+func insertAlertRound(ctx context.Context, tx queryer, alerts []Alert, round []int, ids []int64) error {
+	index := make(map[[2]string]int, len(round))
+	for _, i := range round {
+		index[[2]string{alerts[i].Scorecard, alerts[i].Subject}] = i
+	}
+	return eachChunk(len(round), 11, func(from, size int, values string) error {
+		args := make([]any, 0, size*11)
+		for _, i := range round[from : from+size] {
+			a := alerts[i]
+			actions, _ := json.Marshal(nonNilStrings(a.Actions)) // strings: cannot fail
+			args = append(args, a.Scorecard, a.Subject, a.Tier, a.PreviousTier, a.Score, a.Segment, a.Zone,
+				string(actions), rawOr(a.Payload, "{}"), ms(a.CreatedAt), flag(a.NeedsAck))
+		}
+		rows, err := tx.QueryContext(ctx, `INSERT INTO alerts (scorecard, subject, tier, previous_tier, score, segment, zone,
+			actions, payload, created_at, needs_ack) VALUES `+values+` RETURNING id, scorecard, subject`, args...)
 		if err != nil {
 			return err
 		}
-		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO alerts (scorecard, subject, tier, previous_tier, score, segment, zone,
-			actions, payload, created_at, needs_ack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			a.Scorecard, a.Subject, a.Tier, a.PreviousTier, a.Score, a.Segment, a.Zone, string(actions),
-			rawOr(a.Payload, "{}"), ms(a.CreatedAt), flag(a.NeedsAck)).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("alert %s/%s: %w", a.Scorecard, a.Subject, err)
-		}
-		for _, d := range a.Destinations {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, state, next_at, updated_at)
-				VALUES ($1, $2, $3, $4, $4)`, id, d, Pending, ms(a.CreatedAt)); err != nil {
-				return fmt.Errorf("alert %s/%s to %s: %w", a.Scorecard, a.Subject, d, err)
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k [2]string
+			if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
+				return err
 			}
+			ids[index[k]] = id
 		}
-	}
-	return nil
+		return rows.Err()
+	})
 }
 
 func nonNilStrings(s []string) []string {

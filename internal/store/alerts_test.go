@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func TestOutbox(t *testing.T) {
 			t.Run("ack", func(t *testing.T) { t.Parallel(); testAck(t, e.Open(t)) })
 			t.Run("queue filters", func(t *testing.T) { t.Parallel(); testQueueFilters(t, e.Open(t)) })
 			t.Run("latest alerts", func(t *testing.T) { t.Parallel(); testLatestAlerts(t, e.Open(t)) })
+			t.Run("a large batch keeps each delivery with its alert", func(t *testing.T) { t.Parallel(); testAlertBatch(t, e.Open(t)) })
 		})
 	}
 }
@@ -274,5 +276,49 @@ func testLatestAlerts(t *testing.T, db *store.DB) {
 	}
 	if len(got) != 2 || got["account:acme"].ID != 3 || got["account:globex"].ID != 2 {
 		t.Fatalf("latest: %+v", got)
+	}
+}
+
+// 123 alerts take statements of 100, 10 and 1, and one subject alerts twice:
+// every alert gets its own two deliveries.
+func testAlertBatch(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var b store.ScoreBatch
+	for i := range 123 {
+		subject := fmt.Sprint("account:a", i)
+		if i == 122 {
+			subject = "account:a5"
+		}
+		b.Alerts = append(b.Alerts, store.Alert{Scorecard: "pql", Subject: subject, Tier: "hot", Score: float64(i),
+			Payload: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0, Destinations: []string{"hook", "crm"}})
+	}
+	if err := db.SaveScores(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := db.ListDeliveries(ctx, store.DeliveryQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 246 {
+		t.Fatalf("%d deliveries, want 246", len(ds))
+	}
+	per := map[int64][]string{}
+	for _, d := range ds {
+		per[d.AlertID] = append(per[d.AlertID], d.Destination)
+	}
+	scores := map[float64]bool{}
+	for id, dests := range per {
+		a, err := db.Alert(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(dests)
+		if !slices.Equal(dests, []string{"crm", "hook"}) || string(a.Payload) != fmt.Sprintf(`{"n":%v}`, a.Score) {
+			t.Errorf("alert %d (%s, %s): deliveries %v", id, a.Subject, a.Payload, dests)
+		}
+		scores[a.Score] = true
+	}
+	if len(scores) != 123 {
+		t.Errorf("%d alerts have deliveries, want 123", len(scores))
 	}
 }

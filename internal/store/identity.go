@@ -5,18 +5,20 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
-	"strings"
 )
 
 // Project runs fn inside one write transaction. It retries nothing: the
 // caller's cursor makes the work safe to run again.
 func (db *DB) Project(ctx context.Context, fn func(IdentityTx) error) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		return fn(&idTx{tx: tx, d: db.d, stmts: map[string]*sql.Stmt{}})
-	})
+	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(db.prepared(tx)) })
+}
+
+// prepared wraps a write transaction so that each statement text is prepared
+// once in it.
+func (db *DB) prepared(tx *sql.Tx) *idTx {
+	return &idTx{tx: tx, d: db.d, stmts: map[string]*sql.Stmt{}}
 }
 
 // queryer is what both a pool and a transaction offer.
@@ -249,45 +251,9 @@ func (t *idTx) PutAlias(ctx context.Context, anonymousID, userID string) error {
 // each statement is a round trip.
 func (t *idTx) PutAliases(ctx context.Context, aliases map[string]string) error {
 	anons := slices.Sorted(maps.Keys(aliases))
-	return t.insertRows(ctx, `INSERT INTO aliases (anonymous_id, user_id) VALUES `,
+	return insertRows(ctx, t, `INSERT INTO aliases (anonymous_id, user_id) VALUES `,
 		` ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, 2, len(anons),
 		func(i int, args []any) []any { return append(args, anons[i], aliases[anons[i]]) })
-}
-
-// insertRows inserts n rows of width columns, 100, 10 or 1 to a statement
-// (so that each statement's text is one of three, prepared once), row
-// appending the ith row's values.
-func (t *idTx) insertRows(ctx context.Context, head, tail string, width, n int, row func(i int, args []any) []any) error {
-	for i := 0; i < n; {
-		size := chunkSizes[len(chunkSizes)-1]
-		for _, c := range chunkSizes {
-			if n-i >= c {
-				size = c
-				break
-			}
-		}
-		var b strings.Builder
-		args := make([]any, 0, size*width)
-		for r := range size {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for c := range width {
-				if c > 0 {
-					b.WriteByte(',')
-				}
-				fmt.Fprintf(&b, "$%d", r*width+c+1)
-			}
-			b.WriteByte(')')
-			args = row(i+r, args)
-		}
-		if _, err := t.ExecContext(ctx, head+b.String()+tail, args...); err != nil {
-			return err
-		}
-		i += size
-	}
-	return nil
 }
 
 func (t *idTx) UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error) {
@@ -432,7 +398,7 @@ func (t *idTx) PutMembership(ctx context.Context, m Membership) error {
 // PutMemberships writes links, many to a statement. Each (user, account)
 // appears at most once.
 func (t *idTx) PutMemberships(ctx context.Context, links []Membership) error {
-	return t.insertRows(ctx, `INSERT INTO memberships (`+membershipColumns+`) VALUES `,
+	return insertRows(ctx, t, `INSERT INTO memberships (`+membershipColumns+`) VALUES `,
 		` ON CONFLICT (user_id, account_id) DO UPDATE SET method = excluded.method, confidence = excluded.confidence`, 5, len(links),
 		func(i int, args []any) []any {
 			m := links[i]

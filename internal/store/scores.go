@@ -79,38 +79,34 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 	if len(b.Scores) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 {
 		return nil
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := db.prepared(sqlTx)
 		for _, s := range b.Cleared {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM scores WHERE scorecard = $1 AND subject = $2`, s.Scorecard, s.Subject); err != nil {
 				return err
 			}
 		}
-		up, err := tx.PrepareContext(ctx, `INSERT INTO scores (`+scoreColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		err := insertRows(ctx, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `, `
 			ON CONFLICT (scorecard, subject) DO UPDATE SET score = excluded.score, tier = excluded.tier,
 				reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
-				updated_at = excluded.updated_at, tier_since = excluded.tier_since`)
+				updated_at = excluded.updated_at, tier_since = excluded.tier_since`, 9, len(b.Scores),
+			func(i int, args []any) []any {
+				s := b.Scores[i]
+				return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
+					rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince))
+			})
 		if err != nil {
-			return err
+			return fmt.Errorf("scores: %w", err)
 		}
-		defer up.Close()
-		for _, s := range b.Scores {
-			if _, err := up.ExecContext(ctx, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
-				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince)); err != nil {
-				return fmt.Errorf("score %s/%s: %w", s.Scorecard, s.Subject, err)
-			}
-		}
-		hist, err := tx.PrepareContext(ctx, `INSERT INTO score_history
-			(scorecard, subject, at, score, tier, previous_tier, rules_version, reasons)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
+		err = insertRows(ctx, tx, `INSERT INTO score_history
+			(scorecard, subject, at, score, tier, previous_tier, rules_version, reasons) VALUES `, ``, 8, len(b.History),
+			func(i int, args []any) []any {
+				h := b.History[i]
+				return append(args, h.Scorecard, h.Subject, ms(h.At), h.Score, h.Tier, h.PreviousTier,
+					h.RulesVersion, rawOr(h.Reasons, "[]"))
+			})
 		if err != nil {
-			return err
-		}
-		defer hist.Close()
-		for _, h := range b.History {
-			if _, err := hist.ExecContext(ctx, h.Scorecard, h.Subject, ms(h.At), h.Score, h.Tier, h.PreviousTier,
-				h.RulesVersion, rawOr(h.Reasons, "[]")); err != nil {
-				return fmt.Errorf("score history %s/%s: %w", h.Scorecard, h.Subject, err)
-			}
+			return fmt.Errorf("score history: %w", err)
 		}
 		return insertAlerts(ctx, tx, b.Alerts)
 	})
