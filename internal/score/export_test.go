@@ -10,3 +10,5 @@ func ReadInParts(s *Service, n int64) { s.partEvents = n }
 func NudgesFor(r *Rules, actors []*signal.Actor, today int32, f Facts) ([]Nudge, error) {
 	return r.nudgesFor(actors, today, f)
 }
+
+var EachParallel = eachParallel

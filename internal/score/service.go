@@ -3,8 +3,10 @@ package score
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -417,48 +419,102 @@ func (s *Service) subjects() (users, accounts []string) {
 	return sortedKeys(s.dirty.users), sortedKeys(acc)
 }
 
+// evaluate scores the subjects to rescore. Each is scored apart from the
+// others over rollups and a directory nothing changes meanwhile, so they are
+// shared out over the cores: under load a pass is mostly this.
 func (s *Service) evaluate(today int32) ([]scored, error) {
 	users, accounts := s.subjects()
-	out := make([]scored, 0, len(users)+len(accounts))
-	for _, id := range accounts {
-		c := s.dir.accounts[id]
-		if c == nil || len(c.members) == 0 {
-			// Only accounts with users are scored: a CRM record alone is
-			// not a lead.
-			out = append(out, scored{Subject(OfAccount, id), s.nothing(OfAccount), 0})
-			continue
+	out := make([]scored, len(accounts)+len(users))
+	err := eachParallel(len(out), func(i int) error {
+		var err error
+		if i < len(accounts) {
+			out[i], err = s.scoreAccount(accounts[i], today)
+		} else {
+			out[i], err = s.scoreUser(users[i-len(accounts)], today)
 		}
-		actors := make([]*signal.Actor, len(c.members))
-		business := false
-		var active int32
-		for i, u := range c.members {
-			actors[i] = s.roll.Actor(u)
-			business = business || (s.dir.users[u] != nil && s.dir.users[u].business)
-			if d, ok := actors[i].LastDay(); ok {
-				active = max(active, d)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) scoreAccount(id string, today int32) (scored, error) {
+	c := s.dir.accounts[id]
+	if c == nil || len(c.members) == 0 {
+		// Only accounts with users are scored: a CRM record alone is not a
+		// lead.
+		return scored{Subject(OfAccount, id), s.nothing(OfAccount), 0}, nil
+	}
+	actors := make([]*signal.Actor, len(c.members))
+	business := false
+	var active int32
+	for i, u := range c.members {
+		actors[i] = s.roll.Actor(u)
+		business = business || (s.dir.users[u] != nil && s.dir.users[u].business)
+		if d, ok := actors[i].LastDay(); ok {
+			active = max(active, d)
+		}
+	}
+	res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
+	if err != nil {
+		return scored{}, fmt.Errorf("account %s: %w", id, err)
+	}
+	return scored{Subject(OfAccount, id), res, active}, nil
+}
+
+func (s *Service) scoreUser(id string, today int32) (scored, error) {
+	f := Facts{Members: 1}
+	if p := s.dir.users[id]; p != nil {
+		f.BusinessEmail = p.business
+	}
+	if c := s.dir.accounts[s.dir.primary(id)]; c != nil {
+		f.Account = c.info
+	}
+	res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(id)}, today, f)
+	if err != nil {
+		return scored{}, fmt.Errorf("user %s: %w", id, err)
+	}
+	return scored{Subject(OfUser, id), res, 0}, nil
+}
+
+// eachParallel calls fn for 0 ≤ i < n from one goroutine per core, a run
+// of indexes at a time, and returns what failed; after a failure, the rest
+// is left undone.
+func eachParallel(n int, fn func(i int) error) error {
+	const run = 64
+	workers := min(runtime.GOMAXPROCS(0), (n+run-1)/run)
+	if workers <= 1 {
+		for i := range n {
+			if err := fn(i); err != nil {
+				return err
 			}
 		}
-		res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
-		if err != nil {
-			return nil, fmt.Errorf("account %s: %w", id, err)
-		}
-		out = append(out, scored{Subject(OfAccount, id), res, active})
+		return nil
 	}
-	for _, id := range users {
-		f := Facts{Members: 1}
-		if p := s.dir.users[id]; p != nil {
-			f.BusinessEmail = p.business
-		}
-		if c := s.dir.accounts[s.dir.primary(id)]; c != nil {
-			f.Account = c.info
-		}
-		res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(id)}, today, f)
-		if err != nil {
-			return nil, fmt.Errorf("user %s: %w", id, err)
-		}
-		out = append(out, scored{Subject(OfUser, id), res, 0})
+	var next atomic.Int64
+	var failed atomic.Bool
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				from := int(next.Add(run)) - run
+				if from >= n {
+					return
+				}
+				for i := from; i < min(from+run, n); i++ {
+					if err := fn(i); err != nil {
+						errs[w] = err
+						failed.Store(true)
+						return
+					}
+				}
+			}
+		}()
 	}
-	return out, nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // changes compares results with what the store holds and returns the
