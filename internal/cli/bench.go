@@ -103,13 +103,11 @@ func (a *app) benchDSN(cmd *cobra.Command) (string, func(), error) {
 // what it found.
 func (a *app) measure(profile string, run func() (fmt.Stringer, error)) error {
 	tuneGC()
-	if profile != "" {
-		stop, err := cpuProfile(profile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := cpuProfile(profile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	res, err := run()
 	if err != nil {
 		return err
@@ -118,8 +116,12 @@ func (a *app) measure(profile string, run func() (fmt.Stringer, error)) error {
 	return nil
 }
 
-// cpuProfile starts profiling into path; stop ends it and closes the file.
+// cpuProfile starts profiling into path, if one is named; stop ends it and
+// closes the file.
 func cpuProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err

@@ -40,13 +40,11 @@ the same at start and on SIGHUP.`,
 				return err
 			}
 			tuneGC()
-			if profile != "" {
-				stop, err := cpuProfile(profile)
-				if err != nil {
-					return err
-				}
-				defer stop()
+			stop, err := cpuProfile(profile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			ctx := cmd.Context()
 			db, err := a.openStore(ctx)
 			if err != nil {
