@@ -3,8 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strings"
+	"strconv"
 )
 
 // execer is what both a transaction and a projection's transaction offer.
@@ -38,24 +37,29 @@ func eachChunk(n, width int, fn func(from, size int, values string) error) error
 				break
 			}
 		}
-		var b strings.Builder
-		for r := range size {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for c := range width {
-				if c > 0 {
-					b.WriteByte(',')
-				}
-				fmt.Fprintf(&b, "$%d", r*width+c+1)
-			}
-			b.WriteByte(')')
-		}
-		if err := fn(i, size, b.String()); err != nil {
+		if err := fn(i, size, placeholders(size, width)); err != nil {
 			return err
 		}
 		i += size
 	}
 	return nil
+}
+
+// placeholders returns "($1,$2),($3,$4)…" for rows rows of width columns.
+func placeholders(rows, width int) string {
+	b := make([]byte, 0, rows*width*6)
+	for r := range rows {
+		if r > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '(')
+		for c := range width {
+			if c > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(append(b, '$'), int64(r*width+c+1), 10)
+		}
+		b = append(b, ')')
+	}
+	return string(b)
 }
