@@ -80,21 +80,72 @@ func (db *DB) Split(after, upTo Cursor, n int, least int64) []Cursor {
 	return append(out, upTo)
 }
 
-// Bodies says whose bodies ScanLean returns: all of them, or those of
+// Bodies says whose bodies ScanLean must return: all of them, or those of
 // track events with one of Names. Reading only the bodies a reader needs
-// is most of what makes rescoring from all events fast.
+// is much of what makes rescoring from all events fast.
 type Bodies struct {
 	All   bool
 	Names []string
 }
 
-// ScanLean reads the events after c up to upTo in commit order, in one
-// query, and hands them to fn batch by batch with the cursor of each batch's
-// last event. Events carry no timestamps other than their own, no traits or
-// properties split out, and a Body only where bodies asks for it. One query
-// rather than one per batch: planners estimate stream ranges badly, and
-// PostgreSQL would sort the rest of the stream again for every batch.
+// ScanLean reads the events after c up to upTo in commit order and hands
+// them to fn batch by batch with the cursor of each batch's last event.
+// Events carry no timestamps other than their own, no traits or properties
+// split out, and a Body only where bodies asks for it (or more). Where the
+// stream is packed (Pack), a batch is a block; the rest is read as rows.
 func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bodies, fn func([]event.Event, Cursor) error) error {
+	blocks, err := db.blocksIn(ctx, c, upTo, bodies)
+	if err != nil {
+		return err
+	}
+	for _, b := range blocks {
+		if b.after.less(c) {
+			continue // overlaps what was read: not one chain
+		}
+		if c != b.after {
+			if err := db.scanLeanRows(ctx, c, b.after, batch, bodies, fn); err != nil {
+				return err
+			}
+		}
+		evs, err := db.readBlock(ctx, b.after)
+		if err != nil {
+			return err
+		}
+		if err := fn(evs, b.last); err != nil {
+			return err
+		}
+		c = b.last
+	}
+	if c == upTo {
+		return nil
+	}
+	return db.scanLeanRows(ctx, c, upTo, batch, bodies, fn)
+}
+
+// scanLeanRows is ScanLean over the rows, batch events at a time.
+func (db *DB) scanLeanRows(ctx context.Context, c, upTo Cursor, batch int, bodies Bodies, fn func([]event.Event, Cursor) error) error {
+	evs := make([]event.Event, 0, batch)
+	var last Cursor
+	err := db.eachLeanRow(ctx, c, upTo, bodies, func(e event.Event, at Cursor) error {
+		evs, last = append(evs, e), at
+		if len(evs) < batch {
+			return nil
+		}
+		err := fn(evs, at)
+		evs = make([]event.Event, 0, batch)
+		return err
+	})
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	return fn(evs, last)
+}
+
+// eachLeanRow reads the events after c up to upTo in commit order, in one
+// query, and hands each to fn with its cursor. One query rather than one
+// per batch: planners estimate stream ranges badly, and PostgreSQL would
+// sort the rest of the stream again for every batch.
+func (db *DB) eachLeanRow(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error {
 	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), math.MaxInt64)
 	body := "body"
 	if !bodies.All {
@@ -110,8 +161,6 @@ func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bo
 		return err
 	}
 	defer rows.Close()
-	evs := make([]event.Event, 0, batch)
-	var tx uint64
 	// A few types and names make up every event: one string each.
 	names := map[string]string{}
 	intern := func(b sql.RawBytes) string {
@@ -125,6 +174,7 @@ func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bo
 	for rows.Next() {
 		var e event.Event
 		var ts int64
+		var tx uint64
 		var typ, name, b sql.RawBytes
 		if err := rows.Scan(&e.Seq, &typ, &name, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID, &ts, &b, &tx); err != nil {
 			return err
@@ -133,20 +183,11 @@ func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bo
 		if len(b) > 0 {
 			e.Body = append(json.RawMessage(nil), b...)
 		}
-		if evs = append(evs, e); len(evs) == batch {
-			if err := fn(evs, Cursor{Tx: tx, Seq: e.Seq}); err != nil {
-				return err
-			}
-			evs = make([]event.Event, 0, batch)
+		if err := fn(e, Cursor{Tx: tx, Seq: e.Seq}); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(evs) > 0 {
-		return fn(evs, Cursor{Tx: tx, Seq: evs[len(evs)-1].Seq})
-	}
-	return nil
+	return rows.Err()
 }
 
 // UserEvents returns a user's latest events, newest first, including those sent

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/beaconplg/beacon/internal/event"
+)
+
+// BlockEvents is how many events a stream block packs.
+const BlockEvents = 4096
+
+// blocksPerTx is how many blocks Pack writes in one transaction.
+const blocksPerTx = 16
+
+func (c Cursor) less(o Cursor) bool { return c.Tx < o.Tx || (c.Tx == o.Tx && c.Seq < o.Seq) }
+
+// covers reports whether what b keeps includes what need asks for.
+func (b Bodies) covers(need Bodies) bool {
+	if b.All {
+		return true
+	}
+	if need.All {
+		return false
+	}
+	for _, n := range need.Names {
+		if !slices.Contains(b.Names, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// union is what keeps the bodies both keep.
+func (b Bodies) union(o Bodies) Bodies {
+	if b.All || o.All {
+		return Bodies{All: true}
+	}
+	names := slices.Clone(b.Names)
+	for _, n := range o.Names {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return Bodies{Names: names}
+}
+
+// blockSpan is where a stored block sits in the stream.
+type blockSpan struct {
+	after, last Cursor
+}
+
+// blocksIn lists, in stream order, the stored blocks that lie after c up to
+// upTo and keep the bodies asked for.
+func (db *DB) blocksIn(ctx context.Context, c, upTo Cursor, bodies Bodies) ([]blockSpan, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT after_tx, after_seq, last_tx, last_seq, bodies FROM stream_blocks
+		WHERE (after_tx, after_seq) >= ($1, $2) AND (last_tx, last_seq) <= ($3, $4)
+		ORDER BY after_tx, after_seq`, int64(c.Tx), c.Seq, int64(upTo.Tx), upTo.Seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []blockSpan
+	for rows.Next() {
+		var b blockSpan
+		var kept string
+		if err := rows.Scan(&b.after.Tx, &b.after.Seq, &b.last.Tx, &b.last.Seq, &kept); err != nil {
+			return nil, err
+		}
+		var k Bodies
+		if json.Unmarshal([]byte(kept), &k) == nil && k.covers(bodies) {
+			out = append(out, b)
+		}
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) readBlock(ctx context.Context, after Cursor) ([]event.Event, error) {
+	var data []byte
+	err := db.r.QueryRowContext(ctx, `SELECT data FROM stream_blocks WHERE after_tx = $1 AND after_seq = $2`,
+		int64(after.Tx), after.Seq).Scan(&data)
+	if err != nil {
+		return nil, notFound(err, "stream block")
+	}
+	evs, err := decodeBlock(data)
+	if err != nil {
+		return nil, fmt.Errorf("stream block after %d/%d: %w", after.Tx, after.Seq, err)
+	}
+	return evs, nil
+}
+
+// Pack packs the stream up to upTo into blocks of BlockEvents, so that
+// replays read blocks rather than rows; the events after the last whole
+// block stay as they are. Blocks keep the bodies asked for and those the
+// blocks already stored keep: if those lack some, every block is packed
+// again. upTo must be settled: no event may later commit before it. Pack
+// returns how many events it packed.
+func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error) {
+	keep, from, err := db.packedSoFar(ctx, bodies)
+	if err != nil {
+		return 0, err
+	}
+	var done []packedBlock
+	var evs []event.Event
+	packed := 0
+	write := func() error {
+		err := db.writeBlocks(ctx, keep, done)
+		packed += len(done) * BlockEvents
+		done = done[:0]
+		return err
+	}
+	err = db.eachLeanRow(ctx, from, upTo, keep, func(e event.Event, at Cursor) error {
+		if evs = append(evs, e); len(evs) < BlockEvents {
+			return nil
+		}
+		done = append(done, packedBlock{blockSpan{from, at}, encodeBlock(evs)})
+		from, evs = at, evs[:0]
+		if len(done) < blocksPerTx {
+			return nil
+		}
+		return write()
+	})
+	if err == nil {
+		err = write()
+	}
+	return packed, err
+}
+
+// packedSoFar returns the bodies blocks keep and the end of the packed
+// stream. Blocks that keep less than bodies asks for are deleted.
+func (db *DB) packedSoFar(ctx context.Context, bodies Bodies) (Bodies, Cursor, error) {
+	keep, have, err := db.keptBodies(ctx)
+	if err != nil || !have {
+		return bodies, Cursor{}, err
+	}
+	if !keep.covers(bodies) {
+		_, err := db.w.ExecContext(ctx, `DELETE FROM stream_blocks`)
+		return keep.union(bodies), Cursor{}, err
+	}
+	var end Cursor
+	err = db.r.QueryRowContext(ctx, `SELECT last_tx, last_seq FROM stream_blocks
+		ORDER BY last_tx DESC, last_seq DESC LIMIT 1`).Scan(&end.Tx, &end.Seq)
+	return keep, end, err
+}
+
+// keptBodies is the union of what the stored blocks keep, and whether
+// there are any.
+func (db *DB) keptBodies(ctx context.Context) (Bodies, bool, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT bodies FROM stream_blocks`)
+	if err != nil {
+		return Bodies{}, false, err
+	}
+	defer rows.Close()
+	var keep Bodies
+	have := false
+	for rows.Next() {
+		var s string
+		var k Bodies
+		if err := rows.Scan(&s); err != nil {
+			return Bodies{}, false, err
+		}
+		if err := json.Unmarshal([]byte(s), &k); err != nil {
+			k.All = true // unreadable: pack again with everything it may have kept
+		}
+		keep, have = keep.union(k), true
+	}
+	return keep, have, rows.Err()
+}
+
+type packedBlock struct {
+	span blockSpan
+	data []byte
+}
+
+func (db *DB) writeBlocks(ctx context.Context, keep Bodies, blocks []packedBlock) error {
+	if len(blocks) == 0 {
+		return nil
+	}
+	kept, err := json.Marshal(keep)
+	if err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, b := range blocks {
+			_, err := tx.ExecContext(ctx, `INSERT INTO stream_blocks (after_tx, after_seq, last_tx, last_seq, events, bodies, data)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+				int64(b.span.after.Tx), b.span.after.Seq, int64(b.span.last.Tx), b.span.last.Seq, BlockEvents, string(kept), b.data)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
