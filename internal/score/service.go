@@ -23,6 +23,7 @@ type Store interface {
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
 	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
+	Pack(ctx context.Context, upTo store.Cursor, bodies store.Bodies) (int, error)
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
 	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
@@ -163,6 +164,7 @@ type Report struct {
 	Events  int // events read
 	Scored  int // subjects evaluated
 	Written int // scores written or cleared
+	Packed  int // events packed into stream blocks for later replays
 }
 
 // Sync takes in every event identity has resolved and rescores what they and
@@ -207,9 +209,10 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 
 // batch is a read of the stream, or the error that ended it.
 type batch struct {
-	evs  []event.Event
-	next store.Cursor
-	err  error
+	evs     []event.Event
+	matches *signal.Matches
+	next    store.Cursor
+	err     error
 }
 
 // readers is how many parts of a long stream are read at once, each of at
@@ -224,6 +227,15 @@ const (
 // rollups do not depend on the order of events. The cursor then moves only
 // once all is applied, so a failure part way starts the rollups afresh.
 func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) error {
+	if s.cursor == (store.Cursor{}) {
+		// A replay of everything packs the stream first: it and the next
+		// replays read blocks. Without them it only reads rows.
+		n, err := s.db.Pack(ctx, upTo, s.bodies())
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
+		}
+		rep.Packed += n
+	}
 	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
@@ -231,7 +243,7 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 	for b := range s.read(readCtx, parts) {
 		err := b.err
 		if err == nil {
-			err = s.apply(ctx, b.evs)
+			err = s.apply(ctx, b)
 		}
 		if err != nil {
 			if !whole {
@@ -255,11 +267,11 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 	return nil
 }
 
-// read streams the events of each part, reading the next batches while the
-// caller applies the last. The caller cancels ctx if it stops early.
+// read streams the events of each part, reading and matching the next
+// batches while the caller applies the last. The caller cancels ctx if it
+// stops early.
 func (s *Service) read(ctx context.Context, parts []store.Cursor) <-chan batch {
-	var bodies store.Bodies
-	bodies.All, bodies.Names = s.rules.Signals.Bodies()
+	bodies, set := s.bodies(), s.rules.Signals
 	out := make(chan batch, len(parts))
 	var wg sync.WaitGroup
 	for i := 0; i+1 < len(parts); i++ {
@@ -267,8 +279,9 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor) <-chan batch {
 		go func(after, upTo store.Cursor) {
 			defer wg.Done()
 			err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
+				b := batch{evs: evs, matches: set.Match(evs), next: next}
 				select {
-				case out <- batch{evs: evs, next: next}:
+				case out <- b:
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()
@@ -286,9 +299,17 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor) <-chan batch {
 	return out
 }
 
+// bodies is whose bodies the rules read.
+func (s *Service) bodies() store.Bodies {
+	var b store.Bodies
+	b.All, b.Names = s.rules.Signals.Bodies()
+	return b
+}
+
 // apply adds a batch to the rollups. It reads before it changes anything, so
 // a failed read leaves the rollups as they were.
-func (s *Service) apply(ctx context.Context, evs []event.Event) error {
+func (s *Service) apply(ctx context.Context, b batch) error {
+	evs := b.evs
 	// Only two kinds of anonymous id matter: those of events without a
 	// userId, and those of visitors the rollups hold that may now be known.
 	var anons []string
@@ -320,11 +341,11 @@ func (s *Service) apply(ctx context.Context, evs []event.Event) error {
 		}
 		if uid == "" {
 			if e.AnonymousID != "" {
-				s.roll.AddVisitor(e.AnonymousID, e)
+				s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
 			}
 			continue
 		}
-		s.roll.Add(uid, e)
+		s.roll.AddMatched(uid, b.matches, i)
 		s.dirty.users[uid] = true
 		if e.GroupID != "" {
 			s.dirty.accounts[e.GroupID] = true

@@ -191,6 +191,39 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				t.Fatalf("%d incremental scores, %d full; tiers %v", len(a), len(b), tiers)
 			}
 			t.Logf("%d scores equal; tiers %v", len(b), tiers)
+
+			// The replay packed the stream; a replay of the packed stream
+			// changes no score, and packs nothing the first did not.
+			if blocks := packedBlocks(t, full, r); blocks != loaded.counts.stored/store.BlockEvents {
+				t.Fatalf("%d blocks packed of %d events", blocks, loaded.counts.stored)
+			}
+			again, err := score.New(full, r, quiet, clock).Sync(ctx)
+			if err != nil || again.Written != 0 || again.Packed != 0 || again.Events != loaded.counts.stored {
+				t.Fatalf("replay of the packed stream: %+v, %v; %d events stored", again, err, loaded.counts.stored)
+			}
 		})
 	}
+}
+
+// packedBlocks counts the whole blocks a read of the stream with r's
+// bodies returns.
+func packedBlocks(t *testing.T, db *store.DB, r *score.Rules) int {
+	t.Helper()
+	var bodies store.Bodies
+	bodies.All, bodies.Names = r.Signals.Bodies()
+	upTo, err := db.Cursor(context.Background(), identity.CursorName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = db.ScanLean(context.Background(), store.Cursor{}, upTo, 1000, bodies, func(evs []event.Event, _ store.Cursor) error {
+		if len(evs) == store.BlockEvents {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -230,6 +230,7 @@ type Rollups struct {
 	ids      map[string]uint32 // distinct values, interned
 	buf      []int
 	hits     []hit
+	vals     []string
 }
 
 // hit is what one event adds to one counter.
@@ -280,30 +281,99 @@ func (r *Rollups) AddVisitor(anon string, e *event.Event) {
 	r.visitors.add(anon, e.Timestamp.UnixMilli(), r.match(e))
 }
 
+// AddMatched is Add for the i-th event of a batch m matched.
+func (r *Rollups) AddMatched(user string, m *Matches, i int) {
+	if hits, ms, ok := r.matched(m, i); ok {
+		r.user(user).count(r.set, ms, hits)
+	}
+}
+
+// AddVisitorMatched is AddVisitor for the i-th event of a batch m matched.
+func (r *Rollups) AddVisitorMatched(anon string, m *Matches, i int) {
+	if hits, ms, ok := r.matched(m, i); ok {
+		r.visitors.add(anon, ms, hits)
+	}
+}
+
 // Visiting reports whether the rollups hold a visitor's events.
 func (r *Rollups) Visiting(anon string) bool { return r.visitors.has(anon) }
 
 // match returns what e adds to each counter it counts for.
 func (r *Rollups) match(e *event.Event) []hit {
+	r.buf, r.hits, r.vals = r.set.appendHits(e, r.buf, r.hits[:0], r.vals[:0])
+	return r.interned(r.hits, r.vals)
+}
+
+// interned gives hits the ids of the values vals holds for them.
+func (r *Rollups) interned(hits []hit, vals []string) []hit {
+	for i := range hits {
+		if h := &hits[i]; h.valOK && r.set.counters[h.ctr].values {
+			h.val = r.intern(vals[i])
+		}
+	}
+	return hits
+}
+
+// matched returns the hits, with value ids, and the time of the i-th event
+// of m, or false if it was not usage.
+func (r *Rollups) matched(m *Matches, i int) ([]hit, int64, bool) {
+	if !m.activity[i] {
+		return nil, 0, false
+	}
+	from := 0
+	if i > 0 {
+		from = int(m.ends[i-1])
+	}
+	to := int(m.ends[i])
+	return r.interned(m.hits[from:to], m.vals[from:to]), m.ms[i], true
+}
+
+// Matches is what each event of a batch adds to the counters, found apart
+// from the rollups: Match may run on several goroutines while one adds
+// what they found.
+type Matches struct {
+	ends     []int32 // event i's hits are hits[ends[i-1]:ends[i]]
+	hits     []hit
+	vals     []string // per hit, the value a distinct counter tells apart
+	ms       []int64
+	activity []bool
+}
+
+// Match finds what each of evs adds to the counters of s, the set of the
+// rollups that will add them.
+func (s *Set) Match(evs []event.Event) *Matches {
+	m := &Matches{ends: make([]int32, len(evs)), ms: make([]int64, len(evs)), activity: make([]bool, len(evs))}
+	var buf []int
+	for i := range evs {
+		e := &evs[i]
+		if m.activity[i] = isActivity(e.Type); m.activity[i] {
+			m.ms[i] = e.Timestamp.UnixMilli()
+			buf, m.hits, m.vals = s.appendHits(e, buf, m.hits, m.vals)
+		}
+		m.ends[i] = int32(len(m.hits))
+	}
+	return m
+}
+
+// appendHits appends what e adds to each counter it counts for, and for
+// each hit the value a distinct counter tells apart ("" for others).
+func (s *Set) appendHits(e *event.Event, buf []int, hits []hit, vals []string) ([]int, []hit, []string) {
 	p := props{e: e}
-	r.buf = r.set.matching(e, r.buf)
-	r.hits = r.hits[:0]
-	for _, ci := range r.buf {
-		c := r.set.counters[ci]
+	buf = s.matching(e, buf)
+	for _, ci := range buf {
+		c := s.counters[ci]
 		if !c.accepts(&p) {
 			continue
 		}
 		h := hit{ctr: int32(ci), valOK: true}
 		h.num, h.hasNum = c.number(&p)
+		var v string
 		if c.values {
-			var v string
-			if v, h.valOK = c.value(e, &p); h.valOK {
-				h.val = r.intern(v)
-			}
+			v, h.valOK = c.value(e, &p)
 		}
-		r.hits = append(r.hits, h)
+		hits, vals = append(hits, h), append(vals, v)
 	}
-	return r.hits
+	return buf, hits, vals
 }
 
 // count adds one event's hits to the actor.
