@@ -25,6 +25,7 @@ type Store interface {
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
 	Pack(ctx context.Context, upTo store.Cursor, bodies store.Bodies) (int, error)
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
+	AllAliases(ctx context.Context) (map[string]string, error)
 	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
 	AllMemberships(ctx context.Context) ([]store.Membership, error)
@@ -74,6 +75,9 @@ type Service struct {
 	alerted func()
 	// written is what the store holds of each score.
 	written *written
+	// known is every alias while a replay of the whole stream runs, nil
+	// otherwise.
+	known map[string]string
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -235,6 +239,10 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 			s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
 		}
 		rep.Packed += n
+		if s.known, err = s.db.AllAliases(ctx); err != nil {
+			return err
+		}
+		defer func() { s.known = nil }()
 	}
 	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
 	readCtx, stopReading := context.WithCancel(ctx)
@@ -322,7 +330,7 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 			}
 		}
 	}
-	aliases, err := s.db.AliasesIn(ctx, anons)
+	aliases, err := s.aliasesOf(ctx, anons)
 	if err != nil {
 		return err
 	}
@@ -346,12 +354,29 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 			continue
 		}
 		s.roll.AddMatched(uid, b.matches, i)
+		if s.dirty.everyone {
+			continue // a replay: no list to keep
+		}
 		s.dirty.users[uid] = true
 		if e.GroupID != "" {
 			s.dirty.accounts[e.GroupID] = true
 		}
 	}
 	return nil
+}
+
+// aliasesOf returns the users of those of anons that are aliases.
+func (s *Service) aliasesOf(ctx context.Context, anons []string) (map[string]string, error) {
+	if s.known == nil {
+		return s.db.AliasesIn(ctx, anons)
+	}
+	out := map[string]string{}
+	for _, a := range anons {
+		if uid, ok := s.known[a]; ok {
+			out[a] = uid
+		}
+	}
+	return out, nil
 }
 
 // Subject names a scored account or user.

@@ -172,17 +172,22 @@ func aliasesIn(ctx context.Context, q queryer, d dialect, anonymousIDs []string)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var anon, uid string
-			if err := rows.Scan(&anon, &uid); err != nil {
-				return err
-			}
-			out[anon] = uid
-		}
-		return rows.Err()
+		return addAliases(rows, out)
 	})
 	return out, err
+}
+
+// addAliases adds rows of (anonymous id, user id) to out.
+func addAliases(rows *sql.Rows, out map[string]string) error {
+	defer rows.Close()
+	for rows.Next() {
+		var anon, uid string
+		if err := rows.Scan(&anon, &uid); err != nil {
+			return err
+		}
+		out[anon] = uid
+	}
+	return rows.Err()
 }
 
 func (t *idTx) MembershipsIn(ctx context.Context, userIDs []string) ([]Membership, error) {

@@ -82,6 +82,17 @@ func (db *DB) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]
 	return aliasesIn(ctx, db.r, db.d, anonymousIDs)
 }
 
+// AllAliases returns every alias, anonymous id → user id: a replay of the
+// whole stream reads them once instead of a batch's at a time.
+func (db *DB) AllAliases(ctx context.Context) (map[string]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT anonymous_id, user_id FROM aliases`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	return out, addAliases(rows, out)
+}
+
 // MembershipsIn returns the memberships of the given users.
 func (db *DB) MembershipsIn(ctx context.Context, userIDs []string) ([]Membership, error) {
 	return membershipsIn(ctx, db.r, db.d, "user_id", userIDs)

@@ -473,4 +473,8 @@ func testBulkLinks(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	all, err := db.AllAliases(ctx)
+	if err != nil || len(all) != 123 || all["anon-7"] != "second-7" {
+		t.Fatalf("all aliases: %d, anon-7 → %q, %v", len(all), all["anon-7"], err)
+	}
 }
