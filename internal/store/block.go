@@ -71,8 +71,9 @@ func encodeBlock(evs []event.Event) []byte {
 
 // blockReader walks a block's bytes; the first fault sticks.
 type blockReader struct {
-	b   []byte
-	err error
+	b    []byte
+	strs []string // the block's strings, from 1; 0 is ""
+	err  error
 }
 
 func (r *blockReader) fail(what string) {
@@ -81,9 +82,37 @@ func (r *blockReader) fail(what string) {
 	}
 }
 
-func (r *blockReader) uvarint(what string) uint64 { return next(r, what, binary.Uvarint) }
+// uvarint and varint take one-byte numbers, most of a block's, inline.
+func (r *blockReader) uvarint(what string) uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 {
+		v := uint64(r.b[0])
+		r.b = r.b[1:]
+		return v
+	}
+	return next(r, what, binary.Uvarint)
+}
 
-func (r *blockReader) varint(what string) int64 { return next(r, what, binary.Varint) }
+func (r *blockReader) varint(what string) int64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 {
+		u := r.b[0]
+		r.b = r.b[1:]
+		if u&1 != 0 {
+			return ^int64(u >> 1)
+		}
+		return int64(u >> 1)
+	}
+	return next(r, what, binary.Varint)
+}
+
+// str reads a string number and returns the string.
+func (r *blockReader) str(what string) string {
+	i := r.uvarint(what)
+	if i >= uint64(len(r.strs)) {
+		r.fail(what)
+		return ""
+	}
+	return r.strs[i]
+}
 
 // next reads one number with read.
 func next[T uint64 | int64](r *blockReader, what string, read func([]byte) (T, int)) T {
@@ -109,10 +138,10 @@ func (r *blockReader) bytes(n uint64, what string) []byte {
 	return out
 }
 
-// decodeBlock unpacks a block. Bodies share data's memory, which the caller
-// must not change afterwards; strings are copies, so that keeping an id
-// never keeps a block.
-func decodeBlock(data []byte) ([]event.Event, error) {
+// decodeBlock unpacks a block, into the room of into if it has enough.
+// Bodies share data's memory, which the caller must not change afterwards;
+// strings are copies, so that keeping an id never keeps a block.
+func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
 	r := &blockReader{b: data}
 	if v := r.uvarint("version"); r.err == nil && v != blockVersion {
 		return nil, fmt.Errorf("%w: version %d", errBlock, v)
@@ -126,29 +155,23 @@ func decodeBlock(data []byte) ([]event.Event, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	strs := make([]string, count+1)
+	r.strs = make([]string, count+1)
 	for i := range count {
-		strs[i+1] = string(r.bytes(r.uvarint("string length"), "string"))
+		r.strs[i+1] = string(r.bytes(r.uvarint("string length"), "string"))
 	}
-	str := func(what string) string {
-		i := r.uvarint(what)
-		if i >= uint64(len(strs)) {
-			r.fail(what)
-			return ""
-		}
-		return strs[i]
+	evs := into[:0]
+	if uint64(cap(into)) < n {
+		evs = make([]event.Event, 0, n)
 	}
-	evs := make([]event.Event, n)
+	evs = evs[:n]
 	var seq, ts int64
 	for i := range evs {
-		e := &evs[i]
 		seq += r.varint("seq")
 		ts += r.varint("timestamp")
-		e.Seq, e.Timestamp = seq, fromMS(ts)
-		e.Type, e.Name = str("type"), str("name")
-		e.UserID, e.AnonymousID, e.GroupID, e.PreviousID = str("userId"), str("anonymousId"), str("groupId"), str("previousId")
+		evs[i] = event.Event{Seq: seq, Timestamp: fromMS(ts), Type: r.str("type"), Name: r.str("name"),
+			UserID: r.str("userId"), AnonymousID: r.str("anonymousId"), GroupID: r.str("groupId"), PreviousID: r.str("previousId")}
 		if b := r.bytes(r.uvarint("body length"), "body"); len(b) > 0 {
-			e.Body = b
+			evs[i].Body = b
 		}
 		if r.err != nil {
 			return nil, r.err

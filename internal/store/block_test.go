@@ -23,13 +23,25 @@ func sampleBlock() []event.Event {
 
 func TestBlockRoundTrip(t *testing.T) {
 	for _, evs := range [][]event.Event{nil, sampleBlock()} {
-		got, err := decodeBlock(encodeBlock(evs))
+		got, err := decodeBlock(encodeBlock(evs), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != len(evs) || (len(evs) > 0 && !reflect.DeepEqual(got, evs)) {
 			t.Fatalf("round trip:\n got %+v\nwant %+v", got, evs)
 		}
+	}
+}
+
+// Decoding into the room of an earlier batch leaves nothing of it.
+func TestBlockIntoUsed(t *testing.T) {
+	used := make([]event.Event, 8)
+	for i := range used {
+		used[i] = event.Event{Seq: 99, MessageID: "old", Body: []byte("old"), Properties: []byte("{}"), ReceivedAt: time.Now()}
+	}
+	got, err := decodeBlock(encodeBlock(sampleBlock()), used)
+	if err != nil || !reflect.DeepEqual(got, sampleBlock()) || &got[0] != &used[0] {
+		t.Fatalf("decoded into used room:\n got %+v\nwant %+v (%v)", got, sampleBlock(), err)
 	}
 }
 
@@ -44,7 +56,7 @@ func TestBlockCorrupt(t *testing.T) {
 		"huge count":  {1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0},
 	}
 	for name, data := range cases {
-		if _, err := decodeBlock(data); !errors.Is(err, errBlock) {
+		if _, err := decodeBlock(data, nil); !errors.Is(err, errBlock) {
 			t.Errorf("%s: err = %v, want a corrupt block", name, err)
 		}
 	}
@@ -55,12 +67,12 @@ func FuzzDecodeBlock(f *testing.F) {
 	f.Add(encodeBlock(nil))
 	f.Add([]byte{1, 1, 1, 1, 'x', 2, 2, 1, 1, 1, 1, 1, 1, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		evs, err := decodeBlock(data)
+		evs, err := decodeBlock(data, nil)
 		if err != nil {
 			return
 		}
 		// What decodes packs to a block that decodes the same.
-		again, err := decodeBlock(encodeBlock(evs))
+		again, err := decodeBlock(encodeBlock(evs), nil)
 		if err != nil || len(again) != len(evs) {
 			t.Fatalf("re-encoded block: %v, %d of %d events", err, len(again), len(evs))
 		}
@@ -96,8 +108,10 @@ func BenchmarkDecodeBlock(b *testing.B) {
 	data := benchBlock()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	var evs []event.Event
 	for b.Loop() {
-		if _, err := decodeBlock(data); err != nil {
+		var err error
+		if evs, err = decodeBlock(data, evs); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,6 +53,9 @@ type DB struct {
 	// afterMigrate readies what needs the final schema (prepared statements).
 	afterMigrate func(ctx context.Context) error
 	migrated     bool
+	// spare holds batches of events handed back (Recycle) for blocks to
+	// be decoded into: a replay decodes millions of events.
+	spare sync.Pool
 }
 
 var _ Store = (*DB)(nil)

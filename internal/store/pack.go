@@ -86,11 +86,25 @@ func (db *DB) readBlock(ctx context.Context, after Cursor) ([]event.Event, error
 	if err != nil {
 		return nil, notFound(err, "stream block")
 	}
-	evs, err := decodeBlock(data)
+	var room []event.Event
+	if p, ok := db.spare.Get().(*[]event.Event); ok {
+		room = *p
+	}
+	evs, err := decodeBlock(data, room)
 	if err != nil {
 		return nil, fmt.Errorf("stream block after %d/%d: %w", after.Tx, after.Seq, err)
 	}
 	return evs, nil
+}
+
+// Recycle hands back a batch ScanLean gave, once the reader is done with it
+// and keeps none of its events, so that a block is decoded into its room.
+// Strings and bodies taken from its events stay valid.
+func (db *DB) Recycle(evs []event.Event) {
+	if cap(evs) >= BlockEvents {
+		evs = evs[:0]
+		db.spare.Put(&evs)
+	}
 }
 
 // Pack packs the stream up to upTo into blocks of BlockEvents, so that

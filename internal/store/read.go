@@ -108,6 +108,37 @@ func (db *DB) AllMemberships(ctx context.Context) ([]Membership, error) {
 	return memberships(ctx, db.r, "")
 }
 
+// AllAccounts returns every account.
+func (db *DB) AllAccounts(ctx context.Context) ([]Account, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts`)
+	if err != nil {
+		return nil, err
+	}
+	return scanAccounts(rows)
+}
+
+// EmailDomains returns the email domain of every user who has one. It reads
+// the table in order: filtered in SQL, the partial index on email_domain
+// would be walked instead, with a table lookup per user.
+func (db *DB) EmailDomains(ctx context.Context) (map[string]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, email_domain FROM users`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, domain string
+		if err := rows.Scan(&id, &domain); err != nil {
+			return nil, err
+		}
+		if domain != "" {
+			out[id] = domain
+		}
+	}
+	return out, rows.Err()
+}
+
 // AccountsIn returns the accounts among ids; unknown ids are absent.
 func (db *DB) AccountsIn(ctx context.Context, ids []string) ([]Account, error) {
 	var out []Account

@@ -131,6 +131,11 @@ func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string)
 	return out, err
 }
 
+// ScoresOf returns every score on a scorecard.
+func (db *DB) ScoresOf(ctx context.Context, scorecard string) ([]Score, error) {
+	return db.scores(ctx, `WHERE scorecard = $1`, scorecard)
+}
+
 // SubjectScores returns a subject's scores on every scorecard.
 func (db *DB) SubjectScores(ctx context.Context, subject string) ([]Score, error) {
 	return db.scores(ctx, `WHERE subject = $1 ORDER BY scorecard`, subject)

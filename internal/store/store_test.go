@@ -288,6 +288,17 @@ func testIdentityRows(t *testing.T, db *store.DB) {
 	if err != nil || len(crm) != 1 || crm[0].ID != "crm:1" {
 		t.Fatalf("crm accounts: %+v %v", crm, err)
 	}
+	if all, err := db.AllAccounts(ctx); err != nil || len(all) != 1 || !reflect.DeepEqual(all[0], a) {
+		t.Fatalf("all accounts: %+v %v", all, err)
+	}
+	if err := db.Project(ctx, func(tx store.IdentityTx) error {
+		return tx.PutUser(ctx, store.User{ID: "u2", FirstSeen: at, LastSeen: at}) // no email
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if domains, err := db.EmailDomains(ctx); err != nil || !reflect.DeepEqual(domains, map[string]string{"u1": "acme.com"}) {
+		t.Fatalf("email domains: %v %v", domains, err)
+	}
 }
 
 func testStats(t *testing.T, db *store.DB) {
