@@ -40,25 +40,29 @@ func (d *directory) primary(user string) string {
 	return ""
 }
 
-// load reads everything.
-func (s *Service) loadDirectory(ctx context.Context) error {
-	links, err := s.db.AllMemberships(ctx)
+// readDirectory reads everything.
+func readDirectory(ctx context.Context, db Store) (*directory, error) {
+	links, err := db.AllMemberships(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d := newDirectory()
 	users, accounts := map[string]bool{}, map[string]bool{}
 	for _, m := range links {
 		users[m.UserID], accounts[m.AccountID] = true, true
 	}
-	if err := d.readUsers(ctx, s.db, sortedKeys(users), links); err != nil {
-		return err
+	// Whole tables, read in order: far cheaper than looking each id up.
+	domains, err := db.EmailDomains(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if err := d.readAccounts(ctx, s.db, sortedKeys(accounts), links); err != nil {
-		return err
+	d.setUsers(sortedKeys(users), domains, links)
+	all, err := db.AllAccounts(ctx)
+	if err != nil {
+		return nil, err
 	}
-	s.dir = d
-	return nil
+	d.setAccounts(sortedKeys(accounts), all, links)
+	return d, nil
 }
 
 // refresh reads again the users and accounts given.
@@ -105,12 +109,21 @@ func (d *directory) readUsers(ctx context.Context, db Store, ids []string, links
 	if err != nil {
 		return err
 	}
+	domains := make(map[string]string, len(rows))
+	for _, u := range rows {
+		domains[u.ID] = u.EmailDomain
+	}
+	d.setUsers(ids, domains, links)
+	return nil
+}
+
+// setUsers replaces the entries of ids; domains holds (at least) their
+// email domains, links (at least) their memberships.
+func (d *directory) setUsers(ids []string, domains map[string]string, links []store.Membership) {
 	fresh := make(map[string]*person, len(ids))
 	for _, id := range ids {
-		fresh[id] = &person{}
-	}
-	for _, u := range rows {
-		fresh[u.ID].business = u.EmailDomain != "" && !identity.IsPersonalDomain(u.EmailDomain)
+		dom := domains[id]
+		fresh[id] = &person{business: dom != "" && !identity.IsPersonalDomain(dom)}
 	}
 	for _, m := range links {
 		if p := fresh[m.UserID]; p != nil {
@@ -121,7 +134,6 @@ func (d *directory) readUsers(ctx context.Context, db Store, ids []string, links
 		slices.SortFunc(p.links, byStrength)
 		d.users[id] = p
 	}
-	return nil
 }
 
 // readAccounts replaces the entries of ids; links are the memberships of
@@ -131,12 +143,21 @@ func (d *directory) readAccounts(ctx context.Context, db Store, ids []string, li
 	if err != nil {
 		return err
 	}
+	d.setAccounts(ids, rows, links)
+	return nil
+}
+
+// setAccounts replaces the entries of ids; rows holds (at least) those
+// accounts, links (at least) their memberships.
+func (d *directory) setAccounts(ids []string, rows []store.Account, links []store.Membership) {
 	fresh := make(map[string]*company, len(ids))
 	for _, id := range ids {
 		fresh[id] = &company{}
 	}
 	for _, a := range rows {
-		fresh[a.ID].info = a
+		if c := fresh[a.ID]; c != nil {
+			c.info = a
+		}
 	}
 	for _, m := range links {
 		if c := fresh[m.AccountID]; c != nil {
@@ -148,7 +169,6 @@ func (d *directory) readAccounts(ctx context.Context, db Store, ids []string, li
 		c.members = slices.Compact(c.members)
 		d.accounts[id] = c
 	}
-	return nil
 }
 
 // byStrength orders a user's links, strongest first: by method (group,

@@ -24,6 +24,7 @@ type Store interface {
 	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
 	Pack(ctx context.Context, upTo store.Cursor, bodies store.Bodies) (int, error)
+	Recycle(evs []event.Event)
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
 	AllAliases(ctx context.Context) (map[string]string, error)
 	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
@@ -31,7 +32,10 @@ type Store interface {
 	AllMemberships(ctx context.Context) ([]store.Membership, error)
 	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
 	AccountsIn(ctx context.Context, ids []string) ([]store.Account, error)
+	AllAccounts(ctx context.Context) ([]store.Account, error)
+	EmailDomains(ctx context.Context) (map[string]string, error)
 	ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]store.Score, error)
+	ScoresOf(ctx context.Context, scorecard string) ([]store.Score, error)
 	SaveScores(ctx context.Context, b store.ScoreBatch) error
 }
 
@@ -194,7 +198,11 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.stale.merge(s.pending)
 	s.pending.reset()
 	s.pendingMu.Unlock()
+	ahead := s.readAhead(ctx)
 	if err := s.catchUp(ctx, upTo, &rep); err != nil {
+		return rep, err
+	}
+	if err := s.takeAhead(ahead); err != nil {
 		return rep, err
 	}
 	now := s.clock()
@@ -209,6 +217,53 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	}
 	s.day = today
 	return rep, nil
+}
+
+// ahead is what a full replay reads beside the stream: the directory and
+// every stored score, which it would otherwise read once the replay is
+// done.
+type ahead struct {
+	dir    *directory
+	scores map[string]map[string]held
+	err    error
+}
+
+// readAhead starts reading what flush will need, if this sync replays
+// everything and nothing of it is in memory; nil otherwise.
+func (s *Service) readAhead(ctx context.Context) <-chan ahead {
+	if s.cursor != (store.Cursor{}) || !s.written.empty() {
+		return nil
+	}
+	out := make(chan ahead, 1)
+	needDir, cards := s.stale.everyone || s.dir == nil, s.rules.Cards
+	go func() {
+		var a ahead
+		if needDir {
+			a.dir, a.err = readDirectory(ctx, s.db)
+		}
+		if a.err == nil {
+			a.scores, a.err = readWritten(ctx, s.db, cards)
+		}
+		out <- a
+	}()
+	return out
+}
+
+// takeAhead waits for what readAhead started, and keeps it.
+func (s *Service) takeAhead(c <-chan ahead) error {
+	if c == nil {
+		return nil
+	}
+	a := <-c
+	if a.err != nil {
+		return a.err
+	}
+	if a.dir != nil {
+		s.dir = a.dir
+		s.stale.everyone = false
+	}
+	s.written.whole(a.scores)
+	return nil
 }
 
 // batch is a read of the stream, or the error that ended it.
@@ -252,6 +307,7 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 		err := b.err
 		if err == nil {
 			err = s.apply(ctx, b)
+			s.db.Recycle(b.evs)
 		}
 		if err != nil {
 			if !whole {
@@ -415,9 +471,11 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 // reads the subjects about to be scored that it has never seen.
 func (s *Service) freshen(ctx context.Context) error {
 	if s.stale.everyone || s.dir == nil {
-		if err := s.loadDirectory(ctx); err != nil {
+		d, err := readDirectory(ctx, s.db)
+		if err != nil {
 			return err
 		}
+		s.dir = d
 		s.stale.reset()
 	}
 	users, accounts := s.stale.users, s.stale.accounts

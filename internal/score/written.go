@@ -35,8 +35,11 @@ func heldOf(sc store.Score) held {
 // its results with memory instead of reading them back. Only this service
 // writes scores; a failed write forgets everything, to be read again.
 type written struct {
-	by     map[string]map[string]held // scorecard → subject
-	staged []staged
+	by map[string]map[string]held // scorecard → subject
+	// complete names the scorecards whose every stored score is in by:
+	// a subject not there has none.
+	complete map[string]bool
+	staged   []staged
 }
 
 type staged struct {
@@ -44,7 +47,36 @@ type staged struct {
 	h             held
 }
 
-func newWritten() *written { return &written{by: map[string]map[string]held{}} }
+func newWritten() *written {
+	return &written{by: map[string]map[string]held{}, complete: map[string]bool{}}
+}
+
+func (w *written) empty() bool { return len(w.by) == 0 }
+
+// readWritten reads every stored score of cards.
+func readWritten(ctx context.Context, db Store, cards []*Card) (map[string]map[string]held, error) {
+	out := map[string]map[string]held{}
+	for _, c := range cards {
+		stored, err := db.ScoresOf(ctx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		known := make(map[string]held, len(stored))
+		for _, st := range stored {
+			known[st.Subject] = heldOf(st)
+		}
+		out[c.Name] = known
+	}
+	return out, nil
+}
+
+// whole takes every stored score of some scorecards, as readWritten read
+// them.
+func (w *written) whole(by map[string]map[string]held) {
+	for card, known := range by {
+		w.by[card], w.complete[card] = known, true
+	}
+}
 
 // of returns what is held for subjects on card, reading the ones it does
 // not know yet.
@@ -63,7 +95,7 @@ func (w *written) of(ctx context.Context, db Store, card string, subjects []stri
 			missing = append(missing, s)
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || w.complete[card] {
 		return out, nil
 	}
 	stored, err := db.ScoresIn(ctx, card, missing)
@@ -93,5 +125,5 @@ func (w *written) commit() {
 }
 
 func (w *written) forget() {
-	w.by, w.staged = map[string]map[string]held{}, nil
+	w.by, w.complete, w.staged = map[string]map[string]held{}, map[string]bool{}, nil
 }
