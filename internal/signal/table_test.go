@@ -72,3 +72,38 @@ func TestPlaceTable(t *testing.T) {
 	}
 	check(-1)
 }
+
+// A table as full as the sweep packs it, asked about ids it holds and ids
+// it does not (as a replay asks about known users' anonymous ids).
+func BenchmarkPlaceTable(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	key := func() (k [16]byte) {
+		for i := range k {
+			k[i] = byte(rnd.Uint32())
+		}
+		return k
+	}
+	tab := newPlaceTable()
+	held := make([][16]byte, 1<<20)
+	for i := range held {
+		held[i] = key()
+		tab.put(held[i], uint64(i))
+	}
+	tab.pack()
+	absent := make([][16]byte, 1<<16)
+	for i := range absent {
+		absent[i] = key()
+	}
+	for _, bc := range []struct {
+		name string
+		keys [][16]byte
+	}{{"held", held}, {"absent", absent}} {
+		b.Run(bc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				tab.get(bc.keys[i%len(bc.keys)])
+				i++
+			}
+		})
+	}
+}
