@@ -16,6 +16,11 @@ func unmarshal(data []byte, v any) error {
 	return jsonv2.Unmarshal(data, v, jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true))
 }
 
+// Unmarshal decodes JSON Beacon took in (a stored body or part of one) as
+// the collector read it: in one pass, names matched case-insensitively,
+// the last of repeated names winning.
+func Unmarshal(data []byte, v any) error { return unmarshal(data, v) }
+
 // BodyParts returns the traits and properties of a stored message body, or
 // nothing if it is not a JSON object.
 func BodyParts(body []byte) (traits, properties json.RawMessage) {

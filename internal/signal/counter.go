@@ -1,7 +1,6 @@
 package signal
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,14 +81,18 @@ func (p *props) get(name string) (any, bool) {
 		p.decoded = true
 		// A body the collector took is JSON; properties that are not an
 		// object count as none.
+		var err error
 		if len(p.e.Properties) > 0 {
-			_ = json.Unmarshal(p.e.Properties, &p.m)
+			err = event.Unmarshal(p.e.Properties, &p.m)
 		} else if len(p.e.Body) > 0 {
 			var b struct {
 				Properties map[string]any `json:"properties"`
 			}
-			_ = json.Unmarshal(p.e.Body, &b)
+			err = event.Unmarshal(p.e.Body, &b)
 			p.m = b.Properties
+		}
+		if err != nil {
+			p.m = nil // what a failed decode left is no answer
 		}
 	}
 	v, ok := p.m[name]
