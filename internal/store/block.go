@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,24 +10,24 @@ import (
 )
 
 // A block is a run of events in stream order, packed for replay: the few
-// fields replay reads, with each distinct string (type, name, id) written
-// once per block and numbers as deltas. Reading a block is one value for
+// fields replay reads (properties, not the whole body), with each distinct
+// string (type, name, id) written once per block and numbers as deltas. Reading a block is one value for
 // the driver to return instead of a row with eight columns per event, which
 // is what bounds replaying the rows.
 //
 // Layout, all integers varints:
 //
-//	version (1) · events · strings · each string: length, bytes
+//	version (2) · events · strings · each string: length, bytes
 //	each event: seq − previous seq, ms − previous ms (signed),
 //	  type, name, userId, anonymousId, groupId, previousId (string number,
-//	  0 for none, i for the i-th string), body length, body bytes
-const blockVersion = 1
+//	  0 for none, i for the i-th string), properties length, properties
+const blockVersion = 2
 
 // errBlock is what a block that cannot be decoded wraps.
 var errBlock = errors.New("corrupt stream block")
 
 // encodeBlock packs evs, of which it keeps Seq, Type, Name, the four ids,
-// Timestamp and Body.
+// Timestamp and Properties.
 func encodeBlock(evs []event.Event) []byte {
 	nums := map[string]uint64{}
 	var strs []string
@@ -56,8 +57,8 @@ func encodeBlock(evs []event.Event) []byte {
 		for _, s := range [...]string{e.Type, e.Name, e.UserID, e.AnonymousID, e.GroupID, e.PreviousID} {
 			body = binary.AppendUvarint(body, num(s))
 		}
-		body = binary.AppendUvarint(body, uint64(len(e.Body)))
-		body = append(body, e.Body...)
+		body = binary.AppendUvarint(body, uint64(len(e.Properties)))
+		body = append(body, e.Properties...)
 	}
 	out := binary.AppendUvarint(nil, blockVersion)
 	out = binary.AppendUvarint(out, uint64(len(evs)))
@@ -139,8 +140,7 @@ func (r *blockReader) bytes(n uint64, what string) []byte {
 }
 
 // decodeBlock unpacks a block, into the room of into if it has enough.
-// Bodies share data's memory, which the caller must not change afterwards;
-// strings are copies, so that keeping an id never keeps a block.
+// Nothing decoded shares data's memory: the driver may reuse it.
 func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
 	r := &blockReader{b: data}
 	if v := r.uvarint("version"); r.err == nil && v != blockVersion {
@@ -170,8 +170,8 @@ func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
 		ts += r.varint("timestamp")
 		evs[i] = event.Event{Seq: seq, Timestamp: fromMS(ts), Type: r.str("type"), Name: r.str("name"),
 			UserID: r.str("userId"), AnonymousID: r.str("anonymousId"), GroupID: r.str("groupId"), PreviousID: r.str("previousId")}
-		if b := r.bytes(r.uvarint("body length"), "body"); len(b) > 0 {
-			evs[i].Body = b
+		if b := r.bytes(r.uvarint("properties length"), "properties"); len(b) > 0 {
+			evs[i].Properties = bytes.Clone(b)
 		}
 		if r.err != nil {
 			return nil, r.err

@@ -13,7 +13,7 @@ import (
 func sampleBlock() []event.Event {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	return []event.Event{
-		{Seq: 7, Type: event.Track, Name: "Invite Sent", UserID: "u1", GroupID: "g1", Timestamp: at, Body: []byte(`{"properties":{"n":1}}`)},
+		{Seq: 7, Type: event.Track, Name: "Invite Sent", UserID: "u1", GroupID: "g1", Timestamp: at, Properties: []byte(`{"n":1}`)},
 		// PostgreSQL's stream runs in commit order: seq may go back.
 		{Seq: 5, Type: event.Page, Name: "Pricing", AnonymousID: "a1", Timestamp: at.Add(-time.Hour)},
 		{Seq: 9, Type: event.Alias, UserID: "u1", PreviousID: "a1", Timestamp: at},
@@ -50,7 +50,7 @@ func TestBlockCorrupt(t *testing.T) {
 	good := encodeBlock(sampleBlock())
 	cases := map[string][]byte{
 		"empty":       nil,
-		"version":     append([]byte{2}, good[1:]...),
+		"version":     append([]byte{blockVersion + 1}, good[1:]...),
 		"cut short":   good[:len(good)-3],
 		"extra bytes": append(append([]byte(nil), good...), 0),
 		"huge count":  {1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0},
@@ -98,7 +98,7 @@ func benchBlock() []byte {
 			e.UserID, e.GroupID = fmt.Sprintf("user_%d", i%500), fmt.Sprintf("acct_%d", i%120)
 		}
 		if i%10 == 0 {
-			e.Body = []byte(`{"properties":{"project_count":3}}`)
+			e.Properties = []byte(`{"project_count":3}`)
 		}
 	}
 	return encodeBlock(evs)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -80,9 +81,9 @@ func (db *DB) Split(after, upTo Cursor, n int, least int64) []Cursor {
 	return append(out, upTo)
 }
 
-// Bodies says whose bodies ScanLean must return: all of them, or those of
-// track events with one of Names. Reading only the bodies a reader needs
-// is much of what makes rescoring from all events fast.
+// Bodies says whose properties ScanLean must return: every event's, or
+// those of track events with one of Names. Reading only the bodies a
+// reader needs is much of what makes rescoring from all events fast.
 type Bodies struct {
 	All   bool
 	Names []string
@@ -90,8 +91,8 @@ type Bodies struct {
 
 // ScanLean reads the events after c up to upTo in commit order and hands
 // them to fn batch by batch with the cursor of each batch's last event.
-// Events carry no timestamps other than their own, no traits or properties
-// split out, and a Body only where bodies asks for it (or more). Where the
+// Events carry no timestamps other than their own, no body and no traits:
+// only Properties, and only where bodies asks for them (or more). Where the
 // stream is packed (Pack), a batch is a block; the rest is read as rows.
 func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bodies, fn func([]event.Event, Cursor) error) error {
 	blocks, err := db.blocksIn(ctx, c, upTo, bodies)
@@ -181,7 +182,8 @@ func (db *DB) eachLeanRow(ctx context.Context, c, upTo Cursor, bodies Bodies, fn
 		}
 		e.Type, e.Name, e.Timestamp = intern(typ), intern(name), fromMS(ts)
 		if len(b) > 0 {
-			e.Body = append(json.RawMessage(nil), b...)
+			_, props := event.BodyParts(b)
+			e.Properties = bytes.Clone(props)
 		}
 		if err := fn(e, Cursor{Tx: tx, Seq: e.Seq}); err != nil {
 			return err

@@ -58,3 +58,10 @@ func (db *DB) StreamPlans(ctx context.Context) ([]string, error) {
 	}
 	return plans, nil
 }
+
+// AgeBlocks makes the stored blocks look as blocks of the first format
+// did: bodies kept, no format named.
+func (db *DB) AgeBlocks(ctx context.Context) error {
+	_, err := db.w.ExecContext(ctx, `UPDATE stream_blocks SET bodies = '{"All":false,"Names":["A","B"]}'`)
+	return err
+}

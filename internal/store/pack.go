@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -71,20 +72,28 @@ func (db *DB) blocksIn(ctx context.Context, c, upTo Cursor, bodies Bodies) ([]bl
 		if err := rows.Scan(&b.after.Tx, &b.after.Seq, &b.last.Tx, &b.last.Seq, &kept); err != nil {
 			return nil, err
 		}
-		var k Bodies
-		if json.Unmarshal([]byte(kept), &k) == nil && k.covers(bodies) {
+		if k, ok := readKept(kept); ok && k.covers(bodies) {
 			out = append(out, b)
 		}
 	}
 	return out, rows.Err()
 }
 
+// readBlock reads and decodes one block. The block is decoded from the
+// driver's memory (RawBytes), not from a copy of it.
 func (db *DB) readBlock(ctx context.Context, after Cursor) ([]event.Event, error) {
-	var data []byte
-	err := db.r.QueryRowContext(ctx, `SELECT data FROM stream_blocks WHERE after_tx = $1 AND after_seq = $2`,
-		int64(after.Tx), after.Seq).Scan(&data)
+	rows, err := db.r.QueryContext(ctx, `SELECT data FROM stream_blocks WHERE after_tx = $1 AND after_seq = $2`,
+		int64(after.Tx), after.Seq)
 	if err != nil {
-		return nil, notFound(err, "stream block")
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, notFound(cmp.Or(rows.Err(), sql.ErrNoRows), "stream block")
+	}
+	var data sql.RawBytes
+	if err := rows.Scan(&data); err != nil {
+		return nil, err
 	}
 	var room []event.Event
 	if p, ok := db.spare.Get().(*[]event.Event); ok {
@@ -94,7 +103,7 @@ func (db *DB) readBlock(ctx context.Context, after Cursor) ([]event.Event, error
 	if err != nil {
 		return nil, fmt.Errorf("stream block after %d/%d: %w", after.Tx, after.Seq, err)
 	}
-	return evs, nil
+	return evs, rows.Close()
 }
 
 // Recycle hands back a batch ScanLean gave, once the reader is done with it
@@ -147,11 +156,11 @@ func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error)
 // packedSoFar returns the bodies blocks keep and the end of the packed
 // stream. Blocks that keep less than bodies asks for are deleted.
 func (db *DB) packedSoFar(ctx context.Context, bodies Bodies) (Bodies, Cursor, error) {
-	keep, have, err := db.keptBodies(ctx)
+	keep, have, stale, err := db.keptBodies(ctx)
 	if err != nil || !have {
 		return bodies, Cursor{}, err
 	}
-	if !keep.covers(bodies) {
+	if stale || !keep.covers(bodies) {
 		_, err := db.w.ExecContext(ctx, `DELETE FROM stream_blocks`)
 		return keep.union(bodies), Cursor{}, err
 	}
@@ -161,28 +170,42 @@ func (db *DB) packedSoFar(ctx context.Context, bodies Bodies) (Bodies, Cursor, e
 	return keep, end, err
 }
 
-// keptBodies is the union of what the stored blocks keep, and whether
-// there are any.
-func (db *DB) keptBodies(ctx context.Context) (Bodies, bool, error) {
+// keptBodies is the union of what the stored blocks of this format keep,
+// whether there are blocks, and whether some are of another format.
+func (db *DB) keptBodies(ctx context.Context) (keep Bodies, have, stale bool, err error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT bodies FROM stream_blocks`)
 	if err != nil {
-		return Bodies{}, false, err
+		return Bodies{}, false, false, err
 	}
 	defer rows.Close()
-	var keep Bodies
-	have := false
 	for rows.Next() {
 		var s string
-		var k Bodies
 		if err := rows.Scan(&s); err != nil {
-			return Bodies{}, false, err
+			return Bodies{}, false, false, err
 		}
-		if err := json.Unmarshal([]byte(s), &k); err != nil {
-			k.All = true // unreadable: pack again with everything it may have kept
+		k, ok := readKept(s)
+		if ok {
+			keep = keep.union(k)
 		}
-		keep, have = keep.union(k), true
+		have, stale = true, stale || !ok
 	}
-	return keep, have, rows.Err()
+	return keep, have, stale, rows.Err()
+}
+
+// kept is what a block's bodies column says: the block's format and whose
+// properties it keeps. Blocks of another format are read as rows until
+// packed again.
+type kept struct {
+	Format int
+	Bodies
+}
+
+func readKept(s string) (Bodies, bool) {
+	var k kept
+	if json.Unmarshal([]byte(s), &k) != nil || k.Format != blockVersion {
+		return Bodies{}, false
+	}
+	return k.Bodies, true
 }
 
 type packedBlock struct {
@@ -194,7 +217,7 @@ func (db *DB) writeBlocks(ctx context.Context, keep Bodies, blocks []packedBlock
 	if len(blocks) == 0 {
 		return nil
 	}
-	kept, err := json.Marshal(keep)
+	spec, err := json.Marshal(kept{Format: blockVersion, Bodies: keep})
 	if err != nil {
 		return err
 	}
@@ -202,7 +225,7 @@ func (db *DB) writeBlocks(ctx context.Context, keep Bodies, blocks []packedBlock
 		for _, b := range blocks {
 			_, err := tx.ExecContext(ctx, `INSERT INTO stream_blocks (after_tx, after_seq, last_tx, last_seq, events, bodies, data)
 				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-				int64(b.span.after.Tx), b.span.after.Seq, int64(b.span.last.Tx), b.span.last.Seq, BlockEvents, string(kept), b.data)
+				int64(b.span.after.Tx), b.span.after.Seq, int64(b.span.last.Tx), b.span.last.Seq, BlockEvents, string(spec), b.data)
 			if err != nil {
 				return err
 			}

@@ -92,8 +92,8 @@ func TestPack(t *testing.T) {
 			if len(rows) != n || blocks != 0 {
 				t.Fatalf("before packing: %d events, %d blocks", len(rows), blocks)
 			}
-			if rows[0].Body == nil || rows[1].Body != nil || rows[4].Body != nil {
-				t.Fatalf("bodies of A only were asked for: %q %q %q", rows[0].Body, rows[1].Body, rows[4].Body)
+			if string(rows[0].Properties) != `{"n":0}` || rows[1].Properties != nil || rows[4].Properties != nil || rows[0].Body != nil {
+				t.Fatalf("properties of A only were asked for: %q %q %q", rows[0].Properties, rows[1].Properties, rows[4].Properties)
 			}
 			if got, err := db.Pack(ctx, end, onlyA); err != nil || got != 2*store.BlockEvents {
 				t.Fatalf("pack = %d, %v", got, err)
@@ -125,7 +125,7 @@ func TestPack(t *testing.T) {
 			// are read until the stream is packed again with both.
 			ab := store.Bodies{Names: []string{"A", "B"}}
 			rowsAB, blocks := scan(t, db, store.Cursor{}, end, ab)
-			if blocks != 0 || rowsAB[4].Body == nil {
+			if blocks != 0 || rowsAB[4].Properties == nil {
 				t.Fatalf("blocks without B's bodies served a read of them (%d blocks)", blocks)
 			}
 			if got, err := db.Pack(ctx, end, store.Bodies{Names: []string{"B"}}); err != nil || got != 2*store.BlockEvents {
@@ -138,6 +138,23 @@ func TestPack(t *testing.T) {
 			sameEvents(t, packedAB, rowsAB)
 			if _, blocks := scan(t, db, store.Cursor{}, end, store.Bodies{All: true}); blocks != 0 {
 				t.Fatalf("blocks served a read of every body")
+			}
+
+			// Blocks of an older format are read as rows until a pack
+			// replaces them.
+			if err := db.AgeBlocks(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, blocks := scan(t, db, store.Cursor{}, end, ab); blocks != 0 {
+				t.Fatalf("%d blocks of an older format were read", blocks)
+			} else {
+				sameEvents(t, got, rowsAB)
+			}
+			if got, err := db.Pack(ctx, end, ab); err != nil || got != 2*store.BlockEvents {
+				t.Fatalf("pack over old blocks = %d, %v", got, err)
+			}
+			if _, blocks := scan(t, db, store.Cursor{}, end, ab); blocks != 2 {
+				t.Fatalf("after packing again: %d blocks", blocks)
 			}
 		})
 	}

@@ -2,7 +2,8 @@
 -- after the cursor (after_tx, after_seq) up to (last_tx, last_seq), in
 -- stream order, encoded together (see block.go). Rows are derived from
 -- events and may be deleted at any time; replays read the events instead.
--- bodies says whose bodies a block carries, as JSON: {"All":…,"Names":[…]}.
+-- bodies says, as JSON, the block's format and whose properties it keeps:
+-- {"Format":…,"All":…,"Names":[…]}.
 CREATE TABLE stream_blocks (
 	after_tx BIGINT NOT NULL,
 	after_seq BIGINT NOT NULL,
