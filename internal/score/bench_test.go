@@ -1,6 +1,7 @@
 package score_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"runtime"
@@ -100,5 +101,25 @@ func BenchmarkRollups(b *testing.B) {
 		runtime.KeepAlive(roll)
 		runtime.KeepAlive(accounts)
 		b.StartTimer()
+	}
+}
+
+// Scoring one active account with the default rules, as a pass does for
+// every subject.
+func BenchmarkEvaluate(b *testing.B) {
+	r := rules(b, "pql-150")
+	roll := signal.NewRollups(r.Signals)
+	for i := range 60 {
+		e := event.Event{Type: event.Track, Name: []string{"Invite Sent", "Project Created", "Report Viewed"}[i%3],
+			Timestamp: now.AddDate(0, 0, -i/3), Properties: []byte(`{"project_count":3}`)}
+		roll.Add(fmt.Sprint(i%2), &e)
+	}
+	actors := []*signal.Actor{roll.Actor("0"), roll.Actor("1")}
+	f := score.Facts{Members: 2, BusinessEmail: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Evaluate(score.OfAccount, actors, signal.Day(now), f); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

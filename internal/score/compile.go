@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -32,6 +33,9 @@ type Rules struct {
 	Cards   []*Card
 	Routing *Routing // nil without a routing section
 	nudges  []*nudge
+	// envs holds spent rule environments for the next subject: a pass
+	// evaluates every subject, and a fresh map for each was a tenth of it.
+	envs sync.Pool
 }
 
 // Card is a compiled scorecard.

@@ -56,6 +56,7 @@ type Result struct {
 // kind. actors are the subject's users' rollups.
 func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
 	env := r.env(actors, now, f)
+	defer r.release(env)
 	var out []Result
 	for _, c := range r.Cards {
 		if c.Of != kind {
@@ -96,7 +97,10 @@ func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
 	}
 	// Sized for the signals to come: grown a key at a time, it was rehashed
 	// several times for every subject scored.
-	env := make(map[string]any, 14+len(r.Signals.Defs))
+	env, _ := r.envs.Get().(map[string]any)
+	if env == nil {
+		env = make(map[string]any, 14+len(r.Signals.Defs))
+	}
 	env["employees"], env["industry"], env["plan"], env["account_kind"], env["owner"] = employees, industry, plan, a.Kind, a.Owner
 	env["in_crm"], env["named"], env["open_opportunity"] = a.Kind == store.KindCRM || a.CRMID != "", a.Named, a.OpenOpportunity
 	env["icp_size"], env["icp_industry"], env["icp"] = size, ind, r.Spec.ICP.matches(size, ind)
@@ -112,6 +116,13 @@ func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
 		}
 	}
 	return env
+}
+
+// release hands back an environment no result refers to: results copy the
+// values they keep.
+func (r *Rules) release(env map[string]any) {
+	clear(env)
+	r.envs.Put(env)
 }
 
 func (icp ICP) fits(employees int, industry string) (size, ind bool) {
