@@ -500,7 +500,23 @@ func (s *Service) freshen(ctx context.Context) error {
 type scored struct {
 	subject string
 	results []Result
-	active  int32 // the latest day any of its users was active; 0 if none
+	enc     []encoded // per result, its reasons and signals as stored
+	active  int32     // the latest day any of its users was active; 0 if none
+}
+
+// encoded is a result's reasons and signals in the JSON the store keeps.
+type encoded struct{ reasons, signals []byte }
+
+// encode marshals what the store keeps of results; the workers that score
+// do it, so that comparing with what is stored is all a pass does alone.
+func encode(results []Result) []encoded {
+	out := make([]encoded, len(results))
+	for i, res := range results {
+		// Plain values: marshaling cannot fail.
+		out[i].reasons, _ = json.Marshal(nonNil(res.Reasons))
+		out[i].signals, _ = json.Marshal(res.Signals)
+	}
+	return out
 }
 
 // subjects lists what to rescore: the dirty users and accounts and the
@@ -536,6 +552,7 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 		} else {
 			out[i], err = s.scoreUser(users[i-len(accounts)], today)
 		}
+		out[i].enc = encode(out[i].results)
 		return err
 	})
 	return out, err
@@ -546,7 +563,7 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 	if c == nil || len(c.members) == 0 {
 		// Only accounts with users are scored: a CRM record alone is not a
 		// lead.
-		return scored{Subject(OfAccount, id), s.nothing(OfAccount), 0}, nil
+		return scored{subject: Subject(OfAccount, id), results: s.nothing(OfAccount)}, nil
 	}
 	actors := make([]*signal.Actor, len(c.members))
 	business := false
@@ -562,7 +579,7 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 	if err != nil {
 		return scored{}, fmt.Errorf("account %s: %w", id, err)
 	}
-	return scored{Subject(OfAccount, id), res, active}, nil
+	return scored{subject: Subject(OfAccount, id), results: res, active: active}, nil
 }
 
 func (s *Service) scoreUser(id string, today int32) (scored, error) {
@@ -577,7 +594,7 @@ func (s *Service) scoreUser(id string, today int32) (scored, error) {
 	if err != nil {
 		return scored{}, fmt.Errorf("user %s: %w", id, err)
 	}
-	return scored{Subject(OfUser, id), res, 0}, nil
+	return scored{subject: Subject(OfUser, id), results: res}, nil
 }
 
 // eachParallel calls fn for 0 ≤ i < n from one goroutine per core, a run
@@ -639,11 +656,11 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 			return b, err
 		}
 		for _, sc := range all {
-			for _, res := range sc.results {
+			for j, res := range sc.results {
 				if res.Card != card.Name {
 					continue
 				}
-				if prev, moved := s.change(&b, card, sc.subject, res, old[sc.subject], now); moved {
+				if prev, moved := s.change(&b, card, sc.subject, res, sc.enc[j], old[sc.subject], now); moved {
 					s.alert(&b, &drafts, card, sc, res, prev, now)
 				}
 			}
@@ -665,12 +682,11 @@ func (s *Service) nothing(kind string) []Result {
 
 // change adds what differs from the stored score to b. moved says the tier
 // changed; prev is the tier before.
-func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, prev held, now time.Time) (prevTier string, moved bool) {
+func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, enc encoded, prev held, now time.Time) (prevTier string, moved bool) {
 	if !prev.present && res.Score == 0 && res.Tier == "" {
 		return "", false // nothing to say about a subject that never scored
 	}
-	reasons, _ := json.Marshal(nonNil(res.Reasons)) // plain values: cannot fail
-	signals, _ := json.Marshal(res.Signals)
+	reasons, signals := enc.reasons, enc.signals
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
 		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now}
 	h := heldOf(next)
