@@ -88,8 +88,14 @@ func (a *app) scoreAll(ctx context.Context, db *store.DB, clock func() time.Time
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "scored %d subjects from %d events in %s with rules %s; %d scores changed\n",
-		rep.Scored, rep.Events, time.Since(start).Round(time.Millisecond), rules.Version, rep.Written)
+	packed := ""
+	if rep.Packed > 0 {
+		// The first replay after an import or an upgrade is the slow one:
+		// say why.
+		packed = fmt.Sprintf("; packed %d events for later replays", rep.Packed)
+	}
+	fmt.Fprintf(a.stdout, "scored %d subjects from %d events in %s with rules %s; %d scores changed%s\n",
+		rep.Scored, rep.Events, time.Since(start).Round(time.Millisecond), rules.Version, rep.Written, packed)
 	return nil
 }
 

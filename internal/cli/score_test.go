@@ -64,8 +64,12 @@ func TestScoringCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "scored") || strings.Contains(out, " 0 scores changed") {
 		t.Fatalf("score --all: %s %v", out, err)
 	}
-	if out, err = beacon(t, "score", "--all", "--db", dsn); err != nil || !strings.Contains(out, " 0 scores changed") {
-		t.Fatalf("score --all again changes nothing: %s %v", out, err)
+	if !strings.Contains(out, "; packed ") {
+		t.Fatalf("the first replay of a loaded store packs its stream, and says so: %s", out)
+	}
+	if out, err = beacon(t, "score", "--all", "--db", dsn); err != nil || !strings.Contains(out, " 0 scores changed") ||
+		strings.Contains(out, "packed") {
+		t.Fatalf("score --all again changes and packs nothing: %s %v", out, err)
 	}
 	out, err = beacon(t, "explain", "ws-00001", "--db", dsn)
 	if err != nil || !strings.Contains(out, "account:ws-00001  pql:") || !strings.Contains(out, "signals:") {
