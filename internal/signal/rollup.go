@@ -342,7 +342,10 @@ type Matches struct {
 // Match finds what each of evs adds to the counters of s, the set of the
 // rollups that will add them.
 func (s *Set) Match(evs []event.Event) *Matches {
-	m := &Matches{ends: make([]int32, len(evs)), ms: make([]int64, len(evs)), activity: make([]bool, len(evs))}
+	// Room for an event's worth of hits each, most events' share: grown
+	// from nothing, the slices were copied a dozen times a batch.
+	m := &Matches{ends: make([]int32, len(evs)), ms: make([]int64, len(evs)), activity: make([]bool, len(evs)),
+		hits: make([]hit, 0, len(evs)), vals: make([]string, 0, len(evs))}
 	var buf []int
 	for i := range evs {
 		e := &evs[i]

@@ -83,19 +83,29 @@ func (t *placeTable) get(k [16]byte) (uint64, bool) {
 }
 
 func (t *placeTable) put(k [16]byte, at uint64) {
+	p, _ := t.ref(k)
+	*p = at
+}
+
+// ref returns where k's place is kept, and whether k was held; an id not
+// held is added with place 0. The pointer is good until the table next
+// changes.
+func (t *placeTable) ref(k [16]byte) (*uint64, bool) {
 	h := maphash.Comparable(t.seed, k)
 	i, ok := t.findHashed(k, h)
-	if !ok && t.n+t.dead+1 > int(fullLoad*float64(len(t.slots))) {
+	if ok {
+		return &t.slots[i].at, true
+	}
+	if t.n+t.dead+1 > int(fullLoad*float64(len(t.slots))) {
 		t.rebuild(max(16, t.n*8/5))
 		i, _ = t.findHashed(k, h)
 	}
-	if !ok {
-		if t.tags[i] == deadTag {
-			t.dead--
-		}
-		t.n++
+	if t.tags[i] == deadTag {
+		t.dead--
 	}
-	t.slots[i], t.tags[i] = placeSlot{key: k, at: at}, tagOf(h)
+	t.n++
+	t.slots[i], t.tags[i] = placeSlot{key: k}, tagOf(h)
+	return &t.slots[i].at, false
 }
 
 func (t *placeTable) del(k [16]byte) {

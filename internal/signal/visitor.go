@@ -76,6 +76,19 @@ func (vs *visitors) put(anon string, at uint64) {
 	vs.other[strings.Clone(anon)] = at // see Rollups.user
 }
 
+// ref returns where a visitor's place is kept and whether it was held: one
+// search where a get and a put took two. A new UUID-keyed visitor is added
+// with place 0; other ids are looked up only, their place a copy (kept says
+// which), to be put once known. The pointer is good until the next change.
+func (vs *visitors) ref(anon string) (place *uint64, held, kept bool) {
+	if k, ok := uuidKey(anon); ok {
+		place, held = vs.byUUID.ref(k)
+		return place, held, true
+	}
+	at, held := vs.other[anon]
+	return &at, held, false
+}
+
 func (vs *visitors) has(anon string) bool {
 	_, ok := vs.get(anon)
 	return ok
@@ -95,7 +108,8 @@ func (vs *visitors) drop(anon string) {
 }
 
 func (vs *visitors) add(anon string, ms int64, hits []hit) {
-	at, ok := vs.get(anon)
+	place, ok, kept := vs.ref(anon)
+	at := *place
 	var last int64
 	if ok {
 		last = int64(binary.LittleEndian.Uint64(vs.logs.record(at)))
@@ -103,7 +117,9 @@ func (vs *visitors) add(anon string, ms int64, hits []hit) {
 	vs.enc = encodeEvent(vs.enc[:0], ms-last, hits)
 	if !ok || !vs.logs.fits(at, len(vs.enc)) {
 		at = vs.logs.move(at, ok, len(vs.enc))
-		vs.put(anon, at)
+		if *place = at; !kept {
+			vs.put(anon, at)
+		}
 	}
 	rec := vs.logs.record(at)
 	n := binary.LittleEndian.Uint32(rec[8:])
