@@ -21,8 +21,8 @@ func unmarshal(data []byte, v any) error {
 // the last of repeated names winning.
 func Unmarshal(data []byte, v any) error { return unmarshal(data, v) }
 
-// BodyParts returns the traits and properties of a stored message body, or
-// nothing if it is not a JSON object.
+// BodyParts returns copies of the traits and properties of a stored message
+// body, or nothing if it is not a JSON object.
 func BodyParts(body []byte) (traits, properties json.RawMessage) {
 	var parts struct {
 		Traits     jsontext.Value `json:"traits"`

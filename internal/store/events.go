@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -182,8 +181,8 @@ func (db *DB) eachLeanRow(ctx context.Context, c, upTo Cursor, bodies Bodies, fn
 		}
 		e.Type, e.Name, e.Timestamp = intern(typ), intern(name), fromMS(ts)
 		if len(b) > 0 {
-			_, props := event.BodyParts(b)
-			e.Properties = bytes.Clone(props)
+			// The parts are copies: b is the driver's until the next row.
+			_, e.Properties = event.BodyParts(b)
 		}
 		if err := fn(e, Cursor{Tx: tx, Seq: e.Seq}); err != nil {
 			return err

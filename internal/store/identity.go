@@ -172,13 +172,14 @@ func aliasesIn(ctx context.Context, q queryer, d dialect, anonymousIDs []string)
 		if err != nil {
 			return err
 		}
-		return addAliases(rows, out)
+		return addPairs(rows, out)
 	})
 	return out, err
 }
 
-// addAliases adds rows of (anonymous id, user id) to out.
-func addAliases(rows *sql.Rows, out map[string]string) error {
+// addPairs adds rows of two strings, key and value, to out: an alias and
+// its user, a user and their email domain.
+func addPairs(rows *sql.Rows, out map[string]string) error {
 	defer rows.Close()
 	for rows.Next() {
 		var anon, uid string

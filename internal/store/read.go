@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 )
 
 // CRMAccounts returns every account imported from the CRM.
@@ -90,7 +91,7 @@ func (db *DB) AllAliases(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{}
-	return out, addAliases(rows, out)
+	return out, addPairs(rows, out)
 }
 
 // MembershipsIn returns the memberships of the given users.
@@ -125,18 +126,12 @@ func (db *DB) EmailDomains(ctx context.Context) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]string{}
-	for rows.Next() {
-		var id, domain string
-		if err := rows.Scan(&id, &domain); err != nil {
-			return nil, err
-		}
-		if domain != "" {
-			out[id] = domain
-		}
+	if err := addPairs(rows, out); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	maps.DeleteFunc(out, func(_, domain string) bool { return domain == "" })
+	return out, nil
 }
 
 // AccountsIn returns the accounts among ids; unknown ids are absent.
