@@ -34,8 +34,8 @@ type Store interface {
 	AccountsIn(ctx context.Context, ids []string) ([]store.Account, error)
 	AllAccounts(ctx context.Context) ([]store.Account, error)
 	EmailDomains(ctx context.Context) (map[string]string, error)
-	ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]store.Score, error)
-	ScoresOf(ctx context.Context, scorecard string) ([]store.Score, error)
+	ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]store.ScoreState, error)
+	ScoreStatesOf(ctx context.Context, scorecard string) ([]store.ScoreState, error)
 	SaveScores(ctx context.Context, b store.ScoreBatch) error
 }
 
@@ -504,8 +504,12 @@ type scored struct {
 	active  int32     // the latest day any of its users was active; 0 if none
 }
 
-// encoded is a result's reasons and signals in the JSON the store keeps.
-type encoded struct{ reasons, signals []byte }
+// encoded is a result's reasons and signals in the JSON the store keeps,
+// and their digest.
+type encoded struct {
+	reasons, signals []byte
+	digest           int64
+}
 
 // encode marshals what the store keeps of results; the workers that score
 // do it, so that comparing with what is stored is all a pass does alone.
@@ -515,6 +519,7 @@ func encode(results []Result) []encoded {
 		// Plain values: marshaling cannot fail.
 		out[i].reasons, _ = json.Marshal(nonNil(res.Reasons))
 		out[i].signals, _ = json.Marshal(res.Signals)
+		out[i].digest = digest(out[i].reasons, out[i].signals)
 	}
 	return out
 }
@@ -688,8 +693,8 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 	}
 	reasons, signals := enc.reasons, enc.signals
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
-		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now}
-	h := heldOf(next)
+		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now, Digest: enc.digest}
+	h := held{present: true, score: next.Score, tier: next.Tier, since: now, version: next.RulesVersion, digest: enc.digest}
 	if prev.present && prev.tier == next.Tier {
 		next.TierSince, h.since = prev.since, prev.since
 	}

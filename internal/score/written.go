@@ -15,20 +15,26 @@ type held struct {
 	tier    string
 	since   time.Time
 	version string
-	values  uint64 // digest of the reasons and signals as stored
+	digest  int64 // of the reasons and signals
 }
 
 func (h held) same(o held) bool {
-	return h.score == o.score && h.tier == o.tier && h.version == o.version && h.values == o.values
+	return h.score == o.score && h.tier == o.tier && h.version == o.version && h.digest == o.digest
 }
 
-func heldOf(sc store.Score) held {
-	values := fnv.New64a()
-	values.Write(sc.Reasons)
-	values.Write([]byte{0})
-	values.Write(sc.Signals)
-	return held{present: true, score: sc.Score, tier: sc.Tier, since: sc.TierSince, version: sc.RulesVersion,
-		values: values.Sum64()}
+func heldOf(st store.ScoreState) held {
+	return held{present: true, score: st.Score, tier: st.Tier, since: st.TierSince, version: st.RulesVersion,
+		digest: st.Digest}
+}
+
+// digest stands for a score's reasons and signals as stored. It is never
+// 0, the digest of rows stored before digests were kept.
+func digest(reasons, signals []byte) int64 {
+	h := fnv.New64a()
+	h.Write(reasons)
+	h.Write([]byte{0})
+	h.Write(signals)
+	return int64(h.Sum64() | 1)
 }
 
 // written keeps what the store holds of each score, so that a pass compares
@@ -57,7 +63,7 @@ func (w *written) empty() bool { return len(w.by) == 0 }
 func readWritten(ctx context.Context, db Store, cards []*Card) (map[string]map[string]held, error) {
 	out := map[string]map[string]held{}
 	for _, c := range cards {
-		stored, err := db.ScoresOf(ctx, c.Name)
+		stored, err := db.ScoreStatesOf(ctx, c.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +104,7 @@ func (w *written) of(ctx context.Context, db Store, card string, subjects []stri
 	if len(missing) == 0 || w.complete[card] {
 		return out, nil
 	}
-	stored, err := db.ScoresIn(ctx, card, missing)
+	stored, err := db.ScoreStatesIn(ctx, card, missing)
 	if err != nil {
 		return nil, err
 	}

@@ -131,6 +131,17 @@ func inChunks(d dialect, ids []string, fn func(arg any) error) error {
 	return nil
 }
 
+// collectIn gathers what fn reads for each chunk of ids.
+func collectIn[T any](d dialect, ids []string, fn func(arg any) ([]T, error)) ([]T, error) {
+	var out []T
+	err := inChunks(d, ids, func(arg any) error {
+		got, err := fn(arg)
+		out = append(out, got...)
+		return err
+	})
+	return out, err
+}
+
 func (t *idTx) UsersIn(ctx context.Context, ids []string) ([]User, error) {
 	return usersIn(ctx, t, t.d, ids)
 }

@@ -136,17 +136,13 @@ func (db *DB) EmailDomains(ctx context.Context) (map[string]string, error) {
 
 // AccountsIn returns the accounts among ids; unknown ids are absent.
 func (db *DB) AccountsIn(ctx context.Context, ids []string) ([]Account, error) {
-	var out []Account
-	err := inChunks(db.d, ids, func(arg any) error {
+	return collectIn(db.d, ids, func(arg any) ([]Account, error) {
 		rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id IN (`+db.d.inList("$1")+`)`, arg)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		as, err := scanAccounts(rows)
-		out = append(out, as...)
-		return err
+		return scanAccounts(rows)
 	})
-	return out, err
 }
 
 // Cursor reads a projection's position; one never written is the start.

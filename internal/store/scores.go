@@ -20,6 +20,20 @@ type Score struct {
 	RulesVersion string
 	UpdatedAt    time.Time
 	TierSince    time.Time
+	// Digest is the writer's digest of Reasons and Signals, for readers
+	// that only ask whether they changed (see ScoreStatesOf).
+	Digest int64
+}
+
+// ScoreState is a stored score without its reasons and signals, which
+// Digest stands for: what a writer compares a new score with.
+type ScoreState struct {
+	Subject      string
+	Score        float64
+	Tier         string
+	RulesVersion string
+	TierSince    time.Time
+	Digest       int64
 }
 
 // ScoreEvent is one change of a subject's score or tier, kept for history.
@@ -72,7 +86,7 @@ var ScoreSorts = map[string]string{
 	"-tier_since": "tier_since DESC, subject",
 }
 
-const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since`
+const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since, digest`
 
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
@@ -89,11 +103,11 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 		err := insertRows(ctx, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `, `
 			ON CONFLICT (scorecard, subject) DO UPDATE SET score = excluded.score, tier = excluded.tier,
 				reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
-				updated_at = excluded.updated_at, tier_since = excluded.tier_since`, 9, len(b.Scores),
+				updated_at = excluded.updated_at, tier_since = excluded.tier_since, digest = excluded.digest`, 10, len(b.Scores),
 			func(i int, args []any) []any {
 				s := b.Scores[i]
 				return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
-					rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince))
+					rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest)
 			})
 		if err != nil {
 			return fmt.Errorf("scores: %w", err)
@@ -122,18 +136,41 @@ func rawOr(r json.RawMessage, empty string) string {
 // ScoresIn returns the scores of subjects on a scorecard; subjects without one
 // are absent.
 func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]Score, error) {
-	var out []Score
-	err := inChunks(db.d, subjects, func(arg any) error {
-		ss, err := db.scores(ctx, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
-		out = append(out, ss...)
-		return err
+	return collectIn(db.d, subjects, func(arg any) ([]Score, error) {
+		return db.scores(ctx, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
 	})
-	return out, err
 }
 
-// ScoresOf returns every score on a scorecard.
-func (db *DB) ScoresOf(ctx context.Context, scorecard string) ([]Score, error) {
-	return db.scores(ctx, `WHERE scorecard = $1`, scorecard)
+// ScoreStatesOf returns the state of every score on a scorecard.
+func (db *DB) ScoreStatesOf(ctx context.Context, scorecard string) ([]ScoreState, error) {
+	return db.scoreStates(ctx, `WHERE scorecard = $1`, scorecard)
+}
+
+// ScoreStatesIn returns the states of the scores of subjects on a
+// scorecard; subjects without one are absent.
+func (db *DB) ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]ScoreState, error) {
+	return collectIn(db.d, subjects, func(arg any) ([]ScoreState, error) {
+		return db.scoreStates(ctx, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
+	})
+}
+
+func (db *DB) scoreStates(ctx context.Context, where string, args ...any) ([]ScoreState, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT subject, score, tier, rules_version, tier_since, digest FROM scores `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ScoreState
+	for rows.Next() {
+		var s ScoreState
+		var since int64
+		if err := rows.Scan(&s.Subject, &s.Score, &s.Tier, &s.RulesVersion, &since, &s.Digest); err != nil {
+			return nil, err
+		}
+		s.TierSince = fromMS(since)
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // SubjectScores returns a subject's scores on every scorecard.
@@ -178,7 +215,7 @@ func (db *DB) scores(ctx context.Context, where string, args ...any) ([]Score, e
 		var reasons, signals string
 		var updated, since int64
 		if err := rows.Scan(&s.Scorecard, &s.Subject, &s.Score, &s.Tier, &reasons, &signals, &s.RulesVersion,
-			&updated, &since); err != nil {
+			&updated, &since, &s.Digest); err != nil {
 			return nil, err
 		}
 		s.Reasons, s.Signals = json.RawMessage(reasons), json.RawMessage(signals)

@@ -31,6 +31,7 @@ func TestContract(t *testing.T) {
 		{"stats count users by strongest method", testStats},
 		{"user events include pre-signup anonymous events", testUserEvents},
 		{"aliases and links are written many at once", testBulkLinks},
+		{"score states carry the digest, not the JSON", testScoreStates},
 	}
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
