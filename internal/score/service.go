@@ -35,7 +35,7 @@ type Store interface {
 	AllAccounts(ctx context.Context) ([]store.Account, error)
 	EmailDomains(ctx context.Context) (map[string]string, error)
 	ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]store.ScoreState, error)
-	ScoreStatesOf(ctx context.Context, scorecard string) ([]store.ScoreState, error)
+	AllScoreStates(ctx context.Context) ([]store.ScoreState, error)
 	SaveScores(ctx context.Context, b store.ScoreBatch) error
 }
 
@@ -79,9 +79,6 @@ type Service struct {
 	alerted func()
 	// written is what the store holds of each score.
 	written *written
-	// known is every alias while a replay of the whole stream runs, nil
-	// otherwise.
-	known map[string]string
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -198,13 +195,16 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.stale.merge(s.pending)
 	s.pending.reset()
 	s.pendingMu.Unlock()
+	began := time.Now()
 	ahead := s.readAhead(ctx)
 	if err := s.catchUp(ctx, upTo, &rep); err != nil {
 		return rep, err
 	}
+	read := time.Since(began)
 	if err := s.takeAhead(ahead); err != nil {
 		return rep, err
 	}
+	waited := time.Since(began) - read
 	now := s.clock()
 	today := signal.Day(now)
 	if today != s.day {
@@ -216,6 +216,10 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	s.day = today
+	if rep.Events > 0 || rep.Scored > 0 {
+		s.log.Debug("scoring pass", "events", rep.Events, "packed", rep.Packed, "read", read, "waited_ahead", waited,
+			"scored", rep.Scored, "written", rep.Written, "took", time.Since(began))
+	}
 	return rep, nil
 }
 
@@ -270,8 +274,11 @@ func (s *Service) takeAhead(c <-chan ahead) error {
 type batch struct {
 	evs     []event.Event
 	matches *signal.Matches
-	next    store.Cursor
-	err     error
+	// users, in a replay of the whole stream, is each event's user: ""
+	// for a visitor who never became one. nil otherwise.
+	users []string
+	next  store.Cursor
+	err   error
 }
 
 // readers is how many parts of a long stream are read at once, each of at
@@ -286,6 +293,7 @@ const (
 // rollups do not depend on the order of events. The cursor then moves only
 // once all is applied, so a failure part way starts the rollups afresh.
 func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) error {
+	var known map[string]string
 	if s.cursor == (store.Cursor{}) {
 		// A replay of everything packs the stream first: it and the next
 		// replays read blocks. Without them it only reads rows.
@@ -294,16 +302,15 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 			s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
 		}
 		rep.Packed += n
-		if s.known, err = s.db.AllAliases(ctx); err != nil {
+		if known, err = s.db.AllAliases(ctx); err != nil {
 			return err
 		}
-		defer func() { s.known = nil }()
 	}
 	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	whole := len(parts) == 2
-	for b := range s.read(readCtx, parts) {
+	for b := range s.read(readCtx, parts, known) {
 		err := b.err
 		if err == nil {
 			err = s.apply(ctx, b)
@@ -332,9 +339,10 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 }
 
 // read streams the events of each part, reading and matching the next
-// batches while the caller applies the last. The caller cancels ctx if it
-// stops early.
-func (s *Service) read(ctx context.Context, parts []store.Cursor) <-chan batch {
+// batches while the caller applies the last. known, in a replay of the
+// whole stream, is every alias: the readers then find each event's user.
+// The caller cancels ctx if it stops early.
+func (s *Service) read(ctx context.Context, parts []store.Cursor, known map[string]string) <-chan batch {
 	bodies, set := s.bodies(), s.rules.Signals
 	out := make(chan batch, len(parts))
 	var wg sync.WaitGroup
@@ -343,7 +351,7 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor) <-chan batch {
 		go func(after, upTo store.Cursor) {
 			defer wg.Done()
 			err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
-				b := batch{evs: evs, matches: set.Match(evs), next: next}
+				b := batch{evs: evs, matches: set.Match(evs), users: usersOf(evs, known), next: next}
 				select {
 				case out <- b:
 					return nil
@@ -370,9 +378,28 @@ func (s *Service) bodies() store.Bodies {
 	return b
 }
 
+// usersOf returns each event's user given every alias, or nil without
+// them. An anonymous event whose id no alias names is a visitor's.
+func usersOf(evs []event.Event, known map[string]string) []string {
+	if known == nil {
+		return nil
+	}
+	out := make([]string, len(evs))
+	for i := range evs {
+		if out[i] = evs[i].UserID; out[i] == "" && evs[i].AnonymousID != "" {
+			out[i] = known[evs[i].AnonymousID]
+		}
+	}
+	return out
+}
+
 // apply adds a batch to the rollups. It reads before it changes anything, so
 // a failed read leaves the rollups as they were.
 func (s *Service) apply(ctx context.Context, b batch) error {
+	if b.users != nil {
+		s.replay(b)
+		return nil
+	}
 	evs := b.evs
 	// Only two kinds of anonymous id matter: those of events without a
 	// userId, and those of visitors the rollups hold that may now be known.
@@ -386,7 +413,7 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 			}
 		}
 	}
-	aliases, err := s.aliasesOf(ctx, anons)
+	aliases, err := s.db.AliasesIn(ctx, anons)
 	if err != nil {
 		return err
 	}
@@ -410,29 +437,36 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 			continue
 		}
 		s.roll.AddMatched(uid, b.matches, i)
-		if s.dirty.everyone {
-			continue // a replay: no list to keep
-		}
-		s.dirty.users[uid] = true
-		if e.GroupID != "" {
-			s.dirty.accounts[e.GroupID] = true
-		}
+		s.dirtied(uid, e.GroupID)
 	}
 	return nil
 }
 
-// aliasesOf returns the users of those of anons that are aliases.
-func (s *Service) aliasesOf(ctx context.Context, anons []string) (map[string]string, error) {
-	if s.known == nil {
-		return s.db.AliasesIn(ctx, anons)
-	}
-	out := map[string]string{}
-	for _, a := range anons {
-		if uid, ok := s.known[a]; ok {
-			out[a] = uid
+// replay adds a batch of a replay of the whole stream, its users known:
+// with every alias read first, no visitor's events wait for a user, so
+// none are merged later.
+func (s *Service) replay(b batch) {
+	for i := range b.evs {
+		e := &b.evs[i]
+		switch uid := b.users[i]; {
+		case uid != "":
+			s.roll.AddMatched(uid, b.matches, i)
+			s.dirtied(uid, e.GroupID)
+		case e.AnonymousID != "":
+			s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
 		}
 	}
-	return out, nil
+}
+
+// dirtied notes that a user's and a group's scores may have moved.
+func (s *Service) dirtied(uid, group string) {
+	if s.dirty.everyone {
+		return // a replay: no list to keep
+	}
+	s.dirty.users[uid] = true
+	if group != "" {
+		s.dirty.accounts[group] = true
+	}
 }
 
 // Subject names a scored account or user.

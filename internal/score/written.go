@@ -61,17 +61,24 @@ func (w *written) empty() bool { return len(w.by) == 0 }
 
 // readWritten reads every stored score of cards.
 func readWritten(ctx context.Context, db Store, cards []*Card) (map[string]map[string]held, error) {
-	out := map[string]map[string]held{}
+	stored, err := db.AllScoreStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[string]int{}
+	for _, st := range stored {
+		sizes[st.Scorecard]++
+	}
+	out := make(map[string]map[string]held, len(cards))
 	for _, c := range cards {
-		stored, err := db.ScoreStatesOf(ctx, c.Name)
-		if err != nil {
-			return nil, err
-		}
-		known := make(map[string]held, len(stored))
-		for _, st := range stored {
+		out[c.Name] = make(map[string]held, sizes[c.Name])
+	}
+	for _, st := range stored {
+		// Scores of cards the rules no longer have stay as they are:
+		// nothing compares with them.
+		if known := out[st.Scorecard]; known != nil {
 			known[st.Subject] = heldOf(st)
 		}
-		out[c.Name] = known
 	}
 	return out, nil
 }

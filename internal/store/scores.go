@@ -28,6 +28,7 @@ type Score struct {
 // ScoreState is a stored score without its reasons and signals, which
 // Digest stands for: what a writer compares a new score with.
 type ScoreState struct {
+	Scorecard    string
 	Subject      string
 	Score        float64
 	Tier         string
@@ -141,30 +142,38 @@ func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string)
 	})
 }
 
-// ScoreStatesOf returns the state of every score on a scorecard.
-func (db *DB) ScoreStatesOf(ctx context.Context, scorecard string) ([]ScoreState, error) {
-	return db.scoreStates(ctx, `WHERE scorecard = $1`, scorecard)
+// AllScoreStates returns the state of every score. It reads the table in
+// order: filtered by scorecard, the primary key's index would be walked
+// instead, with a table lookup per score.
+func (db *DB) AllScoreStates(ctx context.Context) ([]ScoreState, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM scores`).Scan(&n); err != nil {
+		return nil, err
+	}
+	return db.scoreStates(ctx, n, ``)
 }
 
 // ScoreStatesIn returns the states of the scores of subjects on a
 // scorecard; subjects without one are absent.
 func (db *DB) ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]ScoreState, error) {
 	return collectIn(db.d, subjects, func(arg any) ([]ScoreState, error) {
-		return db.scoreStates(ctx, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
+		return db.scoreStates(ctx, 0, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
 	})
 }
 
-func (db *DB) scoreStates(ctx context.Context, where string, args ...any) ([]ScoreState, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT subject, score, tier, rules_version, tier_since, digest FROM scores `+where, args...)
+// scoreStates reads the states where says; expect is how many there may be.
+func (db *DB) scoreStates(ctx context.Context, expect int, where string, args ...any) ([]ScoreState, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT scorecard, subject, score, tier, rules_version, tier_since, digest
+		FROM scores `+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ScoreState
+	out := make([]ScoreState, 0, expect)
 	for rows.Next() {
 		var s ScoreState
 		var since int64
-		if err := rows.Scan(&s.Subject, &s.Score, &s.Tier, &s.RulesVersion, &since, &s.Digest); err != nil {
+		if err := rows.Scan(&s.Scorecard, &s.Subject, &s.Score, &s.Tier, &s.RulesVersion, &since, &s.Digest); err != nil {
 			return nil, err
 		}
 		s.TierSince = fromMS(since)

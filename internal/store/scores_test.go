@@ -25,20 +25,21 @@ func testScoreStates(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	state := func(s store.Score) store.ScoreState {
-		return store.ScoreState{Subject: s.Subject, Score: s.Score, Tier: s.Tier, RulesVersion: s.RulesVersion,
+		return store.ScoreState{Scorecard: s.Scorecard, Subject: s.Subject, Score: s.Score, Tier: s.Tier, RulesVersion: s.RulesVersion,
 			TierSince: s.TierSince, Digest: s.Digest}
 	}
-	all, err := db.ScoreStatesOf(ctx, "pql")
+	all, err := db.AllScoreStates(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	byID := map[string]store.ScoreState{}
 	for _, s := range all {
-		byID[s.Subject] = s
+		byID[s.Scorecard+" "+s.Subject] = s
 	}
-	want := map[string]store.ScoreState{"account:a": state(scores[0]), "account:b": state(scores[1])}
+	want := map[string]store.ScoreState{"pql account:a": state(scores[0]), "pql account:b": state(scores[1]),
+		"health account:a": state(scores[2])}
 	if !reflect.DeepEqual(byID, want) {
-		t.Fatalf("ScoreStatesOf(pql) = %+v, want %+v", byID, want)
+		t.Fatalf("AllScoreStates = %+v, want %+v", byID, want)
 	}
 	some, err := db.ScoreStatesIn(ctx, "health", []string{"account:a", "account:b"})
 	if err != nil {
