@@ -2,7 +2,6 @@ package score
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -536,26 +535,6 @@ type scored struct {
 	results []Result
 	enc     []encoded // per result, its reasons and signals as stored
 	active  int32     // the latest day any of its users was active; 0 if none
-}
-
-// encoded is a result's reasons and signals in the JSON the store keeps,
-// and their digest.
-type encoded struct {
-	reasons, signals []byte
-	digest           int64
-}
-
-// encode marshals what the store keeps of results; the workers that score
-// do it, so that comparing with what is stored is all a pass does alone.
-func encode(results []Result) []encoded {
-	out := make([]encoded, len(results))
-	for i, res := range results {
-		// Plain values: marshaling cannot fail.
-		out[i].reasons, _ = json.Marshal(nonNil(res.Reasons))
-		out[i].signals, _ = json.Marshal(res.Signals)
-		out[i].digest = digest(out[i].reasons, out[i].signals)
-	}
-	return out
 }
 
 // subjects lists what to rescore: the dirty users and accounts and the

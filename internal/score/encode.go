@@ -1,0 +1,139 @@
+package score
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// encoded is a result's reasons and signals in the JSON the store keeps,
+// and their digest.
+type encoded struct {
+	reasons, signals []byte
+	digest           int64
+}
+
+// encode marshals what the store keeps of results; the workers that score
+// do it, so that comparing with what is stored is all a pass does alone.
+func encode(results []Result) []encoded {
+	out := make([]encoded, len(results))
+	var keys []string
+	for i, res := range results {
+		var ok bool
+		if out[i].reasons, keys, ok = appendReasons(make([]byte, 0, 128*len(res.Reasons)+2), nonNil(res.Reasons), keys); !ok {
+			out[i].reasons, _ = json.Marshal(nonNil(res.Reasons)) // plain values: it cannot fail
+		}
+		if out[i].signals, keys, ok = appendValues(make([]byte, 0, 32*len(res.Signals)+2), res.Signals, keys); !ok {
+			out[i].signals, _ = json.Marshal(res.Signals)
+		}
+		out[i].digest = digest(out[i].reasons, out[i].signals)
+	}
+	return out
+}
+
+// appendReasons and appendValues write what encoding/json would, byte for
+// byte, for the values results hold: numbers, strings, booleans. Marshaling
+// maps by reflection was half the time of scoring a subject. Anything else
+// (a number JSON cannot hold, a trait's nested object) reports false, for
+// encoding/json to do. keys is room for sorting a map's keys.
+func appendReasons(b []byte, rs []Reason, keys []string) ([]byte, []string, bool) {
+	b = append(b, '[')
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		b = append(b, `{"rule":`...)
+		b = appendString(b, r.Rule)
+		b = append(b, `,"label":`...)
+		b = appendString(b, r.Label)
+		b = append(b, `,"points":`...)
+		if b, ok = appendFloat(b, r.Points); !ok {
+			return b, keys, false
+		}
+		if len(r.Signals) > 0 {
+			b = append(b, `,"signals":`...)
+			if b, keys, ok = appendValues(b, r.Signals, keys); !ok {
+				return b, keys, false
+			}
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), keys, true
+}
+
+func appendValues(b []byte, m map[string]any, keys []string) ([]byte, []string, bool) {
+	if m == nil {
+		return append(b, "null"...), keys, true
+	}
+	keys = keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		var ok bool
+		if b, ok = appendValue(b, m[k]); !ok {
+			return b, keys, false
+		}
+	}
+	return append(b, '}'), keys, true
+}
+
+func appendValue(b []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case float64:
+		return appendFloat(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), true
+	case bool:
+		return strconv.AppendBool(b, x), true
+	case string:
+		return appendString(b, x), true
+	}
+	return b, false
+}
+
+// appendFloat formats as encoding/json does: the shortest form that reads
+// back the same, in exponent form only for very small or large numbers.
+func appendFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 → e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}
+
+// appendString quotes s as is when nothing in it needs escaping, which is
+// the rule for signal names and labels; otherwise encoding/json escapes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
