@@ -7,6 +7,8 @@ import (
 	"errors"
 	"maps"
 	"slices"
+
+	"github.com/beaconplg/beacon/internal/event"
 )
 
 // Project runs fn inside one write transaction. It retries nothing: the
@@ -308,8 +310,13 @@ func getAccount(ctx context.Context, q queryer, id string) (Account, error) {
 }
 
 func scanAccounts(rows *sql.Rows) ([]Account, error) {
+	return scanAccountsInto(rows, nil)
+}
+
+// scanAccountsInto appends the accounts rows hold to as, sized by the caller
+// when it knows how many to expect.
+func scanAccountsInto(rows *sql.Rows, as []Account) ([]Account, error) {
 	defer rows.Close()
-	var as []Account
 	for rows.Next() {
 		var a Account
 		var domains, traits string
@@ -319,7 +326,7 @@ func scanAccounts(rows *sql.Rows) ([]Account, error) {
 			return nil, err
 		}
 		a.TraitsAt, a.CreatedAt = fromMS(traitsAt), fromMS(created)
-		if err := errors.Join(json.Unmarshal([]byte(domains), &a.Domains), decodeMap(traits, &a.Traits)); err != nil {
+		if err := errors.Join(event.Unmarshal([]byte(domains), &a.Domains), decodeMap(traits, &a.Traits)); err != nil {
 			return nil, err
 		}
 		as = append(as, a)
@@ -394,8 +401,11 @@ func memberships(ctx context.Context, q queryer, where string, args ...any) ([]M
 	if err != nil {
 		return nil, err
 	}
+	return scanMemberships(rows, nil)
+}
+
+func scanMemberships(rows *sql.Rows, ms []Membership) ([]Membership, error) {
 	defer rows.Close()
-	var ms []Membership
 	for rows.Next() {
 		var m Membership
 		var created int64
@@ -464,5 +474,5 @@ func decodeMap(s string, m *map[string]any) error {
 	if s == "" {
 		return nil
 	}
-	return json.Unmarshal([]byte(s), m)
+	return event.Unmarshal([]byte(s), m)
 }

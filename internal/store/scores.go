@@ -146,8 +146,8 @@ func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string)
 // order: filtered by scorecard, the primary key's index would be walked
 // instead, with a table lookup per score.
 func (db *DB) AllScoreStates(ctx context.Context) ([]ScoreState, error) {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM scores`).Scan(&n); err != nil {
+	n, err := db.count(ctx, "scores")
+	if err != nil {
 		return nil, err
 	}
 	return db.scoreStates(ctx, n, ``)
