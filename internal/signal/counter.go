@@ -74,29 +74,50 @@ type props struct {
 	e       *event.Event
 	m       map[string]any
 	decoded bool
+	seen    decoded
 }
+
+// decoded keeps the properties a batch's events carried, decoded, by their
+// JSON: most events of a kind carry the same few ({"feature":"reports"}).
+// The maps are shared, and only read.
+type decoded map[string]map[string]any
+
+// maxDecoded bounds what a batch keeps: properties with an id or a count in
+// them are seldom seen twice.
+const maxDecoded = 1024
 
 func (p *props) get(name string) (any, bool) {
 	if !p.decoded {
-		p.decoded = true
-		// A body the collector took is JSON; properties that are not an
-		// object count as none.
-		var err error
-		if len(p.e.Properties) > 0 {
-			err = event.Unmarshal(p.e.Properties, &p.m)
-		} else if len(p.e.Body) > 0 {
-			var b struct {
-				Properties map[string]any `json:"properties"`
-			}
-			err = event.Unmarshal(p.e.Body, &b)
-			p.m = b.Properties
-		}
-		if err != nil {
-			p.m = nil // what a failed decode left is no answer
-		}
+		p.decoded, p.m = true, p.load()
 	}
 	v, ok := p.m[name]
 	return v, ok
+}
+
+// load decodes the properties. A body the collector took is JSON;
+// properties that are not an object count as none.
+func (p *props) load() map[string]any {
+	raw := p.e.Properties
+	if len(raw) == 0 {
+		var b struct {
+			Properties map[string]any `json:"properties"`
+		}
+		if len(p.e.Body) == 0 || event.Unmarshal(p.e.Body, &b) != nil {
+			return nil // what a failed decode left is no answer
+		}
+		return b.Properties
+	}
+	if m, ok := p.seen[string(raw)]; ok {
+		return m
+	}
+	var m map[string]any
+	if event.Unmarshal(raw, &m) != nil {
+		m = nil
+	}
+	if p.seen != nil && len(p.seen) < maxDecoded {
+		p.seen[string(raw)] = m
+	}
+	return m
 }
 
 func (c *counter) accepts(p *props) bool {

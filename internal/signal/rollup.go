@@ -300,7 +300,7 @@ func (r *Rollups) Visiting(anon string) bool { return r.visitors.has(anon) }
 
 // match returns what e adds to each counter it counts for.
 func (r *Rollups) match(e *event.Event) []hit {
-	r.buf, r.hits, r.vals = r.set.appendHits(e, r.buf, r.hits[:0], r.vals[:0])
+	r.buf, r.hits, r.vals = r.set.appendHits(e, nil, r.buf, r.hits[:0], r.vals[:0])
 	return r.interned(r.hits, r.vals)
 }
 
@@ -347,11 +347,12 @@ func (s *Set) Match(evs []event.Event) *Matches {
 	m := &Matches{ends: make([]int32, len(evs)), ms: make([]int64, len(evs)), activity: make([]bool, len(evs)),
 		hits: make([]hit, 0, len(evs)), vals: make([]string, 0, len(evs))}
 	var buf []int
+	seen := decoded{}
 	for i := range evs {
 		e := &evs[i]
 		if m.activity[i] = isActivity(e.Type); m.activity[i] {
 			m.ms[i] = e.Timestamp.UnixMilli()
-			buf, m.hits, m.vals = s.appendHits(e, buf, m.hits, m.vals)
+			buf, m.hits, m.vals = s.appendHits(e, seen, buf, m.hits, m.vals)
 		}
 		m.ends[i] = int32(len(m.hits))
 	}
@@ -359,9 +360,10 @@ func (s *Set) Match(evs []event.Event) *Matches {
 }
 
 // appendHits appends what e adds to each counter it counts for, and for
-// each hit the value a distinct counter tells apart ("" for others).
-func (s *Set) appendHits(e *event.Event, buf []int, hits []hit, vals []string) ([]int, []hit, []string) {
-	p := props{e: e}
+// each hit the value a distinct counter tells apart ("" for others). seen,
+// if not nil, keeps properties already decoded.
+func (s *Set) appendHits(e *event.Event, seen decoded, buf []int, hits []hit, vals []string) ([]int, []hit, []string) {
+	p := props{e: e, seen: seen}
 	buf = s.matching(e, buf)
 	for _, ci := range buf {
 		c := s.counters[ci]
@@ -417,7 +419,7 @@ func (r *Rollups) intern(v string) uint32 {
 	id, ok := r.ids[v]
 	if !ok {
 		id = uint32(len(r.ids) + 1)
-		r.ids[v] = id
+		r.ids[strings.Clone(v)] = id // see Rollups.user
 	}
 	return id
 }

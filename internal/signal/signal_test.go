@@ -217,3 +217,36 @@ func TestVisitors(t *testing.T) {
 		t.Errorf("sweep dropped %d; quiet held %v, recent held %v", n, r.Visiting("quiet"), r.Visiting("recent"))
 	}
 }
+
+// Matching a batch apart from the rollups (with its properties decoded once
+// per distinct object) counts what adding each event counts.
+func TestMatchedEqualsAdded(t *testing.T) {
+	set, err := signal.Compile(specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := history()
+	shared := []byte(`{"feature":"f9","calls":"250"}`)
+	for _, raw := range [][]byte{shared, shared, []byte(`[1]`), []byte(`[1]`), []byte(`{"feature":`), []byte(`{"limit":"seats"}`)} {
+		for _, name := range []string{"Report Viewed", "API Calls Metered", "Limit Reached"} {
+			evs = append(evs, event.Event{Type: event.Track, Name: name, Timestamp: now.Add(-time.Hour), Properties: raw})
+		}
+	}
+	added, matched := signal.NewRollups(set), signal.NewRollups(set)
+	for i := range evs {
+		added.Add("1", &evs[i])
+	}
+	m := set.Match(evs)
+	for i := range evs {
+		matched.AddMatched("1", m, i)
+	}
+	want, got := eval(t, set, added, "1"), eval(t, set, matched, "1")
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("matched:\n got %v\nwant %v", got, want)
+	}
+	// The shared properties counted each time: f9 is a fourth feature,
+	// and "250" calls came twice.
+	if want["features"].Num != 4 || want["calls_month"].Num != 1400+2*250 || want["seat_limits"].Num != 2 {
+		t.Fatalf("features %v, calls_month %v, seat_limits %v", want["features"], want["calls_month"], want["seat_limits"])
+	}
+}

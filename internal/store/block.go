@@ -11,38 +11,59 @@ import (
 
 // A block is a run of events in stream order, packed for replay: the few
 // fields replay reads (properties, not the whole body), with each distinct
-// string (type, name, id) written once per block and numbers as deltas. Reading a block is one value for
-// the driver to return instead of a row with eight columns per event, which
-// is what bounds replaying the rows.
+// string (type, name, id) and each distinct properties object written once
+// per block, and numbers as deltas. Reading a block is one value for the
+// driver to return instead of a row with eight columns per event, which is
+// what bounds replaying the rows. The strings are laid out together so that
+// decoding copies them once, not once each.
 //
 // Layout, all integers varints:
 //
-//	version (2) · events · strings · each string: length, bytes
+//	version (3) · events
+//	strings: count, each length, then their bytes one after another
+//	properties: the same
 //	each event: seq − previous seq, ms − previous ms (signed),
 //	  type, name, userId, anonymousId, groupId, previousId (string number,
-//	  0 for none, i for the i-th string), properties length, properties
-const blockVersion = 2
+//	  0 for none, i for the i-th string), properties (number, the same)
+const blockVersion = 3
 
 // errBlock is what a block that cannot be decoded wraps.
 var errBlock = errors.New("corrupt stream block")
 
+// dictionary numbers distinct strings from 1, 0 standing for "".
+type dictionary struct {
+	nums map[string]uint64
+	strs []string
+}
+
+func (d *dictionary) num(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	n, ok := d.nums[s]
+	if !ok {
+		d.strs = append(d.strs, s)
+		n = uint64(len(d.strs))
+		d.nums[s] = n
+	}
+	return n
+}
+
+func (d *dictionary) appendTo(out []byte) []byte {
+	out = binary.AppendUvarint(out, uint64(len(d.strs)))
+	for _, s := range d.strs {
+		out = binary.AppendUvarint(out, uint64(len(s)))
+	}
+	for _, s := range d.strs {
+		out = append(out, s...)
+	}
+	return out
+}
+
 // encodeBlock packs evs, of which it keeps Seq, Type, Name, the four ids,
 // Timestamp and Properties.
 func encodeBlock(evs []event.Event) []byte {
-	nums := map[string]uint64{}
-	var strs []string
-	num := func(s string) uint64 {
-		if s == "" {
-			return 0
-		}
-		n, ok := nums[s]
-		if !ok {
-			strs = append(strs, s)
-			n = uint64(len(strs))
-			nums[s] = n
-		}
-		return n
-	}
+	strs, props := dictionary{nums: map[string]uint64{}}, dictionary{nums: map[string]uint64{}}
 	var body []byte
 	var seq, ts int64
 	for i := range evs {
@@ -55,26 +76,23 @@ func encodeBlock(evs []event.Event) []byte {
 		body = binary.AppendVarint(body, t-ts)
 		seq, ts = e.Seq, t
 		for _, s := range [...]string{e.Type, e.Name, e.UserID, e.AnonymousID, e.GroupID, e.PreviousID} {
-			body = binary.AppendUvarint(body, num(s))
+			body = binary.AppendUvarint(body, strs.num(s))
 		}
-		body = binary.AppendUvarint(body, uint64(len(e.Properties)))
-		body = append(body, e.Properties...)
+		body = binary.AppendUvarint(body, props.num(string(e.Properties)))
 	}
 	out := binary.AppendUvarint(nil, blockVersion)
 	out = binary.AppendUvarint(out, uint64(len(evs)))
-	out = binary.AppendUvarint(out, uint64(len(strs)))
-	for _, s := range strs {
-		out = binary.AppendUvarint(out, uint64(len(s)))
-		out = append(out, s...)
-	}
+	out = strs.appendTo(out)
+	out = props.appendTo(out)
 	return append(out, body...)
 }
 
 // blockReader walks a block's bytes; the first fault sticks.
 type blockReader struct {
-	b    []byte
-	strs []string // the block's strings, from 1; 0 is ""
-	err  error
+	b     []byte
+	strs  []string // the block's strings, from 1; 0 is ""
+	props [][]byte // its properties, the same way
+	err   error
 }
 
 func (r *blockReader) fail(what string) {
@@ -115,6 +133,46 @@ func (r *blockReader) str(what string) string {
 	return r.strs[i]
 }
 
+// props reads a properties number and returns the properties.
+func (r *blockReader) prop() []byte {
+	i := r.uvarint("properties")
+	if i >= uint64(len(r.props)) {
+		r.fail("properties")
+		return nil
+	}
+	return r.props[i]
+}
+
+// spans reads a dictionary's count and lengths and returns the region of
+// its bytes and where each entry ends in it (ends[0] = 0 for entry 0, "").
+// Each entry takes at least one byte of length: a count that cannot fit is
+// corrupt, not a reason to allocate.
+func (r *blockReader) spans(what, count, length string) ([]byte, []int) {
+	n := r.uvarint(count)
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.fail(count)
+		return nil, nil
+	}
+	ends := make([]int, n+1)
+	total := uint64(0)
+	for i := range n {
+		// No entry is longer than the block, so the sum cannot wrap
+		// around; r.bytes checks it against what is left.
+		size := r.uvarint(length)
+		if r.err != nil || size > uint64(len(r.b)) {
+			r.fail(length)
+			return nil, nil
+		}
+		total += size
+		ends[i+1] = int(total)
+	}
+	region := r.bytes(total, what)
+	if r.err != nil {
+		return nil, nil
+	}
+	return region, ends
+}
+
 // next reads one number with read.
 func next[T uint64 | int64](r *blockReader, what string, read func([]byte) (T, int)) T {
 	v, n := read(r.b)
@@ -140,24 +198,35 @@ func (r *blockReader) bytes(n uint64, what string) []byte {
 }
 
 // decodeBlock unpacks a block, into the room of into if it has enough.
-// Nothing decoded shares data's memory: the driver may reuse it.
+// Nothing decoded shares data's memory: the driver may reuse it. The
+// events' strings share one copy of the block's strings, and their
+// properties another: a reader that keeps one clones it, or it keeps them
+// all.
 func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
 	r := &blockReader{b: data}
 	if v := r.uvarint("version"); r.err == nil && v != blockVersion {
 		return nil, fmt.Errorf("%w: version %d", errBlock, v)
 	}
-	n, count := r.uvarint("event count"), r.uvarint("string count")
-	// Each event takes at least 9 bytes and each string 1: counts that
-	// cannot fit are corrupt, not a reason to allocate.
-	if r.err == nil && (n > uint64(len(r.b))/9 || count > uint64(len(r.b))) {
-		r.fail("counts")
+	// Each event takes at least 9 bytes: a count that cannot fit is
+	// corrupt, not a reason to allocate.
+	n := r.uvarint("event count")
+	if r.err == nil && n > uint64(len(r.b))/9 {
+		r.fail("event count")
+	}
+	region, ends := r.spans("strings", "string count", "string length")
+	text := string(region)
+	r.strs = make([]string, len(ends))
+	for i := 1; i < len(ends); i++ {
+		r.strs[i] = text[ends[i-1]:ends[i]]
+	}
+	region, ends = r.spans("properties", "properties count", "properties length")
+	raw := bytes.Clone(region)
+	r.props = make([][]byte, len(ends))
+	for i := 1; i < len(ends); i++ {
+		r.props[i] = raw[ends[i-1]:ends[i]:ends[i]]
 	}
 	if r.err != nil {
 		return nil, r.err
-	}
-	r.strs = make([]string, count+1)
-	for i := range count {
-		r.strs[i+1] = string(r.bytes(r.uvarint("string length"), "string"))
 	}
 	evs := into[:0]
 	if uint64(cap(into)) < n {
@@ -170,9 +239,7 @@ func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
 		ts += r.varint("timestamp")
 		evs[i] = event.Event{Seq: seq, Timestamp: fromMS(ts), Type: r.str("type"), Name: r.str("name"),
 			UserID: r.str("userId"), AnonymousID: r.str("anonymousId"), GroupID: r.str("groupId"), PreviousID: r.str("previousId")}
-		if b := r.bytes(r.uvarint("properties length"), "properties"); len(b) > 0 {
-			evs[i].Properties = bytes.Clone(b)
-		}
+		evs[i].Properties = r.prop()
 		if r.err != nil {
 			return nil, r.err
 		}
