@@ -314,6 +314,7 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 		if err == nil {
 			err = s.apply(ctx, b)
 			s.db.Recycle(b.evs)
+			s.rules.Signals.Recycle(b.matches)
 		}
 		if err != nil {
 			if !whole {
@@ -479,7 +480,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if !s.dirty.everyone && len(s.dirty.users) == 0 && len(s.dirty.accounts) == 0 {
 		return nil
 	}
-	results, err := s.evaluate(signal.Day(now))
+	results, err := s.evaluate(now)
 	if err != nil {
 		return err
 	}
@@ -534,6 +535,7 @@ type scored struct {
 	subject string
 	results []Result
 	enc     []encoded // per result, its reasons and signals as stored
+	same    []bool    // per result, whether the store holds it already
 	active  int32     // the latest day any of its users was active; 0 if none
 }
 
@@ -558,10 +560,12 @@ func (s *Service) subjects() (users, accounts []string) {
 }
 
 // evaluate scores the subjects to rescore. Each is scored apart from the
-// others over rollups and a directory nothing changes meanwhile, so they are
-// shared out over the cores: under load a pass is mostly this.
-func (s *Service) evaluate(today int32) ([]scored, error) {
+// others over rollups, a directory and written scores nothing changes
+// meanwhile, so they are shared out over the cores: under load a pass is
+// mostly this.
+func (s *Service) evaluate(now time.Time) ([]scored, error) {
 	users, accounts := s.subjects()
+	today := signal.Day(now)
 	out := make([]scored, len(accounts)+len(users))
 	err := eachParallel(len(out), func(i int) error {
 		var err error
@@ -571,9 +575,25 @@ func (s *Service) evaluate(today int32) ([]scored, error) {
 			out[i], err = s.scoreUser(users[i-len(accounts)], today)
 		}
 		out[i].enc = encode(out[i].results)
+		s.settle(&out[i], now)
 		return err
 	})
 	return out, err
+}
+
+// settle marks the results a pass will not write, those the store already
+// holds, and lets go of their reasons and signals: in a replay, that is
+// nearly every result, and holding them all until the pass ends was most of
+// its memory.
+func (s *Service) settle(sc *scored, now time.Time) {
+	sc.same = make([]bool, len(sc.results))
+	for j, res := range sc.results {
+		prev, known := s.written.peek(res.Card, sc.subject)
+		if known && unchanged(res, s.draft(res, sc.enc[j], prev, now), prev) {
+			sc.same[j] = true
+			sc.results[j], sc.enc[j] = Result{Card: res.Card, Score: res.Score, Tier: res.Tier}, encoded{}
+		}
+	}
 }
 
 func (s *Service) scoreAccount(id string, today int32) (scored, error) {
@@ -675,7 +695,7 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 		}
 		for _, sc := range all {
 			for j, res := range sc.results {
-				if res.Card != card.Name {
+				if res.Card != card.Name || sc.same[j] {
 					continue
 				}
 				if prev, moved := s.change(&b, card, sc.subject, res, sc.enc[j], old[sc.subject], now); moved {
@@ -701,19 +721,13 @@ func (s *Service) nothing(kind string) []Result {
 // change adds what differs from the stored score to b. moved says the tier
 // changed; prev is the tier before.
 func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Result, enc encoded, prev held, now time.Time) (prevTier string, moved bool) {
-	if !prev.present && res.Score == 0 && res.Tier == "" {
-		return "", false // nothing to say about a subject that never scored
+	h := s.draft(res, enc, prev, now)
+	if unchanged(res, h, prev) {
+		return "", false
 	}
 	reasons, signals := enc.reasons, enc.signals
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
-		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: now, Digest: enc.digest}
-	h := held{present: true, score: next.Score, tier: next.Tier, since: now, version: next.RulesVersion, digest: enc.digest}
-	if prev.present && prev.tier == next.Tier {
-		next.TierSince, h.since = prev.since, prev.since
-	}
-	if prev.present && prev.same(h) {
-		return "", false
-	}
+		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: h.since, Digest: enc.digest}
 	if res.Score == 0 && res.Tier == "" {
 		b.Cleared = append(b.Cleared, next)
 		h.present = false

@@ -22,6 +22,26 @@ func (h held) same(o held) bool {
 	return h.score == o.score && h.tier == o.tier && h.version == o.version && h.digest == o.digest
 }
 
+// draft is what the store will hold of a result once written: its tier
+// dates from now unless the stored one had the same tier.
+func (s *Service) draft(res Result, enc encoded, prev held, now time.Time) held {
+	h := held{present: true, score: res.Score, tier: res.Tier, since: now, version: s.rules.Version, digest: enc.digest}
+	if prev.present && prev.tier == h.tier {
+		h.since = prev.since
+	}
+	return h
+}
+
+// unchanged reports whether writing a result, drafted as h, would change
+// nothing: it is what the store holds, or nothing where the store holds
+// nothing.
+func unchanged(res Result, h, prev held) bool {
+	if !prev.present {
+		return res.Score == 0 && res.Tier == ""
+	}
+	return prev.same(h)
+}
+
 func heldOf(st store.ScoreState) held {
 	return held{present: true, score: st.Score, tier: st.Tier, since: st.TierSince, version: st.RulesVersion,
 		digest: st.Digest}
@@ -89,6 +109,14 @@ func (w *written) whole(by map[string]map[string]held) {
 	for card, known := range by {
 		w.by[card], w.complete[card] = known, true
 	}
+}
+
+// peek returns what is held for a subject on card, and whether that is
+// known without reading the store. It only reads, so that the workers that
+// score may call it at once.
+func (w *written) peek(card, subject string) (held, bool) {
+	h, ok := w.by[card][subject]
+	return h, ok || w.complete[card]
 }
 
 // of returns what is held for subjects on card, reading the ones it does

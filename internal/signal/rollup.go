@@ -340,12 +340,18 @@ type Matches struct {
 }
 
 // Match finds what each of evs adds to the counters of s, the set of the
-// rollups that will add them.
+// rollups that will add them. Hand the matches back with Recycle once they
+// are added.
 func (s *Set) Match(evs []event.Event) *Matches {
+	m, ok := s.spare.Get().(*Matches)
+	if !ok {
+		m = &Matches{}
+	}
+	n := len(evs)
+	m.ends, m.ms, m.activity = resize(m.ends, n), resize(m.ms, n), resize(m.activity, n)
 	// Room for an event's worth of hits each, most events' share: grown
 	// from nothing, the slices were copied a dozen times a batch.
-	m := &Matches{ends: make([]int32, len(evs)), ms: make([]int64, len(evs)), activity: make([]bool, len(evs)),
-		hits: make([]hit, 0, len(evs)), vals: make([]string, 0, len(evs))}
+	m.hits, m.vals = slices.Grow(m.hits[:0], n), slices.Grow(m.vals[:0], n)
 	var buf []int
 	seen := decoded{}
 	for i := range evs {
@@ -358,6 +364,16 @@ func (s *Set) Match(evs []event.Event) *Matches {
 	}
 	return m
 }
+
+// Recycle hands back matches the rollups have added, for the next batch
+// to be matched into.
+func (s *Set) Recycle(m *Matches) {
+	clear(m.vals) // they hold on to the batch's strings
+	s.spare.Put(m)
+}
+
+// resize returns s with length n, reusing its room if it has enough.
+func resize[S ~[]E, E any](s S, n int) S { return slices.Grow(s[:0], n)[:n] }
 
 // appendHits appends what e adds to each counter it counts for, and for
 // each hit the value a distinct counter tells apart ("" for others). seen,

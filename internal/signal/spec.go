@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Measures a signal may take.
@@ -81,6 +82,7 @@ type Set struct {
 	byTrack  map[string][]int
 	byPage   map[string][]int
 	anyEvent []int
+	spare    sync.Pool // *Matches handed back
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/beaconplg/beacon/internal/event"
 )
@@ -92,6 +93,7 @@ type blockReader struct {
 	b     []byte
 	strs  []string // the block's strings, from 1; 0 is ""
 	props [][]byte // its properties, the same way
+	room  *blockRoom
 	err   error
 }
 
@@ -153,7 +155,9 @@ func (r *blockReader) spans(what, count, length string) ([]byte, []int) {
 		r.fail(count)
 		return nil, nil
 	}
-	ends := make([]int, n+1)
+	r.room.ends = slices.Grow(r.room.ends[:0], int(n)+1)[:n+1]
+	ends := r.room.ends
+	ends[0] = 0
 	total := uint64(0)
 	for i := range n {
 		// No entry is longer than the block, so the sum cannot wrap
@@ -197,13 +201,28 @@ func (r *blockReader) bytes(n uint64, what string) []byte {
 	return out
 }
 
+// blockRoom is what decoding a block needs only while it runs, kept for
+// the next block: a replay decodes thousands.
+type blockRoom struct {
+	strs  []string
+	props [][]byte
+	ends  []int
+}
+
 // decodeBlock unpacks a block, into the room of into if it has enough.
 // Nothing decoded shares data's memory: the driver may reuse it. The
 // events' strings share one copy of the block's strings, and their
 // properties another: a reader that keeps one clones it, or it keeps them
-// all.
-func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
-	r := &blockReader{b: data}
+// all. room, if not nil, is used and left empty.
+func decodeBlock(data []byte, into []event.Event, room *blockRoom) ([]event.Event, error) {
+	if room == nil {
+		room = &blockRoom{}
+	}
+	r := &blockReader{b: data, room: room}
+	defer func() {
+		clear(room.strs)
+		clear(room.props)
+	}()
 	if v := r.uvarint("version"); r.err == nil && v != blockVersion {
 		return nil, fmt.Errorf("%w: version %d", errBlock, v)
 	}
@@ -215,16 +234,17 @@ func decodeBlock(data []byte, into []event.Event) ([]event.Event, error) {
 	}
 	region, ends := r.spans("strings", "string count", "string length")
 	text := string(region)
-	r.strs = make([]string, len(ends))
+	room.strs = slices.Grow(room.strs[:0], len(ends))[:len(ends)]
 	for i := 1; i < len(ends); i++ {
-		r.strs[i] = text[ends[i-1]:ends[i]]
+		room.strs[i] = text[ends[i-1]:ends[i]]
 	}
 	region, ends = r.spans("properties", "properties count", "properties length")
 	raw := bytes.Clone(region)
-	r.props = make([][]byte, len(ends))
+	room.props = slices.Grow(room.props[:0], len(ends))[:len(ends)]
 	for i := 1; i < len(ends); i++ {
-		r.props[i] = raw[ends[i-1]:ends[i]:ends[i]]
+		room.props[i] = raw[ends[i-1]:ends[i]:ends[i]]
 	}
+	r.strs, r.props = room.strs, room.props
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -23,7 +23,7 @@ func sampleBlock() []event.Event {
 
 func TestBlockRoundTrip(t *testing.T) {
 	for _, evs := range [][]event.Event{nil, sampleBlock()} {
-		got, err := decodeBlock(encodeBlock(evs), nil)
+		got, err := decodeBlock(encodeBlock(evs), nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,15 +33,26 @@ func TestBlockRoundTrip(t *testing.T) {
 	}
 }
 
-// Decoding into the room of an earlier batch leaves nothing of it.
+// Decoding into the room of an earlier batch, with the dictionaries' room
+// of a larger block, leaves nothing of either.
 func TestBlockIntoUsed(t *testing.T) {
 	used := make([]event.Event, 8)
 	for i := range used {
 		used[i] = event.Event{Seq: 99, MessageID: "old", Body: []byte("old"), Properties: []byte("{}"), ReceivedAt: time.Now()}
 	}
-	got, err := decodeBlock(encodeBlock(sampleBlock()), used)
+	room := &blockRoom{}
+	if _, err := decodeBlock(benchBlock(), nil, room); err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeBlock(encodeBlock(sampleBlock()), used, room)
 	if err != nil || !reflect.DeepEqual(got, sampleBlock()) || &got[0] != &used[0] {
 		t.Fatalf("decoded into used room:\n got %+v\nwant %+v (%v)", got, sampleBlock(), err)
+	}
+	// The room keeps no block's strings alive.
+	for i := range room.strs[:cap(room.strs)] {
+		if room.strs[:cap(room.strs)][i] != "" {
+			t.Fatalf("room keeps string %d: %q", i, room.strs[:cap(room.strs)][i])
+		}
 	}
 }
 
@@ -56,7 +67,7 @@ func TestBlockCorrupt(t *testing.T) {
 		"huge count":  {1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0},
 	}
 	for name, data := range cases {
-		if _, err := decodeBlock(data, nil); !errors.Is(err, errBlock) {
+		if _, err := decodeBlock(data, nil, nil); !errors.Is(err, errBlock) {
 			t.Errorf("%s: err = %v, want a corrupt block", name, err)
 		}
 	}
@@ -67,12 +78,12 @@ func FuzzDecodeBlock(f *testing.F) {
 	f.Add(encodeBlock(nil))
 	f.Add([]byte{1, 1, 1, 1, 'x', 2, 2, 1, 1, 1, 1, 1, 1, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		evs, err := decodeBlock(data, nil)
+		evs, err := decodeBlock(data, nil, nil)
 		if err != nil {
 			return
 		}
 		// What decodes packs to a block that decodes the same.
-		again, err := decodeBlock(encodeBlock(evs), nil)
+		again, err := decodeBlock(encodeBlock(evs), nil, nil)
 		if err != nil || len(again) != len(evs) {
 			t.Fatalf("re-encoded block: %v, %d of %d events", err, len(again), len(evs))
 		}
@@ -109,9 +120,10 @@ func BenchmarkDecodeBlock(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var evs []event.Event
+	room := &blockRoom{}
 	for b.Loop() {
 		var err error
-		if evs, err = decodeBlock(data, evs); err != nil {
+		if evs, err = decodeBlock(data, evs, room); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -56,6 +56,8 @@ type DB struct {
 	// spare holds batches of events handed back (Recycle) for blocks to
 	// be decoded into: a replay decodes millions of events.
 	spare sync.Pool
+	// rooms holds what decoding a block needs while it runs (blockRoom).
+	rooms sync.Pool
 }
 
 var _ Store = (*DB)(nil)

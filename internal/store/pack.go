@@ -95,11 +95,16 @@ func (db *DB) readBlock(ctx context.Context, after Cursor) ([]event.Event, error
 	if err := rows.Scan(&data); err != nil {
 		return nil, err
 	}
-	var room []event.Event
+	var into []event.Event
 	if p, ok := db.spare.Get().(*[]event.Event); ok {
-		room = *p
+		into = *p
 	}
-	evs, err := decodeBlock(data, room)
+	room, ok := db.rooms.Get().(*blockRoom)
+	if !ok {
+		room = &blockRoom{}
+	}
+	evs, err := decodeBlock(data, into, room)
+	db.rooms.Put(room)
 	if err != nil {
 		return nil, fmt.Errorf("stream block after %d/%d: %w", after.Tx, after.Seq, err)
 	}
