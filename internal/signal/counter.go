@@ -74,13 +74,16 @@ type props struct {
 	e       *event.Event
 	m       map[string]any
 	decoded bool
-	seen    decoded
+	seen    *decoded // nil: decode each event's apart
 }
 
 // decoded keeps the properties a batch's events carried, decoded, by their
 // JSON: most events of a kind carry the same few ({"feature":"reports"}).
 // The maps are shared, and only read.
-type decoded map[string]map[string]any
+type decoded struct {
+	by  map[string]map[string]any
+	dec event.ObjectDecoder
+}
 
 // maxDecoded bounds what a batch keeps: properties with an id or a count in
 // them are seldom seen twice.
@@ -107,15 +110,22 @@ func (p *props) load() map[string]any {
 		}
 		return b.Properties
 	}
-	if m, ok := p.seen[string(raw)]; ok {
+	if p.seen == nil {
+		var m map[string]any
+		if event.Unmarshal(raw, &m) != nil {
+			return nil
+		}
 		return m
 	}
-	var m map[string]any
-	if event.Unmarshal(raw, &m) != nil {
+	if m, ok := p.seen.by[string(raw)]; ok {
+		return m
+	}
+	m, err := p.seen.dec.Decode(raw)
+	if err != nil {
 		m = nil
 	}
-	if p.seen != nil && len(p.seen) < maxDecoded {
-		p.seen[string(raw)] = m
+	if len(p.seen.by) < maxDecoded {
+		p.seen.by[string(raw)] = m
 	}
 	return m
 }

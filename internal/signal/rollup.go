@@ -353,7 +353,7 @@ func (s *Set) Match(evs []event.Event) *Matches {
 	// from nothing, the slices were copied a dozen times a batch.
 	m.hits, m.vals = slices.Grow(m.hits[:0], n), slices.Grow(m.vals[:0], n)
 	var buf []int
-	seen := decoded{}
+	seen := &decoded{by: map[string]map[string]any{}}
 	for i := range evs {
 		e := &evs[i]
 		if m.activity[i] = isActivity(e.Type); m.activity[i] {
@@ -378,7 +378,7 @@ func resize[S ~[]E, E any](s S, n int) S { return slices.Grow(s[:0], n)[:n] }
 // appendHits appends what e adds to each counter it counts for, and for
 // each hit the value a distinct counter tells apart ("" for others). seen,
 // if not nil, keeps properties already decoded.
-func (s *Set) appendHits(e *event.Event, seen decoded, buf []int, hits []hit, vals []string) ([]int, []hit, []string) {
+func (s *Set) appendHits(e *event.Event, seen *decoded, buf []int, hits []hit, vals []string) ([]int, []hit, []string) {
 	p := props{e: e, seen: seen}
 	buf = s.matching(e, buf)
 	for _, ci := range buf {

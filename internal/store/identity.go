@@ -110,7 +110,7 @@ func getUser(ctx context.Context, q queryer, id string) (User, error) {
 		return User{}, notFound(err, "user "+id)
 	}
 	u.TraitsAt, u.FirstSeen, u.LastSeen = fromMS(traitsAt), fromMS(first), fromMS(last)
-	return u, decodeMap(traits, &u.Traits)
+	return u, decodeMap(new(event.ObjectDecoder), traits, &u.Traits)
 }
 
 // listChunk bounds the ids of one many-at-once read.
@@ -156,6 +156,7 @@ func usersIn(ctx context.Context, q queryer, d dialect, ids []string) ([]User, e
 			return err
 		}
 		defer rows.Close()
+		var dec event.ObjectDecoder
 		for rows.Next() {
 			var u User
 			var traits string
@@ -164,7 +165,7 @@ func usersIn(ctx context.Context, q queryer, d dialect, ids []string) ([]User, e
 				return err
 			}
 			u.TraitsAt, u.FirstSeen, u.LastSeen = fromMS(traitsAt), fromMS(first), fromMS(last)
-			if err := decodeMap(traits, &u.Traits); err != nil {
+			if err := decodeMap(&dec, traits, &u.Traits); err != nil {
 				return err
 			}
 			out = append(out, u)
@@ -317,6 +318,7 @@ func scanAccounts(rows *sql.Rows) ([]Account, error) {
 // when it knows how many to expect.
 func scanAccountsInto(rows *sql.Rows, as []Account) ([]Account, error) {
 	defer rows.Close()
+	var dec event.ObjectDecoder
 	for rows.Next() {
 		var a Account
 		var domains, traits string
@@ -326,7 +328,7 @@ func scanAccountsInto(rows *sql.Rows, as []Account) ([]Account, error) {
 			return nil, err
 		}
 		a.TraitsAt, a.CreatedAt = fromMS(traitsAt), fromMS(created)
-		if err := errors.Join(event.Unmarshal([]byte(domains), &a.Domains), decodeMap(traits, &a.Traits)); err != nil {
+		if err := errors.Join(event.Unmarshal([]byte(domains), &a.Domains), decodeMap(&dec, traits, &a.Traits)); err != nil {
 			return nil, err
 		}
 		as = append(as, a)
@@ -469,10 +471,14 @@ func encodeMap(m map[string]any) (string, error) {
 	return string(b), err
 }
 
-func decodeMap(s string, m *map[string]any) error {
-	*m = map[string]any{}
+// decodeMap decodes stored traits; dec is the caller's, reused for a table's
+// rows.
+func decodeMap(dec *event.ObjectDecoder, s string, m *map[string]any) error {
 	if s == "" {
+		*m = map[string]any{}
 		return nil
 	}
-	return event.Unmarshal([]byte(s), m)
+	var err error
+	*m, err = dec.Decode([]byte(s))
+	return err
 }
