@@ -16,7 +16,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	}{
 		{"nothing", Result{}},
 		{"empty signals", Result{Signals: map[string]any{}}},
-		{"numbers", Result{Signals: map[string]any{"b": 0.1, "a": 1.0 / 3, "zero": 0.0, "neg": -0.0, "big": 1e21,
+		{"numbers", Result{Signals: map[string]any{"b": 0.1, "a": 1.0 / 3, "zero": 0.0, "neg": math.Copysign(0, -1), "big": 1e21,
 			"under": 999999999999999999999.0, "tiny": 1e-7, "small": 0.000001, "negtiny": -2.5e-9, "int": 3, "huge": 1.7976931348623157e308}}},
 		{"strings and booleans", Result{Signals: map[string]any{"plan": "free", "html": "<a & b>", "quote": `say "hi"\`,
 			"ctl": "a\tb\n", "utf8": "Zürich ☃", "bad": "\xff", "yes": true, "no": false, "none": nil}}},
