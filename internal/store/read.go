@@ -107,35 +107,27 @@ func (db *DB) MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([
 // AllMemberships returns every membership, in no order: sorted, the
 // primary key's index would be walked, with a table lookup per row.
 func (db *DB) AllMemberships(ctx context.Context) ([]Membership, error) {
-	n, err := db.count(ctx, "memberships")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+membershipColumns+` FROM memberships`)
-	if err != nil {
-		return nil, err
-	}
-	return scanMemberships(rows, make([]Membership, 0, n))
+	return wholeTable(ctx, db, "memberships", membershipColumns, scanMemberships)
 }
 
-// count is how many rows a table holds, to size what will hold them.
-func (db *DB) count(ctx context.Context, table string) (int, error) {
+// wholeTable reads every row of a table, in the table's order, with scan
+// appending to a slice sized by a count first: grown row by row, a large
+// table's slice was copied a dozen times.
+func wholeTable[T any](ctx context.Context, db *DB, table, columns string, scan func(*sql.Rows, []T) ([]T, error)) ([]T, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n)
-	return n, err
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+columns+` FROM `+table)
+	if err != nil {
+		return nil, err
+	}
+	return scan(rows, make([]T, 0, n))
 }
 
 // AllAccounts returns every account.
 func (db *DB) AllAccounts(ctx context.Context) ([]Account, error) {
-	n, err := db.count(ctx, "accounts")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts`)
-	if err != nil {
-		return nil, err
-	}
-	return scanAccountsInto(rows, make([]Account, 0, n))
+	return wholeTable(ctx, db, "accounts", accountColumns, scanAccountsInto)
 }
 
 // EmailDomains returns the email domain of every user who has one. It reads

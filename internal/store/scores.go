@@ -146,30 +146,27 @@ func (db *DB) ScoresIn(ctx context.Context, scorecard string, subjects []string)
 // order: filtered by scorecard, the primary key's index would be walked
 // instead, with a table lookup per score.
 func (db *DB) AllScoreStates(ctx context.Context) ([]ScoreState, error) {
-	n, err := db.count(ctx, "scores")
-	if err != nil {
-		return nil, err
-	}
-	return db.scoreStates(ctx, n, ``)
+	return wholeTable(ctx, db, "scores", scoreStateColumns, scanScoreStates)
 }
 
 // ScoreStatesIn returns the states of the scores of subjects on a
 // scorecard; subjects without one are absent.
 func (db *DB) ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]ScoreState, error) {
 	return collectIn(db.d, subjects, func(arg any) ([]ScoreState, error) {
-		return db.scoreStates(ctx, 0, `WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
+		rows, err := db.r.QueryContext(ctx, `SELECT `+scoreStateColumns+` FROM scores
+			WHERE scorecard = $1 AND subject IN (`+db.d.inList("$2")+`)`, scorecard, arg)
+		if err != nil {
+			return nil, err
+		}
+		return scanScoreStates(rows, nil)
 	})
 }
 
-// scoreStates reads the states where says; expect is how many there may be.
-func (db *DB) scoreStates(ctx context.Context, expect int, where string, args ...any) ([]ScoreState, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT scorecard, subject, score, tier, rules_version, tier_since, digest
-		FROM scores `+where, args...)
-	if err != nil {
-		return nil, err
-	}
+const scoreStateColumns = `scorecard, subject, score, tier, rules_version, tier_since, digest`
+
+// scanScoreStates appends the states rows hold to out.
+func scanScoreStates(rows *sql.Rows, out []ScoreState) ([]ScoreState, error) {
 	defer rows.Close()
-	out := make([]ScoreState, 0, expect)
 	for rows.Next() {
 		var s ScoreState
 		var since int64
