@@ -33,9 +33,7 @@ type Rules struct {
 	Cards   []*Card
 	Routing *Routing // nil without a routing section
 	nudges  []*nudge
-	// envs holds spent rule environments for the next subject: a pass
-	// evaluates every subject, and a fresh map for each was a tenth of it.
-	envs sync.Pool
+	scopes  sync.Pool // of *scope, spent, for the next subject
 }
 
 // Card is a compiled scorecard.
@@ -44,6 +42,7 @@ type Card struct {
 	when  *vm.Program
 	Rules []*Rule
 	Tiers []TierSpec // lowest first
+	reads int        // how many signals its rules read, all told
 }
 
 // Rule is a compiled rule; Signals are the signals its condition reads.
@@ -230,6 +229,13 @@ func compileCard(at string, cs ScorecardSpec, env map[string]any, set *signal.Se
 		}
 		c.Rules = append(c.Rules, &Rule{RuleSpec: rs, prog: prog, Signals: readSignals(prog, set)})
 	}
+	reads := map[string]bool{}
+	for _, r := range c.Rules {
+		for _, s := range r.Signals {
+			reads[s] = true
+		}
+	}
+	c.reads = len(reads)
 	c.Tiers = checkTiers(at, cs.Tiers, fail)
 	return c
 }

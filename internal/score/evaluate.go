@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/beaconplg/beacon/internal/signal"
@@ -55,19 +54,19 @@ type Result struct {
 // Evaluate scores a subject of kind (account or user) on every card of that
 // kind. actors are the subject's users' rollups.
 func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
-	env := r.env(actors, now, f)
-	defer r.release(env)
+	sc := r.scope(actors, now, f)
+	defer r.release(sc)
 	var out []Result
 	for _, c := range r.Cards {
 		if c.Of != kind {
 			continue
 		}
-		res, err := c.evaluate(env)
+		res, err := c.evaluate(sc)
 		if err != nil {
 			return nil, err
 		}
 		if rt := r.Routing; rt != nil && rt.Card == c && res.Applies {
-			if res.Route, err = rt.decide(env, res.Tier); err != nil {
+			if res.Route, err = rt.decide(sc, res.Tier); err != nil {
 				return nil, err
 			}
 		}
@@ -76,7 +75,27 @@ func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts
 	return out, nil
 }
 
-func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
+// scope is what conditions run in: one subject's variables, and a machine
+// to run them on. Both are kept for the next subject: a pass evaluates
+// every subject, and a fresh map for each was a tenth of it, a fresh
+// machine's stack for each condition another tenth.
+type scope struct {
+	env map[string]any
+	vm  vm.VM
+}
+
+// run evaluates a condition compiled with expr.AsBool; a runtime error (a
+// division by zero, say) is reported, never panicked.
+func (sc *scope) run(prog *vm.Program) (bool, error) {
+	out, err := sc.vm.Run(prog, sc.env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts) *scope {
 	a := f.Account
 	plan := r.Spec.DefaultPlan
 	if p, ok := a.Traits["plan"].(string); ok && p != "" {
@@ -95,12 +114,13 @@ func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
 	if traits == nil {
 		traits = map[string]any{}
 	}
-	// Sized for the signals to come: grown a key at a time, it was rehashed
-	// several times for every subject scored.
-	env, _ := r.envs.Get().(map[string]any)
-	if env == nil {
-		env = make(map[string]any, 14+len(r.Signals.Defs))
+	sc, _ := r.scopes.Get().(*scope)
+	if sc == nil {
+		// Sized for the signals to come: grown a key at a time, it was
+		// rehashed several times for every subject scored.
+		sc = &scope{env: make(map[string]any, 14+len(r.Signals.Defs))}
 	}
+	env := sc.env
 	env["employees"], env["industry"], env["plan"], env["account_kind"], env["owner"] = employees, industry, plan, a.Kind, a.Owner
 	env["in_crm"], env["named"], env["open_opportunity"] = a.Kind == store.KindCRM || a.CRMID != "", a.Named, a.OpenOpportunity
 	env["icp_size"], env["icp_industry"], env["icp"] = size, ind, r.Spec.ICP.matches(size, ind)
@@ -115,14 +135,14 @@ func (r *Rules) env(actors []*signal.Actor, now int32, f Facts) map[string]any {
 			env[d.Name] = vals[i].Num
 		}
 	}
-	return env
+	return sc
 }
 
-// release hands back an environment no result refers to: results copy the
-// values they keep.
-func (r *Rules) release(env map[string]any) {
-	clear(env)
-	r.envs.Put(env)
+// release hands back a scope no result refers to: results copy the values
+// they keep.
+func (r *Rules) release(sc *scope) {
+	clear(sc.env)
+	r.scopes.Put(sc)
 }
 
 func (icp ICP) fits(employees int, industry string) (size, ind bool) {
@@ -139,10 +159,11 @@ func (icp ICP) matches(size, ind bool) bool {
 	return (hasSize || hasInd) && (!hasSize || size) && (!hasInd || ind)
 }
 
-func (c *Card) evaluate(env map[string]any) (Result, error) {
-	res := Result{Card: c.Name, Signals: map[string]any{}}
+func (c *Card) evaluate(sc *scope) (Result, error) {
+	env := sc.env
+	res := Result{Card: c.Name, Signals: make(map[string]any, c.reads)}
 	if c.when != nil {
-		ok, err := run(c.when, env)
+		ok, err := sc.run(c.when)
 		if err != nil {
 			return Result{}, fmt.Errorf("scorecard %s: when: %w", c.Name, err)
 		}
@@ -155,7 +176,7 @@ func (c *Card) evaluate(env map[string]any) (Result, error) {
 		for _, s := range rule.Signals {
 			res.Signals[s] = env[s]
 		}
-		ok, err := run(rule.prog, env)
+		ok, err := sc.run(rule.prog)
 		if err != nil {
 			return Result{}, fmt.Errorf("scorecard %s: rule %s: %w", c.Name, rule.Name, err)
 		}
@@ -164,7 +185,7 @@ func (c *Card) evaluate(env map[string]any) (Result, error) {
 		}
 		reason := Reason{Rule: rule.Name, Label: rule.Label, Points: rule.Points}
 		if len(rule.Signals) > 0 {
-			reason.Signals = map[string]any{}
+			reason.Signals = make(map[string]any, len(rule.Signals))
 			for _, s := range rule.Signals {
 				reason.Signals[s] = env[s]
 			}
@@ -194,15 +215,4 @@ func (c *Card) Tier(name string) (TierSpec, bool) {
 		return TierSpec{}, false
 	}
 	return c.Tiers[i], true
-}
-
-// run evaluates a condition compiled with expr.AsBool; a runtime error (a
-// division by zero, say) is reported, never panicked.
-func run(prog *vm.Program, env map[string]any) (bool, error) {
-	out, err := expr.Run(prog, env)
-	if err != nil {
-		return false, err
-	}
-	b, _ := out.(bool)
-	return b, nil
 }

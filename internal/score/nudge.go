@@ -148,14 +148,16 @@ func (s *Service) lock(ctx context.Context) error {
 }
 
 func (r *Rules) nudgesFor(actors []*signal.Actor, today int32, f Facts) ([]Nudge, error) {
-	env := r.env(actors, today, f)
+	sc := r.scope(actors, today, f)
+	defer r.release(sc)
+	env := sc.env
 	env["tier"], env["zone"] = "", ""
 	if rt := r.Routing; rt != nil {
-		res, err := rt.Card.evaluate(env)
+		res, err := rt.Card.evaluate(sc)
 		if err != nil {
 			return nil, err
 		}
-		route, err := rt.decide(env, res.Tier)
+		route, err := rt.decide(sc, res.Tier)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +165,7 @@ func (r *Rules) nudgesFor(actors []*signal.Actor, today int32, f Facts) ([]Nudge
 	}
 	out := []Nudge{}
 	for _, n := range r.nudges {
-		ok, err := run(n.when, env)
+		ok, err := sc.run(n.when)
 		if err != nil {
 			return nil, fmt.Errorf("nudge %s: %w", n.Name, err)
 		}

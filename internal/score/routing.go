@@ -192,13 +192,13 @@ func (rt *Routing) Destinations() []string {
 }
 
 // decide routes an account in tier, given its variables.
-func (rt *Routing) decide(env map[string]any, tier string) (*Route, error) {
+func (rt *Routing) decide(sc *scope, tier string) (*Route, error) {
 	r := &Route{Actions: []string{}}
 	for i, prog := range rt.segments {
 		ok := prog == nil
 		if !ok {
 			var err error
-			if ok, err = run(prog, env); err != nil {
+			if ok, err = sc.run(prog); err != nil {
 				return nil, fmt.Errorf("routing: segment %s: %w", rt.Segments[i].Name, err)
 			}
 		}
@@ -208,7 +208,7 @@ func (rt *Routing) decide(env map[string]any, tier string) (*Route, error) {
 		}
 	}
 	if rt.coexist != nil {
-		ok, err := run(rt.coexist, env)
+		ok, err := sc.run(rt.coexist)
 		if err != nil {
 			return nil, fmt.Errorf("routing: coexistence: %w", err)
 		}
@@ -242,5 +242,7 @@ func (r *Rules) RouteFor(tier string, actors []*signal.Actor, now int32, f Facts
 	if r.Routing == nil {
 		return nil, ErrNoRouting
 	}
-	return r.Routing.decide(r.env(actors, now, f), tier)
+	sc := r.scope(actors, now, f)
+	defer r.release(sc)
+	return r.Routing.decide(sc, tier)
 }
