@@ -206,12 +206,19 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	waited := time.Since(began) - read
 	now := s.clock()
 	today := signal.Day(now)
+	swept := make(chan struct{})
 	if today != s.day {
 		s.dirty.everyone = true // windows slid
 		s.roll.Prune(today)
-		s.roll.DropVisitors(today - VisitorDays)
+		// Scoring reads no visitor: forgetting the quiet ones, which
+		// copies all the others, runs beside it.
+		go func() { defer close(swept); s.roll.DropVisitors(today - VisitorDays) }()
+	} else {
+		close(swept)
 	}
-	if err := s.flush(ctx, now, &rep); err != nil {
+	err = s.flush(ctx, now, &rep)
+	<-swept
+	if err != nil {
 		return rep, err
 	}
 	s.day = today
@@ -292,7 +299,7 @@ const (
 // rollups do not depend on the order of events. The cursor then moves only
 // once all is applied, so a failure part way starts the rollups afresh.
 func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) error {
-	var known map[string]string
+	var known *aliases
 	if s.cursor == (store.Cursor{}) {
 		// A replay of everything packs the stream first: it and the next
 		// replays read blocks. Without them it only reads rows.
@@ -301,9 +308,7 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 			s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
 		}
 		rep.Packed += n
-		if known, err = s.db.AllAliases(ctx); err != nil {
-			return err
-		}
+		known = s.readAliases(ctx)
 	}
 	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
 	readCtx, stopReading := context.WithCancel(ctx)
@@ -338,11 +343,41 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 	return nil
 }
 
+// aliases is every alias, for a replay of the whole stream, read beside
+// its first blocks.
+type aliases struct {
+	done  chan struct{}
+	known map[string]string
+	err   error
+}
+
+func (s *Service) readAliases(ctx context.Context) *aliases {
+	a := &aliases{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.known, a.err = s.db.AllAliases(ctx)
+	}()
+	return a
+}
+
+// usersOf returns each event's user, once every alias is read; nil
+// without aliases to read.
+func (a *aliases) usersOf(evs []event.Event) ([]string, error) {
+	if a == nil {
+		return nil, nil
+	}
+	<-a.done
+	if a.err != nil {
+		return nil, a.err
+	}
+	return usersOf(evs, a.known), nil
+}
+
 // read streams the events of each part, reading and matching the next
 // batches while the caller applies the last. known, in a replay of the
 // whole stream, is every alias: the readers then find each event's user.
 // The caller cancels ctx if it stops early.
-func (s *Service) read(ctx context.Context, parts []store.Cursor, known map[string]string) <-chan batch {
+func (s *Service) read(ctx context.Context, parts []store.Cursor, known *aliases) <-chan batch {
 	bodies, set := s.bodies(), s.rules.Signals
 	out := make(chan batch, len(parts))
 	var wg sync.WaitGroup
@@ -351,7 +386,11 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor, known map[stri
 		go func(after, upTo store.Cursor) {
 			defer wg.Done()
 			err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
-				b := batch{evs: evs, matches: set.Match(evs), users: usersOf(evs, known), next: next}
+				b := batch{evs: evs, matches: set.Match(evs), next: next}
+				var err error
+				if b.users, err = known.usersOf(evs); err != nil {
+					return err
+				}
 				select {
 				case out <- b:
 					return nil
@@ -378,12 +417,9 @@ func (s *Service) bodies() store.Bodies {
 	return b
 }
 
-// usersOf returns each event's user given every alias, or nil without
-// them. An anonymous event whose id no alias names is a visitor's.
+// usersOf returns each event's user given every alias. An anonymous event
+// whose id no alias names is a visitor's.
 func usersOf(evs []event.Event, known map[string]string) []string {
-	if known == nil {
-		return nil
-	}
 	out := make([]string, len(evs))
 	for i := range evs {
 		if out[i] = evs[i].UserID; out[i] == "" && evs[i].AnonymousID != "" {
