@@ -3,6 +3,7 @@ package score
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/beaconplg/beacon/internal/identity"
@@ -40,28 +41,32 @@ func (d *directory) primary(user string) string {
 	return ""
 }
 
-// readDirectory reads everything.
+// readDirectory reads everything: whole tables, read in order, far cheaper
+// than looking each id up.
 func readDirectory(ctx context.Context, db Store) (*directory, error) {
 	links, err := db.AllMemberships(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d := newDirectory()
-	users, accounts := map[string]bool{}, map[string]bool{}
-	for _, m := range links {
-		users[m.UserID], accounts[m.AccountID] = true, true
-	}
-	// Whole tables, read in order: far cheaper than looking each id up.
 	domains, err := db.EmailDomains(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d.setUsers(sortedKeys(users), domains, links)
 	all, err := db.AllAccounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d.setAccounts(sortedKeys(accounts), all, links)
+	d := &directory{users: make(map[string]*person, len(domains)), accounts: make(map[string]*company, len(all))}
+	for _, m := range links {
+		if d.users[m.UserID] == nil {
+			d.users[m.UserID] = newPerson(domains[m.UserID])
+		}
+		if d.accounts[m.AccountID] == nil {
+			d.accounts[m.AccountID] = &company{}
+		}
+	}
+	linkUsers(d.users, links)
+	linkAccounts(d.accounts, all, links)
 	return d, nil
 }
 
@@ -122,17 +127,25 @@ func (d *directory) readUsers(ctx context.Context, db Store, ids []string, links
 func (d *directory) setUsers(ids []string, domains map[string]string, links []store.Membership) {
 	fresh := make(map[string]*person, len(ids))
 	for _, id := range ids {
-		dom := domains[id]
-		fresh[id] = &person{business: dom != "" && !identity.IsPersonalDomain(dom)}
+		fresh[id] = newPerson(domains[id])
 	}
+	linkUsers(fresh, links)
+	maps.Copy(d.users, fresh)
+}
+
+func newPerson(domain string) *person {
+	return &person{business: domain != "" && !identity.IsPersonalDomain(domain)}
+}
+
+// linkUsers gives the people of users their links, strongest first.
+func linkUsers(users map[string]*person, links []store.Membership) {
 	for _, m := range links {
-		if p := fresh[m.UserID]; p != nil {
+		if p := users[m.UserID]; p != nil {
 			p.links = append(p.links, m)
 		}
 	}
-	for id, p := range fresh {
+	for _, p := range users {
 		slices.SortFunc(p.links, byStrength)
-		d.users[id] = p
 	}
 }
 
@@ -154,20 +167,26 @@ func (d *directory) setAccounts(ids []string, rows []store.Account, links []stor
 	for _, id := range ids {
 		fresh[id] = &company{}
 	}
+	linkAccounts(fresh, rows, links)
+	maps.Copy(d.accounts, fresh)
+}
+
+// linkAccounts gives the companies of accounts what rows hold of them, and
+// their members.
+func linkAccounts(accounts map[string]*company, rows []store.Account, links []store.Membership) {
 	for _, a := range rows {
-		if c := fresh[a.ID]; c != nil {
+		if c := accounts[a.ID]; c != nil {
 			c.info = a
 		}
 	}
 	for _, m := range links {
-		if c := fresh[m.AccountID]; c != nil {
+		if c := accounts[m.AccountID]; c != nil {
 			c.members = append(c.members, m.UserID)
 		}
 	}
-	for id, c := range fresh {
+	for _, c := range accounts {
 		slices.Sort(c.members)
 		c.members = slices.Compact(c.members)
-		d.accounts[id] = c
 	}
 }
 
