@@ -97,7 +97,10 @@ func (t *placeTable) ref(k [16]byte) (*uint64, bool) {
 		return &t.slots[i].at, true
 	}
 	if t.n+t.dead+1 > int(fullLoad*float64(len(t.slots))) {
-		t.rebuild(max(16, t.n*8/5))
+		// Doubled, not grown by less: a replay adds millions of ids,
+		// and each rebuild moves them all. The daily sweep packs the
+		// room back (BenchmarkPlaceTableFill).
+		t.rebuild(max(16, t.n*2))
 		i, _ = t.findHashed(k, h)
 	}
 	if t.tags[i] == deadTag {

@@ -2,6 +2,7 @@ package signal
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -104,6 +105,30 @@ func BenchmarkPlaceTable(b *testing.B) {
 				tab.get(bc.keys[i%len(bc.keys)])
 				i++
 			}
+		})
+	}
+}
+
+// Filling a table from empty, as a replay fills the visitors' table: what
+// its growth costs per id, at sizes about those of a month's visitors at
+// 100,000 accounts.
+func BenchmarkPlaceTableFill(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	keys := make([][16]byte, 3<<20)
+	for i := range keys {
+		for j := range keys[i] {
+			keys[i][j] = byte(rnd.Uint32())
+		}
+	}
+	for _, n := range []int{3 << 19, 2 << 20, 5 << 19, 3 << 20} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				tab := newPlaceTable()
+				for i, k := range keys[:n] {
+					tab.put(k, uint64(i))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/id")
 		})
 	}
 }
