@@ -1,6 +1,7 @@
 package score
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
@@ -14,22 +15,44 @@ type encoded struct {
 	digest           int64
 }
 
-// encode marshals what the store keeps of results; the workers that score
-// do it, so that comparing with what is stored is all a pass does alone.
-func encode(results []Result) []encoded {
+// encoder marshals what the store keeps of results into room it reuses: a
+// pass encodes every result only to compare digests with what is stored,
+// and keeps the bytes of the few that changed (see encoded.own).
+type encoder struct {
+	room []byte
+	keys []string // room for sorting a map's keys
+}
+
+// encode marshals results; what it returns is good until its next call,
+// and the workers that score call it, so that comparing with what is
+// stored is all a pass does alone.
+func (e *encoder) encode(results []Result) []encoded {
 	out := make([]encoded, len(results))
-	var keys []string
+	e.room = e.room[:0]
 	for i, res := range results {
+		start := len(e.room)
 		var ok bool
-		if out[i].reasons, keys, ok = appendReasons(make([]byte, 0, 128*len(res.Reasons)+2), nonNil(res.Reasons), keys); !ok {
-			out[i].reasons, _ = json.Marshal(nonNil(res.Reasons)) // plain values: it cannot fail
+		if e.room, e.keys, ok = appendReasons(e.room, nonNil(res.Reasons), e.keys); !ok {
+			r, _ := json.Marshal(nonNil(res.Reasons)) // plain values: it cannot fail
+			e.room = append(e.room[:start], r...)
 		}
-		if out[i].signals, keys, ok = appendValues(make([]byte, 0, 32*len(res.Signals)+2), res.Signals, keys); !ok {
-			out[i].signals, _ = json.Marshal(res.Signals)
+		mid := len(e.room)
+		if e.room, e.keys, ok = appendValues(e.room, res.Signals, e.keys); !ok {
+			v, _ := json.Marshal(res.Signals)
+			e.room = append(e.room[:mid], v...)
 		}
+		// Taken once both are written: a room grown meanwhile is a new
+		// array, and the old one keeps what was written before.
+		out[i].reasons, out[i].signals = e.room[start:mid:mid], e.room[mid:len(e.room):len(e.room)]
 		out[i].digest = digest(out[i].reasons, out[i].signals)
 	}
 	return out
+}
+
+// own copies what an encoded result refers to out of the encoder's room.
+func (enc encoded) own() encoded {
+	enc.reasons, enc.signals = bytes.Clone(enc.reasons), bytes.Clone(enc.signals)
+	return enc
 }
 
 // appendReasons and appendValues write what encoding/json would, byte for

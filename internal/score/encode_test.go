@@ -3,6 +3,7 @@ package score
 import (
 	"bytes"
 	"encoding/json"
+	"hash/fnv"
 	"math"
 	"testing"
 )
@@ -41,7 +42,8 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 
 func checkEncode(t *testing.T, res Result) {
 	t.Helper()
-	got := encode([]Result{res})[0]
+	var e encoder
+	got := e.encode([]Result{res})[0]
 	wantReasons, _ := json.Marshal(nonNil(res.Reasons))
 	wantSignals, _ := json.Marshal(res.Signals)
 	if !bytes.Equal(got.reasons, wantReasons) {
@@ -52,6 +54,40 @@ func checkEncode(t *testing.T, res Result) {
 	}
 	if got.digest != digest(wantReasons, wantSignals) || got.digest == 0 {
 		t.Errorf("digest = %d, want %d", got.digest, digest(wantReasons, wantSignals))
+	}
+}
+
+// Stored digests outlive the code that wrote them: digest stays FNV-1a of
+// reasons, a 0 byte and signals.
+func TestDigestIsFNV1a(t *testing.T) {
+	for _, tc := range []struct{ reasons, signals string }{
+		{"", ""}, {"[]", "{}"}, {`[{"rule":"a"}]`, `{"x":1}`}, {"\x00\xff", "é"},
+	} {
+		h := fnv.New64a()
+		h.Write([]byte(tc.reasons))
+		h.Write([]byte{0})
+		h.Write([]byte(tc.signals))
+		if got, want := digest([]byte(tc.reasons), []byte(tc.signals)), int64(h.Sum64()|1); got != want {
+			t.Errorf("digest(%q, %q) = %d, want %d", tc.reasons, tc.signals, got, want)
+		}
+	}
+}
+
+// Results encoded one after another by one encoder each keep their bytes
+// once owned, though the encoder's room is written over.
+func TestEncoderReuse(t *testing.T) {
+	var e encoder
+	a := Result{Score: 1, Signals: map[string]any{"a": 1.0}, Reasons: []Reason{{Rule: "r", Label: "first"}}}
+	b := Result{Score: 2, Signals: map[string]any{"b": "a much longer value, to grow the room"}}
+	first := e.encode([]Result{a, b})
+	kept := []encoded{first[0].own(), first[1].own()}
+	e.encode([]Result{b, a, b})
+	for i, res := range []Result{a, b} {
+		wantReasons, _ := json.Marshal(nonNil(res.Reasons))
+		wantSignals, _ := json.Marshal(res.Signals)
+		if !bytes.Equal(kept[i].reasons, wantReasons) || !bytes.Equal(kept[i].signals, wantSignals) {
+			t.Errorf("result %d kept %s %s, want %s %s", i, kept[i].reasons, kept[i].signals, wantReasons, wantSignals)
+		}
 	}
 }
 
@@ -77,8 +113,9 @@ func BenchmarkEncode(b *testing.B) {
 			{Rule: "business", Label: "Business email", Points: 15},
 		}}}
 	b.Run("appended", func(b *testing.B) {
+		var e encoder
 		for b.Loop() {
-			encode(res)
+			e.encode(res)
 		}
 	})
 	b.Run("encoding-json", func(b *testing.B) {

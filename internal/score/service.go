@@ -78,6 +78,8 @@ type Service struct {
 	alerted func()
 	// written is what the store holds of each score.
 	written *written
+	// encoders are the spent encoders of scoring workers.
+	encoders sync.Pool
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -610,8 +612,13 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 		} else {
 			out[i], err = s.scoreUser(users[i-len(accounts)], today)
 		}
-		out[i].enc = encode(out[i].results)
+		enc, _ := s.encoders.Get().(*encoder)
+		if enc == nil {
+			enc = &encoder{}
+		}
+		out[i].enc = enc.encode(out[i].results)
 		s.settle(&out[i], now)
+		s.encoders.Put(enc)
 		return err
 	})
 	return out, err
@@ -628,6 +635,8 @@ func (s *Service) settle(sc *scored, now time.Time) {
 		if known && unchanged(res, s.draft(res, sc.enc[j], prev, now), prev) {
 			sc.same[j] = true
 			sc.results[j], sc.enc[j] = Result{Card: res.Card, Score: res.Score, Tier: res.Tier}, encoded{}
+		} else {
+			sc.enc[j] = sc.enc[j].own()
 		}
 	}
 }

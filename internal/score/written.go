@@ -2,7 +2,6 @@ package score
 
 import (
 	"context"
-	"hash/fnv"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/store"
@@ -47,14 +46,22 @@ func heldOf(st store.ScoreState) held {
 		digest: st.Digest}
 }
 
-// digest stands for a score's reasons and signals as stored. It is never
-// 0, the digest of rows stored before digests were kept.
+// digest stands for a score's reasons and signals as stored: FNV-1a of the
+// two with a 0 byte between, written out so as not to allocate a hash for
+// each of a pass's million results. Stored digests depend on it staying
+// the same. It is never 0, the digest of rows stored before digests were
+// kept.
 func digest(reasons, signals []byte) int64 {
-	h := fnv.New64a()
-	h.Write(reasons)
-	h.Write([]byte{0})
-	h.Write(signals)
-	return int64(h.Sum64() | 1)
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for _, b := range reasons {
+		h = (h ^ uint64(b)) * prime
+	}
+	h *= prime // the 0 between
+	for _, b := range signals {
+		h = (h ^ uint64(b)) * prime
+	}
+	return int64(h | 1)
 }
 
 // written keeps what the store holds of each score, so that a pass compares
