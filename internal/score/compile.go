@@ -34,6 +34,9 @@ type Rules struct {
 	Routing *Routing // nil without a routing section
 	nudges  []*nudge
 	scopes  sync.Pool // of *scope, spent, for the next subject
+	// need is, per kind of subject, the signals its scoring reads (see
+	// needs); a kind not there computes every one.
+	need map[string][]bool
 }
 
 // Card is a compiled scorecard.
@@ -124,8 +127,42 @@ func Compile(sp Spec) (*Rules, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	r.need = r.needs()
 	r.Version = version(sp)
 	return r, nil
+}
+
+// needs returns, per kind of subject, which signals the conditions that
+// score it read: only those are computed for it. A user's card reads a few
+// of the signals an account's do, and users are most subjects.
+func (r *Rules) needs() map[string][]bool {
+	progs := map[string][]*vm.Program{}
+	for _, c := range r.Cards {
+		progs[c.Of] = append(progs[c.Of], c.when)
+		for _, rule := range c.Rules {
+			progs[c.Of] = append(progs[c.Of], rule.prog)
+		}
+		if rt := r.Routing; rt != nil && rt.Card == c {
+			progs[c.Of] = append(append(progs[c.Of], rt.segments...), rt.coexist)
+		}
+	}
+	out := map[string][]bool{}
+	for kind, ps := range progs {
+		var names []string
+		every := false
+		for _, p := range ps {
+			if p == nil {
+				continue
+			}
+			// $env reads variables by name: every signal.
+			every = every || len(readNames(p, func(name string) bool { return name == "$env" })) > 0
+			names = append(names, readSignals(p, r.Signals)...)
+		}
+		if !every {
+			out[kind] = r.Signals.Needs(names)
+		}
+	}
+	return out
 }
 
 func unjoin(err error) []error {

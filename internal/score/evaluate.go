@@ -54,7 +54,7 @@ type Result struct {
 // Evaluate scores a subject of kind (account or user) on every card of that
 // kind. actors are the subject's users' rollups.
 func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
-	sc := r.scope(actors, now, f)
+	sc := r.scope(actors, now, f, r.need[kind])
 	defer r.release(sc)
 	var out []Result
 	for _, c := range r.Cards {
@@ -95,7 +95,9 @@ func (sc *scope) run(prog *vm.Program) (bool, error) {
 	return b, nil
 }
 
-func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts) *scope {
+// scope makes the variables of a subject, computing the signals need says
+// (nil: all).
+func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *scope {
 	a := f.Account
 	plan := r.Spec.DefaultPlan
 	if p, ok := a.Traits["plan"].(string); ok && p != "" {
@@ -127,11 +129,13 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts) *scope {
 	env["business_email"], env["traits"] = f.BusinessEmail, traits
 	limits := r.Spec.Plans[plan]
 	vals := r.Signals.Eval(signal.Input{Actors: actors, Now: now, Members: f.Members,
-		Limit: func(name string) float64 { return limits[name] }})
+		Limit: func(name string) float64 { return limits[name] }, Need: need})
 	for i, d := range r.Signals.Defs {
-		if d.IsString() {
+		switch {
+		case need != nil && !need[i]:
+		case d.IsString():
 			env[d.Name] = vals[i].Str
-		} else {
+		default:
 			env[d.Name] = vals[i].Num
 		}
 	}

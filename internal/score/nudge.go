@@ -148,7 +148,7 @@ func (s *Service) lock(ctx context.Context) error {
 }
 
 func (r *Rules) nudgesFor(actors []*signal.Actor, today int32, f Facts) ([]Nudge, error) {
-	sc := r.scope(actors, today, f)
+	sc := r.scope(actors, today, f, nil) // messages may show any signal
 	defer r.release(sc)
 	env := sc.env
 	env["tier"], env["zone"] = "", ""

@@ -242,7 +242,7 @@ func (r *Rules) RouteFor(tier string, actors []*signal.Actor, now int32, f Facts
 	if r.Routing == nil {
 		return nil, ErrNoRouting
 	}
-	sc := r.scope(actors, now, f)
+	sc := r.scope(actors, now, f, r.need[r.Routing.Card.Of])
 	defer r.release(sc)
 	return r.Routing.decide(sc, tier)
 }

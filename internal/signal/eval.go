@@ -12,6 +12,9 @@ type Input struct {
 	Members int
 	// Limit returns a plan limit of the subject by name, 0 when it has none.
 	Limit func(name string) float64
+	// Need says which signals, by index, to compute (see Set.Needs); the
+	// others are left zero. Nil computes every one.
+	Need []bool
 }
 
 // Value is a signal's value: Str for text signals, Num otherwise.
@@ -20,23 +23,39 @@ type Value struct {
 	Str string
 }
 
-// Eval computes every signal of the set for one subject, in Defs order.
+// Eval computes the signals of the set in.Need says for one subject, in
+// Defs order.
 func (s *Set) Eval(in Input) []Value {
 	in.Actors = slices.DeleteFunc(slices.Clone(in.Actors), func(a *Actor) bool { return a == nil })
 	out := make([]Value, len(s.Defs))
 	for i, d := range s.Defs {
-		if d.Measure != Quota {
+		if d.Measure != Quota && (in.Need == nil || in.Need[i]) {
 			out[i] = s.eval(d, in)
 		}
 	}
 	for i, d := range s.Defs {
-		if d.Measure == Quota {
+		if d.Measure == Quota && (in.Need == nil || in.Need[i]) {
 			if limit := in.Limit(d.Limit); limit > 0 {
 				out[i].Num = out[d.used].Num / limit
 			}
 		}
 	}
 	return out
+}
+
+// Needs returns which signals to compute for names (others are ignored):
+// those, and the used signal of each quota among them.
+func (s *Set) Needs(names []string) []bool {
+	need := make([]bool, len(s.Defs))
+	for _, name := range names {
+		if i, ok := s.byName[name]; ok {
+			need[i] = true
+			if d := s.Defs[i]; d.Measure == Quota {
+				need[d.used] = true
+			}
+		}
+	}
+	return need
 }
 
 func (s *Set) eval(d *Def, in Input) Value {
