@@ -45,14 +45,16 @@ type Card struct {
 	when  *vm.Program
 	Rules []*Rule
 	Tiers []TierSpec // lowest first
-	reads int        // how many signals its rules read, all told
+	reads []string   // the signals its rules read, all told, sorted
 }
 
-// Rule is a compiled rule; Signals are the signals its condition reads.
+// Rule is a compiled rule; Signals are the signals its condition reads,
+// sorted.
 type Rule struct {
 	RuleSpec
 	prog    *vm.Program
 	Signals []string
+	at      []int // per signal, its place in the card's reads
 }
 
 // builtins are the variables every condition may read besides the signals;
@@ -268,11 +270,18 @@ func compileCard(at string, cs ScorecardSpec, env map[string]any, set *signal.Se
 	}
 	reads := map[string]bool{}
 	for _, r := range c.Rules {
+		slices.Sort(r.Signals)
 		for _, s := range r.Signals {
 			reads[s] = true
 		}
 	}
-	c.reads = len(reads)
+	c.reads = sortedKeys(reads)
+	for _, r := range c.Rules {
+		for _, s := range r.Signals {
+			i, _ := slices.BinarySearch(c.reads, s)
+			r.at = append(r.at, i)
+		}
+	}
 	c.Tiers = checkTiers(at, cs.Tiers, fail)
 	return c
 }

@@ -29,15 +29,24 @@ type encoder struct {
 func (e *encoder) encode(results []Result) []encoded {
 	out := make([]encoded, len(results))
 	e.room = e.room[:0]
-	for i, res := range results {
+	for i := range results {
+		res := &results[i]
 		start := len(e.room)
 		var ok bool
-		if e.room, e.keys, ok = appendReasons(e.room, nonNil(res.Reasons), e.keys); !ok {
+		if e.room, e.keys, ok = appendReasons(e.room, res, e.keys); !ok {
+			res.fill()
 			r, _ := json.Marshal(nonNil(res.Reasons)) // plain values: it cannot fail
 			e.room = append(e.room[:start], r...)
 		}
 		mid := len(e.room)
-		if e.room, e.keys, ok = appendValues(e.room, res.Signals, e.keys); !ok {
+		if res.short() {
+			// A card whose when does not hold read nothing: {}.
+			e.room, ok = appendObject(e.room, res.card.reads[:len(res.read)], func(j int) any { return res.read[j] })
+		} else {
+			e.room, e.keys, ok = appendValues(e.room, res.Signals, e.keys)
+		}
+		if !ok {
+			res.fill()
 			v, _ := json.Marshal(res.Signals)
 			e.room = append(e.room[:mid], v...)
 		}
@@ -60,9 +69,9 @@ func (enc encoded) own() encoded {
 // maps by reflection was half the time of scoring a subject. Anything else
 // (a number JSON cannot hold, a trait's nested object) reports false, for
 // encoding/json to do. keys is room for sorting a map's keys.
-func appendReasons(b []byte, rs []Reason, keys []string) ([]byte, []string, bool) {
+func appendReasons(b []byte, res *Result, keys []string) ([]byte, []string, bool) {
 	b = append(b, '[')
-	for i, r := range rs {
+	for i, r := range res.Reasons {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -75,11 +84,16 @@ func appendReasons(b []byte, rs []Reason, keys []string) ([]byte, []string, bool
 		if b, ok = appendFloat(b, r.Points); !ok {
 			return b, keys, false
 		}
-		if len(r.Signals) > 0 {
+		switch rule := res.ruleOf(i); {
+		case rule != nil && len(rule.Signals) > 0:
 			b = append(b, `,"signals":`...)
-			if b, keys, ok = appendValues(b, r.Signals, keys); !ok {
-				return b, keys, false
-			}
+			b, ok = appendObject(b, rule.Signals, func(j int) any { return res.read[rule.at[j]] })
+		case rule == nil && len(r.Signals) > 0:
+			b = append(b, `,"signals":`...)
+			b, keys, ok = appendValues(b, r.Signals, keys)
+		}
+		if !ok {
+			return b, keys, false
 		}
 		b = append(b, '}')
 	}
@@ -95,19 +109,26 @@ func appendValues(b []byte, m map[string]any, keys []string) ([]byte, []string, 
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	b, ok := appendObject(b, keys, func(i int) any { return m[keys[i]] })
+	return b, keys, ok
+}
+
+// appendObject writes names, sorted, with their values as encoding/json
+// writes a map.
+func appendObject(b []byte, names []string, value func(i int) any) ([]byte, bool) {
 	b = append(b, '{')
-	for i, k := range keys {
+	for i, k := range names {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendString(b, k)
 		b = append(b, ':')
 		var ok bool
-		if b, ok = appendValue(b, m[k]); !ok {
-			return b, keys, false
+		if b, ok = appendValue(b, value(i)); !ok {
+			return b, false
 		}
 	}
-	return append(b, '}'), keys, true
+	return append(b, '}'), true
 }
 
 func appendValue(b []byte, v any) ([]byte, bool) {

@@ -49,11 +49,60 @@ type Result struct {
 	Reasons []Reason
 	Signals map[string]any // every signal the card's rules read
 	Route   *Route         // on the routing scorecard only
+
+	// A result evaluated in short holds, until filled, what its maps will:
+	// per name of its card's reads, the value read, and per reason, its
+	// rule. A pass finds nearly every result unchanged, and making maps
+	// for each was most of scoring a subject.
+	card *Card
+	read []any
+	held []*Rule
+}
+
+// short reports whether a result is in short, its maps not made.
+func (res *Result) short() bool { return res.card != nil && res.Signals == nil }
+
+// ruleOf returns the rule of the i-th reason of a result in short; nil for
+// a result with its maps.
+func (res *Result) ruleOf(i int) *Rule {
+	if !res.short() {
+		return nil
+	}
+	return res.held[i]
+}
+
+// fill makes the maps of a result evaluated in short.
+func (res *Result) fill() {
+	if !res.short() {
+		return
+	}
+	res.Signals = make(map[string]any, len(res.read))
+	for i, v := range res.read {
+		res.Signals[res.card.reads[i]] = v
+	}
+	for i, rule := range res.held {
+		if len(rule.Signals) > 0 {
+			res.Reasons[i].Signals = make(map[string]any, len(rule.Signals))
+			for j, name := range rule.Signals {
+				res.Reasons[i].Signals[name] = res.read[rule.at[j]]
+			}
+		}
+	}
+	res.card, res.read, res.held = nil, nil, nil
 }
 
 // Evaluate scores a subject of kind (account or user) on every card of that
 // kind. actors are the subject's users' rollups.
 func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
+	out, err := r.evaluate(kind, actors, now, f)
+	for i := range out {
+		out[i].fill()
+	}
+	return out, err
+}
+
+// evaluate is Evaluate with results in short (see Result.fill).
+func (r *Rules) evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
 	sc := r.scope(actors, now, f, r.need[kind])
 	defer r.release(sc)
 	var out []Result
@@ -164,8 +213,7 @@ func (icp ICP) matches(size, ind bool) bool {
 }
 
 func (c *Card) evaluate(sc *scope) (Result, error) {
-	env := sc.env
-	res := Result{Card: c.Name, Signals: make(map[string]any, c.reads)}
+	res := Result{Card: c.Name, card: c}
 	if c.when != nil {
 		ok, err := sc.run(c.when)
 		if err != nil {
@@ -176,10 +224,11 @@ func (c *Card) evaluate(sc *scope) (Result, error) {
 		}
 	}
 	res.Applies = true
+	res.read = make([]any, len(c.reads))
+	for i, name := range c.reads {
+		res.read[i] = sc.env[name]
+	}
 	for _, rule := range c.Rules {
-		for _, s := range rule.Signals {
-			res.Signals[s] = env[s]
-		}
 		ok, err := sc.run(rule.prog)
 		if err != nil {
 			return Result{}, fmt.Errorf("scorecard %s: rule %s: %w", c.Name, rule.Name, err)
@@ -187,14 +236,8 @@ func (c *Card) evaluate(sc *scope) (Result, error) {
 		if !ok {
 			continue
 		}
-		reason := Reason{Rule: rule.Name, Label: rule.Label, Points: rule.Points}
-		if len(rule.Signals) > 0 {
-			reason.Signals = make(map[string]any, len(rule.Signals))
-			for _, s := range rule.Signals {
-				reason.Signals[s] = env[s]
-			}
-		}
-		res.Reasons = append(res.Reasons, reason)
+		res.Reasons = append(res.Reasons, Reason{Rule: rule.Name, Label: rule.Label, Points: rule.Points})
+		res.held = append(res.held, rule)
 		res.Score += rule.Points
 	}
 	res.Tier = c.TierFor(res.Score)

@@ -1,6 +1,7 @@
 package score
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 	"strings"
@@ -109,9 +110,10 @@ func TestNeeds(t *testing.T) {
 	}
 }
 
-// What is scored with only the signals needed is what is scored with all.
-func TestNeedsScoreAsAll(t *testing.T) {
-	r := rulesOf(t, "pql-150")
+// three users of one account, active over three weeks, and what the
+// default rules know of them.
+func threeUsers(t *testing.T, r *Rules) ([]*signal.Actor, Facts, int32) {
+	t.Helper()
 	now := time.Date(2026, 2, 5, 12, 0, 0, 0, time.UTC)
 	roll := signal.NewRollups(r.Signals)
 	names := []string{"Invite Sent", "Project Created", "Report Viewed", "Page Viewed", "API Calls Metered"}
@@ -120,16 +122,20 @@ func TestNeedsScoreAsAll(t *testing.T) {
 			Properties: []byte(`{"project_count":3,"calls":400,"name":"Pricing"}`)}
 		roll.Add([]string{"u1", "u2", "u3"}[i%3], &e)
 	}
-	actors := []*signal.Actor{roll.Actor("u1"), roll.Actor("u2"), roll.Actor("u3")}
-	f := Facts{Members: 3, BusinessEmail: true}
-	for _, kind := range []string{OfAccount, OfUser} {
-		some, err := r.Evaluate(kind, actors[:map[string]int{OfAccount: 3, OfUser: 1}[kind]], signal.Day(now), f)
+	return []*signal.Actor{roll.Actor("u1"), roll.Actor("u2"), roll.Actor("u3")}, Facts{Members: 3, BusinessEmail: true}, signal.Day(now)
+}
+
+// What is scored with only the signals needed is what is scored with all.
+func TestNeedsScoreAsAll(t *testing.T) {
+	r, all := rulesOf(t, "pql-150"), rulesOf(t, "pql-150")
+	all.need = nil
+	actors, f, today := threeUsers(t, r)
+	for kind, n := range map[string]int{OfAccount: 3, OfUser: 1} {
+		some, err := r.Evaluate(kind, actors[:n], today, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		all := rulesOf(t, "pql-150")
-		all.need = nil
-		every, err := all.Evaluate(kind, actors[:map[string]int{OfAccount: 3, OfUser: 1}[kind]], signal.Day(now), f)
+		every, err := all.Evaluate(kind, actors[:n], today, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,6 +144,42 @@ func TestNeedsScoreAsAll(t *testing.T) {
 		}
 		if some[0].Score == 0 {
 			t.Errorf("%s: nothing scored; the test's events count for no rule", kind)
+		}
+	}
+}
+
+// A result in short encodes as it does with its maps made.
+func TestShortEncodesAsFilled(t *testing.T) {
+	r := rulesOf(t, "pql-150")
+	actors, f, today := threeUsers(t, r)
+	for kind, n := range map[string]int{OfAccount: 3, OfUser: 1} {
+		short, err := r.evaluate(kind, actors[:n], today, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filled := slices.Clone(short)
+		for i := range filled {
+			filled[i].fill()
+			if filled[i].short() || filled[i].Signals == nil {
+				t.Fatalf("%s: result %d not filled", kind, i)
+			}
+		}
+		var e encoder
+		got := e.encode(short)
+		for i := range got {
+			got[i] = got[i].own() // the next encode writes over the room
+		}
+		for i := range short {
+			if !short[i].short() {
+				t.Fatalf("%s: result %d was not in short", kind, i)
+			}
+		}
+		want := e.encode(filled)
+		for i := range want {
+			if !bytes.Equal(got[i].reasons, want[i].reasons) || !bytes.Equal(got[i].signals, want[i].signals) {
+				t.Errorf("%s %s: in short %s %s, filled %s %s", kind, short[i].Card, got[i].reasons, got[i].signals,
+					want[i].reasons, want[i].signals)
+			}
 		}
 	}
 }

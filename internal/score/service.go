@@ -636,6 +636,7 @@ func (s *Service) settle(sc *scored, now time.Time) {
 			sc.same[j] = true
 			sc.results[j], sc.enc[j] = Result{Card: res.Card, Score: res.Score, Tier: res.Tier}, encoded{}
 		} else {
+			sc.results[j].fill() // to be written: alerts carry its maps
 			sc.enc[j] = sc.enc[j].own()
 		}
 	}
@@ -658,7 +659,7 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 			active = max(active, d)
 		}
 	}
-	res, err := s.rules.Evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
+	res, err := s.rules.evaluate(OfAccount, actors, today, Facts{Account: c.info, BusinessEmail: business, Members: len(c.members)})
 	if err != nil {
 		return scored{}, fmt.Errorf("account %s: %w", id, err)
 	}
@@ -673,7 +674,7 @@ func (s *Service) scoreUser(id string, today int32) (scored, error) {
 	if c := s.dir.accounts[s.dir.primary(id)]; c != nil {
 		f.Account = c.info
 	}
-	res, err := s.rules.Evaluate(OfUser, []*signal.Actor{s.roll.Actor(id)}, today, f)
+	res, err := s.rules.evaluate(OfUser, []*signal.Actor{s.roll.Actor(id)}, today, f)
 	if err != nil {
 		return scored{}, fmt.Errorf("user %s: %w", id, err)
 	}
