@@ -105,7 +105,7 @@ func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts
 func (r *Rules) evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
 	sc := r.scope(actors, now, f, r.need[kind])
 	defer r.release(sc)
-	var out []Result
+	out := make([]Result, 0, r.cards[kind])
 	for _, c := range r.Cards {
 		if c.Of != kind {
 			continue
@@ -129,8 +129,9 @@ func (r *Rules) evaluate(kind string, actors []*signal.Actor, now int32, f Facts
 // every subject, and a fresh map for each was a tenth of it, a fresh
 // machine's stack for each condition another tenth.
 type scope struct {
-	env map[string]any
-	vm  vm.VM
+	env  map[string]any
+	vm   vm.VM
+	vals []signal.Value // room for the signals' values
 }
 
 // run evaluates a condition compiled with expr.AsBool; a runtime error (a
@@ -177,15 +178,15 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *
 	env["icp_size"], env["icp_industry"], env["icp"] = size, ind, r.Spec.ICP.matches(size, ind)
 	env["business_email"], env["traits"] = f.BusinessEmail, traits
 	limits := r.Spec.Plans[plan]
-	vals := r.Signals.Eval(signal.Input{Actors: actors, Now: now, Members: f.Members,
-		Limit: func(name string) float64 { return limits[name] }, Need: need})
+	sc.vals = r.Signals.Eval(signal.Input{Actors: actors, Now: now, Members: f.Members,
+		Limit: func(name string) float64 { return limits[name] }, Need: need}, sc.vals)
 	for i, d := range r.Signals.Defs {
 		switch {
 		case need != nil && !need[i]:
 		case d.IsString():
-			env[d.Name] = vals[i].Str
+			env[d.Name] = sc.vals[i].Str
 		default:
-			env[d.Name] = vals[i].Num
+			env[d.Name] = sc.vals[i].Num
 		}
 	}
 	return sc

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -322,6 +323,7 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 			err = s.apply(ctx, b)
 			s.db.Recycle(b.evs)
 			s.rules.Signals.Recycle(b.matches)
+			known.recycle(b.users)
 		}
 		if err != nil {
 			if !whole {
@@ -351,6 +353,7 @@ type aliases struct {
 	done  chan struct{}
 	known map[string]string
 	err   error
+	rooms sync.Pool // of *[]string, spent by usersOf's callers
 }
 
 func (s *Service) readAliases(ctx context.Context) *aliases {
@@ -372,7 +375,19 @@ func (a *aliases) usersOf(evs []event.Event) ([]string, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	return usersOf(evs, a.known), nil
+	users, _ := a.rooms.Get().(*[]string)
+	if users == nil {
+		users = new([]string)
+	}
+	return usersOf(evs, a.known, *users), nil
+}
+
+// recycle takes back what usersOf returned, once applied.
+func (a *aliases) recycle(users []string) {
+	if a != nil && users != nil {
+		clear(users) // they hold on to the batch's strings
+		a.rooms.Put(&users)
+	}
 }
 
 // read streams the events of each part, reading and matching the next
@@ -419,10 +434,10 @@ func (s *Service) bodies() store.Bodies {
 	return b
 }
 
-// usersOf returns each event's user given every alias. An anonymous event
-// whose id no alias names is a visitor's.
-func usersOf(evs []event.Event, known map[string]string) []string {
-	out := make([]string, len(evs))
+// usersOf returns each event's user given every alias, in room if it is
+// large enough. An anonymous event whose id no alias names is a visitor's.
+func usersOf(evs []event.Event, known map[string]string, room []string) []string {
+	out := slices.Grow(room[:0], len(evs))[:len(evs)]
 	for i := range evs {
 		if out[i] = evs[i].UserID; out[i] == "" && evs[i].AnonymousID != "" {
 			out[i] = known[evs[i].AnonymousID]
@@ -729,24 +744,29 @@ func (s *Service) changes(ctx context.Context, all []scored, now time.Time) (sto
 	var b store.ScoreBatch
 	var drafts []draft
 	for _, card := range s.rules.Cards {
+		// Only what may change: in a replay, nearly nothing.
+		type change struct {
+			sc *scored
+			j  int
+		}
 		var subjects []string
-		for _, sc := range all {
-			if kindOf(sc.subject) == card.Of {
-				subjects = append(subjects, sc.subject)
+		var changes []change
+		for i := range all {
+			for j, res := range all[i].results {
+				if res.Card == card.Name && !all[i].same[j] {
+					subjects = append(subjects, all[i].subject)
+					changes = append(changes, change{&all[i], j})
+				}
 			}
 		}
 		old, err := s.written.of(ctx, s.db, card.Name, subjects)
 		if err != nil {
 			return b, err
 		}
-		for _, sc := range all {
-			for j, res := range sc.results {
-				if res.Card != card.Name || sc.same[j] {
-					continue
-				}
-				if prev, moved := s.change(&b, card, sc.subject, res, sc.enc[j], old[sc.subject], now); moved {
-					s.alert(&b, &drafts, card, sc, res, prev, now)
-				}
+		for _, c := range changes {
+			sc, res := c.sc, c.sc.results[c.j]
+			if prev, moved := s.change(&b, card, sc.subject, res, sc.enc[c.j], old[sc.subject], now); moved {
+				s.alert(&b, &drafts, card, *sc, res, prev, now)
 			}
 		}
 	}
@@ -793,9 +813,4 @@ func nonNil(r []Reason) []Reason {
 		return []Reason{}
 	}
 	return r
-}
-
-func kindOf(subject string) string {
-	kind, _ := store.SubjectID(subject)
-	return kind
 }

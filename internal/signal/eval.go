@@ -24,10 +24,14 @@ type Value struct {
 }
 
 // Eval computes the signals of the set in.Need says for one subject, in
-// Defs order.
-func (s *Set) Eval(in Input) []Value {
-	in.Actors = slices.DeleteFunc(slices.Clone(in.Actors), func(a *Actor) bool { return a == nil })
-	out := make([]Value, len(s.Defs))
+// Defs order, into room if it is large enough: scoring a pass evaluates
+// every subject.
+func (s *Set) Eval(in Input, room []Value) []Value {
+	if slices.Contains(in.Actors, nil) {
+		in.Actors = slices.DeleteFunc(slices.Clone(in.Actors), func(a *Actor) bool { return a == nil })
+	}
+	out := slices.Grow(room[:0], len(s.Defs))[:len(s.Defs)]
+	clear(out)
 	for i, d := range s.Defs {
 		if d.Measure != Quota && (in.Need == nil || in.Need[i]) {
 			out[i] = s.eval(d, in)

@@ -89,8 +89,14 @@ func eval(t *testing.T, set *signal.Set, r *signal.Rollups, keys ...string) map[
 	for i, k := range keys {
 		actors[i] = r.Actor(k)
 	}
+	// Room a previous subject's values fill: every value must be this
+	// subject's.
+	room := make([]signal.Value, len(set.Defs)+1)
+	for i := range room {
+		room[i] = signal.Value{Num: 99, Str: "stale"}
+	}
 	vals := set.Eval(signal.Input{Actors: actors, Now: signal.Day(now), Members: len(keys),
-		Limit: func(string) float64 { return 1000 }})
+		Limit: func(string) float64 { return 1000 }}, room)
 	out := map[string]signal.Value{}
 	for i, d := range set.Defs {
 		out[d.Name] = vals[i]
