@@ -29,10 +29,6 @@ type company struct {
 	members []string      // sorted
 }
 
-func newDirectory() *directory {
-	return &directory{users: map[string]*person{}, accounts: map[string]*company{}}
-}
-
 // primary is a user's main account, "" if none.
 func (d *directory) primary(user string) string {
 	if p := d.users[user]; p != nil && len(p.links) > 0 {
