@@ -312,6 +312,7 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 		}
 		rep.Packed += n
 		known = s.readAliases(ctx)
+		defer func() { <-known.done }() // a failed replay leaves no read behind
 	}
 	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
 	readCtx, stopReading := context.WithCancel(ctx)
