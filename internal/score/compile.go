@@ -36,8 +36,7 @@ type Rules struct {
 	scopes  sync.Pool // of *scope, spent, for the next subject
 	// need is, per kind of subject, the signals its scoring reads (see
 	// needs); a kind not there computes every one.
-	need  map[string][]bool
-	cards map[string]int // how many cards score each kind of subject
+	need map[string][]bool
 }
 
 // Card is a compiled scorecard.
@@ -130,10 +129,7 @@ func Compile(sp Spec) (*Rules, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	r.need, r.cards = r.needs(), map[string]int{}
-	for _, c := range r.Cards {
-		r.cards[c.Of]++
-	}
+	r.need = r.needs()
 	r.Version = version(sp)
 	return r, nil
 }

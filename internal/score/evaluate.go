@@ -105,7 +105,7 @@ func (r *Rules) Evaluate(kind string, actors []*signal.Actor, now int32, f Facts
 func (r *Rules) evaluate(kind string, actors []*signal.Actor, now int32, f Facts) ([]Result, error) {
 	sc := r.scope(actors, now, f, r.need[kind])
 	defer r.release(sc)
-	out := make([]Result, 0, r.cards[kind])
+	out := make([]Result, 0, len(r.Cards))
 	for _, c := range r.Cards {
 		if c.Of != kind {
 			continue
