@@ -30,7 +30,7 @@ func (s *Set) Eval(in Input, room []Value) []Value {
 	if slices.Contains(in.Actors, nil) {
 		in.Actors = slices.DeleteFunc(slices.Clone(in.Actors), func(a *Actor) bool { return a == nil })
 	}
-	out := slices.Grow(room[:0], len(s.Defs))[:len(s.Defs)]
+	out := resize(room, len(s.Defs))
 	clear(out)
 	for i, d := range s.Defs {
 		if d.Measure != Quota && (in.Need == nil || in.Need[i]) {
