@@ -27,8 +27,15 @@ func chromium(t *testing.T) string {
 	return path
 }
 
-// screenshots is where the browser tests save each page, for the README.
-const screenshots = "../../docs/screenshots"
+// screenshots is where the browser tests save each page, for the README,
+// when BEACON_UPDATE_SCREENSHOTS is set; otherwise into the test's own
+// temporary directory, so that a test run leaves the tree as it found it.
+func screenshots(t *testing.T) string {
+	if os.Getenv("BEACON_UPDATE_SCREENSHOTS") != "" {
+		return "../../docs/screenshots"
+	}
+	return t.TempDir()
+}
 
 // In Chromium, on the demo world: sign in, see the queue, acknowledge the
 // top open alert, see it acknowledged, open the top account, the rules and
@@ -116,12 +123,13 @@ func TestBrowserQueue(t *testing.T) {
 	if acked != 1 {
 		t.Fatalf("%d alerts acknowledged by %s, want 1", acked, secrets.email)
 	}
-	if err := os.MkdirAll(screenshots, 0o755); err != nil {
+	dir := screenshots(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for name, shot := range map[string][]byte{"login.png": loginShot, "queue.png": queueShot,
 		"account.png": accountShot, "rules.png": rulesShot, "destinations.png": destShot} {
-		if err := os.WriteFile(filepath.Join(screenshots, name), shot, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
