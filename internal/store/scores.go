@@ -21,7 +21,7 @@ type Score struct {
 	UpdatedAt    time.Time
 	TierSince    time.Time
 	// Digest is the writer's digest of Reasons and Signals, for readers
-	// that only ask whether they changed (see ScoreStatesOf).
+	// that only ask whether they changed (see ScoreState).
 	Digest int64
 }
 
