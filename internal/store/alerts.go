@@ -60,13 +60,13 @@ const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segmen
 const deliveryColumns = `id, alert_id, destination, state, attempts, next_at, last_error, updated_at, delivered_at`
 
 // insertAlerts writes alerts and their pending deliveries in tx.
-func insertAlerts(ctx context.Context, tx queryer, alerts []Alert) error {
+func insertAlerts(ctx context.Context, d dialect, tx queryer, alerts []Alert) error {
 	// (scorecard, subject) names the row RETURNING gives back, in whatever
 	// order it does: a pass alerts a subject on a scorecard at most once, and
 	// any other batch is written in rounds where each is.
 	ids := make([]int64, len(alerts))
 	for _, round := range uniqueRounds(alerts) {
-		if err := insertAlertRound(ctx, tx, alerts, round, ids); err != nil {
+		if err := insertAlertRound(ctx, d, tx, alerts, round, ids); err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}
 	}
@@ -81,7 +81,7 @@ func insertAlerts(ctx context.Context, tx queryer, alerts []Alert) error {
 			dues = append(dues, due{ids[i], d, ms(a.CreatedAt)})
 		}
 	}
-	err := insertRows(ctx, tx, `INSERT INTO deliveries (alert_id, destination, state, next_at, updated_at) VALUES `, ``, 5, len(dues),
+	err := insertRows(ctx, d, tx, `INSERT INTO deliveries (alert_id, destination, state, next_at, updated_at) VALUES `, ``, 5, len(dues),
 		func(i int, args []any) []any {
 			d := dues[i]
 			return append(args, d.alert, d.to, Pending, d.at, d.at)
@@ -111,12 +111,12 @@ func uniqueRounds(alerts []Alert) [][]int {
 
 // insertAlertRound inserts the alerts at the indexes of round, many to a
 // statement, and notes their ids in ids.
-func insertAlertRound(ctx context.Context, tx queryer, alerts []Alert, round []int, ids []int64) error {
+func insertAlertRound(ctx context.Context, d dialect, tx queryer, alerts []Alert, round []int, ids []int64) error {
 	index := make(map[[2]string]int, len(round))
 	for _, i := range round {
 		index[[2]string{alerts[i].Scorecard, alerts[i].Subject}] = i
 	}
-	return eachChunk(len(round), 11, func(from, size int, values string) error {
+	return eachChunk(d, len(round), 11, func(from, size int, values string) error {
 		args := make([]any, 0, size*11)
 		for _, i := range round[from : from+size] {
 			a := alerts[i]

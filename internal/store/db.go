@@ -39,6 +39,9 @@ type dialect interface {
 	optimizeSQL() string
 	// upsertUsers writes up to userChunk users in one statement.
 	upsertUsers(ctx context.Context, q queryer, rows []userRow) error
+	// values is the VALUES list of placeholders for rows rows of width
+	// columns (see valuesList).
+	values(rows, width int) string
 }
 
 // DB is the Store over database/sql. Writes go through w; reads through r,

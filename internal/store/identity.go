@@ -271,7 +271,7 @@ func (t *idTx) PutAlias(ctx context.Context, anonymousID, userID string) error {
 // each statement is a round trip.
 func (t *idTx) PutAliases(ctx context.Context, aliases map[string]string) error {
 	anons := slices.Sorted(maps.Keys(aliases))
-	return insertRows(ctx, t, `INSERT INTO aliases (anonymous_id, user_id) VALUES `,
+	return insertRows(ctx, t.d, t, `INSERT INTO aliases (anonymous_id, user_id) VALUES `,
 		` ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, 2, len(anons),
 		func(i int, args []any) []any { return append(args, anons[i], aliases[anons[i]]) })
 }
@@ -427,7 +427,7 @@ func (t *idTx) PutMembership(ctx context.Context, m Membership) error {
 // PutMemberships writes links, many to a statement. Each (user, account)
 // appears at most once.
 func (t *idTx) PutMemberships(ctx context.Context, links []Membership) error {
-	return insertRows(ctx, t, `INSERT INTO memberships (`+membershipColumns+`) VALUES `,
+	return insertRows(ctx, t.d, t, `INSERT INTO memberships (`+membershipColumns+`) VALUES `,
 		` ON CONFLICT (user_id, account_id) DO UPDATE SET method = excluded.method, confidence = excluded.confidence`, 5, len(links),
 		func(i int, args []any) []any {
 			m := links[i]

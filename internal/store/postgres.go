@@ -74,6 +74,8 @@ func (postgresDialect) upsertUsers(ctx context.Context, q queryer, rows []userRo
 	return err
 }
 
+func (postgresDialect) values(rows, width int) string { return valuesList(rows, width, numbered) }
+
 func (postgresDialect) inList(param string) string {
 	return `SELECT unnest(` + param + `::text[]) AS value`
 }

@@ -15,8 +15,8 @@ type execer interface {
 // (so that each statement's text is one of three, prepared once), row
 // appending the ith row's values. On PostgreSQL each statement is a round
 // trip: a row each cost seconds a pass under load.
-func insertRows(ctx context.Context, q execer, head, tail string, width, n int, row func(i int, args []any) []any) error {
-	return eachChunk(n, width, func(from, size int, values string) error {
+func insertRows(ctx context.Context, d dialect, q execer, head, tail string, width, n int, row func(i int, args []any) []any) error {
+	return eachChunk(d, n, width, func(from, size int, values string) error {
 		args := make([]any, 0, size*width)
 		for r := range size {
 			args = row(from+r, args)
@@ -27,8 +27,8 @@ func insertRows(ctx context.Context, q execer, head, tail string, width, n int, 
 }
 
 // eachChunk cuts n rows into chunks of 100, 10 or 1 and calls fn with each
-// chunk's first row, size and VALUES list of placeholders.
-func eachChunk(n, width int, fn func(from, size int, values string) error) error {
+// chunk's first row, size and VALUES list of d's placeholders.
+func eachChunk(d dialect, n, width int, fn func(from, size int, values string) error) error {
 	for i := 0; i < n; {
 		size := chunkSizes[len(chunkSizes)-1]
 		for _, c := range chunkSizes {
@@ -37,7 +37,7 @@ func eachChunk(n, width int, fn func(from, size int, values string) error) error
 				break
 			}
 		}
-		if err := fn(i, size, placeholders(size, width)); err != nil {
+		if err := fn(i, size, d.values(size, width)); err != nil {
 			return err
 		}
 		i += size
@@ -45,8 +45,9 @@ func eachChunk(n, width int, fn func(from, size int, values string) error) error
 	return nil
 }
 
-// placeholders returns "($1,$2),($3,$4)…" for rows rows of width columns.
-func placeholders(rows, width int) string {
+// valuesList returns "(p,p),(p,p)…" for rows rows of width columns, the nth
+// parameter written by param(n), counting from 1.
+func valuesList(rows, width int, param func(b []byte, n int) []byte) string {
 	b := make([]byte, 0, rows*width*6)
 	for r := range rows {
 		if r > 0 {
@@ -57,9 +58,12 @@ func placeholders(rows, width int) string {
 			if c > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendInt(append(b, '$'), int64(r*width+c+1), 10)
+			b = param(b, r*width+c+1)
 		}
 		b = append(b, ')')
 	}
 	return string(b)
 }
+
+// numbered writes PostgreSQL's $n.
+func numbered(b []byte, n int) []byte { return strconv.AppendInt(append(b, '$'), int64(n), 10) }

@@ -101,7 +101,7 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 				return err
 			}
 		}
-		err := insertRows(ctx, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `, `
+		err := insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `, `
 			ON CONFLICT (scorecard, subject) DO UPDATE SET score = excluded.score, tier = excluded.tier,
 				reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
 				updated_at = excluded.updated_at, tier_since = excluded.tier_since, digest = excluded.digest`, 10, len(b.Scores),
@@ -113,7 +113,7 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 		if err != nil {
 			return fmt.Errorf("scores: %w", err)
 		}
-		err = insertRows(ctx, tx, `INSERT INTO score_history
+		err = insertRows(ctx, tx.d, tx, `INSERT INTO score_history
 			(scorecard, subject, at, score, tier, previous_tier, rules_version, reasons) VALUES `, ``, 8, len(b.History),
 			func(i int, args []any) []any {
 				h := b.History[i]
@@ -123,7 +123,7 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 		if err != nil {
 			return fmt.Errorf("score history: %w", err)
 		}
-		return insertAlerts(ctx, tx, b.Alerts)
+		return insertAlerts(ctx, tx.d, tx, b.Alerts)
 	})
 }
 
