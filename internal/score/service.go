@@ -550,7 +550,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if len(batch.Alerts) > 0 && s.alerted != nil {
 		s.alerted()
 	}
-	rep.Scored, rep.Written = len(results), len(batch.Scores)+len(batch.Cleared)
+	rep.Scored, rep.Written = len(results), len(batch.Scores)+len(batch.Refreshed)+len(batch.Cleared)
 	s.dirty.reset()
 	return nil
 }
@@ -795,14 +795,18 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 	reasons, signals := enc.reasons, enc.signals
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
 		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: h.since, Digest: enc.digest}
-	if res.Score == 0 && res.Tier == "" {
+	kept := prev.present && prev.score == next.Score && prev.tier == next.Tier
+	switch {
+	case res.Score == 0 && res.Tier == "":
 		b.Cleared = append(b.Cleared, next)
 		h.present = false
-	} else {
+	case kept:
+		b.Refreshed = append(b.Refreshed, next)
+	default:
 		b.Scores = append(b.Scores, next)
 	}
 	s.written.pending(card.Name, subject, h)
-	if !prev.present || prev.score != next.Score || prev.tier != next.Tier {
+	if !kept {
 		b.History = append(b.History, store.ScoreEvent{Scorecard: card.Name, Subject: subject, At: now, Score: next.Score,
 			Tier: next.Tier, PreviousTier: prev.tier, RulesVersion: next.RulesVersion, Reasons: reasons})
 	}

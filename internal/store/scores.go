@@ -51,8 +51,13 @@ type ScoreEvent struct {
 
 // ScoreBatch is what one scoring pass writes, all in one transaction.
 type ScoreBatch struct {
-	Scores  []Score
-	History []ScoreEvent
+	Scores []Score
+	// Refreshed are scores whose score, tier and tier_since are those
+	// stored: only their reasons, signals, rules version, time and digest
+	// are written. An update that names the queue index's columns rewrites
+	// its entry even when their values stay, a page more per score.
+	Refreshed []Score
+	History   []ScoreEvent
 	// Cleared are scores that fell to nothing (no points, no tier); their
 	// rows go, their history stays.
 	Cleared []Score
@@ -91,7 +96,7 @@ const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_v
 
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
-	if len(b.Scores) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 {
+	if len(b.Scores) == 0 && len(b.Refreshed) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, func(sqlTx *sql.Tx) error {
@@ -101,19 +106,13 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 				return err
 			}
 		}
-		err := insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `, `
-			ON CONFLICT (scorecard, subject) DO UPDATE SET score = excluded.score, tier = excluded.tier,
-				reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
-				updated_at = excluded.updated_at, tier_since = excluded.tier_since, digest = excluded.digest`, 10, len(b.Scores),
-			func(i int, args []any) []any {
-				s := b.Scores[i]
-				return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
-					rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest)
-			})
-		if err != nil {
+		if err := upsertScores(ctx, tx, b.Scores, scoreRanked); err != nil {
 			return fmt.Errorf("scores: %w", err)
 		}
-		err = insertRows(ctx, tx.d, tx, `INSERT INTO score_history
+		if err := upsertScores(ctx, tx, b.Refreshed, scoreRefreshed); err != nil {
+			return fmt.Errorf("scores: %w", err)
+		}
+		err := insertRows(ctx, tx.d, tx, `INSERT INTO score_history
 			(scorecard, subject, at, score, tier, previous_tier, rules_version, reasons) VALUES `, ``, 8, len(b.History),
 			func(i int, args []any) []any {
 				h := b.History[i]
@@ -125,6 +124,26 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 		}
 		return insertAlerts(ctx, tx.d, tx, b.Alerts)
 	})
+}
+
+// What an upsert of a stored score sets: all of it, or (for ScoreBatch's
+// Refreshed) all but its rank.
+const (
+	scoreRanked    = `score = excluded.score, tier = excluded.tier, tier_since = excluded.tier_since, ` + scoreRefreshed
+	scoreRefreshed = `reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
+		updated_at = excluded.updated_at, digest = excluded.digest`
+)
+
+// upsertScores writes scores whole where they are new, and sets where they
+// are stored.
+func upsertScores(ctx context.Context, tx *idTx, scores []Score, set string) error {
+	return insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `,
+		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 10, len(scores),
+		func(i int, args []any) []any {
+			s := scores[i]
+			return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
+				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest)
+		})
 }
 
 func rawOr(r json.RawMessage, empty string) string {

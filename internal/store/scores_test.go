@@ -68,3 +68,44 @@ func testScoreStates(t *testing.T, db *store.DB) {
 		t.Fatalf("after a rewrite = %+v, want %+v", again, state(scores[0]))
 	}
 }
+
+// testScoreRefreshed: a refreshed score writes all but its rank where it is
+// stored, and the whole of it where it is not.
+func testScoreRefreshed(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.UnixMilli(1_770_000_000_000).UTC()
+	stored := store.Score{Scorecard: "pql", Subject: "account:a", Score: 60, Tier: "warm", Reasons: []byte(`[{"label":"x"}]`),
+		Signals: []byte(`{"x":1}`), RulesVersion: "v1", UpdatedAt: at, TierSince: at.Add(-time.Hour), Digest: 1}
+	if err := db.SaveScores(ctx, store.ScoreBatch{Scores: []store.Score{stored}}); err != nil {
+		t.Fatal(err)
+	}
+	later := at.Add(time.Minute)
+	refreshed := store.Score{Scorecard: "pql", Subject: "account:a", Score: 99, Tier: "hot", Reasons: []byte(`[{"label":"y"}]`),
+		Signals: []byte(`{"x":2}`), RulesVersion: "v2", UpdatedAt: later, TierSince: later, Digest: 2}
+	fresh := store.Score{Scorecard: "pql", Subject: "account:b", Score: 30, Tier: "watching", Reasons: []byte(`[]`),
+		Signals: []byte(`{"x":3}`), RulesVersion: "v2", UpdatedAt: later, TierSince: later, Digest: 3}
+	if err := db.SaveScores(ctx, store.ScoreBatch{Refreshed: []store.Score{refreshed, fresh}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ScoresIn(ctx, "pql", []string{"account:a", "account:b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySubject := map[string]store.Score{}
+	for _, s := range got {
+		bySubject[s.Subject] = s
+	}
+	a := bySubject["account:a"]
+	if a.Score != stored.Score || a.Tier != stored.Tier || !a.TierSince.Equal(stored.TierSince) {
+		t.Errorf("refreshed rank = %v %q since %v, want the stored %v %q since %v", a.Score, a.Tier, a.TierSince,
+			stored.Score, stored.Tier, stored.TierSince)
+	}
+	if string(a.Signals) != `{"x":2}` || string(a.Reasons) != `[{"label":"y"}]` || a.RulesVersion != "v2" ||
+		!a.UpdatedAt.Equal(later) || a.Digest != 2 {
+		t.Errorf("refreshed rest = %s %s %q %v %d, want the new values", a.Signals, a.Reasons, a.RulesVersion, a.UpdatedAt, a.Digest)
+	}
+	b, ok := bySubject["account:b"]
+	if !ok || b.Score != 30 || b.Tier != "watching" || string(b.Signals) != `{"x":3}` || b.Digest != 3 {
+		t.Errorf("a refreshed score not stored = %+v (present %v), want it whole", b, ok)
+	}
+}

@@ -32,6 +32,7 @@ func TestContract(t *testing.T) {
 		{"user events include pre-signup anonymous events", testUserEvents},
 		{"aliases and links are written many at once", testBulkLinks},
 		{"score states carry the digest, not the JSON", testScoreStates},
+		{"refreshed scores keep their rank", testScoreRefreshed},
 	}
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
