@@ -42,6 +42,11 @@ type IngestOptions struct {
 	// Cold skips the warm-up: every user's first event then falls in the
 	// timed part, a storm of sign-ups.
 	Cold bool
+	// Rate, if positive, offers the batches on a schedule (events/s) instead
+	// of as fast as the clients are answered, and counts each batch's latency
+	// from when it was due: senders that do not wait for each other, as a
+	// product's many servers are.
+	Rate int
 }
 
 // IngestResult is what the ingest benchmark measured.
@@ -53,6 +58,7 @@ type IngestResult struct {
 	P50, P99, Max   time.Duration
 	EventsPerSecond float64
 	Clients, Batch  int
+	Rate            int // offered, if on a schedule
 	// Projected events were taken by the identity projection after the
 	// ingest, in ProjectionTime.
 	Projected      int
@@ -67,6 +73,9 @@ func (r IngestResult) String() string {
 	s := fmt.Sprintf("%s: %d events in %d batches of %d from %d clients in %.2fs: %.0f durable events/s; batch latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; stored %d",
 		r.Engine, r.Events, r.Batches, r.Batch, r.Clients, r.Elapsed.Seconds(), r.EventsPerSecond,
 		ms(r.P50), ms(r.P99), ms(r.Max), r.Stored)
+	if r.Rate > 0 {
+		s += fmt.Sprintf(" (offered %d events/s; latency from when each batch was due)", r.Rate)
+	}
 	if r.ProjectionTime > 0 {
 		s += fmt.Sprintf("; identity projection then took %d events in %.2fs (%.0f events/s)",
 			r.Projected, r.ProjectionTime.Seconds(), float64(r.Projected)/r.ProjectionTime.Seconds())
@@ -85,6 +94,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResult, error) {
 	if o.Events <= 0 || o.Batch <= 0 || o.Clients <= 0 {
 		return IngestResult{}, errors.New("events, batch and clients must be positive")
+	}
+	if o.Rate < 0 {
+		return IngestResult{}, fmt.Errorf("rate %d: must be 0 (as fast as answered) or positive", o.Rate)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -174,6 +186,10 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 					return
 				}
 				t0 := time.Now()
+				if o.Rate > 0 {
+					t0 = start.Add(time.Duration(float64(b*o.Batch) / float64(o.Rate) * float64(time.Second)))
+					time.Sleep(time.Until(t0))
+				}
 				if err := post(ctx, client, url, key, bodies[b]); err != nil {
 					errs <- fmt.Errorf("batch %d: %w", b, err)
 					cancel()
@@ -196,7 +212,7 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	}
 	slices.Sort(lat)
 	res := IngestResult{Engine: db.Engine(), Events: int64(o.Events), Stored: after.Events - before.Events,
-		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed,
+		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed, Rate: o.Rate,
 		EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
 		P50:             lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}
 	if probes != nil {

@@ -22,6 +22,26 @@ func TestIngestStoresEverything(t *testing.T) {
 	}
 }
 
+// TestIngestOnSchedule: with a rate, batches go out when due, not sooner,
+// and every one is still stored.
+func TestIngestOnSchedule(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	o := IngestOptions{DSN: filepath.Join(t.TempDir(), "b.db"), Events: 2000, Batch: 100, Clients: 4,
+		Timeout: time.Minute, Rate: 4000}
+	res, err := Ingest(context.Background(), o, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last of 20 batches is due 19 × 100 / 4,000 s after the first.
+	if res.Stored != 2000 || res.Rate != 4000 || res.Elapsed < 475*time.Millisecond {
+		t.Fatalf("result %+v: want 2,000 stored at 4,000/s, over at least 475 ms", res)
+	}
+	o.Rate = -1
+	if _, err := Ingest(context.Background(), o, log); err == nil {
+		t.Fatal("a negative rate was taken")
+	}
+}
+
 func BenchmarkIngestSQLite(b *testing.B) {
 	for b.Loop() {
 		res, err := Ingest(context.Background(), IngestOptions{DSN: filepath.Join(b.TempDir(), "b.db"),

@@ -45,6 +45,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
 	ingest.Flags().IntVar(&o.Batch, "batch", 100, "events per request")
 	ingest.Flags().IntVar(&o.Clients, "clients", 8, "concurrent HTTP clients")
+	ingest.Flags().IntVar(&o.Rate, "rate", 0, "offer events/s on a schedule, latency counted from when each batch was due (0: as fast as answered)")
 	ingest.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
 	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
