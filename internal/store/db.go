@@ -32,6 +32,9 @@ type dialect interface {
 	// another transaction holds: claims of several dispatchers never meet.
 	skipLocked() string
 	insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error
+	// timelineSQL selects a user's events ($1), newest first, before the
+	// place ($3 ts, $4 seq), at most $2.
+	timelineSQL() string
 	// inList is a subquery yielding the strings of listArg(ids) as "value".
 	inList(param string) string
 	listArg(ids []string) (any, error)

@@ -210,12 +210,7 @@ func (db *DB) UserEventsBefore(ctx context.Context, userID string, pos EventPos,
 	if !pos.TS.IsZero() {
 		ts, seq = pos.TS.UnixMilli(), pos.Seq
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+eventColumns+`, 0 FROM events WHERE seq IN (
-			SELECT seq FROM (SELECT DISTINCT ts, seq FROM event_users
-				WHERE (key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1))
-					AND (ts < $3 OR (ts = $3 AND seq < $4))) mine
-			ORDER BY ts DESC, seq DESC LIMIT $2)
-		ORDER BY ts DESC, seq DESC`, userID, limit, ts, seq)
+	rows, err := db.r.QueryContext(ctx, db.d.timelineSQL(), userID, limit, ts, seq)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,15 @@ func (postgresDialect) eventsRangeSQL(columns string) string {
 		ORDER BY events.tx, events.seq LIMIT $5`
 }
 
+func (postgresDialect) timelineSQL() string {
+	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq IN (
+			SELECT seq FROM (SELECT DISTINCT ts, seq FROM event_users
+				WHERE (key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1))
+					AND (ts < $3 OR (ts = $3 AND seq < $4))) mine
+			ORDER BY ts DESC, seq DESC LIMIT $2)
+		ORDER BY ts DESC, seq DESC`
+}
+
 func (postgresDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	keys, ts, seqs := make([]string, len(refs)), make([]int64, len(refs)), make([]int64, len(refs))
 	for i, r := range refs {

@@ -40,21 +40,39 @@ func (*sqliteDialect) eventsAfterSQL() string {
 	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
 }
 
+// timelineSQL walks the parts from the newest down, seeking the user's
+// keys in each.
+func (*sqliteDialect) timelineSQL() string {
+	return `WITH RECURSIVE parts(p) AS (
+			SELECT max(part) FROM event_users
+			UNION ALL SELECT p - 1 FROM parts WHERE p > 0),
+		mykeys(k) AS (SELECT 'user:' || $1 UNION SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1)
+		SELECT ` + eventColumns + `, 0 FROM events WHERE seq IN (
+			SELECT seq FROM (SELECT DISTINCT e.ts, e.seq FROM parts, mykeys, event_users e
+				WHERE e.part = parts.p AND e.key = mykeys.k AND (e.ts < $3 OR (e.ts = $3 AND e.seq < $4))) mine
+			ORDER BY ts DESC, seq DESC LIMIT $2)
+		ORDER BY ts DESC, seq DESC`
+}
+
 func (*sqliteDialect) optimizeSQL() string { return `PRAGMA optimize` }
 
 func (*sqliteDialect) eventsRangeSQL(columns string) string {
 	return `SELECT ` + columns + `, 0 FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`
 }
 
+// timelinePartShift cuts SQLite's timelines into parts of 2^14 events
+// (migration 0008 computes the same).
+const timelinePartShift = 14
+
 func (*sqliteDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	const chunk = 200
 	for len(refs) > 0 {
 		n := min(len(refs), chunk)
-		args := make([]any, 0, n*3)
+		args := make([]any, 0, n*4)
 		for _, r := range refs[:n] {
-			args = append(args, r.Key, ms(r.TS), r.Seq)
+			args = append(args, r.Seq>>timelinePartShift, r.Key, ms(r.TS), r.Seq)
 		}
-		stmt := `INSERT INTO event_users (key, ts, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",") +
+		stmt := `INSERT INTO event_users (part, key, ts, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?),", n), ",") +
 			` ON CONFLICT DO NOTHING`
 		if _, err := q.ExecContext(ctx, stmt, args...); err != nil {
 			return err

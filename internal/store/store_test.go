@@ -30,6 +30,7 @@ func TestContract(t *testing.T) {
 		{"identity rows round trip", testIdentityRows},
 		{"stats count users by strongest method", testStats},
 		{"user events include pre-signup anonymous events", testUserEvents},
+		{"timelines span the store's parts", testTimelineParts},
 		{"aliases and links are written many at once", testBulkLinks},
 		{"score states carry the digest, not the JSON", testScoreStates},
 		{"refreshed scores keep their rank", testScoreRefreshed},
@@ -372,6 +373,72 @@ func testUserEvents(t *testing.T, db *store.DB) {
 	}
 	if len(evs) != 2 || evs[0].MessageID != "t1" || evs[1].MessageID != "p1" {
 		t.Fatalf("user events = %+v", evs)
+	}
+}
+
+// testTimelineParts: SQLite keeps timelines in parts of 16,384 events; a
+// user's events in several parts, out of time order, come back as one
+// timeline, newest first, and page back across parts.
+func testTimelineParts(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	const n = 40_001
+	mine := map[int]time.Time{ // event index → its time
+		3: t0.Add(time.Second), 5: t0.Add(100 * time.Hour), 16_390: t0.Add(time.Hour),
+		33_000: t0.Add(2 * time.Hour), 40_000: t0.Add(3 * time.Hour)}
+	var evs []event.Event
+	for i := range n {
+		e := track(fmt.Sprintf("m-%d", i), fmt.Sprintf("other-%d", i%97), t0)
+		if at, ok := mine[i]; ok {
+			e = track(fmt.Sprintf("m-%d", i), "u-parts", at)
+		}
+		if i == 3 {
+			e.UserID, e.AnonymousID = "", "anon-parts"
+		}
+		evs = append(evs, e)
+	}
+	for len(evs) > 0 {
+		k := min(len(evs), 1000)
+		if _, err := db.AppendEvents(ctx, evs[:k]); err != nil {
+			t.Fatal(err)
+		}
+		evs = evs[k:]
+	}
+	var refs []store.EventRef
+	for _, e := range drain(t, db, n) {
+		key := "user:" + e.UserID
+		if e.UserID == "" {
+			key = "anon:" + e.AnonymousID
+		}
+		refs = append(refs, store.EventRef{Key: key, TS: e.Timestamp, Seq: e.Seq})
+	}
+	err := db.Project(ctx, func(tx store.IdentityTx) error {
+		return errors.Join(tx.PutAlias(ctx, "anon-parts", "u-parts"), tx.IndexEvents(ctx, refs))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(evs []event.Event) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.MessageID)
+		}
+		return out
+	}
+	got, err := db.UserEvents(ctx, "u-parts", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"m-5", "m-40000", "m-33000"}; !reflect.DeepEqual(ids(got), want) {
+		t.Fatalf("first page = %v, want %v", ids(got), want)
+	}
+	last := got[len(got)-1]
+	rest, err := db.UserEventsBefore(ctx, "u-parts", store.EventPos{TS: last.Timestamp, Seq: last.Seq}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"m-16390", "m-3"}; !reflect.DeepEqual(ids(rest), want) {
+		t.Fatalf("next page = %v, want %v", ids(rest), want)
 	}
 }
 
