@@ -17,7 +17,7 @@ import (
 // to the read side: a pass reads its events and what they need before it
 // takes the writer, and holds the writer only to write.
 type Store interface {
-	EventsAfter(ctx context.Context, c store.Cursor, limit int) ([]event.Event, store.Cursor, error)
+	IdentityEventsAfter(ctx context.Context, c store.Cursor, limit int) ([]event.Event, store.Cursor, error)
 	Project(ctx context.Context, fn func(store.IdentityTx) error) error
 	CRMAccounts(ctx context.Context) ([]store.Account, error)
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
@@ -126,7 +126,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	if !s.cache.usable(c, epoch.Seq) {
 		s.cache.reset(epoch.Seq)
 	}
-	evs, next, err := s.db.EventsAfter(ctx, c, batchSize)
+	evs, next, err := s.db.IdentityEventsAfter(ctx, c, batchSize)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}

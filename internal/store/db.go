@@ -22,7 +22,9 @@ type dialect interface {
 	name() string
 	// lockMigrations serialises migrators, for several nodes starting at once.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
-	eventsAfterSQL() string
+	// eventsAfterSQL selects columns (and the tx) of the committed events
+	// after cursorArgs(c), with a limit after those.
+	eventsAfterSQL(columns string) string
 	// eventsRangeSQL selects columns (and the tx) of the events after
 	// cursorArgs(after) up to cursorArgs(upTo), with a limit after those.
 	eventsRangeSQL(columns string) string

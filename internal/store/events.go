@@ -49,7 +49,44 @@ const eventColumns = `seq, message_id, type, name, user_id, anonymous_id, group_
 // EventsAfter returns up to limit committed events after c, in commit order,
 // and the cursor of the last one.
 func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	return db.readEvents(ctx, c, db.d.eventsAfterSQL(), append(db.d.cursorArgs(c), limit))
+	return db.readEvents(ctx, c, db.d.eventsAfterSQL(eventColumns), append(db.d.cursorArgs(c), limit))
+}
+
+// identityColumns are what identity resolution reads of an event: a body
+// only where it holds traits that it merges (identify and group calls). A
+// track event's body is most of its row, and most events are track events.
+const identityColumns = `seq, message_id, type, user_id, anonymous_id, group_id, previous_id, ts,
+	CASE WHEN type IN ('identify', 'group') THEN body ELSE '' END`
+
+// IdentityEventsAfter is EventsAfter with only what identity resolution
+// reads: ids, type, timestamp and the traits of identify and group calls.
+// Names, other times, bodies and properties are left empty.
+func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
+	rows, err := db.r.QueryContext(ctx, db.d.eventsAfterSQL(identityColumns), append(db.d.cursorArgs(c), limit)...)
+	if err != nil {
+		return nil, c, err
+	}
+	defer rows.Close()
+	var evs []event.Event
+	var tx uint64
+	for rows.Next() {
+		var e event.Event
+		var ts int64
+		var body sql.RawBytes
+		if err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID,
+			&ts, &body, &tx); err != nil {
+			return nil, c, err
+		}
+		e.Timestamp = fromMS(ts)
+		if len(body) > 0 {
+			e.Traits, _ = event.BodyParts(body) // copies: body is the driver's until the next row
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil || len(evs) == 0 {
+		return nil, c, err
+	}
+	return evs, Cursor{Tx: tx, Seq: evs[len(evs)-1].Seq}, nil
 }
 
 func (db *DB) readEvents(ctx context.Context, c Cursor, query string, args []any) ([]event.Event, Cursor, error) {

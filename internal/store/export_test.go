@@ -23,7 +23,7 @@ func (db *DB) StreamPlans(ctx context.Context) ([]string, error) {
 	}
 	c := db.d.cursorArgs(Cursor{})
 	queries := map[string][]any{
-		db.d.eventsAfterSQL():                  append(c, 5000),
+		db.d.eventsAfterSQL(identityColumns):   append(c, 5000),
 		db.d.eventsRangeSQL("seq, type, name"): append(append(c, db.d.cursorArgs(Cursor{Tx: 1 << 62, Seq: 1 << 62})...), 5000),
 	}
 	var plans []string

@@ -36,8 +36,8 @@ func (*sqliteDialect) skipLocked() string { return "" }
 func (*sqliteDialect) cursorArgs(c Cursor) []any { return []any{c.Seq} }
 
 // With one writer connection, sequence order is commit order.
-func (*sqliteDialect) eventsAfterSQL() string {
-	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
+func (*sqliteDialect) eventsAfterSQL(columns string) string {
+	return `SELECT ` + columns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
 }
 
 // timelineSQL walks the parts from the newest down, seeking the user's

@@ -31,6 +31,7 @@ func TestContract(t *testing.T) {
 		{"stats count users by strongest method", testStats},
 		{"user events include pre-signup anonymous events", testUserEvents},
 		{"timelines span the store's parts", testTimelineParts},
+		{"identity reads events without bodies it does not merge", testIdentityEventsAfter},
 		{"aliases and links are written many at once", testBulkLinks},
 		{"score states carry the digest, not the JSON", testScoreStates},
 		{"refreshed scores keep their rank", testScoreRefreshed},
@@ -439,6 +440,51 @@ func testTimelineParts(t *testing.T, db *store.DB) {
 	}
 	if want := []string{"m-16390", "m-3"}; !reflect.DeepEqual(ids(rest), want) {
 		t.Fatalf("next page = %v, want %v", ids(rest), want)
+	}
+}
+
+func testIdentityEventsAfter(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	evs := []event.Event{
+		{MessageID: "i1", Type: event.Identify, UserID: "u1", AnonymousID: "a1", Timestamp: at, ReceivedAt: at,
+			Body: []byte(`{"type":"identify","traits":{"email":"ana@acme.test"}}`)},
+		{MessageID: "g1", Type: event.Group, UserID: "u1", GroupID: "acme", Timestamp: at.Add(time.Second), ReceivedAt: at,
+			Body: []byte(`{"type":"group","traits":{"name":"Acme"}}`)},
+		{MessageID: "t1", Type: event.Track, Name: "Report Viewed", UserID: "u1", GroupID: "acme", Timestamp: at.Add(2 * time.Second),
+			ReceivedAt: at, Body: []byte(`{"type":"track","properties":{"plan":"team"},"traits":{"ignored":true}}`)},
+		{MessageID: "l1", Type: event.Alias, UserID: "u2", PreviousID: "u1", Timestamp: at.Add(3 * time.Second), ReceivedAt: at,
+			Body: []byte(`{"type":"alias"}`)},
+	}
+	if _, err := db.AppendEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	all := drain(t, db, len(evs))
+	var got []event.Event
+	c := store.Cursor{}
+	for deadline := time.Now().Add(20 * time.Second); len(got) < len(evs) && time.Now().Before(deadline); {
+		more, next, err := db.IdentityEventsAfter(ctx, c, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, c = append(got, more...), next
+	}
+	if len(got) != len(evs) || c.Seq != all[len(all)-1].Seq {
+		t.Fatalf("read %d events up to seq %d, want %d up to %d", len(got), c.Seq, len(evs), all[len(all)-1].Seq)
+	}
+	for i, e := range got {
+		w := all[i]
+		want := event.Event{Seq: w.Seq, MessageID: w.MessageID, Type: w.Type, UserID: w.UserID, AnonymousID: w.AnonymousID,
+			GroupID: w.GroupID, PreviousID: w.PreviousID, Timestamp: w.Timestamp}
+		if w.Type == event.Identify || w.Type == event.Group {
+			want.Traits = w.Traits
+		}
+		if !reflect.DeepEqual(e, want) {
+			t.Errorf("event %d = %+v, want %+v", i, e, want)
+		}
+	}
+	if string(got[0].Traits) != `{"email":"ana@acme.test"}` || string(got[1].Traits) != `{"name":"Acme"}` {
+		t.Errorf("traits = %s, %s", got[0].Traits, got[1].Traits)
 	}
 }
 
