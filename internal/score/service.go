@@ -172,6 +172,9 @@ type Report struct {
 	Scored  int // subjects evaluated
 	Written int // scores written or cleared
 	Packed  int // events packed into stream blocks for later replays
+	// Evaluating and Writing are how long the pass took to score its
+	// subjects and to write what changed (waiting for the writer included).
+	Evaluating, Writing time.Duration
 }
 
 // Sync takes in every event identity has resolved and rescores what they and
@@ -227,7 +230,8 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.day = today
 	if rep.Events > 0 || rep.Scored > 0 {
 		s.log.Debug("scoring pass", "events", rep.Events, "packed", rep.Packed, "read", read, "waited_ahead", waited,
-			"scored", rep.Scored, "written", rep.Written, "took", time.Since(began))
+			"scored", rep.Scored, "evaluating", rep.Evaluating, "written", rep.Written, "writing", rep.Writing,
+			"took", time.Since(began))
 	}
 	return rep, nil
 }
@@ -534,6 +538,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if !s.dirty.everyone && len(s.dirty.users) == 0 && len(s.dirty.accounts) == 0 {
 		return nil
 	}
+	began := time.Now()
 	results, err := s.evaluate(now)
 	if err != nil {
 		return err
@@ -542,6 +547,8 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	rep.Evaluating = time.Since(began)
+	defer func() { rep.Writing = time.Since(began) - rep.Evaluating }()
 	if err := s.db.SaveScores(ctx, batch); err != nil {
 		s.written.forget() // what it holds may not be what the store does
 		return err
