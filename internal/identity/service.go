@@ -126,6 +126,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	if !s.cache.usable(c, epoch.Seq) {
 		s.cache.reset(epoch.Seq)
 	}
+	began := time.Now()
 	evs, next, err := s.db.IdentityEventsAfter(ctx, c, batchSize)
 	if err != nil || len(evs) == 0 {
 		return 0, err
@@ -135,6 +136,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		s.cache.valid = false
 		return 0, err
 	}
+	read := time.Since(began)
 	err = s.db.Project(ctx, func(tx store.IdentityTx) error {
 		// Taken again under the writer's lock: what was read still holds
 		// only if nobody moved them meanwhile.
@@ -169,6 +171,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	}
 	s.cache.committed(next)
 	s.committed(p.changes())
+	s.log.Debug("identity pass", "events", len(evs), "read", read, "writing", time.Since(began)-read)
 	return len(evs), nil
 }
 
