@@ -145,7 +145,7 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	}
 	lat := make([]time.Duration, batches)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
-	var probes *prober
+	var probes []*prober
 	if live != nil && !o.Cold {
 		if err := live.warmUp(ctx, client, "http://"+ln.Addr().String(), key); err != nil {
 			return IngestResult{}, err
@@ -155,21 +155,19 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		}
 	}
 	if live != nil {
-		probes = &prober{db: db, client: client, base: "http://" + ln.Addr().String(), key: key}
-		if err := probes.setUp(ctx); err != nil {
-			return IngestResult{}, fmt.Errorf("probe: %w", err)
+		probes = probers(4, db, client, "http://"+ln.Addr().String(), key)
+		for _, p := range probes {
+			if err := p.setUp(ctx); err != nil {
+				return IngestResult{}, fmt.Errorf("probe: %w", err)
+			}
 		}
 	}
 	probeCtx, stopProbes := context.WithCancel(ctx)
 	probed := make(chan error, 1)
 	var probeLat []time.Duration
 	go func() {
-		if probes == nil {
-			probed <- nil
-			return
-		}
 		var err error
-		probeLat, err = probes.run(probeCtx, 100*time.Millisecond)
+		probeLat, err = probeAll(probeCtx, probes, 100*time.Millisecond)
 		probed <- err
 	}()
 	var next atomic.Int64
@@ -215,9 +213,9 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed, Rate: o.Rate,
 		EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
 		P50:             lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}
-	if probes != nil {
+	if len(probes) > 0 {
 		res.Probes = probeLat
-		if res.Drain, err = probes.once(ctx, o.Timeout); err != nil {
+		if res.Drain, err = probes[0].once(ctx, o.Timeout); err != nil {
 			return IngestResult{}, err
 		}
 	}

@@ -5,8 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/beaconplg/beacon/internal/score"
 )
 
 // TestIngestStoresEverything runs the benchmark small: every event posted is
@@ -39,6 +42,29 @@ func TestIngestOnSchedule(t *testing.T) {
 	o.Rate = -1
 	if _, err := Ingest(context.Background(), o, log); err == nil {
 		t.Fatal("a negative rate was taken")
+	}
+}
+
+// TestIngestProbesScores runs identity and scoring live: every prober's
+// page views are counted in its account's stored score, during the load
+// and after it.
+func TestIngestProbesScores(t *testing.T) {
+	sp, err := score.Preset(score.DefaultPreset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := score.Compile(*sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Ingest(context.Background(), IngestOptions{DSN: filepath.Join(t.TempDir(), "b.db"), Events: 20000,
+		Batch: 100, Clients: 4, Timeout: time.Minute, Score: rules, Cold: true, Rate: 10000},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored < 20000 || len(res.Probes) == 0 || res.Drain <= 0 || !slices.IsSorted(res.Probes) {
+		t.Fatalf("stored %d, %d probes (sorted: %v), drain %s", res.Stored, len(res.Probes), slices.IsSorted(res.Probes), res.Drain)
 	}
 }
 

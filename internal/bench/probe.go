@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,18 +41,29 @@ func (p *pipeline) close() { p.stop(); p.wg.Wait() }
 // view for its own account and waits until the account's stored PQL score
 // counts it.
 type prober struct {
-	db        *store.DB
-	client    *http.Client
-	base, key string
-	n         int
+	db            *store.DB
+	client        *http.Client
+	base, key     string
+	account, user string
+	n             int
 }
 
-const probeAccount, probeUser = "bench-probe", "bench-probe-user"
+// probers returns n probers, each with an account of its own: one alone,
+// waiting for each probe before the next, takes too few under load for a
+// 99th percentile to mean much.
+func probers(n int, db *store.DB, client *http.Client, base, key string) []*prober {
+	ps := make([]*prober, n)
+	for i := range ps {
+		ps[i] = &prober{db: db, client: client, base: base, key: key,
+			account: fmt.Sprintf("bench-probe-%d", i), user: fmt.Sprintf("bench-probe-user-%d", i)}
+	}
+	return ps
+}
 
 // setUp makes the probe account known and scored.
 func (p *prober) setUp(ctx context.Context) error {
 	body := fmt.Sprintf(`{"batch":[{"type":"identify","userId":%q,"traits":{"email":"probe@probe.example"}},
-		{"type":"group","userId":%q,"groupId":%q,"traits":{"name":"Probe"}}]}`, probeUser, probeUser, probeAccount)
+		{"type":"group","userId":%q,"groupId":%q,"traits":{"name":"Probe"}}]}`, p.user, p.user, p.account)
 	if err := post(ctx, p.client, p.base+"/v1/batch", p.key, []byte(body)); err != nil {
 		return err
 	}
@@ -62,13 +74,13 @@ func (p *prober) setUp(ctx context.Context) error {
 // once sends one probe and returns how long until its score counted it.
 func (p *prober) once(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	p.n++
-	body := fmt.Sprintf(`{"userId":%q,"name":"Pricing","context":{"groupId":%q}}`, probeUser, probeAccount)
+	body := fmt.Sprintf(`{"userId":%q,"name":"Pricing","context":{"groupId":%q}}`, p.user, p.account)
 	if err := post(ctx, p.client, p.base+"/v1/page", p.key, []byte(body)); err != nil {
 		return 0, err
 	}
 	sent := time.Now()
 	for time.Since(sent) < limit {
-		ss, err := p.db.ScoresIn(ctx, "pql", []string{score.Subject(score.OfAccount, probeAccount)})
+		ss, err := p.db.ScoresIn(ctx, "pql", []string{score.Subject(score.OfAccount, p.account)})
 		if err != nil {
 			return 0, err
 		}
@@ -104,6 +116,22 @@ func (p *prober) run(ctx context.Context, interval time.Duration) ([]time.Durati
 	}
 	slices.Sort(lat)
 	return lat, nil
+}
+
+// probeAll runs every prober until ctx ends and returns all their
+// latencies, sorted.
+func probeAll(ctx context.Context, ps []*prober, interval time.Duration) ([]time.Duration, error) {
+	lats := make([][]time.Duration, len(ps))
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Add(1)
+		go func() { defer wg.Done(); lats[i], errs[i] = p.run(ctx, interval) }()
+	}
+	wg.Wait()
+	all := slices.Concat(lats...)
+	slices.Sort(all)
+	return all, errors.Join(errs...)
 }
 
 // warmUp sends one event from each of the generator's users and waits until
