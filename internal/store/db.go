@@ -66,6 +66,9 @@ type DB struct {
 	spare sync.Pool
 	// rooms holds what decoding a block needs while it runs (blockRoom).
 	rooms sync.Pool
+	// tail is the events this process committed last; nil where seq order
+	// is not commit order (PostgreSQL).
+	tail *tail
 }
 
 var _ Store = (*DB)(nil)

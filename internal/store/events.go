@@ -62,6 +62,13 @@ const identityColumns = `seq, message_id, type, user_id, anonymous_id, group_id,
 // reads: ids, type, timestamp and the traits of identify and group calls.
 // Names, other times, bodies and properties are left empty.
 func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
+	if rows, ok := db.tail.rows(c.Seq, math.MaxInt64, limit); ok {
+		evs := make([]event.Event, len(rows))
+		for i := range rows {
+			evs[i] = rows[i].identityEvent(c.Seq + 1 + int64(i))
+		}
+		return evs, Cursor{Seq: evs[len(evs)-1].Seq}, nil
+	}
 	rows, err := db.r.QueryContext(ctx, db.d.eventsAfterSQL(identityColumns), append(db.d.cursorArgs(c), limit)...)
 	if err != nil {
 		return nil, c, err
@@ -131,6 +138,23 @@ type Bodies struct {
 // only Properties, and only where bodies asks for them (or more). Where the
 // stream is packed (Pack), a batch is a block; the rest is read as rows.
 func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bodies, fn func([]event.Event, Cursor) error) error {
+	for c != upTo {
+		rows, ok := db.tail.rows(c.Seq, upTo.Seq, batch)
+		if !ok {
+			break
+		}
+		evs := make([]event.Event, len(rows))
+		for i := range rows {
+			evs[i] = rows[i].leanEvent(c.Seq+1+int64(i), bodies)
+		}
+		c = Cursor{Seq: evs[len(evs)-1].Seq}
+		if err := fn(evs, c); err != nil {
+			return err
+		}
+	}
+	if c == upTo {
+		return nil
+	}
 	blocks, err := db.blocksIn(ctx, c, upTo, bodies)
 	if err != nil {
 		return err

@@ -82,10 +82,17 @@ func scan(t *testing.T, db *store.DB, after, upTo store.Cursor, bodies store.Bod
 func TestPack(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
-			db := eng.Open(t)
+			writer := eng.Open(t)
 			ctx := context.Background()
 			n := 2*store.BlockEvents + 100
-			end := streamOf(t, db, n)
+			end := streamOf(t, writer, n)
+			// Replays run in a process that did not write the stream:
+			// the writer's would read its tail of recent events instead.
+			db, err := store.Open(ctx, writer.DSN())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
 			onlyA := store.Bodies{Names: []string{"A"}}
 			at := cursors(t, db, end)
 			rows, blocks := scan(t, db, store.Cursor{}, end, onlyA)

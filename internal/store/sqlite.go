@@ -174,6 +174,11 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 	// What this commit adds joins the set only once it has committed.
 	added := make(map[digest]struct{}, total)
 	var lastSeq int64
+	type run struct {
+		first int64
+		rows  []eventRow
+	}
+	var runs []run
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		// Another process (beacon import) may have written since: catch up
 		// under the write lock, so the check below is exact.
@@ -197,6 +202,9 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 			}
 			counts[i] = len(fresh)
 			lastSeq = max(lastSeq, seq)
+			if len(fresh) > 0 {
+				runs = append(runs, run{seq - int64(len(fresh)) + 1, fresh})
+			}
 		}
 		return nil
 	})
@@ -205,6 +213,9 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 	}
 	for dg := range added {
 		d.ids.add(dg)
+	}
+	for _, r := range runs {
+		db.tail.add(r.first, r.rows)
 	}
 	d.idsSeq = max(d.idsSeq, lastSeq)
 	return counts, nil
@@ -287,7 +298,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	d := &sqliteDialect{}
-	db := &DB{w: w, r: r, d: d}
+	db := &DB{w: w, r: r, d: d, tail: newTail(tailEvents, tailBytes)}
 	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
 		return 0, fmt.Errorf("sqlite: store not migrated")
 	}
