@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -95,6 +96,17 @@ func problem(e *event.Error) *api.Problem {
 	return &api.Problem{Status: status, Code: e.Kind, Message: e.Message, Field: e.Field, Index: e.Index, Limit: e.Limit}
 }
 
+// bodyRoom is the room to read a request's body into: its stated length,
+// if plain and within the limit (ReadFrom wants a little more to see the
+// end), or a guess that a batch from an SDK fits.
+func bodyRoom(r *http.Request) int {
+	const guess = 64 << 10
+	if r.ContentLength <= 0 || r.ContentLength > event.MaxRequestBytes || r.Header.Get("Content-Encoding") != "" {
+		return guess
+	}
+	return int(r.ContentLength) + bytes.MinRead
+}
+
 // readBody reads at most MaxRequestBytes of (decompressed) body. The limit
 // applies after gzip, so a small compressed bomb cannot exhaust memory.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
@@ -112,7 +124,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
 		return nil, &api.Problem{Status: http.StatusUnsupportedMediaType, Code: "bad_encoding",
 			Message: fmt.Sprintf("Content-Encoding %q is not supported; send gzip or nothing", r.Header.Get("Content-Encoding"))}
 	}
-	body, err := io.ReadAll(io.LimitReader(src, event.MaxRequestBytes+1))
+	// Sized for what the request says it holds, the body is read without
+	// growing its buffer a doubling at a time: at 45,000 events/s that
+	// regrowth and its zeroing were 2 % of the CPU.
+	buf := bytes.NewBuffer(make([]byte, 0, bodyRoom(r)))
+	_, err := buf.ReadFrom(io.LimitReader(src, event.MaxRequestBytes+1))
+	body := buf.Bytes()
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || len(body) > event.MaxRequestBytes {
 		return nil, problem(event.RequestTooLarge())
