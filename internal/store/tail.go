@@ -16,7 +16,8 @@ import (
 // store holds there. Only SQLite fills it: there seq order is commit order.
 type tail struct {
 	mu    sync.RWMutex
-	ring  []eventRow // the row of seq s is at s % len(ring)
+	size  int        // most rows held
+	ring  []eventRow // the row of seq s is at s % size; made at the first add
 	first int64      // the oldest seq held; 0 when empty
 	last  int64
 	bytes int // of the bodies held
@@ -31,7 +32,7 @@ const (
 )
 
 func newTail(events, bytes int) *tail {
-	return &tail{ring: make([]eventRow, events), limit: bytes}
+	return &tail{size: events, limit: bytes}
 }
 
 // add takes rows just committed, numbered from first on.
@@ -41,13 +42,17 @@ func (t *tail) add(first int64, rows []eventRow) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.ring == nil {
+		// A store that never takes events (most commands) holds no ring.
+		t.ring = make([]eventRow, t.size)
+	}
 	if t.first == 0 || first != t.last+1 {
 		clear(t.ring)
 		t.first, t.last, t.bytes = first, first-1, 0
 	}
 	for i := range rows {
 		t.last++
-		if t.last-t.first >= int64(len(t.ring)) {
+		if t.last-t.first >= int64(t.size) {
 			t.drop()
 		}
 		t.ring[t.slot(t.last)] = rows[i]
@@ -66,7 +71,7 @@ func (t *tail) drop() {
 	t.first++
 }
 
-func (t *tail) slot(seq int64) int { return int(seq % int64(len(t.ring))) }
+func (t *tail) slot(seq int64) int { return int(seq % int64(t.size)) }
 
 // rows returns copies of the rows after seq after, up to seq upTo and at
 // most limit of them; the first is after+1. ok is false unless the tail
