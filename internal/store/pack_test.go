@@ -88,11 +88,7 @@ func TestPack(t *testing.T) {
 			end := streamOf(t, writer, n)
 			// Replays run in a process that did not write the stream:
 			// the writer's would read its tail of recent events instead.
-			db, err := store.Open(ctx, writer.DSN())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := another(t, writer)
 			onlyA := store.Bodies{Names: []string{"A"}}
 			at := cursors(t, db, end)
 			rows, blocks := scan(t, db, store.Cursor{}, end, onlyA)

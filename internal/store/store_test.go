@@ -492,14 +492,7 @@ func testIdentityEventsAfter(t *testing.T, db *store.DB) {
 // must refuse the other's messageIds.
 func testTwoHandles(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	other, err := store.Open(ctx, db.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if err := other.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	other := another(t, db)
 	now := time.Now()
 	for i, h := range []*store.DB{db, other, db, other} {
 		n, err := h.AppendEvents(ctx, []event.Event{track("shared", "u", now), track(fmt.Sprintf("own-%d", i), "u", now)})
@@ -510,6 +503,20 @@ func testTwoHandles(t *testing.T, db *store.DB) {
 	if got := drain(t, db, 5); len(got) != 5 {
 		t.Fatalf("stored %d events, want 5", len(got))
 	}
+}
+
+// another opens a second handle on db's store, as another process would.
+func another(t *testing.T, db *store.DB) *store.DB {
+	t.Helper()
+	h, err := store.Open(context.Background(), db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	if err := h.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // Optimize runs on both engines after a load.

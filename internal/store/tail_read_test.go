@@ -46,11 +46,7 @@ func TestTailReadsAsTheRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rows, err := store.Open(ctx, db.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
+	rows := another(t, db)
 	for _, after := range []int64{0, 1, 1499, 2998, 2999, 3000} {
 		for _, limit := range []int{1, 700, 5000} {
 			got, gotNext, err := db.IdentityEventsAfter(ctx, store.Cursor{Seq: after}, limit)
@@ -94,14 +90,7 @@ func TestTailReadsAsTheRows(t *testing.T) {
 func TestTailAfterAnotherWriter(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	other, err := store.Open(ctx, db.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if err := other.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	other := another(t, db)
 	var want []string
 	read := func(c store.Cursor) (ids []string, next store.Cursor) {
 		for {
