@@ -60,7 +60,8 @@ const identityColumns = `seq, message_id, type, user_id, anonymous_id, group_id,
 
 // IdentityEventsAfter is EventsAfter with only what identity resolution
 // reads: ids, type, timestamp and the traits of identify and group calls.
-// Names, other times, bodies and properties are left empty.
+// Names, other times, bodies and properties are left empty. The events this
+// process committed last come from memory (tail).
 func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
 	if rows, ok := db.tail.rows(c.Seq, math.MaxInt64, limit); ok {
 		evs := make([]event.Event, len(rows))
@@ -136,7 +137,8 @@ type Bodies struct {
 // them to fn batch by batch with the cursor of each batch's last event.
 // Events carry no timestamps other than their own, no body and no traits:
 // only Properties, and only where bodies asks for them (or more). Where the
-// stream is packed (Pack), a batch is a block; the rest is read as rows.
+// stream is packed (Pack), a batch is a block; the events this process
+// committed last come from memory (tail); the rest is read as rows.
 func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bodies, fn func([]event.Event, Cursor) error) error {
 	for c != upTo {
 		rows, ok := db.tail.rows(c.Seq, upTo.Seq, batch)
