@@ -37,6 +37,7 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	path += "-events" // where the events went
 	peek, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)")
 	if err != nil {
 		t.Fatal(err)

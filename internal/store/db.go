@@ -51,16 +51,20 @@ type dialect interface {
 
 // DB is the Store over database/sql. Writes go through w; reads through r,
 // which for SQLite is a separate pool so readers never queue behind the single
-// writer connection.
+// writer connection. SQLite keeps the event log in a file of its own, written
+// through lw (nil for PostgreSQL): see eventlog.go.
 type DB struct {
 	w, r    *sql.DB
+	lw      *sql.DB
 	d       dialect
 	appends func(ctx context.Context, rows []eventRow) (int, error)
 	stop    func()
 	dsn     string
-	// afterMigrate readies what needs the final schema (prepared statements).
-	afterMigrate func(ctx context.Context) error
-	migrated     bool
+	// beforeMigrate readies what the main migrations rely on (SQLite's
+	// event log file); afterMigrate what needs the final schema (prepared
+	// statements).
+	beforeMigrate, afterMigrate func(ctx context.Context) error
+	migrated                    bool
 	// spare holds batches of events handed back (Recycle) for blocks to
 	// be decoded into: a replay decodes millions of events.
 	spare sync.Pool
@@ -95,7 +99,14 @@ func (db *DB) DSN() string { return db.dsn }
 func (db *DB) Engine() string { return db.d.name() }
 
 // Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
+func (db *DB) Ping(ctx context.Context) error {
+	if db.lw != nil {
+		if err := db.lw.PingContext(ctx); err != nil {
+			return err
+		}
+	}
+	return db.w.PingContext(ctx)
+}
 
 // Close stops background work and closes the pools.
 func (db *DB) Close() error {
@@ -106,19 +117,38 @@ func (db *DB) Close() error {
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
+	if db.lw != nil {
+		err = errors.Join(err, db.lw.Close())
+	}
 	return err
 }
 
 // Migrate applies, in order, each embedded migration not yet applied. It never
-// drops or rewrites what an earlier migration made.
+// drops or rewrites what an earlier migration made, but for tables it moves
+// whole to another file (SQLite's event log), copied there first.
 func (db *DB) Migrate(ctx context.Context) error {
-	dir := "migrations/" + db.d.name()
+	if db.beforeMigrate != nil {
+		if err := db.beforeMigrate(ctx); err != nil {
+			return err
+		}
+	}
+	err := db.migrateDir(ctx, db.w, "migrations/"+db.d.name())
+	if err != nil || db.migrated || db.afterMigrate == nil {
+		return err
+	}
+	db.migrated = true
+	return db.afterMigrate(ctx)
+}
+
+// migrateDir applies the migrations of one directory through writer w, all
+// in one transaction; w's database records which it holds.
+func (db *DB) migrateDir(ctx context.Context, w *sql.DB, dir string) error {
 	entries, err := fs.ReadDir(migrations, dir)
 	if err != nil {
 		return err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	return txOn(ctx, w, func(tx *sql.Tx) error {
 		if err := db.d.lockMigrations(ctx, tx); err != nil {
 			return err
 		}
@@ -133,11 +163,6 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil || db.migrated || db.afterMigrate == nil {
-		return err
-	}
-	db.migrated = true
-	return db.afterMigrate(ctx)
 }
 
 func (db *DB) applyMigration(ctx context.Context, tx *sql.Tx, dir, name string) error {
@@ -169,6 +194,11 @@ func (db *DB) applyMigration(ctx context.Context, tx *sql.Tx, dir, name string) 
 // batch after batch by sorting all of it again (PostgreSQL servers with
 // autovacuum off never gather them otherwise).
 func (db *DB) Optimize(ctx context.Context) error {
+	if db.lw != nil {
+		if _, err := db.lw.ExecContext(ctx, db.d.optimizeSQL()); err != nil {
+			return err
+		}
+	}
 	_, err := db.w.ExecContext(ctx, db.d.optimizeSQL())
 	return err
 }
@@ -191,8 +221,14 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 	return names, rows.Err()
 }
 
+// inTx runs fn in a transaction of the main writer.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	return txOn(ctx, db.w, fn)
+}
+
+// txOn runs fn in a transaction of writer w, committed if fn succeeds.
+func txOn(ctx context.Context, w *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,7 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 		rows  []eventRow
 	}
 	var runs []run
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := txOn(ctx, db.lw, func(tx *sql.Tx) error {
 		// Another process (beacon import) may have written since: catch up
 		// under the write lock, so the check below is exact.
 		if err := d.loadIDs(ctx, tx); err != nil {
@@ -258,19 +258,88 @@ func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow,
 	return last, nil
 }
 
-// openSQLite opens a SQLite file in WAL mode with one writer connection (SQLite
-// allows one writer; a pool would only queue on its lock) and a pool of
-// read-only readers. synchronous=FULL makes each commit durable before Beacon
-// answers; group commit (appendQueue) keeps that affordable. Statement
-// journals stay in memory (temp_store): in a file, each multi-row upsert
-// wrote its undo pages to disk. Checkpoints run beside the writer
-// (checkpointer). Readers map the file into memory: a replay reads stream
-// blocks of dozens of overflow pages each, and a read call per page took a
-// tenth of its time.
+// openSQLite opens a SQLite file and its event log (eventlog.go), each with
+// one writer (openWriter) and a checkpointer beside it, and a pool of
+// read-only readers over both.
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("sqlite: empty path")
 	}
+	logExists, err := fileExists(eventLogPath(path))
+	if err != nil {
+		return nil, err
+	}
+	w, err := openWriter(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	lw, err := openWriter(ctx, eventLogPath(path))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", "mmap_size(" + readerMmap + ")"} {
+		rq.Add("_pragma", p)
+	}
+	r, err := openReaders(path, "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		lw.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	d := &sqliteDialect{}
+	db := &DB{w: w, lw: lw, r: r, d: d, tail: newTail(tailEvents, tailBytes)}
+	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
+		return 0, fmt.Errorf("sqlite: store not migrated")
+	}
+	db.beforeMigrate = func(ctx context.Context) error {
+		err := db.migrateEventLog(ctx, path, !logExists)
+		logExists = logExists || err == nil // from here on, it is this store's log
+		return err
+	}
+	db.afterMigrate = func(ctx context.Context) error {
+		if err := d.prepare(ctx, lw); err != nil {
+			return err
+		}
+		q := newAppendQueue(db.appendGroup)
+		db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
+			// Hash on the caller's goroutine, not on the single writer's.
+			for i := range rows {
+				rows[i].digest = digestOf(rows[i].messageID)
+			}
+			return q.append(ctx, rows)
+		}
+		cp, err := startCheckpointer(path)
+		if err != nil {
+			q.close()
+			return err
+		}
+		cpLog, err := startCheckpointer(eventLogPath(path))
+		if err != nil {
+			q.close()
+			cp.close()
+			return err
+		}
+		db.stop = func() { q.close(); cp.close(); cpLog.close() }
+		return nil
+	}
+	return db, nil
+}
+
+// readerMmap is how much of each file readers map into memory: all of it. A
+// replay reads stream blocks of dozens of overflow pages each, and a read
+// call per page took a tenth of its time.
+const readerMmap = "68719476736"
+
+// openWriter opens the one writer connection of a SQLite file in WAL mode:
+// SQLite allows one writer per file, and a pool would only queue on its lock.
+// synchronous=FULL makes each commit durable before Beacon answers; group
+// commit (appendQueue) keeps that affordable. Statement journals stay in
+// memory (temp_store): in a file, each multi-row upsert wrote its undo pages
+// to disk. Checkpoints run beside the writer (checkpointer).
+func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	pragmas := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)} {
 		pragmas.Add("_pragma", p)
@@ -287,40 +356,5 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	rq := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "query_only(1)", "mmap_size(68719476736)"} {
-		rq.Add("_pragma", p)
-	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	r.SetMaxOpenConns(8)
-	d := &sqliteDialect{}
-	db := &DB{w: w, r: r, d: d, tail: newTail(tailEvents, tailBytes)}
-	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
-		return 0, fmt.Errorf("sqlite: store not migrated")
-	}
-	db.afterMigrate = func(ctx context.Context) error {
-		if err := d.prepare(ctx, w); err != nil {
-			return err
-		}
-		q := newAppendQueue(db.appendGroup)
-		db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
-			// Hash on the caller's goroutine, not on the single writer's.
-			for i := range rows {
-				rows[i].digest = digestOf(rows[i].messageID)
-			}
-			return q.append(ctx, rows)
-		}
-		cp, err := startCheckpointer(path)
-		if err != nil {
-			q.close()
-			return err
-		}
-		db.stop = func() { q.close(); cp.close() }
-		return nil
-	}
-	return db, nil
+	return w, nil
 }

@@ -508,15 +508,7 @@ func testTwoHandles(t *testing.T, db *store.DB) {
 // another opens a second handle on db's store, as another process would.
 func another(t *testing.T, db *store.DB) *store.DB {
 	t.Helper()
-	h, err := store.Open(context.Background(), db.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	if err := h.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return storetest.OpenDSN(t, db.DSN())
 }
 
 // Optimize runs on both engines after a load.

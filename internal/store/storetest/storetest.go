@@ -35,13 +35,13 @@ func Engines(t testing.TB) []Engine {
 	}
 	for i := range es {
 		dsn := es[i].DSN
-		es[i].Open = func(t testing.TB) *store.DB { return open(t, dsn(t)) }
+		es[i].Open = func(t testing.TB) *store.DB { return OpenDSN(t, dsn(t)) }
 	}
 	return es
 }
 
 // SQLite returns a new migrated SQLite store.
-func SQLite(t testing.TB) *store.DB { return open(t, sqliteDSN(t)) }
+func SQLite(t testing.TB) *store.DB { return OpenDSN(t, sqliteDSN(t)) }
 
 // PostgresDSN returns the configured server, skipping (or failing, when it is
 // required) if there is none.
@@ -89,7 +89,9 @@ func postgresDSN(t testing.TB) string {
 	return u.String()
 }
 
-func open(t testing.TB, dsn string) *store.DB {
+// OpenDSN opens and migrates the store a DSN names, closed when the test ends.
+func OpenDSN(t testing.TB, dsn string) *store.DB {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
 	if err != nil {

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+
+	"modernc.org/sqlite"
+)
+
+// SQLite allows one writer per file. With the event log in the main file, the
+// collector's commits queued behind identity's and scoring's, and under load
+// those took most of the writer's time (docs/benchmarks.md). So the log has a
+// file of its own beside the main one, with its own writer and checkpointer:
+// taking events in never waits for what is derived from them. Readers attach
+// the log under eventlog, and queries name its tables as if they were in the
+// main file. No transaction writes both files.
+
+// eventLogPath is where the event log of the main file at path lives: beside
+// it, so that beacon.db* names every file of a store.
+func eventLogPath(path string) string { return path + "-events" }
+
+// eventLogSchema is what readers call the attached log.
+const eventLogSchema = "eventlog"
+
+// ErrEventLogMissing: the main file says its events were moved to the event
+// log file, and that file is not there.
+var ErrEventLogMissing = errors.New("event log file missing")
+
+// attaching opens reader connections with the event log attached.
+type attaching struct {
+	driver.Connector
+	log string // the log's file: URI
+}
+
+func (a attaching) Connect(ctx context.Context) (driver.Conn, error) {
+	c, err := a.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := c.(driver.ExecerContext)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("sqlite: connection cannot attach the event log")
+	}
+	_, err = ex.ExecContext(ctx, `ATTACH DATABASE ? AS `+eventLogSchema, []driver.NamedValue{{Ordinal: 1, Value: a.log}})
+	if err == nil {
+		_, err = ex.ExecContext(ctx, `PRAGMA `+eventLogSchema+`.mmap_size = `+readerMmap, nil)
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("sqlite: attach event log: %w", err)
+	}
+	return c, nil
+}
+
+// openReaders opens the pool of read-only connections over both files.
+func openReaders(path, dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(attaching{Connector: c, log: "file:" + eventLogPath(path)}), nil
+}
+
+// migrateEventLog readies the event log file before the main migrations:
+// its own migrations, then, for a store from before the split, a copy of the
+// events the main file holds, committed before migration 0009 drops them.
+func (db *DB) migrateEventLog(ctx context.Context, path string, created bool) error {
+	if err := db.migrateDir(ctx, db.lw, "migrations/sqlite-events"); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	inMain, err := hasTable(ctx, db.w, "events")
+	if err != nil || inMain {
+		if err == nil {
+			err = db.copyEvents(ctx, path)
+		}
+		return err
+	}
+	if !created {
+		return nil
+	}
+	moved, err := hasMigration(ctx, db.w, 9)
+	if err == nil && moved {
+		err = fmt.Errorf("%w: %s holds no events of %s; restore it beside that file", ErrEventLogMissing, eventLogPath(path), path)
+	}
+	return err
+}
+
+// copyEvents copies the main file's events into the log. Run again after a
+// crash, it copies only what is missing.
+func (db *DB) copyEvents(ctx context.Context, path string) error {
+	conn, err := db.lw.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, "file:"+path+"?mode=ro"); err != nil {
+		return fmt.Errorf("event log: attach %s: %w", path, err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE old`)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`INSERT OR IGNORE INTO main.events SELECT ` + eventColumnsStored + ` FROM old.events`,
+		`INSERT OR IGNORE INTO main.event_ids SELECT seq, h1, h2 FROM old.event_ids`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("event log: copy: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// eventColumnsStored are the columns of the events table, in their order.
+const eventColumnsStored = `seq, message_id, type, name, user_id, anonymous_id, group_id, previous_id,
+	ts, original_ts, sent_at, received_at, body`
+
+func hasTable(ctx context.Context, q queryer, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, name).Scan(&n)
+	return n > 0, err
+}
+
+func hasMigration(ctx context.Context, q queryer, version int) (bool, error) {
+	ok, err := hasTable(ctx, q, "schema_migrations")
+	if err != nil || !ok {
+		return false, err
+	}
+	var n int
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n)
+	return n > 0, err
+}
+
+// fileExists says whether path names a file; an error other than its absence
+// is reported.
+func fileExists(path string) (bool, error) {
+	_, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
