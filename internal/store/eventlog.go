@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"os"
 
 	"modernc.org/sqlite"
 )
@@ -68,26 +67,31 @@ func openReaders(path, dsn string) (*sql.DB, error) {
 
 // migrateEventLog readies the event log file before the main migrations:
 // its own migrations, then, for a store from before the split, a copy of the
-// events the main file holds, committed before migration 0009 drops them.
-func (db *DB) migrateEventLog(ctx context.Context, path string, created bool) error {
+// events the main file holds, committed before migration 0009 drops them. A
+// main file whose events were moved and a log that never had a migration is
+// a log lost: it is refused, on every try, rather than started empty.
+func (db *DB) migrateEventLog(ctx context.Context, path string) error {
+	moved, err := hasMigration(ctx, db.w, 9)
+	if err != nil {
+		return err
+	}
+	if moved {
+		kept, err := hasTable(ctx, db.lw, "schema_migrations")
+		if err != nil {
+			return err
+		}
+		if !kept {
+			return fmt.Errorf("%w: %s holds no events of %s; restore it beside that file", ErrEventLogMissing, eventLogPath(path), path)
+		}
+	}
 	if err := db.migrateDir(ctx, db.lw, "migrations/sqlite-events"); err != nil {
 		return fmt.Errorf("event log: %w", err)
 	}
 	inMain, err := hasTable(ctx, db.w, "events")
-	if err != nil || inMain {
-		if err == nil {
-			err = db.copyEvents(ctx, path)
-		}
+	if err != nil || !inMain {
 		return err
 	}
-	if !created {
-		return nil
-	}
-	moved, err := hasMigration(ctx, db.w, 9)
-	if err == nil && moved {
-		err = fmt.Errorf("%w: %s holds no events of %s; restore it beside that file", ErrEventLogMissing, eventLogPath(path), path)
-	}
-	return err
+	return db.copyEvents(ctx, path)
 }
 
 // copyEvents copies the main file's events into the log. Run again after a
@@ -136,14 +140,4 @@ func hasMigration(ctx context.Context, q queryer, version int) (bool, error) {
 	var n int
 	err = q.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n)
 	return n > 0, err
-}
-
-// fileExists says whether path names a file; an error other than its absence
-// is reported.
-func fileExists(path string) (bool, error) {
-	_, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
 }

@@ -265,10 +265,6 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("sqlite: empty path")
 	}
-	logExists, err := fileExists(eventLogPath(path))
-	if err != nil {
-		return nil, err
-	}
 	w, err := openWriter(ctx, path)
 	if err != nil {
 		return nil, err
@@ -294,11 +290,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
 		return 0, fmt.Errorf("sqlite: store not migrated")
 	}
-	db.beforeMigrate = func(ctx context.Context) error {
-		err := db.migrateEventLog(ctx, path, !logExists)
-		logExists = logExists || err == nil // from here on, it is this store's log
-		return err
-	}
+	db.beforeMigrate = func(ctx context.Context) error { return db.migrateEventLog(ctx, path) }
 	db.afterMigrate = func(ctx context.Context) error {
 		if err := d.prepare(ctx, lw); err != nil {
 			return err
