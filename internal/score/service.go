@@ -545,6 +545,9 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	}
 	batch, err := s.changes(ctx, results, now)
 	if err != nil {
+		// What it noted as about to be written never was: taken at the
+		// next commit, it would pass for stored.
+		s.written.discard()
 		return err
 	}
 	rep.Evaluating = time.Since(began)

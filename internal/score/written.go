@@ -172,6 +172,9 @@ func (w *written) commit() {
 	w.staged = w.staged[:0]
 }
 
+// discard drops the writes noted for a batch that will not be written.
+func (w *written) discard() { w.staged = w.staged[:0] }
+
 func (w *written) forget() {
 	w.by, w.complete, w.staged = map[string]map[string]held{}, map[string]bool{}, nil
 }
