@@ -3,6 +3,7 @@ package score_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,4 +143,55 @@ func takeAll(ctx context.Context, t *testing.T, ids *identity.Service, n int) {
 			t.Fatalf("identity took %d of %d events", taken, n)
 		}
 	}
+}
+
+// An event that moves none of its user's signals (usage on a day the user
+// was already active, hitting no counter the rules read) rescores nobody;
+// one that does rescores the user and the account.
+func TestIdleEventsRescoreNobody(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC)
+	db := storetest.Engines(t)[0].Open(t)
+	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
+	ids := identity.New(db, quiet, scorer.Changed)
+	send := func(lines ...string) score.Report {
+		t.Helper()
+		if _, err := db.AppendEvents(ctx, msgs(t, now, 0, lines...)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ids.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := scorer.Sync(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	send(`{"type":"group","userId":"u1","groupId":"acme","traits":{"name":"Acme"}}`,
+		`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"acme"}}`)
+	for _, c := range []struct {
+		event  string
+		scored int
+	}{
+		{`{"type":"track","userId":"u1","event":"Report Viewed","context":{"groupId":"acme"}}`, 0},
+		{`{"type":"page","userId":"u1","name":"Docs","context":{"groupId":"acme"}}`, 0},
+		{`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`, 2},
+		{`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"acme"}}`, 2},
+	} {
+		if rep := send(c.event); rep.Events != 1 || rep.Scored != c.scored {
+			t.Errorf("%s: %d events, %d scored; want 1, %d", c.event, rep.Events, rep.Scored, c.scored)
+		}
+	}
+	ss, err := db.SubjectScores(ctx, "account:acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ss {
+		if s.Scorecard == "pql" && strings.Contains(string(s.Signals), `"pricing_views":1`) &&
+			strings.Contains(string(s.Signals), `"teammates_invited":1`) {
+			return
+		}
+	}
+	t.Fatalf("acme's pql score does not count the invite and the pricing view: %+v", ss)
 }

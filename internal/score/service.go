@@ -494,8 +494,9 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 			}
 			continue
 		}
-		s.roll.AddMatched(uid, b.matches, i)
-		s.dirtied(uid, e.GroupID)
+		if !s.roll.AddMatched(uid, b.matches, i) {
+			s.dirtied(uid, e.GroupID)
+		}
 	}
 	return nil
 }

@@ -84,7 +84,8 @@ func (a *Actor) active(d int32) bool {
 	return a.days[i/64]&(1<<(i%64)) != 0
 }
 
-func (a *Actor) markDay(d int32) {
+// markDay marks day d active and reports whether it was already.
+func (a *Actor) markDay(d int32) (was bool) {
 	if len(a.days) == 0 {
 		a.base = d &^ 63
 	}
@@ -97,8 +98,11 @@ func (a *Actor) markDay(d int32) {
 	for int(i/64) >= len(a.days) {
 		a.days = append(a.days, 0)
 	}
-	a.days[i/64] |= 1 << (i % 64)
+	bit := uint64(1) << (i % 64)
+	was = a.days[i/64]&bit != 0
+	a.days[i/64] |= bit
 	a.first, a.last = min(a.first, d), max(a.last, d)
+	return was
 }
 
 func (a *Actor) stat(ctr int32) *stat {
@@ -281,11 +285,15 @@ func (r *Rollups) AddVisitor(anon string, e *event.Event) {
 	r.visitors.add(anon, e.Timestamp.UnixMilli(), r.match(e))
 }
 
-// AddMatched is Add for the i-th event of a batch m matched.
-func (r *Rollups) AddMatched(user string, m *Matches, i int) {
+// AddMatched is Add for the i-th event of a batch m matched. It reports
+// whether the event was usage that moves none of the user's signals: on a
+// day the user was already active, hitting no counter. Most events of an
+// active user are, and nothing they touch needs scoring again.
+func (r *Rollups) AddMatched(user string, m *Matches, i int) (same bool) {
 	if hits, ms, ok := r.matched(m, i); ok {
-		r.user(user).count(r.set, ms, hits)
+		return r.user(user).count(r.set, ms, hits)
 	}
+	return false
 }
 
 // AddVisitorMatched is AddVisitor for the i-th event of a batch m matched.
@@ -397,10 +405,12 @@ func (s *Set) appendHits(e *event.Event, seen *decoded, buf []int, hits []hit, v
 	return buf, hits, vals
 }
 
-// count adds one event's hits to the actor.
-func (a *Actor) count(set *Set, ms int64, hits []hit) {
+// count adds an event of time ms that hit counters hits. It reports whether
+// the rollup held all of it already: a day already active and no counter
+// hit change no signal.
+func (a *Actor) count(set *Set, ms int64, hits []hit) (same bool) {
 	day := int32(floorDiv(ms, 86_400_000))
-	a.markDay(day)
+	same = a.markDay(day) && len(hits) == 0
 	for _, h := range hits {
 		c := set.counters[h.ctr]
 		st := a.stat(h.ctr)
@@ -421,6 +431,7 @@ func (a *Actor) count(set *Set, ms int64, hits []hit) {
 			a.addSum(day, h.ctr, h.num)
 		}
 	}
+	return same
 }
 
 func floorDiv(a, b int64) int64 {

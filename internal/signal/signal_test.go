@@ -261,3 +261,58 @@ func TestMatchedEqualsAdded(t *testing.T) {
 		t.Fatalf("features %v, calls_month %v, seat_limits %v", want["features"], want["calls_month"], want["seat_limits"])
 	}
 }
+
+// An event AddMatched reports as the same moves no signal, and one that
+// moves a signal is never reported so: every measure of specs is read
+// before and after each event of a history, and of events repeating days
+// and names the history already holds.
+func TestSameMovesNoSignal(t *testing.T) {
+	set, err := signal.Compile(specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := history()
+	evs = append(evs,
+		ev(40, event.Track, "Signed In", nil),    // a day already active, no counter
+		ev(1, event.Track, "Report Viewed", nil), // likewise, with a counter's event but no value
+		ev(1, event.Page, "Docs", nil),           // a page no counter reads
+		ev(2, event.Track, "Invite Sent", nil),   // a counter hit
+		ev(7, event.Track, "Signed In", nil),     // a day not active yet
+		ev(1, event.Identify, "", nil),           // not usage
+		ev(40, event.Track, "Signed In", nil))    // again
+	r := signal.NewRollups(set)
+	m := set.Match(evs)
+	defer set.Recycle(m)
+	sames := 0
+	for i := range evs {
+		before := fmt.Sprint(eval(t, set, r, "1"))
+		same := r.AddMatched("1", m, i)
+		after := fmt.Sprint(eval(t, set, r, "1"))
+		if same && before != after {
+			t.Fatalf("event %d (%s %q, day -%d) reported the same, but moved signals:\n%s\n%s",
+				i, evs[i].Type, evs[i].Name, int(now.Sub(evs[i].Timestamp).Hours()/24), before, after)
+		}
+		if same {
+			sames++
+		}
+	}
+	if sames < 3 {
+		t.Fatalf("%d events reported the same, want at least the three repeats", sames)
+	}
+	for _, c := range []struct {
+		name string
+		e    event.Event
+		same bool
+	}{
+		{"usage on an active day", ev(40, event.Track, "Signed In", nil), true},
+		{"usage on a new day", ev(50, event.Track, "Signed In", nil), false},
+		{"a counter's event on an active day", ev(40, event.Track, "Invite Sent", nil), false},
+		{"not usage", ev(40, event.Identify, "", nil), false},
+	} {
+		m := set.Match([]event.Event{c.e})
+		if got := r.AddMatched("1", m, 0); got != c.same {
+			t.Errorf("%s: same %v, want %v", c.name, got, c.same)
+		}
+		set.Recycle(m)
+	}
+}
