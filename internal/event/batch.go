@@ -16,28 +16,86 @@ type Batch struct {
 }
 
 type batchWire struct {
-	Batch    []jsontext.Value `json:"batch"`
-	SentAt   string           `json:"sentAt"`
-	WriteKey string           `json:"writeKey"`
+	Batch    messages `json:"batch"`
+	SentAt   string   `json:"sentAt"`
+	WriteKey string   `json:"writeKey"`
+}
+
+// messages are the members of a batch array, as slices of the request body:
+// an event keeps its message as it came, and the body is read once. Read
+// into values of their own, every message was copied before it was decoded.
+type messages struct {
+	body    []byte // what the decoder reads
+	present bool   // an array, not null or absent
+	raw     [][]byte
+}
+
+func (m *messages) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	m.present, m.raw = false, m.raw[:0] // the last of repeated names wins
+	switch k := dec.PeekKind(); k {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '[':
+	default:
+		return fmt.Errorf("batch is %s, not an array", kindName(k))
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() != ']' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		end := dec.InputOffset()
+		m.raw = append(m.raw, m.body[end-int64(len(v)):end:end])
+	}
+	m.present = true
+	_, err := dec.ReadToken()
+	return err
+}
+
+// kindName names a JSON kind as a message to a sender would.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '{':
+		return "an object"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "missing"
 }
 
 // DecodeBatch decodes a /v1/batch (or /v1/import) body. A malformed envelope
 // fails the whole request; an invalid message is refused alone, with its index.
+// Events hold slices of body, which the caller must leave as it is.
 func DecodeBatch(body []byte, receivedAt time.Time) (Batch, *Error) {
-	var w batchWire
+	w := batchWire{Batch: messages{body: body}}
 	if err := unmarshal(body, &w); err != nil {
 		return Batch{}, malformed(err)
 	}
-	if w.Batch == nil {
+	if !w.Batch.present {
 		return Batch{}, missing("batch", "a batch request needs a batch array")
 	}
-	sent, perr := parseTime("sentAt", w.SentAt)
+	return decodeMessages(w.Batch.raw, w.SentAt, w.WriteKey, receivedAt)
+}
+
+// decodeMessages decodes the messages of a batch sent at sentAt; a message
+// refused is refused alone. The batch's write key is writeKey, or else the
+// first one a message names.
+func decodeMessages(raws [][]byte, sentAt, writeKey string, receivedAt time.Time) (Batch, *Error) {
+	sent, perr := parseTime("sentAt", sentAt)
 	if perr != nil {
 		return Batch{}, perr
 	}
-	b := Batch{WriteKey: w.WriteKey, Events: make([]Event, 0, len(w.Batch))}
+	b := Batch{WriteKey: writeKey, Events: make([]Event, 0, len(raws))}
 	env := Envelope{SentAt: sent, ReceivedAt: receivedAt}
-	for i, raw := range w.Batch {
+	for i, raw := range raws {
 		e, key, err := Decode(raw, "", env)
 		if b.WriteKey == "" {
 			b.WriteKey = key

@@ -15,13 +15,22 @@ func benchBody() []byte {
 	return []byte(`{"sentAt":"2026-11-23T08:00:01Z","batch":[` + strings.Join(msgs, ",") + `]}`)
 }
 
+// DecodeBatch as it is and as it was (decodeBatchCopying), in one run.
 func BenchmarkDecodeBatch(b *testing.B) {
 	body := benchBody()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		bt, err := DecodeBatch(body, time.Now())
-		if err != nil || len(bt.Events) != 100 {
-			b.Fatal(err, bt.Errors)
-		}
+	for _, c := range []struct {
+		name   string
+		decode func([]byte, time.Time) (Batch, *Error)
+	}{{"slicing", DecodeBatch}, {"copying", decodeBatchCopying}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				bt, err := c.decode(body, time.Now())
+				if err != nil || len(bt.Events) != 100 {
+					b.Fatal(err, bt.Errors)
+				}
+			}
+		})
 	}
 }
