@@ -198,3 +198,18 @@ func TestMissingEventLogIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// SQLite's readers stay open between reads: a reader handed back is kept,
+// not closed to be opened again, attaching the log, for the next read.
+func TestReadersStayOpen(t *testing.T) {
+	db := storetest.OpenDSN(t, filepath.Join(t.TempDir(), "beacon.db"))
+	for round := range 3 {
+		st, err := db.HoldReaders(context.Background(), 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.MaxIdleClosed != 0 || st.Idle != 8 {
+			t.Fatalf("round %d: %d readers closed on their way back, %d idle; want 0 and 8", round, st.MaxIdleClosed, st.Idle)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -64,4 +65,27 @@ func (db *DB) StreamPlans(ctx context.Context) ([]string, error) {
 func (db *DB) AgeBlocks(ctx context.Context) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE stream_blocks SET bodies = '{"All":false,"Names":["A","B"]}'`)
 	return err
+}
+
+// HoldReaders takes n read connections at once and hands them back, and
+// returns the reader pool's statistics then.
+func (db *DB) HoldReaders(ctx context.Context, n int) (sql.DBStats, error) {
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := db.r.Conn(ctx)
+		if err != nil {
+			return sql.DBStats{}, err
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	return db.r.Stats(), nil
 }

@@ -284,7 +284,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		lw.Close()
 		return nil, err
 	}
-	r.SetMaxOpenConns(8)
+	// Every reader stays open between reads: database/sql keeps two idle by
+	// default, and under load the others were closed and opened again,
+	// each time attaching the log, mapping both files and preparing its
+	// statements afresh.
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
 	d := &sqliteDialect{}
 	db := &DB{w: w, lw: lw, r: r, d: d, tail: newTail(tailEvents, tailBytes)}
 	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
@@ -319,6 +324,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	return db, nil
 }
+
+// readers is how many read connections a SQLite store keeps.
+const readers = 8
 
 // readerMmap is how much of each file readers map into memory: all of it. A
 // replay reads stream blocks of dozens of overflow pages each, and a read
