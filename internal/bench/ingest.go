@@ -47,6 +47,10 @@ type IngestOptions struct {
 	// from when it was due: senders that do not wait for each other, as a
 	// product's many servers are.
 	Rate int
+	// Timed, if set, is called when the clock starts, and what it returns
+	// when the last batch is answered: a profile of the load alone, without
+	// generating it, the warm-up or the drain.
+	Timed func() (done func())
 }
 
 // IngestResult is what the ingest benchmark measured.
@@ -173,6 +177,10 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, o.Clients)
+	done := func() {}
+	if o.Timed != nil {
+		done = o.Timed()
+	}
 	start := time.Now()
 	for range o.Clients {
 		wg.Add(1)
@@ -199,6 +207,7 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	done()
 	stopProbes()
 	close(errs)
 	if err := errors.Join(<-errs, <-probed); err != nil {

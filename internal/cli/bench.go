@@ -39,7 +39,22 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 				}
 				o.Score = rules
 			}
-			return a.measure(profile, func() (fmt.Stringer, error) { return bench.Ingest(cmd.Context(), o, a.log) })
+			if profile != "" {
+				// Of the timed load only: see IngestOptions.Timed.
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				o.Timed = func() func() {
+					if err := pprof.StartCPUProfile(f); err != nil {
+						a.log.Error("cpu profile", "err", err)
+						return func() {}
+					}
+					return pprof.StopCPUProfile
+				}
+			}
+			return a.measure("", func() (fmt.Stringer, error) { return bench.Ingest(cmd.Context(), o, a.log) })
 		},
 	}
 	ingest.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
@@ -50,7 +65,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().BoolVar(&o.Project, "project", true, "then time the identity projection catching up")
 	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
 	ingest.Flags().BoolVar(&o.Cold, "cold", false, "with --score: skip the warm-up that makes the 40,000 users known first")
-	ingest.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	ingest.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the timed load to this file (go tool pprof)")
 	cmd.AddCommand(ingest, a.benchAlertsCmd())
 	return cmd
 }
