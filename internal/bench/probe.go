@@ -71,6 +71,11 @@ func (p *prober) setUp(ctx context.Context) error {
 	return err
 }
 
+// pollEvery is how often a probe reads its score. Four probes reading every
+// 2 ms took 6.5 % of the CPU of a run at 50,000 events/s, from the server
+// they measure; every 10 ms, a latency reads at most 10 ms late.
+const pollEvery = 10 * time.Millisecond
+
 // once sends one probe and returns how long until its score counted it.
 func (p *prober) once(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	p.n++
@@ -92,7 +97,7 @@ func (p *prober) once(ctx context.Context, limit time.Duration) (time.Duration, 
 				return time.Since(sent), nil
 			}
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(pollEvery)
 	}
 	return 0, fmt.Errorf("probe %d not scored within %s", p.n, limit)
 }
