@@ -71,7 +71,7 @@ func TestEventLogIsAFileApart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "beacon.db")
 	db := storetest.OpenDSN(t, path)
 	appendN(t, db, "m", 5)
-	if got := tables(t, raw(t, path+"-events")); got != "event_ids events schema_migrations" {
+	if got := tables(t, raw(t, path+"-events")); got != "event_digests event_ids events schema_migrations" {
 		t.Errorf("event log tables = %q", got)
 	}
 	if got := count(t, raw(t, path+"-events"), `SELECT count(*) FROM events`); got != 5 {
@@ -211,5 +211,30 @@ func TestReadersStayOpen(t *testing.T) {
 		if st.MaxIdleClosed != 0 || st.Idle != 8 {
 			t.Fatalf("round %d: %d readers closed on their way back, %d idle; want 0 and 8", round, st.MaxIdleClosed, st.Idle)
 		}
+	}
+}
+
+// The log keeps the digests of an insert in one row. Opened again, the
+// store refuses the retries of messages stored so, and of messages whose
+// digests an older Beacon kept a row each (event_ids).
+func TestDigestsRefuseRetriesAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "beacon.db")
+	db := storetest.OpenDSN(t, path)
+	appendN(t, db, "m", 5)
+	db.Close()
+	if got := count(t, raw(t, path+"-events"), `SELECT count(*) FROM event_digests`); got != 1 {
+		t.Errorf("%d rows of digests for one insert, want 1", got)
+	}
+	h1, h2 := store.MessageDigest("legacy-1")
+	if _, err := raw(t, path+"-events").Exec(`INSERT INTO event_ids (seq, h1, h2) VALUES (1, ?, ?)`, h1, h2); err != nil {
+		t.Fatal(err)
+	}
+
+	db = storetest.OpenDSN(t, path)
+	now := time.Now().UTC()
+	n, err := db.AppendEvents(context.Background(), []event.Event{track("m-0", "u", now), track("legacy-1", "u", now),
+		track("m-4", "u", now), track("fresh", "u", now)})
+	if err != nil || n != 1 {
+		t.Fatalf("after a restart, %d of 3 retries and 1 new message stored (%v), want only the new one", n, err)
 	}
 }

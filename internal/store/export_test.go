@@ -89,3 +89,10 @@ func (db *DB) HoldReaders(ctx context.Context, n int) (sql.DBStats, error) {
 	conns = nil
 	return db.r.Stats(), nil
 }
+
+// MessageDigest is the digest the log keeps of a messageId, as event_ids
+// held it.
+func MessageDigest(id string) (h1, h2 int64) {
+	d := digestOf(id)
+	return int64(d[0]), int64(d[1])
+}

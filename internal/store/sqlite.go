@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -17,7 +18,10 @@ import (
 // by a unique index, because keeping a B-tree of random ids costs a page write
 // per event (docs/benchmarks.md).
 type sqliteDialect struct {
-	stmts map[string]*sql.Stmt // prepared on the one writer connection
+	// Prepared on the log's writer: inserts of events by rows a chunk, and
+	// of an insert's digests.
+	insertEvents  map[int]*sql.Stmt
+	insertDigests *sql.Stmt
 
 	ids    *idSet // digests of stored messageIds, up to idsSeq
 	idsSeq int64
@@ -116,27 +120,57 @@ func (*sqliteDialect) listArg(ids []string) (any, error) {
 var chunkSizes = []int{100, 10, 1}
 
 const (
-	insertEvents = `INSERT INTO events (message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body) VALUES `
-	insertIDs    = `INSERT INTO event_ids (seq, h1, h2) VALUES `
+	insertEvents  = `INSERT INTO events (message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body) VALUES `
+	insertDigests = `INSERT INTO event_digests (last_seq, digests) VALUES (?, ?)`
 )
 
 func (d *sqliteDialect) prepare(ctx context.Context, w *sql.DB) error {
-	d.stmts = map[string]*sql.Stmt{}
+	d.insertEvents = map[int]*sql.Stmt{}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", 12), ",") + ")"
 	for _, n := range chunkSizes {
-		for prefix, cols := range map[string]int{insertEvents: 12, insertIDs: 3} {
-			row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-			stmt, err := w.PrepareContext(ctx, prefix+strings.TrimSuffix(strings.Repeat(row+",", n), ","))
-			if err != nil {
-				return err
-			}
-			d.stmts[fmt.Sprint(prefix, n)] = stmt
+		stmt, err := w.PrepareContext(ctx, insertEvents+strings.TrimSuffix(strings.Repeat(row+",", n), ","))
+		if err != nil {
+			return err
 		}
+		d.insertEvents[n] = stmt
 	}
-	return nil
+	var err error
+	d.insertDigests, err = w.PrepareContext(ctx, insertDigests)
+	return err
 }
 
-// loadIDs reads the digests stored after idsSeq into the set.
-func (d *sqliteDialect) loadIDs(ctx context.Context, q queryer) error {
+// loadIDs reads the digests stored after idsSeq into the set; with legacy,
+// those of event_ids first, which nothing adds to any more.
+func (d *sqliteDialect) loadIDs(ctx context.Context, q queryer, legacy bool) error {
+	if legacy {
+		if err := d.loadLegacyIDs(ctx, q); err != nil {
+			return err
+		}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT last_seq, digests FROM event_digests WHERE last_seq > $1 ORDER BY last_seq`, d.idsSeq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var last int64
+		var b []byte
+		if err := rows.Scan(&last, &b); err != nil {
+			return err
+		}
+		if len(b)%16 != 0 {
+			return fmt.Errorf("event_digests row %d: %d bytes, not 16 an event", last, len(b))
+		}
+		for ; len(b) > 0; b = b[16:] {
+			d.ids.add(digest{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])})
+		}
+		d.idsSeq = last
+	}
+	return rows.Err()
+}
+
+// loadLegacyIDs reads the digests kept a row an event, before event_digests.
+func (d *sqliteDialect) loadLegacyIDs(ctx context.Context, q queryer) error {
 	rows, err := q.QueryContext(ctx, `SELECT seq, h1, h2 FROM event_ids WHERE seq > $1 ORDER BY seq`, d.idsSeq)
 	if err != nil {
 		return err
@@ -161,7 +195,7 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 		// First write: read what is stored through a reader, without holding
 		// the write lock; the transaction below reads only what came since.
 		d.ids = newIDSet()
-		if err := d.loadIDs(ctx, db.r); err != nil {
+		if err := d.loadIDs(ctx, db.r, true); err != nil {
 			d.ids = nil
 			return nil, err
 		}
@@ -182,21 +216,20 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 	err := txOn(ctx, db.lw, func(tx *sql.Tx) error {
 		// Another process (beacon import) may have written since: catch up
 		// under the write lock, so the check below is exact.
-		if err := d.loadIDs(ctx, tx); err != nil {
+		if err := d.loadIDs(ctx, tx, false); err != nil {
 			return err
 		}
 		for i, rows := range batches {
 			fresh := make([]eventRow, 0, len(rows))
-			digests := make([]digest, 0, len(rows))
 			for _, r := range rows {
 				dg := r.digest
 				if _, dup := added[dg]; dup || d.ids.has(dg) {
 					continue
 				}
 				added[dg] = struct{}{}
-				fresh, digests = append(fresh, r), append(digests, dg)
+				fresh = append(fresh, r)
 			}
-			seq, err := d.insert(ctx, tx, fresh, digests)
+			seq, err := d.insert(ctx, tx, fresh)
 			if err != nil {
 				return err
 			}
@@ -224,7 +257,8 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 // insert writes rows and their digests and returns the last seq. A
 // multi-row insert into an INTEGER PRIMARY KEY table under the single writer
 // numbers its rows consecutively, ending at the last insert id.
-func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow, digests []digest) (int64, error) {
+func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow) (int64, error) {
+	all := rows
 	var last int64
 	for len(rows) > 0 {
 		n := chunkSizes[len(chunkSizes)-1]
@@ -239,21 +273,26 @@ func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow,
 			args = append(args, r.messageID, r.typ, r.name, r.userID, r.anonymousID, r.groupID,
 				r.previousID, r.ts, r.originalTS, r.sentAt, r.receivedAt, r.body)
 		}
-		res, err := tx.StmtContext(ctx, d.stmts[fmt.Sprint(insertEvents, n)]).ExecContext(ctx, args...)
+		res, err := tx.StmtContext(ctx, d.insertEvents[n]).ExecContext(ctx, args...)
 		if err != nil {
 			return 0, err
 		}
 		if last, err = res.LastInsertId(); err != nil {
 			return 0, err
 		}
-		idArgs := make([]any, 0, n*3)
-		for i, dg := range digests[:n] {
-			idArgs = append(idArgs, last-int64(n-1-i), int64(dg[0]), int64(dg[1]))
-		}
-		if _, err := tx.StmtContext(ctx, d.stmts[fmt.Sprint(insertIDs, n)]).ExecContext(ctx, idArgs...); err != nil {
-			return 0, err
-		}
-		rows, digests = rows[n:], digests[n:]
+		rows = rows[n:]
+	}
+	if len(all) == 0 {
+		return last, nil
+	}
+	// The rows above are numbered consecutively up to last: one row holds
+	// all their digests.
+	b := make([]byte, 0, 16*len(all))
+	for _, r := range all {
+		b = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(b, r.digest[0]), r.digest[1])
+	}
+	if _, err := tx.StmtContext(ctx, d.insertDigests).ExecContext(ctx, last, b); err != nil {
+		return 0, err
 	}
 	return last, nil
 }
