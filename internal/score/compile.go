@@ -37,6 +37,9 @@ type Rules struct {
 	// need is, per kind of subject, the signals its scoring reads (see
 	// needs); a kind not there computes every one.
 	need map[string][]bool
+	// reads is, per kind of subject, what those signals move with: an
+	// event that reaches none of it leaves that kind's scores as they are.
+	reads map[string]*signal.Reads
 }
 
 // Card is a compiled scorecard.
@@ -130,6 +133,7 @@ func Compile(sp Spec) (*Rules, error) {
 		return nil, errors.Join(errs...)
 	}
 	r.need = r.needs()
+	r.reads = r.readsOf()
 	r.Version = version(sp)
 	return r, nil
 }
@@ -163,6 +167,23 @@ func (r *Rules) needs() map[string][]bool {
 		if !every {
 			out[kind] = r.Signals.Needs(names)
 		}
+	}
+	return out
+}
+
+// readsOf returns, per kind of subject, what its needed signals move with.
+// A kind no card scores reads nothing: no event rescores it.
+func (r *Rules) readsOf() map[string]*signal.Reads {
+	out := map[string]*signal.Reads{}
+	for _, kind := range []string{OfAccount, OfUser} {
+		need, ok := r.need[kind]
+		if !slices.ContainsFunc(r.Cards, func(c *Card) bool { return c.Of == kind }) {
+			need, ok = make([]bool, len(r.Signals.Defs)), true
+		}
+		if !ok {
+			need = nil // every signal
+		}
+		out[kind] = r.Signals.ReadsOf(need)
 	}
 	return out
 }

@@ -147,7 +147,9 @@ func takeAll(ctx context.Context, t *testing.T, ids *identity.Service, n int) {
 
 // An event that moves none of its user's signals (usage on a day the user
 // was already active, hitting no counter the rules read) rescores nobody;
-// one that does rescores the user and the account.
+// one that moves what both a user's and an account's cards read rescores
+// both, and one that moves only what an account's read (support contacts)
+// rescores only the account.
 func TestIdleEventsRescoreNobody(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC)
@@ -178,6 +180,7 @@ func TestIdleEventsRescoreNobody(t *testing.T) {
 		{`{"type":"page","userId":"u1","name":"Docs","context":{"groupId":"acme"}}`, 0},
 		{`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`, 2},
 		{`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"acme"}}`, 2},
+		{`{"type":"track","userId":"u1","event":"Support Ticket Created","context":{"groupId":"acme"}}`, 1},
 	} {
 		if rep := send(c.event); rep.Events != 1 || rep.Scored != c.scored {
 			t.Errorf("%s: %d events, %d scored; want 1, %d", c.event, rep.Events, rep.Scored, c.scored)
@@ -189,9 +192,9 @@ func TestIdleEventsRescoreNobody(t *testing.T) {
 	}
 	for _, s := range ss {
 		if s.Scorecard == "pql" && strings.Contains(string(s.Signals), `"pricing_views":1`) &&
-			strings.Contains(string(s.Signals), `"teammates_invited":1`) {
+			strings.Contains(string(s.Signals), `"teammates_invited":1`) && strings.Contains(string(s.Signals), `"support_contacts":1`) {
 			return
 		}
 	}
-	t.Fatalf("acme's pql score does not count the invite and the pricing view: %+v", ss)
+	t.Fatalf("acme's pql score does not count the invite, the pricing view and the ticket: %+v", ss)
 }

@@ -87,22 +87,32 @@ type Service struct {
 // dispatcher's Notify). Call it before Run.
 func (s *Service) OnAlerts(fn func()) { s.alerted = fn }
 
-// dirty is what needs rescoring; everyone wins over the lists.
+// dirty is what needs rescoring: users, accounts, and the accounts of
+// members (users whose events moved what only accounts read); everyone wins
+// over the lists.
 type dirty struct {
-	everyone        bool
-	users, accounts map[string]bool
+	everyone                 bool
+	users, accounts, members map[string]bool
 }
 
-func (d *dirty) reset() { *d = dirty{users: map[string]bool{}, accounts: map[string]bool{}} }
+func (d *dirty) reset() {
+	*d = dirty{users: map[string]bool{}, accounts: map[string]bool{}, members: map[string]bool{}}
+}
+
+// user notes a user whose scores and whose accounts' may have moved.
+func (d *dirty) user(id string) { d.users[id], d.members[id] = true, true }
 
 func (d *dirty) merge(o dirty) {
 	d.everyone = d.everyone || o.everyone
-	for u := range o.users {
-		d.users[u] = true
+	for _, m := range []struct{ to, from map[string]bool }{{d.users, o.users}, {d.accounts, o.accounts}, {d.members, o.members}} {
+		for k := range m.from {
+			m.to[k] = true
+		}
 	}
-	for a := range o.accounts {
-		d.accounts[a] = true
-	}
+}
+
+func (d *dirty) none() bool {
+	return !d.everyone && len(d.users) == 0 && len(d.accounts) == 0 && len(d.members) == 0
 }
 
 // New returns a service scoring with rules; clock is the time windows end at.
@@ -140,7 +150,7 @@ func (s *Service) Rules() *Rules { return s.current.Load() }
 func (s *Service) Changed(c identity.Changes) {
 	s.pendingMu.Lock()
 	for _, u := range c.Users {
-		s.pending.users[u] = true
+		s.pending.user(u)
 	}
 	for _, a := range c.Accounts {
 		s.pending.accounts[a] = true
@@ -479,7 +489,7 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 		// A visitor now known: what it did before counts for the user.
 		if s.roll.Visiting(anon) {
 			s.roll.Merge(uid, anon)
-			s.dirty.users[uid] = true
+			s.dirty.user(uid)
 		}
 	}
 	for i := range evs {
@@ -494,9 +504,7 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 			}
 			continue
 		}
-		if !s.roll.AddMatched(uid, b.matches, i) {
-			s.dirtied(uid, e.GroupID)
-		}
+		s.moved(uid, e.GroupID, s.roll.AddMatched(uid, b.matches, i))
 	}
 	return nil
 }
@@ -509,22 +517,28 @@ func (s *Service) replay(b batch) {
 		e := &b.evs[i]
 		switch uid := b.users[i]; {
 		case uid != "":
-			s.roll.AddMatched(uid, b.matches, i)
-			s.dirtied(uid, e.GroupID)
+			s.moved(uid, e.GroupID, s.roll.AddMatched(uid, b.matches, i))
 		case e.AnonymousID != "":
 			s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
 		}
 	}
 }
 
-// dirtied notes that a user's and a group's scores may have moved.
-func (s *Service) dirtied(uid, group string) {
+// moved notes the scores a user's event may have moved: the user's, if
+// what moved reaches the signals users are scored on, and its accounts'
+// (the event's group among them), if it reaches the accounts'.
+func (s *Service) moved(uid, group string, m signal.Moved) {
 	if s.dirty.everyone {
-		return // a replay: no list to keep
+		return // no list to keep
 	}
-	s.dirty.users[uid] = true
-	if group != "" {
-		s.dirty.accounts[group] = true
+	if m.Reaches(s.rules.reads[OfUser]) {
+		s.dirty.users[uid] = true
+	}
+	if m.Reaches(s.rules.reads[OfAccount]) {
+		s.dirty.members[uid] = true
+		if group != "" {
+			s.dirty.accounts[group] = true
+		}
 	}
 }
 
@@ -536,7 +550,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 	if err := s.freshen(ctx); err != nil {
 		return err
 	}
-	if !s.dirty.everyone && len(s.dirty.users) == 0 && len(s.dirty.accounts) == 0 {
+	if s.dirty.none() {
 		return nil
 	}
 	began := time.Now()
@@ -578,9 +592,11 @@ func (s *Service) freshen(ctx context.Context) error {
 		s.stale.reset()
 	}
 	users, accounts := s.stale.users, s.stale.accounts
-	for u := range s.dirty.users {
-		if s.dir.users[u] == nil {
-			users[u] = true
+	for _, dirty := range []map[string]bool{s.dirty.users, s.dirty.members} {
+		for u := range dirty {
+			if s.dir.users[u] == nil {
+				users[u] = true
+			}
 		}
 	}
 	for a := range s.dirty.accounts {
@@ -614,7 +630,7 @@ func (s *Service) subjects() (users, accounts []string) {
 	for a := range s.dirty.accounts {
 		acc[a] = true
 	}
-	for u := range s.dirty.users {
+	for u := range s.dirty.members {
 		if p := s.dir.users[u]; p != nil {
 			for _, m := range p.links {
 				acc[m.AccountID] = true

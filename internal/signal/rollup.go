@@ -285,15 +285,16 @@ func (r *Rollups) AddVisitor(anon string, e *event.Event) {
 	r.visitors.add(anon, e.Timestamp.UnixMilli(), r.match(e))
 }
 
-// AddMatched is Add for the i-th event of a batch m matched. It reports
-// whether the event was usage that moves none of the user's signals: on a
-// day the user was already active, hitting no counter. Most events of an
-// active user are, and nothing they touch needs scoring again.
-func (r *Rollups) AddMatched(user string, m *Matches, i int) (same bool) {
-	if hits, ms, ok := r.matched(m, i); ok {
-		return r.user(user).count(r.set, ms, hits)
+// AddMatched is Add for the i-th event of a batch m matched. It reports what
+// the event moved: most events of an active user are usage on a day already
+// active that hits no counter, and move nothing any signal reads.
+func (r *Rollups) AddMatched(user string, m *Matches, i int) Moved {
+	hits, ms, ok := r.matched(m, i)
+	if !ok {
+		return Moved{}
 	}
-	return false
+	fresh := r.users[user] == nil
+	return Moved{usage: true, fresh: fresh, day: r.user(user).count(r.set, ms, hits), hits: hits}
 }
 
 // AddVisitorMatched is AddVisitor for the i-th event of a batch m matched.
@@ -406,11 +407,10 @@ func (s *Set) appendHits(e *event.Event, seen *decoded, buf []int, hits []hit, v
 }
 
 // count adds an event of time ms that hit counters hits. It reports whether
-// the rollup held all of it already: a day already active and no counter
-// hit change no signal.
-func (a *Actor) count(set *Set, ms int64, hits []hit) (same bool) {
+// the event's day was not active before.
+func (a *Actor) count(set *Set, ms int64, hits []hit) (newDay bool) {
 	day := int32(floorDiv(ms, 86_400_000))
-	same = a.markDay(day) && len(hits) == 0
+	newDay = !a.markDay(day)
 	for _, h := range hits {
 		c := set.counters[h.ctr]
 		st := a.stat(h.ctr)
@@ -431,7 +431,7 @@ func (a *Actor) count(set *Set, ms int64, hits []hit) (same bool) {
 			a.addSum(day, h.ctr, h.num)
 		}
 	}
-	return same
+	return newDay
 }
 
 func floorDiv(a, b int64) int64 {

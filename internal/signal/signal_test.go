@@ -286,7 +286,7 @@ func TestSameMovesNoSignal(t *testing.T) {
 	sames := 0
 	for i := range evs {
 		before := fmt.Sprint(eval(t, set, r, "1"))
-		same := r.AddMatched("1", m, i)
+		same := !r.AddMatched("1", m, i).Reaches(nil)
 		after := fmt.Sprint(eval(t, set, r, "1"))
 		if same && before != after {
 			t.Fatalf("event %d (%s %q, day -%d) reported the same, but moved signals:\n%s\n%s",
@@ -310,9 +310,58 @@ func TestSameMovesNoSignal(t *testing.T) {
 		{"not usage", ev(40, event.Identify, "", nil), false},
 	} {
 		m := set.Match([]event.Event{c.e})
-		if got := r.AddMatched("1", m, 0); got != c.same {
+		if got := !r.AddMatched("1", m, 0).Reaches(nil); got != c.same {
 			t.Errorf("%s: same %v, want %v", c.name, got, c.same)
 		}
 		set.Recycle(m)
+	}
+}
+
+// An event that does not reach what a signal moves with leaves the signal
+// as it was: for each signal alone, its value is read before and after each
+// event of a history with repeats, in its order and shuffled (so that days
+// come before a user's first). Each signal is left alone by some events.
+func TestReachesWhatMoves(t *testing.T) {
+	set, err := signal.Compile(specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := make([]*signal.Reads, len(set.Defs))
+	for i, d := range set.Defs {
+		reads[i] = set.ReadsOf(set.Needs([]string{d.Name}))
+	}
+	evs := append(history(),
+		ev(40, event.Track, "Signed In", nil), ev(1, event.Track, "Invite Sent", nil),
+		ev(1, event.Track, "Report Viewed", map[string]any{"feature": "f9"}), ev(60, event.Track, "Signed In", nil),
+		ev(2, event.Track, "API Calls Metered", map[string]any{"calls": 5.0}), ev(22, event.Page, "Pricing", nil))
+	missed := map[string]int{}
+	for seed := range uint64(6) {
+		order := append([]event.Event(nil), evs...)
+		if seed > 0 {
+			rand.New(rand.NewPCG(seed, 7)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		r := signal.NewRollups(set)
+		m := set.Match(order)
+		for i := range order {
+			before := eval(t, set, r, "1")
+			moved := r.AddMatched("1", m, i)
+			after := eval(t, set, r, "1")
+			for j, d := range set.Defs {
+				if moved.Reaches(reads[j]) {
+					continue
+				}
+				missed[d.Name]++
+				if before[d.Name] != after[d.Name] {
+					t.Fatalf("order %d, event %d (%s %q, day -%d) does not reach %s, but moved it: %v -> %v", seed, i,
+						order[i].Type, order[i].Name, int(now.Sub(order[i].Timestamp).Hours()/24), d.Name, before[d.Name], after[d.Name])
+				}
+			}
+		}
+		set.Recycle(m)
+	}
+	for _, d := range set.Defs {
+		if missed[d.Name] == 0 {
+			t.Errorf("every event reached %s", d.Name)
+		}
 	}
 }
