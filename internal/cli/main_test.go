@@ -13,5 +13,7 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv("BEACON_TEST_ARGS"); args != "" {
 		os.Exit(Main(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	demoWorlds.remove()
+	os.Exit(code)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/config"
 	"github.com/beaconplg/beacon/internal/score"
-	"github.com/beaconplg/beacon/internal/sim"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -34,13 +33,12 @@ func newTestApp() *app {
 	return a
 }
 
-// serveDemo loads a demo world of n accounts into dir and serves it with a.
+// serveDemo copies a demo world of n accounts into dir and serves it with a.
 func serveDemo(t *testing.T, a *app, n int, dir string) (base string, db *store.DB, secrets demoSecrets) {
 	t.Helper()
-	a.cfg.Addr = "127.0.0.1:0"
-	p := sim.DefaultParams()
-	p.Accounts, p.Days = n, 45
-	db, secrets, err := a.loadDemo(context.Background(), p, dir)
+	secrets = demoWorlds.copyTo(t, n, dir)
+	a.cfg.Addr, a.cfg.DB = "127.0.0.1:0", filepath.Join(dir, "beacon.db")
+	db, err := a.openStore(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

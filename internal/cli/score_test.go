@@ -8,9 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/beaconplg/beacon/internal/config"
-	"github.com/beaconplg/beacon/internal/sim"
 )
 
 // beacon runs the command line in-process and returns its output.
@@ -50,16 +47,8 @@ func TestScoringCommands(t *testing.T) {
 		t.Fatalf("rules check of a broken file, want line %d: %v", line, err)
 	}
 
-	p := sim.DefaultParams()
-	p.Accounts, p.Days = 150, 45
-	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, cfg: config.Default()}
-	a.log = newLogger(a.cfg.Log, a.stderr)
-	db, _, err := a.loadDemo(context.Background(), p, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := db.DSN()
-	db.Close()
+	demoWorlds.copyTo(t, 150, dir)
+	dsn := filepath.Join(dir, "beacon.db")
 	out, err = beacon(t, "score", "--all", "--db", dsn)
 	if err != nil || !strings.Contains(out, "scored") || strings.Contains(out, " 0 scores changed") {
 		t.Fatalf("score --all: %s %v", out, err)
