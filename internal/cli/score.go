@@ -84,7 +84,9 @@ func (a *app) scoreAll(ctx context.Context, db *store.DB, clock func() time.Time
 	if err != nil {
 		return err
 	}
-	rep, err := score.New(db, rules, a.log, clock).Sync(ctx)
+	scorer := score.New(db, rules, a.log, clock)
+	scorer.OneShot()
+	rep, err := scorer.Sync(ctx)
 	if err != nil {
 		return err
 	}

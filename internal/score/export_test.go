@@ -6,6 +6,9 @@ import "github.com/beaconplg/beacon/internal/signal"
 // tests on small worlds take the path long replays take.
 func ReadInParts(s *Service, n int64) { s.partEvents = n }
 
+// Held is how many users and visitors s's rollups hold.
+func Held(s *Service) int { return s.roll.Len() }
+
 // NudgesFor evaluates the nudges for a subject of the given users' rollups.
 func NudgesFor(r *Rules, actors []*signal.Actor, today int32, f Facts) ([]Nudge, error) {
 	return r.nudgesFor(actors, today, f)

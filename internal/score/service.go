@@ -79,6 +79,8 @@ type Service struct {
 	alerted func()
 	// written is what the store holds of each score.
 	written *written
+	// oneShot: no event follows the first sync (see OneShot).
+	oneShot bool
 	// encoders are the spent encoders of scoring workers.
 	encoders sync.Pool
 }
@@ -86,6 +88,13 @@ type Service struct {
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
 // dispatcher's Notify). Call it before Run.
 func (s *Service) OnAlerts(fn func()) { s.alerted = fn }
+
+// OneShot readies s for one replay of the stream with nothing after it, as
+// `beacon score --all` runs. It then keeps no visitor: no score reads one,
+// and a visitor's events would count only once a later alias made it a
+// user, which a replay that reads every alias first has already seen.
+// Call it before the first Sync.
+func (s *Service) OneShot() { s.oneShot = true }
 
 // dirty is what needs rescoring: users, accounts, and the accounts of
 // members (users whose events moved what only accounts read); everyone wins
@@ -518,7 +527,7 @@ func (s *Service) replay(b batch) {
 		switch uid := b.users[i]; {
 		case uid != "":
 			s.moved(uid, e.GroupID, s.roll.AddMatched(uid, b.matches, i))
-		case e.AnonymousID != "":
+		case e.AnonymousID != "" && !s.oneShot:
 			s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
 		}
 	}

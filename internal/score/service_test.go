@@ -197,9 +197,16 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			if blocks := packedBlocks(t, full, r); blocks != loaded.counts.stored/store.BlockEvents {
 				t.Fatalf("%d blocks packed of %d events", blocks, loaded.counts.stored)
 			}
-			again, err := score.New(full, r, quiet, clock).Sync(ctx)
+			// Replayed once with nothing after it, as score --all does, it
+			// keeps no visitor and still changes no score.
+			once := score.New(full, r, quiet, clock)
+			once.OneShot()
+			again, err := once.Sync(ctx)
 			if err != nil || again.Written != 0 || again.Packed != 0 || again.Events != loaded.counts.stored {
 				t.Fatalf("replay of the packed stream: %+v, %v; %d events stored", again, err, loaded.counts.stored)
+			}
+			if kept, all := score.Held(once), score.Held(replay); kept >= all {
+				t.Fatalf("a one-shot replay holds %d users and visitors, the live one %d", kept, all)
 			}
 		})
 	}
