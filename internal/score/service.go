@@ -427,10 +427,18 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor, known *aliases
 		go func(after, upTo store.Cursor) {
 			defer wg.Done()
 			err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
-				b := batch{evs: evs, matches: set.Match(evs), next: next}
+				b := batch{evs: evs, next: next}
+				if !s.oneShot {
+					// Matched before waiting for the aliases, which are
+					// read beside the first blocks.
+					b.matches = set.Match(evs)
+				}
 				var err error
 				if b.users, err = known.usersOf(evs); err != nil {
 					return err
+				}
+				if s.oneShot {
+					b.matches = set.MatchUsers(evs, b.users) // it keeps no visitor
 				}
 				select {
 				case out <- b:

@@ -351,7 +351,11 @@ type Matches struct {
 // Match finds what each of evs adds to the counters of s, the set of the
 // rollups that will add them. Hand the matches back with Recycle once they
 // are added.
-func (s *Set) Match(evs []event.Event) *Matches {
+func (s *Set) Match(evs []event.Event) *Matches { return s.MatchUsers(evs, nil) }
+
+// MatchUsers is Match for the events whose user is known: an event whose
+// users[i] is "" is left unmatched, as no activity. users nil matches all.
+func (s *Set) MatchUsers(evs []event.Event, users []string) *Matches {
 	m, ok := s.spare.Get().(*Matches)
 	if !ok {
 		m = &Matches{}
@@ -365,7 +369,7 @@ func (s *Set) Match(evs []event.Event) *Matches {
 	seen := &decoded{by: map[string]map[string]any{}}
 	for i := range evs {
 		e := &evs[i]
-		if m.activity[i] = isActivity(e.Type); m.activity[i] {
+		if m.activity[i] = isActivity(e.Type) && (users == nil || users[i] != ""); m.activity[i] {
 			m.ms[i] = e.Timestamp.UnixMilli()
 			buf, m.hits, m.vals = s.appendHits(e, seen, buf, m.hits, m.vals)
 		}

@@ -262,6 +262,39 @@ func TestMatchedEqualsAdded(t *testing.T) {
 	}
 }
 
+// Matched for known users only, an event of no user is left unmatched, and
+// the others count as Match counts them.
+func TestMatchUsersSkipsVisitors(t *testing.T) {
+	set, err := signal.Compile(specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := history()
+	users := make([]string, len(evs))
+	for i := range users {
+		if i%3 != 0 {
+			users[i] = "1"
+		}
+	}
+	added, matched := signal.NewRollups(set), signal.NewRollups(set)
+	m := set.MatchUsers(evs, users)
+	defer set.Recycle(m)
+	for i := range evs {
+		if users[i] == "" {
+			matched.AddMatched("2", m, i) // what it would count, were it matched
+			continue
+		}
+		added.Add("1", &evs[i])
+		matched.AddMatched("1", m, i)
+	}
+	if got, want := fmt.Sprint(eval(t, set, matched, "1")), fmt.Sprint(eval(t, set, added, "1")); got != want {
+		t.Fatalf("known users' events:\n got %s\nwant %s", got, want)
+	}
+	if got, none := fmt.Sprint(eval(t, set, matched, "2")), fmt.Sprint(eval(t, set, matched, "nobody")); got != none {
+		t.Fatalf("events of no user were matched:\n got %s\nwant %s", got, none)
+	}
+}
+
 // An event AddMatched reports as the same moves no signal, and one that
 // moves a signal is never reported so: every measure of specs is read
 // before and after each event of a history, and of events repeating days
