@@ -17,8 +17,8 @@ import (
 var demoWorlds = &worldCache{worlds: map[int]*world{}}
 
 type worldCache struct {
+	root   string // made and removed by TestMain
 	mu     sync.Mutex
-	root   string // removed by TestMain
 	worlds map[int]*world
 }
 
@@ -69,35 +69,15 @@ func (c *worldCache) world(n int) *world {
 // load simulates and loads a world of n accounts into a directory of its
 // own, and closes its store so that its files can be copied whole.
 func (c *worldCache) load(n int) (string, demoSecrets, error) {
-	c.mu.Lock()
-	if c.root == "" {
-		root, err := os.MkdirTemp("", "beacon-cli-worlds-")
-		if err != nil {
-			c.mu.Unlock()
-			return "", demoSecrets{}, err
-		}
-		c.root = root
-	}
 	dir, err := os.MkdirTemp(c.root, "world-")
-	c.mu.Unlock()
 	if err != nil {
 		return "", demoSecrets{}, err
 	}
-	a := newTestApp()
 	p := sim.DefaultParams()
 	p.Accounts, p.Days = n, 45
-	db, secrets, err := a.loadDemo(context.Background(), p, dir)
+	db, secrets, err := newTestApp().loadDemo(context.Background(), p, dir)
 	if err != nil {
 		return "", demoSecrets{}, err
 	}
 	return dir, secrets, db.Close()
-}
-
-// remove deletes every world loaded.
-func (c *worldCache) remove() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.root != "" {
-		_ = os.RemoveAll(c.root)
-	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,7 +14,13 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv("BEACON_TEST_ARGS"); args != "" {
 		os.Exit(Main(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
+	root, err := os.MkdirTemp("", "beacon-cli-worlds-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	demoWorlds.root = root
 	code := m.Run()
-	demoWorlds.remove()
+	_ = os.RemoveAll(root)
 	os.Exit(code)
 }
