@@ -176,12 +176,9 @@ func (r *Rules) needs() map[string][]bool {
 func (r *Rules) readsOf() map[string]*signal.Reads {
 	out := map[string]*signal.Reads{}
 	for _, kind := range []string{OfAccount, OfUser} {
-		need, ok := r.need[kind]
+		need := r.need[kind] // nil, as for a kind not there: every signal
 		if !slices.ContainsFunc(r.Cards, func(c *Card) bool { return c.Of == kind }) {
-			need, ok = make([]bool, len(r.Signals.Defs)), true
-		}
-		if !ok {
-			need = nil // every signal
+			need = make([]bool, len(r.Signals.Defs))
 		}
 		out[kind] = r.Signals.ReadsOf(need)
 	}

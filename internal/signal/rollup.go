@@ -262,18 +262,18 @@ func (r *Rollups) Add(user string, e *event.Event) {
 	if !isActivity(e.Type) {
 		return
 	}
-	r.user(user).count(r.set, e.Timestamp.UnixMilli(), r.match(e))
+	a, _ := r.user(user)
+	a.count(r.set, e.Timestamp.UnixMilli(), r.match(e))
 }
 
 // user returns a user's rollup, made if new. The id is copied: one read
 // from an event may hold on to the whole event.
-func (r *Rollups) user(id string) *Actor {
-	a := r.users[id]
-	if a == nil {
-		a = newActor()
+func (r *Rollups) user(id string) (a *Actor, made bool) {
+	if a = r.users[id]; a == nil {
+		a, made = newActor(), true
 		r.users[strings.Clone(id)] = a
 	}
-	return a
+	return a, made
 }
 
 // AddVisitor keeps e for a visitor not yet known as a user, until Merge
@@ -293,8 +293,8 @@ func (r *Rollups) AddMatched(user string, m *Matches, i int) Moved {
 	if !ok {
 		return Moved{}
 	}
-	fresh := r.users[user] == nil
-	return Moved{usage: true, fresh: fresh, day: r.user(user).count(r.set, ms, hits), hits: hits}
+	a, fresh := r.user(user)
+	return Moved{usage: true, fresh: fresh, day: a.count(r.set, ms, hits), hits: hits}
 }
 
 // AddVisitorMatched is AddVisitor for the i-th event of a batch m matched.
@@ -461,7 +461,7 @@ func (r *Rollups) Merge(user, anon string) {
 	if !r.visitors.has(anon) {
 		return
 	}
-	a := r.user(user)
+	a, _ := r.user(user)
 	r.visitors.replay(anon, func(ms int64, hits []hit) { a.count(r.set, ms, hits) })
 	r.visitors.drop(anon)
 }
