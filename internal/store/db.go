@@ -22,21 +22,11 @@ type dialect interface {
 	name() string
 	// lockMigrations serialises migrators, for several nodes starting at once.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
-	// eventsAfterSQL selects columns (and the tx) of the committed events
-	// after cursorArgs(c), with a limit after those.
-	eventsAfterSQL(columns string) string
-	// eventsRangeSQL selects columns (and the tx) of the events after
-	// cursorArgs(after) up to cursorArgs(upTo), with a limit after those.
-	eventsRangeSQL(columns string) string
-	cursorArgs(c Cursor) []any
 	forUpdate() string
 	// skipLocked locks the rows a subquery selects, passing over those
 	// another transaction holds: claims of several dispatchers never meet.
 	skipLocked() string
 	insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error
-	// timelineSQL selects a user's events ($1), newest first, before the
-	// place ($3 ts, $4 seq), at most $2.
-	timelineSQL() string
 	// inList is a subquery yielding the strings of listArg(ids) as "value".
 	inList(param string) string
 	listArg(ids []string) (any, error)
@@ -73,6 +63,8 @@ type DB struct {
 	// tail is the events this process committed last; nil where seq order
 	// is not commit order (PostgreSQL).
 	tail *tail
+	// log reads the stream.
+	log stream
 }
 
 var _ Store = (*DB)(nil)

@@ -88,14 +88,20 @@ func (db *DB) migrateEventLog(ctx context.Context, path string) error {
 		return fmt.Errorf("event log: %w", err)
 	}
 	inMain, err := hasTable(ctx, db.w, "events")
-	if err != nil || !inMain {
+	if err != nil {
 		return err
 	}
-	return db.copyEvents(ctx, path)
+	if inMain {
+		if err := db.copyEvents(ctx, path); err != nil {
+			return err
+		}
+	}
+	return db.runEventRows(ctx)
 }
 
 // copyEvents copies the main file's events into the log. Run again after a
-// crash, it copies only what is missing.
+// crash, it copies only what is missing: what the log holds as rows or has
+// put in runs since.
 func (db *DB) copyEvents(ctx context.Context, path string) error {
 	conn, err := db.lw.Conn(ctx)
 	if err != nil {
@@ -112,7 +118,8 @@ func (db *DB) copyEvents(ctx context.Context, path string) error {
 	}
 	defer tx.Rollback()
 	for _, q := range []string{
-		`INSERT OR IGNORE INTO main.events SELECT ` + eventColumnsStored + ` FROM old.events`,
+		`INSERT OR IGNORE INTO main.events SELECT ` + eventColumnsStored + ` FROM old.events
+			WHERE seq > (SELECT coalesce(max(last_seq), 0) FROM main.event_runs)`,
 		`INSERT OR IGNORE INTO main.event_ids SELECT seq, h1, h2 FROM old.event_ids`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -120,6 +127,73 @@ func (db *DB) copyEvents(ctx context.Context, path string) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// rowsPerMove is how many events kept a row each one transaction moves into
+// runs.
+const rowsPerMove = 1 << 16
+
+// runEventRows moves the events the log keeps a row each, as it did before
+// its migration 0003, into runs: rowsPerMove of them a transaction, which
+// puts them in runs and deletes their rows, so that a crash leaves each event
+// in one place or the other, and the next start moves the rest.
+func (db *DB) runEventRows(ctx context.Context) error {
+	for {
+		moved := 0
+		err := txOn(ctx, db.lw, func(tx *sql.Tx) error {
+			var err error
+			moved, err = moveEventRows(ctx, tx, rowsPerMove)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("event log: events into runs: %w", err)
+		}
+		if moved == 0 {
+			return nil
+		}
+	}
+}
+
+// moveEventRows moves the oldest limit rows into runs of consecutive seqs
+// and returns how many it moved.
+func moveEventRows(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+eventColumnsStored+` FROM events ORDER BY seq LIMIT $1`, limit)
+	if err != nil {
+		return 0, err
+	}
+	var seqs []int64
+	var evs []eventRow
+	for rows.Next() {
+		var seq int64
+		var r eventRow
+		if err := rows.Scan(&seq, &r.messageID, &r.typ, &r.name, &r.userID, &r.anonymousID, &r.groupID, &r.previousID,
+			&r.ts, &r.originalTS, &r.sentAt, &r.receivedAt, &r.body); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		seqs, evs = append(seqs, seq), append(evs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	for start := 0; start < len(evs); {
+		end := start + 1
+		for end < len(evs) && seqs[end] == seqs[end-1]+1 {
+			end++
+		}
+		last := seqs[start] - 1
+		for _, run := range cutRuns(evs[start:end]) {
+			last += int64(len(run))
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_runs (last_seq, n, data) VALUES ($1, $2, $3)`,
+				last, len(run), encodeRun(run)); err != nil {
+				return 0, err
+			}
+		}
+		start = end
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM events WHERE seq <= $1`, seqs[len(seqs)-1])
+	return len(evs), err
 }
 
 // eventColumnsStored are the columns of the events table, in their order.

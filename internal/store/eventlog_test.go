@@ -71,11 +71,14 @@ func TestEventLogIsAFileApart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "beacon.db")
 	db := storetest.OpenDSN(t, path)
 	appendN(t, db, "m", 5)
-	if got := tables(t, raw(t, path+"-events")); got != "event_digests event_ids events schema_migrations" {
+	if got := tables(t, raw(t, path+"-events")); got != "event_digests event_ids event_runs events schema_migrations" {
 		t.Errorf("event log tables = %q", got)
 	}
-	if got := count(t, raw(t, path+"-events"), `SELECT count(*) FROM events`); got != 5 {
-		t.Errorf("event log holds %d events, want 5", got)
+	if got := count(t, raw(t, path+"-events"), `SELECT sum(n) FROM event_runs`); got != 5 {
+		t.Errorf("event log holds %d events in runs, want 5", got)
+	}
+	if got := count(t, raw(t, path+"-events"), `SELECT count(*) FROM events`); got != 0 {
+		t.Errorf("event log holds %d events a row each, want 0", got)
 	}
 	if main := tables(t, raw(t, path)); strings.Contains(" "+main+" ", " events ") || !strings.Contains(main, "scores") {
 		t.Errorf("main file tables = %q", main)

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"math"
 	"time"
 
@@ -44,69 +42,33 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int, error) 
 	return db.appends(ctx, toRows(evs))
 }
 
-const eventColumns = `seq, message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body`
+// stream reads the committed event log in commit order: SQLite's runs
+// (runLog) or PostgreSQL's rows (rowLog).
+type stream interface {
+	eventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
+	identityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
+	eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error
+	timeline(ctx context.Context, userID string, limit int, ts, seq int64) ([]event.Event, error)
+	count(ctx context.Context) (int64, error)
+}
+
+var (
+	_ stream = (*runLog)(nil)
+	_ stream = rowLog{}
+)
 
 // EventsAfter returns up to limit committed events after c, in commit order,
 // and the cursor of the last one.
 func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	return db.readEvents(ctx, c, db.d.eventsAfterSQL(eventColumns), append(db.d.cursorArgs(c), limit))
+	return db.log.eventsAfter(ctx, c, limit)
 }
-
-// identityColumns are what identity resolution reads of an event: a body
-// only where it holds traits that it merges (identify and group calls). A
-// track event's body is most of its row, and most events are track events.
-const identityColumns = `seq, message_id, type, user_id, anonymous_id, group_id, previous_id, ts,
-	CASE WHEN type IN ('identify', 'group') THEN body ELSE '' END`
 
 // IdentityEventsAfter is EventsAfter with only what identity resolution
 // reads: ids, type, timestamp and the traits of identify and group calls.
 // Names, other times, bodies and properties are left empty. The events this
 // process committed last come from memory (tail).
 func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	if rows, ok := db.tail.rows(c.Seq, math.MaxInt64, limit); ok {
-		evs := make([]event.Event, len(rows))
-		for i := range rows {
-			evs[i] = rows[i].identityEvent(c.Seq + 1 + int64(i))
-		}
-		return evs, Cursor{Seq: evs[len(evs)-1].Seq}, nil
-	}
-	rows, err := db.r.QueryContext(ctx, db.d.eventsAfterSQL(identityColumns), append(db.d.cursorArgs(c), limit)...)
-	if err != nil {
-		return nil, c, err
-	}
-	defer rows.Close()
-	var evs []event.Event
-	var tx uint64
-	for rows.Next() {
-		var e event.Event
-		var ts int64
-		var body sql.RawBytes
-		if err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID,
-			&ts, &body, &tx); err != nil {
-			return nil, c, err
-		}
-		e.Timestamp = fromMS(ts)
-		if len(body) > 0 {
-			e.Traits, _ = event.BodyParts(body) // copies: body is the driver's until the next row
-		}
-		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil || len(evs) == 0 {
-		return nil, c, err
-	}
-	return evs, Cursor{Tx: tx, Seq: evs[len(evs)-1].Seq}, nil
-}
-
-func (db *DB) readEvents(ctx context.Context, c Cursor, query string, args []any) ([]event.Event, Cursor, error) {
-	rows, err := db.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, c, err
-	}
-	evs, lastTx, err := scanEvents(rows)
-	if err != nil || len(evs) == 0 {
-		return nil, c, err
-	}
-	return evs, Cursor{Tx: lastTx, Seq: evs[len(evs)-1].Seq}, nil
+	return db.log.identityEventsAfter(ctx, c, limit)
 }
 
 // Split cuts the stream between after and upTo into at most n parts of at
@@ -204,54 +166,10 @@ func (db *DB) scanLeanRows(ctx context.Context, c, upTo Cursor, batch int, bodie
 	return fn(evs, last)
 }
 
-// eachLeanRow reads the events after c up to upTo in commit order, in one
-// query, and hands each to fn with its cursor. One query rather than one
-// per batch: planners estimate stream ranges badly, and PostgreSQL would
-// sort the rest of the stream again for every batch.
+// eachLeanRow reads the events after c up to upTo in commit order and
+// hands each to fn with its cursor.
 func (db *DB) eachLeanRow(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error {
-	args := append(append(db.d.cursorArgs(c), db.d.cursorArgs(upTo)...), math.MaxInt64)
-	body := "body"
-	if !bodies.All {
-		names, err := db.d.listArg(bodies.Names)
-		if err != nil {
-			return err
-		}
-		args = append(args, names)
-		body = fmt.Sprintf(`CASE WHEN type = 'track' AND name IN (%s) THEN body ELSE '' END`, db.d.inList(fmt.Sprintf("$%d", len(args))))
-	}
-	rows, err := db.r.QueryContext(ctx, db.d.eventsRangeSQL(`seq, type, name, user_id, anonymous_id, group_id, previous_id, ts, `+body), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	// A few types and names make up every event: one string each.
-	names := map[string]string{}
-	intern := func(b sql.RawBytes) string {
-		s, ok := names[string(b)]
-		if !ok {
-			s = string(b)
-			names[s] = s
-		}
-		return s
-	}
-	for rows.Next() {
-		var e event.Event
-		var ts int64
-		var tx uint64
-		var typ, name, b sql.RawBytes
-		if err := rows.Scan(&e.Seq, &typ, &name, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID, &ts, &b, &tx); err != nil {
-			return err
-		}
-		e.Type, e.Name, e.Timestamp = intern(typ), intern(name), fromMS(ts)
-		if len(b) > 0 {
-			// The parts are copies: b is the driver's until the next row.
-			_, e.Properties = event.BodyParts(b)
-		}
-		if err := fn(e, Cursor{Tx: tx, Seq: e.Seq}); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return db.log.eachLean(ctx, c, upTo, bodies, fn)
 }
 
 // UserEvents returns a user's latest events, newest first, including those sent
@@ -273,41 +191,5 @@ func (db *DB) UserEventsBefore(ctx context.Context, userID string, pos EventPos,
 	if !pos.TS.IsZero() {
 		ts, seq = pos.TS.UnixMilli(), pos.Seq
 	}
-	rows, err := db.r.QueryContext(ctx, db.d.timelineSQL(), userID, limit, ts, seq)
-	if err != nil {
-		return nil, err
-	}
-	evs, _, err := scanEvents(rows)
-	return evs, err
-}
-
-// scanEvents reads event rows and the transaction id of the last one.
-func scanEvents(rows *sql.Rows) ([]event.Event, uint64, error) {
-	defer rows.Close()
-	var evs []event.Event
-	var tx uint64
-	for rows.Next() {
-		var e event.Event
-		if err := scanEvent(rows, &e, &tx); err != nil {
-			return nil, 0, err
-		}
-		evs = append(evs, e)
-	}
-	return evs, tx, rows.Err()
-}
-
-func scanEvent(rows *sql.Rows, e *event.Event, tx *uint64) error {
-	var ts, received int64
-	var orig, sent sql.NullInt64
-	var body string
-	err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.Name, &e.UserID, &e.AnonymousID, &e.GroupID,
-		&e.PreviousID, &ts, &orig, &sent, &received, &body, tx)
-	if err != nil {
-		return err
-	}
-	e.Timestamp, e.ReceivedAt = fromMS(ts), fromMS(received)
-	e.OriginalTimestamp, e.SentAt = fromMS(orig.Int64), fromMS(sent.Int64)
-	e.Body = json.RawMessage(body)
-	e.Traits, e.Properties = event.BodyParts(e.Body)
-	return nil
+	return db.log.timeline(ctx, userID, limit, ts, seq)
 }

@@ -22,10 +22,16 @@ func (db *DB) StreamPlans(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 	}
-	c := db.d.cursorArgs(Cursor{})
-	queries := map[string][]any{
-		db.d.eventsAfterSQL(identityColumns):   append(c, 5000),
-		db.d.eventsRangeSQL("seq, type, name"): append(append(c, db.d.cursorArgs(Cursor{Tx: 1 << 62, Seq: 1 << 62})...), 5000),
+	var queries map[string][]any
+	switch l := db.log.(type) {
+	case rowLog:
+		c := l.cursorArgs(Cursor{})
+		queries = map[string][]any{
+			l.afterSQL(identityColumns):   append(c, 5000),
+			l.rangeSQL("seq, type, name"): append(append(c, l.cursorArgs(Cursor{Tx: 1 << 62, Seq: 1 << 62})...), 5000),
+		}
+	case *runLog:
+		queries = map[string][]any{runsAfterSQL: {0}, runAtSQL: {0}}
 	}
 	var plans []string
 	for q, args := range queries {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 )
@@ -22,42 +21,7 @@ func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
-func (postgresDialect) cursorArgs(c Cursor) []any {
-	return []any{strconv.FormatUint(c.Tx, 10), c.Seq}
-}
-
-// Several writers commit out of sequence order, so a reader only passes rows
-// of transactions older than the oldest one still running: nothing can later
-// appear behind its cursor.
-//
-// The stream is ordered by events.tx, not tx: the output column
-// tx::text::bigint is also named tx, an unqualified ORDER BY means it, and
-// PostgreSQL then sorted every row after the cursor instead of reading
-// events_stream in order (a second instead of 20 ms for 5,000 of 230,000).
-func (postgresDialect) eventsAfterSQL(columns string) string {
-	return `SELECT ` + columns + `, tx::text::bigint FROM events
-		WHERE (tx, seq) > ($1::text::xid8, $2)
-		  AND tx < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY events.tx, events.seq LIMIT $3`
-}
-
 func (postgresDialect) optimizeSQL() string { return `ANALYZE` }
-
-// A range ends at a cursor already handed out, so its rows are all visible.
-func (postgresDialect) eventsRangeSQL(columns string) string {
-	return `SELECT ` + columns + `, tx::text::bigint FROM events
-		WHERE (tx, seq) > ($1::text::xid8, $2) AND (tx, seq) <= ($3::text::xid8, $4)
-		ORDER BY events.tx, events.seq LIMIT $5`
-}
-
-func (postgresDialect) timelineSQL() string {
-	return `SELECT ` + eventColumns + `, 0 FROM events WHERE seq IN (
-			SELECT seq FROM (SELECT DISTINCT ts, seq FROM event_users
-				WHERE (key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1))
-					AND (ts < $3 OR (ts = $3 AND seq < $4))) mine
-			ORDER BY ts DESC, seq DESC LIMIT $2)
-		ORDER BY ts DESC, seq DESC`
-}
 
 func (postgresDialect) insertEventUsers(ctx context.Context, q queryer, refs []EventRef) error {
 	keys, ts, seqs := make([]string, len(refs)), make([]int64, len(refs)), make([]int64, len(refs))
@@ -137,7 +101,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db := &DB{w: p, r: p, d: postgresDialect{}}
+	db := &DB{w: p, r: p, d: postgresDialect{}, log: rowLog{r: p}}
 	db.appends = func(ctx context.Context, rows []eventRow) (n int, err error) {
 		err = db.inTx(ctx, func(tx *sql.Tx) error {
 			n, err = appendPostgres(ctx, tx, rows)

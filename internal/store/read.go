@@ -37,11 +37,16 @@ func (db *DB) UserAccounts(ctx context.Context, id string) ([]Membership, error)
 // Stats counts events, users and accounts, and users by how they were matched.
 func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	s := Stats{Accounts: map[string]int64{}, UsersByMethod: map[string]int64{}}
-	err := db.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM events), (SELECT count(*) FROM users),
+	events, err := db.log.count(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	s.Events = events
+	err = db.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM users),
 		(SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)),
 		(SELECT count(DISTINCT m.user_id) FROM memberships m JOIN accounts a ON a.id = m.account_id
-			WHERE a.kind = 'crm' OR a.crm_id <> '')`).Scan(&s.Events, &s.Users, &s.Unresolved, &s.CRMMatched)
+			WHERE a.kind = 'crm' OR a.crm_id <> '')`).Scan(&s.Users, &s.Unresolved, &s.CRMMatched)
 	if err != nil {
 		return Stats{}, err
 	}

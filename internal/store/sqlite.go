@@ -18,10 +18,9 @@ import (
 // by a unique index, because keeping a B-tree of random ids costs a page write
 // per event (docs/benchmarks.md).
 type sqliteDialect struct {
-	// Prepared on the log's writer: inserts of events by rows a chunk, and
-	// of an insert's digests.
-	insertEvents  map[int]*sql.Stmt
-	insertDigests *sql.Stmt
+	// Prepared on the log's writer: the last seq stored, and inserts of a
+	// run and of a commit's digests.
+	lastSeq, insertRun, insertDigests *sql.Stmt
 
 	ids    *idSet // digests of stored messageIds, up to idsSeq
 	idsSeq int64
@@ -37,32 +36,7 @@ func (*sqliteDialect) forUpdate() string { return "" }
 // One writer connection: claims cannot meet.
 func (*sqliteDialect) skipLocked() string { return "" }
 
-func (*sqliteDialect) cursorArgs(c Cursor) []any { return []any{c.Seq} }
-
-// With one writer connection, sequence order is commit order.
-func (*sqliteDialect) eventsAfterSQL(columns string) string {
-	return `SELECT ` + columns + `, 0 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`
-}
-
-// timelineSQL walks the parts from the newest down, seeking the user's
-// keys in each.
-func (*sqliteDialect) timelineSQL() string {
-	return `WITH RECURSIVE parts(p) AS (
-			SELECT max(part) FROM event_users
-			UNION ALL SELECT p - 1 FROM parts WHERE p > 0),
-		mykeys(k) AS (SELECT 'user:' || $1 UNION SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1)
-		SELECT ` + eventColumns + `, 0 FROM events WHERE seq IN (
-			SELECT seq FROM (SELECT DISTINCT e.ts, e.seq FROM parts, mykeys, event_users e
-				WHERE e.part = parts.p AND e.key = mykeys.k AND (e.ts < $3 OR (e.ts = $3 AND e.seq < $4))) mine
-			ORDER BY ts DESC, seq DESC LIMIT $2)
-		ORDER BY ts DESC, seq DESC`
-}
-
 func (*sqliteDialect) optimizeSQL() string { return `PRAGMA optimize` }
-
-func (*sqliteDialect) eventsRangeSQL(columns string) string {
-	return `SELECT ` + columns + `, 0 FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`
-}
 
 // timelinePartShift cuts SQLite's timelines into parts of 2^14 events
 // (migration 0008 computes the same).
@@ -119,24 +93,21 @@ func (*sqliteDialect) listArg(ids []string) (any, error) {
 // thousand parameters costs more than running it, so they are prepared once.
 var chunkSizes = []int{100, 10, 1}
 
-const (
-	insertEvents  = `INSERT INTO events (message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body) VALUES `
-	insertDigests = `INSERT INTO event_digests (last_seq, digests) VALUES (?, ?)`
-)
-
 func (d *sqliteDialect) prepare(ctx context.Context, w *sql.DB) error {
-	d.insertEvents = map[int]*sql.Stmt{}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", 12), ",") + ")"
-	for _, n := range chunkSizes {
-		stmt, err := w.PrepareContext(ctx, insertEvents+strings.TrimSuffix(strings.Repeat(row+",", n), ","))
-		if err != nil {
+	var err error
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&d.lastSeq, `SELECT coalesce(max(last_seq), 0) FROM event_runs`},
+		{&d.insertRun, `INSERT INTO event_runs (last_seq, n, data) VALUES (?, ?, ?)`},
+		{&d.insertDigests, `INSERT INTO event_digests (last_seq, digests) VALUES (?, ?)`},
+	} {
+		if *p.stmt, err = w.PrepareContext(ctx, p.sql); err != nil {
 			return err
 		}
-		d.insertEvents[n] = stmt
 	}
-	var err error
-	d.insertDigests, err = w.PrepareContext(ctx, insertDigests)
-	return err
+	return nil
 }
 
 // loadIDs reads the digests stored after idsSeq into the set; with legacy,
@@ -207,20 +178,18 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 	}
 	// What this commit adds joins the set only once it has committed.
 	added := make(map[digest]struct{}, total)
-	var lastSeq int64
-	type run struct {
-		first int64
-		rows  []eventRow
-	}
-	var runs []run
+	fresh := make([]eventRow, 0, total)
+	var first, last int64
 	err := txOn(ctx, db.lw, func(tx *sql.Tx) error {
 		// Another process (beacon import) may have written since: catch up
 		// under the write lock, so the check below is exact.
 		if err := d.loadIDs(ctx, tx, false); err != nil {
 			return err
 		}
+		if err := tx.StmtContext(ctx, d.lastSeq).QueryRowContext(ctx).Scan(&last); err != nil {
+			return err
+		}
 		for i, rows := range batches {
-			fresh := make([]eventRow, 0, len(rows))
 			for _, r := range rows {
 				dg := r.digest
 				if _, dup := added[dg]; dup || d.ids.has(dg) {
@@ -228,18 +197,11 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 				}
 				added[dg] = struct{}{}
 				fresh = append(fresh, r)
-			}
-			seq, err := d.insert(ctx, tx, fresh)
-			if err != nil {
-				return err
-			}
-			counts[i] = len(fresh)
-			lastSeq = max(lastSeq, seq)
-			if len(fresh) > 0 {
-				runs = append(runs, run{seq - int64(len(fresh)) + 1, fresh})
+				counts[i]++
 			}
 		}
-		return nil
+		first = last + 1
+		return d.insert(ctx, tx, fresh, &last)
 	})
 	if err != nil {
 		return nil, err
@@ -247,54 +209,29 @@ func (db *DB) appendGroup(ctx context.Context, batches [][]eventRow) ([]int, err
 	for dg := range added {
 		d.ids.add(dg)
 	}
-	for _, r := range runs {
-		db.tail.add(r.first, r.rows)
-	}
-	d.idsSeq = max(d.idsSeq, lastSeq)
+	db.tail.add(first, fresh)
+	d.idsSeq = max(d.idsSeq, last)
 	return counts, nil
 }
 
-// insert writes rows and their digests and returns the last seq. A
-// multi-row insert into an INTEGER PRIMARY KEY table under the single writer
-// numbers its rows consecutively, ending at the last insert id.
-func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow) (int64, error) {
-	all := rows
-	var last int64
-	for len(rows) > 0 {
-		n := chunkSizes[len(chunkSizes)-1]
-		for _, size := range chunkSizes {
-			if len(rows) >= size {
-				n = size
-				break
-			}
-		}
-		args := make([]any, 0, n*12)
-		for _, r := range rows[:n] {
-			args = append(args, r.messageID, r.typ, r.name, r.userID, r.anonymousID, r.groupID,
-				r.previousID, r.ts, r.originalTS, r.sentAt, r.receivedAt, r.body)
-		}
-		res, err := tx.StmtContext(ctx, d.insertEvents[n]).ExecContext(ctx, args...)
-		if err != nil {
-			return 0, err
-		}
-		if last, err = res.LastInsertId(); err != nil {
-			return 0, err
-		}
-		rows = rows[n:]
+// insert writes rows as runs after seq *last, and their digests in one row,
+// and moves *last to the last of them.
+func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow, last *int64) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	if len(all) == 0 {
-		return last, nil
+	for _, run := range cutRuns(rows) {
+		*last += int64(len(run))
+		if _, err := tx.StmtContext(ctx, d.insertRun).ExecContext(ctx, *last, len(run), encodeRun(run)); err != nil {
+			return err
+		}
 	}
-	// The rows above are numbered consecutively up to last: one row holds
-	// all their digests.
-	b := make([]byte, 0, 16*len(all))
-	for _, r := range all {
+	b := make([]byte, 0, 16*len(rows))
+	for _, r := range rows {
 		b = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(b, r.digest[0]), r.digest[1])
 	}
-	if _, err := tx.StmtContext(ctx, d.insertDigests).ExecContext(ctx, last, b); err != nil {
-		return 0, err
-	}
-	return last, nil
+	_, err := tx.StmtContext(ctx, d.insertDigests).ExecContext(ctx, *last, b)
+	return err
 }
 
 // openSQLite opens a SQLite file and its event log (eventlog.go), each with
@@ -331,6 +268,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(readers)
 	d := &sqliteDialect{}
 	db := &DB{w: w, lw: lw, r: r, d: d, tail: newTail(tailEvents, tailBytes)}
+	db.log = &runLog{r: r, tail: db.tail}
 	db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
 		return 0, fmt.Errorf("sqlite: store not migrated")
 	}
