@@ -15,47 +15,6 @@ type Batch struct {
 	Errors   []*Error
 }
 
-type batchWire struct {
-	Batch    messages `json:"batch"`
-	SentAt   string   `json:"sentAt"`
-	WriteKey string   `json:"writeKey"`
-}
-
-// messages are the members of a batch array, as slices of the request body:
-// an event keeps its message as it came, and the body is read once. Read
-// into values of their own, every message was copied before it was decoded.
-type messages struct {
-	body    []byte // what the decoder reads
-	present bool   // an array, not null or absent
-	raw     [][]byte
-}
-
-func (m *messages) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	m.present, m.raw = false, m.raw[:0] // the last of repeated names wins
-	switch k := dec.PeekKind(); k {
-	case 'n':
-		_, err := dec.ReadToken()
-		return err
-	case '[':
-	default:
-		return fmt.Errorf("batch is %s, not an array", kindName(k))
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	for dec.PeekKind() != ']' {
-		v, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		end := dec.InputOffset()
-		m.raw = append(m.raw, m.body[end-int64(len(v)):end:end])
-	}
-	m.present = true
-	_, err := dec.ReadToken()
-	return err
-}
-
 // kindName names a JSON kind as a message to a sender would.
 func kindName(k jsontext.Kind) string {
 	switch k {
@@ -71,32 +30,110 @@ func kindName(k jsontext.Kind) string {
 	return "missing"
 }
 
-// DecodeBatch decodes a /v1/batch (or /v1/import) body. A malformed envelope
-// fails the whole request; an invalid message is refused alone, with its index.
-// Events hold slices of body, which the caller must leave as it is.
+// DecodeBatch decodes a /v1/batch (or /v1/import) body in one pass. A
+// malformed envelope fails the whole request; an invalid message is refused
+// alone, with its index. Events hold slices of body, which the caller must
+// leave as it is.
 func DecodeBatch(body []byte, receivedAt time.Time) (Batch, *Error) {
-	w := batchWire{Batch: messages{body: body}}
-	if err := unmarshal(body, &w); err != nil {
+	var r reader
+	r.reset(body)
+	var msgs []read
+	var sentAt, writeKey string
+	present := false
+	ok, err := r.open("the request")
+	if ok {
+		err = r.members(func(m member) error {
+			var err error
+			switch m {
+			case mBatch:
+				present, msgs, err = r.batch(body, msgs[:0])
+			case mSentAt:
+				sentAt, err = r.text("sentAt")
+			case mWriteKey:
+				writeKey, err = r.text("writeKey")
+			default:
+				err = r.dec.SkipValue()
+			}
+			return err
+		})
+	}
+	if err == nil {
+		err = r.end()
+	}
+	if err != nil {
 		return Batch{}, malformed(err)
 	}
-	if !w.Batch.present {
+	if r.fault != nil {
+		return Batch{}, r.fault
+	}
+	if !present {
 		return Batch{}, missing("batch", "a batch request needs a batch array")
 	}
-	return decodeMessages(w.Batch.raw, w.SentAt, w.WriteKey, receivedAt)
+	return decodeMessages(msgs, sentAt, writeKey, receivedAt)
+}
+
+// read is a message of a batch as read: its bytes, what it says, and the
+// fault that refuses it, if any.
+type read struct {
+	raw   []byte
+	w     wire
+	fault *Error
+}
+
+// batch reads the batch array into msgs, each message as a slice of body;
+// it reports false for null. The last of repeated batches wins.
+func (r *reader) batch(body []byte, msgs []read) (bool, []read, error) {
+	switch k := r.dec.PeekKind(); k {
+	case 'n':
+		_, err := r.dec.ReadValue()
+		return false, msgs, err
+	case '[':
+	default:
+		v, err := r.dec.ReadValue()
+		if err == nil {
+			r.wrong("batch", "an array", v)
+		}
+		return false, msgs, err
+	}
+	if _, err := r.dec.ReadToken(); err != nil {
+		return false, msgs, err
+	}
+	outer := r.fault
+	for r.dec.PeekKind() != ']' {
+		r.fault = nil
+		var m read
+		start, err := r.message(&m.w)
+		if err != nil {
+			return false, msgs, err
+		}
+		end := r.dec.InputOffset()
+		m.raw, m.fault = body[start:end:end], r.fault
+		msgs = append(msgs, m)
+	}
+	r.fault = outer
+	_, err := r.dec.ReadToken()
+	return true, msgs, err
 }
 
 // decodeMessages decodes the messages of a batch sent at sentAt; a message
 // refused is refused alone. The batch's write key is writeKey, or else the
 // first one a message names.
-func decodeMessages(raws [][]byte, sentAt, writeKey string, receivedAt time.Time) (Batch, *Error) {
+func decodeMessages(msgs []read, sentAt, writeKey string, receivedAt time.Time) (Batch, *Error) {
 	sent, perr := parseTime("sentAt", sentAt)
 	if perr != nil {
 		return Batch{}, perr
 	}
-	b := Batch{WriteKey: writeKey, Events: make([]Event, 0, len(raws))}
+	b := Batch{WriteKey: writeKey, Events: make([]Event, 0, len(msgs))}
 	env := Envelope{SentAt: sent, ReceivedAt: receivedAt}
-	for i, raw := range raws {
-		e, key, err := Decode(raw, "", env)
+	for i := range msgs {
+		m := &msgs[i]
+		e, key, err := Event{}, "", m.fault
+		switch {
+		case len(m.raw) > MaxMessageBytes:
+			err = tooLarge(len(m.raw))
+		case err == nil:
+			e, key, err = build(m.raw, &m.w, "", env)
+		}
 		if b.WriteKey == "" {
 			b.WriteKey = key
 		}

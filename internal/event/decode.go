@@ -1,79 +1,29 @@
 package event
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// wire is a Segment message as it arrives. IDs are flexible because some SDKs
-// send numeric user ids.
+// wire is what Beacon reads of a Segment message as it arrives (reader).
+// Traits and properties are only checked here: the message body is kept
+// whole.
 type wire struct {
-	Type              string     `json:"type"`
-	MessageID         flexString `json:"messageId"`
-	UserID            flexString `json:"userId"`
-	AnonymousID       flexString `json:"anonymousId"`
-	GroupID           flexString `json:"groupId"`
-	PreviousID        flexString `json:"previousId"`
-	Event             string     `json:"event"`
-	Name              string     `json:"name"`
-	Timestamp         string     `json:"timestamp"`
-	OriginalTimestamp string     `json:"originalTimestamp"`
-	SentAt            string     `json:"sentAt"`
-	Traits            shape      `json:"traits"`
-	Properties        shape      `json:"properties"`
-	Context           struct {
-		GroupID flexString `json:"groupId"`
-	} `json:"context"`
-	WriteKey string `json:"writeKey"`
+	Type, MessageID, UserID, AnonymousID, GroupID, PreviousID string
+	Event, Name, Timestamp, OriginalTimestamp, SentAt         string
+	Traits, Properties                                        shape
+	ContextGroupID                                            string
+	WriteKey                                                  string
 }
 
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*f = ""
-	case b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
-		// The decoder has already checked the string; without escapes it is
-		// its bytes between the quotes.
-		*f = flexString(b[1 : len(b)-1])
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		if _, err := strconv.ParseFloat(string(b), 64); err != nil {
-			return err
-		}
-		*f = flexString(b)
-	default:
-		return fmt.Errorf("want a string or a number, got %s", b)
-	}
-	return nil
-}
-
-// shape records what kind of JSON value a field holds, without copying it:
-// the message body is kept whole, so traits and properties need only be
-// checked here.
+// shape records what kind of JSON value a field holds: the first byte of
+// its value, or 0 for none.
 type shape byte
-
-func (s *shape) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && string(b) != "null" {
-		*s = shape(b[0])
-	}
-	return nil
-}
 
 func (s shape) objectOrNone() bool { return s == 0 || s == '{' }
 
@@ -89,27 +39,45 @@ type Envelope struct {
 // write key is the one found in the body, if any.
 func Decode(raw []byte, typ string, env Envelope) (Event, string, *Error) {
 	if len(raw) > MaxMessageBytes {
-		return Event{}, "", &Error{Kind: KindTooLarge, Limit: MaxMessageBytes,
-			Message: fmt.Sprintf("message is %d bytes, over the limit of %d bytes", len(raw), MaxMessageBytes)}
+		return Event{}, "", tooLarge(len(raw))
 	}
+	var r reader
+	r.reset(raw)
 	var w wire
-	if err := unmarshal(raw, &w); err != nil {
+	_, err := r.message(&w)
+	if err == nil {
+		err = r.end()
+	}
+	if err != nil {
 		return Event{}, "", malformed(err)
 	}
+	if r.fault != nil {
+		return Event{}, "", r.fault
+	}
+	return build(raw, &w, typ, env)
+}
+
+func tooLarge(n int) *Error {
+	return &Error{Kind: KindTooLarge, Limit: MaxMessageBytes,
+		Message: fmt.Sprintf("message is %d bytes, over the limit of %d bytes", n, MaxMessageBytes)}
+}
+
+// build makes the event of a message read into w, typ forcing its type.
+func build(raw []byte, w *wire, typ string, env Envelope) (Event, string, *Error) {
 	if typ == "" {
 		typ = w.Type
 	}
 	e := Event{
 		Type:        typ,
-		MessageID:   string(w.MessageID),
-		UserID:      string(w.UserID),
-		AnonymousID: string(w.AnonymousID),
-		GroupID:     string(w.GroupID),
-		PreviousID:  string(w.PreviousID),
+		MessageID:   w.MessageID,
+		UserID:      w.UserID,
+		AnonymousID: w.AnonymousID,
+		GroupID:     w.GroupID,
+		PreviousID:  w.PreviousID,
 		ReceivedAt:  env.ReceivedAt.UTC(),
 		Body:        json.RawMessage(raw),
 	}
-	if err := e.fill(&w, env); err != nil {
+	if err := e.fill(w, env); err != nil {
 		return Event{}, w.WriteKey, err
 	}
 	return e, w.WriteKey, nil
@@ -143,7 +111,7 @@ func (e *Event) fill(w *wire, env Envelope) *Error {
 		return missing("userId", "either userId or anonymousId is required")
 	}
 	if e.GroupID == "" {
-		e.GroupID = string(w.Context.GroupID)
+		e.GroupID = w.ContextGroupID
 	}
 	if !w.Traits.objectOrNone() {
 		return invalid("traits", "traits must be a JSON object")

@@ -22,14 +22,33 @@ func unmarshal(data []byte, v any) error {
 func Unmarshal(data []byte, v any) error { return unmarshal(data, v) }
 
 // BodyParts returns copies of the traits and properties of a stored message
-// body, or nothing if it is not a JSON object.
+// body, or nothing if it is not a JSON object. The last of repeated names
+// wins, as unmarshal's.
 func BodyParts(body []byte) (traits, properties json.RawMessage) {
-	var parts struct {
-		Traits     jsontext.Value `json:"traits"`
-		Properties jsontext.Value `json:"properties"`
+	var r reader
+	r.reset(body)
+	ok, err := r.open("the message")
+	if ok {
+		err = r.members(func(m member) error {
+			var into *json.RawMessage
+			switch m {
+			case mTraits:
+				into = &traits
+			case mProperties:
+				into = &properties
+			default:
+				return r.dec.SkipValue()
+			}
+			v, err := r.dec.ReadValue()
+			*into = json.RawMessage(v.Clone())
+			return err
+		})
 	}
-	if unmarshal(body, &parts) != nil {
+	if err == nil {
+		err = r.end()
+	}
+	if err != nil || r.fault != nil {
 		return nil, nil
 	}
-	return json.RawMessage(parts.Traits), json.RawMessage(parts.Properties)
+	return traits, properties
 }

@@ -1,8 +1,11 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 func TestBodyParts(t *testing.T) {
@@ -29,9 +32,23 @@ func TestBodyParts(t *testing.T) {
 	}
 }
 
-// FuzzBodyParts: no stored body crashes it, and what it returns is JSON.
+// refBodyParts is BodyParts as unmarshaling by reflection read it.
+func refBodyParts(body []byte) (traits, properties json.RawMessage) {
+	var parts struct {
+		Traits     jsontext.Value `json:"traits"`
+		Properties jsontext.Value `json:"properties"`
+	}
+	if unmarshal(body, &parts) != nil {
+		return nil, nil
+	}
+	return json.RawMessage(parts.Traits), json.RawMessage(parts.Properties)
+}
+
+// FuzzBodyParts: no stored body crashes it, what it returns is JSON, and
+// it is what unmarshaling by reflection returned.
 func FuzzBodyParts(f *testing.F) {
-	for _, seed := range []string{`{"properties":{"a":[1,{"b":null}]},"traits":{}}`, `{"traits":"x"}`, `null`, `{"properties":{}`} {
+	for _, seed := range []string{`{"properties":{"a":[1,{"b":null}]},"traits":{}}`, `{"traits":"x"}`, `null`, `{"properties":{}`,
+		`{"Properties":{"a":1},"pro_perties":null,"TRAITS":[1]} `, `{"traits":{}}{}`, `{"context":{"traits":{"a":1}}}`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -40,6 +57,9 @@ func FuzzBodyParts(f *testing.F) {
 			if part != nil && !json.Valid(part) {
 				t.Fatalf("BodyParts(%q) gave %q, not JSON", body, part)
 			}
+		}
+		if wt, wp := refBodyParts(body); !bytes.Equal(traits, wt) || !bytes.Equal(props, wp) {
+			t.Fatalf("BodyParts(%q) = %q, %q; want %q, %q", body, traits, props, wt, wp)
 		}
 	})
 }
