@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // appendQueue is group commit for a single-writer engine: requests that arrive
@@ -13,6 +14,7 @@ type appendQueue struct {
 	in     chan appendReq
 	write  func(ctx context.Context, batches [][]eventRow) ([]int, error)
 	done   chan struct{}
+	linger time.Duration
 	closed sync.Once
 	wg     sync.WaitGroup
 }
@@ -30,10 +32,16 @@ type appendResult struct {
 
 const maxGroupRows = 5000
 
+// linger is how long a group waits for more requests when the last one
+// committed held several: requests come many at a time then, and a commit
+// costs the writer much the same for one as for ten (docs/benchmarks.md).
+// A caller that sends one request at a time never waits for it.
+const linger = 5 * time.Millisecond
+
 var errClosed = errors.New("store is closed")
 
-func newAppendQueue(write func(context.Context, [][]eventRow) ([]int, error)) *appendQueue {
-	q := &appendQueue{in: make(chan appendReq), write: write, done: make(chan struct{})}
+func newAppendQueue(write func(context.Context, [][]eventRow) ([]int, error), linger time.Duration) *appendQueue {
+	q := &appendQueue{in: make(chan appendReq), write: write, done: make(chan struct{}), linger: linger}
 	q.wg.Add(1)
 	go q.run()
 	return q
@@ -56,6 +64,9 @@ func (q *appendQueue) append(ctx context.Context, rows []eventRow) (int, error) 
 
 func (q *appendQueue) run() {
 	defer q.wg.Done()
+	wait := time.NewTimer(q.linger)
+	wait.Stop()
+	busy := false
 	for {
 		var group []appendReq
 		select {
@@ -65,16 +76,34 @@ func (q *appendQueue) run() {
 			return
 		}
 		rows := len(group[0].rows)
+		// A nil channel never delivers: without lingering, take only what
+		// is queued.
+		var until <-chan time.Time
+		if busy {
+			wait.Reset(q.linger)
+			until = wait.C
+		}
 	gather:
 		for rows < maxGroupRows {
-			select {
-			case req := <-q.in:
-				group = append(group, req)
-				rows += len(req.rows)
-			default:
-				break gather
+			var req appendReq
+			if until == nil {
+				select {
+				case req = <-q.in:
+				default:
+					break gather
+				}
+			} else {
+				select {
+				case req = <-q.in:
+				case <-until:
+					break gather
+				}
 			}
+			group = append(group, req)
+			rows += len(req.rows)
 		}
+		wait.Stop()
+		busy = len(group) > 1
 		q.commit(group)
 	}
 }

@@ -277,7 +277,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		if err := d.prepare(ctx, lw); err != nil {
 			return err
 		}
-		q := newAppendQueue(db.appendGroup)
+		q := newAppendQueue(db.appendGroup, linger)
 		db.appends = func(ctx context.Context, rows []eventRow) (int, error) {
 			// Hash on the caller's goroutine, not on the single writer's.
 			for i := range rows {
