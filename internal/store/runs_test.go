@@ -139,7 +139,7 @@ func TestEventRowsMoveIntoRuns(t *testing.T) {
 	want := map[int64]eventRow{}
 	for _, seq := range []int64{1, 2, 3, 4, 5, 9, 10} {
 		r := eventRow{messageID: fmt.Sprint("m-", seq), typ: "track", name: "Report Viewed", userID: "u",
-			ts: 1000 * seq, receivedAt: 1000*seq + 1, body: fmt.Sprintf(`{"n":%d}`, seq)}
+			ts: 1000 * seq, receivedAt: 1000*seq + 1, body: fmt.Sprintf(`{"n":%d,"pad":"%s"}`, seq, strings.Repeat("p", 20000))}
 		if seq%2 == 0 {
 			r.sentAt = sql.NullInt64{Int64: seq, Valid: true}
 		}
@@ -168,6 +168,10 @@ func TestEventRowsMoveIntoRuns(t *testing.T) {
 	}
 	if err := db.lw.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM event_runs), (SELECT count(*) FROM events)`).Scan(&runs, &rows); err != nil || runs != 3 || rows != 0 {
 		t.Fatalf("after the rest: %d runs and %d rows (%v), want 3 (1-3, 4-5, 9-10) and 0", runs, rows, err)
+	}
+	var free int
+	if err := db.lw.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free != 0 {
+		t.Fatalf("the log keeps %d free pages after the move (%v): not vacuumed", free, err)
 	}
 	got := map[int64]eventRow{}
 	err = db.log.(*runLog).each(ctx, 0, 1<<62, 100, func(seq int64, r *eventRow) error {
