@@ -139,7 +139,8 @@ const rowsPerMove = 1 << 16
 // in one place or the other, and the next start moves the rest. Then it
 // vacuums the log, which runs leave about a fifth full.
 func (db *DB) runEventRows(ctx context.Context) error {
-	for any := false; ; any = true {
+	total := 0
+	for {
 		moved := 0
 		err := txOn(ctx, db.lw, func(tx *sql.Tx) error {
 			var err error
@@ -149,16 +150,18 @@ func (db *DB) runEventRows(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("event log: events into runs: %w", err)
 		}
-		if moved == 0 && !any {
-			return nil
-		}
 		if moved == 0 {
-			if _, err := db.lw.ExecContext(ctx, `VACUUM`); err != nil {
-				return fmt.Errorf("event log: vacuum after moving events into runs: %w", err)
-			}
-			return nil
+			break
 		}
+		total += moved
 	}
+	if total == 0 {
+		return nil
+	}
+	if _, err := db.lw.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("event log: vacuum after moving events into runs: %w", err)
+	}
+	return nil
 }
 
 // moveEventRows moves the oldest limit rows into runs of consecutive seqs
@@ -184,18 +187,19 @@ func moveEventRows(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 	if err := rows.Err(); err != nil || len(evs) == 0 {
 		return 0, err
 	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO event_runs (last_seq, n, data) VALUES ($1, $2, $3)`)
+	if err != nil {
+		return 0, err
+	}
+	defer insert.Close()
 	for start := 0; start < len(evs); {
 		end := start + 1
 		for end < len(evs) && seqs[end] == seqs[end-1]+1 {
 			end++
 		}
 		last := seqs[start] - 1
-		for _, run := range cutRuns(evs[start:end]) {
-			last += int64(len(run))
-			if _, err := tx.ExecContext(ctx, `INSERT INTO event_runs (last_seq, n, data) VALUES ($1, $2, $3)`,
-				last, len(run), encodeRun(run)); err != nil {
-				return 0, err
-			}
+		if err := insertRuns(ctx, insert, evs[start:end], &last); err != nil {
+			return 0, err
 		}
 		start = end
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -98,6 +99,18 @@ func cutRuns(rows []eventRow) [][]eventRow {
 		rows = rows[n:]
 	}
 	return runs
+}
+
+// insertRuns writes rows, consecutive events after seq *last, as runs
+// through stmt (last_seq, n, data), and moves *last to the last of them.
+func insertRuns(ctx context.Context, stmt *sql.Stmt, rows []eventRow, last *int64) error {
+	for _, run := range cutRuns(rows) {
+		*last += int64(len(run))
+		if _, err := stmt.ExecContext(ctx, *last, len(run), encodeRun(run)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeRun decodes a run of n events. Their strings share one copy of

@@ -220,11 +220,8 @@ func (d *sqliteDialect) insert(ctx context.Context, tx *sql.Tx, rows []eventRow,
 	if len(rows) == 0 {
 		return nil
 	}
-	for _, run := range cutRuns(rows) {
-		*last += int64(len(run))
-		if _, err := tx.StmtContext(ctx, d.insertRun).ExecContext(ctx, *last, len(run), encodeRun(run)); err != nil {
-			return err
-		}
+	if err := insertRuns(ctx, tx.StmtContext(ctx, d.insertRun), rows, last); err != nil {
+		return err
 	}
 	b := make([]byte, 0, 16*len(rows))
 	for _, r := range rows {
