@@ -16,9 +16,10 @@ import (
 // the writer's own automatic checkpoint stays as a backstop at a larger size.
 const (
 	checkpointEvery = 250 * time.Millisecond
-	// walBackstopPages is where the writer checkpoints by itself: 80 MB of
-	// log, reached only if the checkpointer falls behind.
-	walBackstopPages = 20000
+	// walBackstop is where the writer checkpoints by itself, reached only
+	// if the checkpointer falls behind: 80 MB of log, in pages of the
+	// file's size (openWriter).
+	walBackstop = 80 << 20
 )
 
 // checkpointer runs passive checkpoints until stopped.

@@ -307,6 +307,15 @@ const readers = 8
 // call per page took a tenth of its time.
 const readerMmap = "68719476736"
 
+// pageSize is the page size of a new SQLite file. Each page a commit
+// changes is two writes to the log and, at the checkpoint, a read and a
+// write more, each a system call: with 4 KiB pages, system calls took an
+// eighth of the CPU under load. A pass rewrites most of the scores table
+// whatever the size of its pages, so larger ones cost about as many bytes
+// in a quarter of the calls (docs/benchmarks.md). A file keeps the size it
+// was made with: SQLite cannot change it in WAL mode.
+const pageSize = 16384
+
 // openWriter opens the one writer connection of a SQLite file in WAL mode:
 // SQLite allows one writer per file, and a pool would only queue on its lock.
 // synchronous=FULL makes each commit durable before Beacon answers; group
@@ -315,7 +324,8 @@ const readerMmap = "68719476736"
 // to disk. Checkpoints run beside the writer (checkpointer).
 func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	pragmas := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)} {
+	// The page size first: once the file is in WAL mode, it is fixed.
+	for _, p := range []string{fmt.Sprintf("page_size(%d)", pageSize), "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)"} {
 		pragmas.Add("_pragma", p)
 	}
 	pragmas.Set("_txlock", "immediate")
@@ -326,9 +336,28 @@ func openWriter(ctx context.Context, path string) (*sql.DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := inWAL(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	return w, nil
+}
+
+// inWAL puts the writer's file in WAL mode, after the connection has set
+// its page size (a journal_mode in the DSN runs before the other pragmas),
+// and sets the writer's own checkpoint to walBackstop in the file's pages.
+func inWAL(ctx context.Context, w *sql.DB) error {
+	var mode string
+	if err := w.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode is %q, not wal", mode)
+	}
+	var size int
+	if err := w.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil {
+		return err
+	}
+	_, err := w.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, walBackstop/size))
+	return err
 }
