@@ -79,6 +79,7 @@ func (s *Service) alert(b *store.ScoreBatch, drafts *[]draft, card *Card, sc sco
 	if rt == nil || rt.Card != card || res.Route == nil || len(res.Route.Actions) == 0 || !card.higher(res.Tier, prevTier) {
 		return
 	}
+	res.fill() // a copy: the pass's result stays in short
 	_, id := store.SubjectID(sc.subject)
 	p := AlertPayload{Account: AccountRef{ID: id}, Scorecard: card.Name, Score: res.Score, Tier: res.Tier,
 		PreviousTier: prevTier, Segment: res.Route.Segment, Zone: res.Route.Zone, Coexists: res.Route.Coexists,

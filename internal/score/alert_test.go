@@ -114,6 +114,16 @@ func TestAlerts(t *testing.T) {
 				len(p.Reasons) < 4 || p.Actions[0].Label != "Route immediately to an AE; respond in under 1 hour" {
 				t.Fatalf("payload %+v", p)
 			}
+			// It carries the values behind its reasons, for whoever reads it.
+			invited := -1.0
+			for _, r := range p.Reasons {
+				if n, ok := r.Signals["teammates_invited"].(float64); ok && r.Rule == "invited_teammates" {
+					invited = n
+				}
+			}
+			if views, _ := p.Signals["pricing_views"].(float64); invited != 2 || views != 1 {
+				t.Fatalf("alert's values: teammates invited %v in its reasons, signals %v", invited, p.Signals)
+			}
 			ds, err := db.ListDeliveries(ctx, store.DeliveryQuery{AlertID: as[0].ID, Limit: 10})
 			if err != nil || len(ds) != 2 || ds[0].State != store.Pending {
 				t.Fatalf("deliveries of the hot alert: %+v, %v", ds, err)

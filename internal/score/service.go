@@ -696,7 +696,8 @@ func (s *Service) settle(sc *scored, now time.Time) {
 			sc.same[j] = true
 			sc.results[j], sc.enc[j] = Result{Card: res.Card, Score: res.Score, Tier: res.Tier}, encoded{}
 		} else {
-			sc.results[j].fill() // to be written: alerts carry its maps
+			// To be written, in short: only an alert needs its maps
+			// (alert fills them), and few results make one.
 			sc.enc[j] = sc.enc[j].own()
 		}
 	}
