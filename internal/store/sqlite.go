@@ -309,8 +309,8 @@ const readerMmap = "68719476736"
 
 // pageSize is the page size of a new SQLite file. Each page a commit
 // changes is two writes to the log and, at the checkpoint, a read and a
-// write more, each a system call: with 4 KiB pages, system calls took an
-// eighth of the CPU under load. A pass rewrites most of the scores table
+// write more, each a system call: with 4 KiB pages, system calls took a
+// seventh of the CPU under load. A pass rewrites most of the scores table
 // whatever the size of its pages, so larger ones cost about as many bytes
 // in a quarter of the calls (docs/benchmarks.md). A file keeps the size it
 // was made with: SQLite cannot change it in WAL mode.
