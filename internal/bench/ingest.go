@@ -140,12 +140,17 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 
 	url := "http://" + ln.Addr().String() + "/v1/batch"
 	batches := (o.Events + o.Batch - 1) / o.Batch
-	// Bodies are made before the clock starts, as a load generator on another
-	// machine would have them: only the server's work is timed.
+	// Bodies are made before the clock starts, and kept off the heap, as a
+	// load generator on another machine would have them: only the server's
+	// work is timed.
+	var room slab
+	defer room.release()
 	bodies := make([][]byte, batches)
 	g := newGenerator(0, strconv.FormatInt(time.Now().UnixNano(), 36))
 	for b := range bodies {
-		bodies[b] = g.batch(b, min(o.Batch, o.Events-b*o.Batch))
+		if bodies[b], err = room.hold(g.batch(b, min(o.Batch, o.Events-b*o.Batch))); err != nil {
+			return IngestResult{}, fmt.Errorf("room for the load: %w", err)
+		}
 	}
 	lat := make([]time.Duration, batches)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
