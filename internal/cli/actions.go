@@ -19,7 +19,7 @@ func (a *app) actionsCmd() *cobra.Command {
 		Short: "List deliveries, most recently changed first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(db *store.DB) error {
+			return a.withStore(cmd.Context(), a.openExisting, func(db *store.DB) error {
 				ds, err := db.ListDeliveries(cmd.Context(), q)
 				if err != nil {
 					return err
@@ -54,7 +54,7 @@ receiver can drop what it already has by the webhook-id.`,
 				}
 				ids[i] = id
 			}
-			return a.withStore(cmd.Context(), func(db *store.DB) error {
+			return a.withStore(cmd.Context(), a.openExisting, func(db *store.DB) error {
 				n, err := db.Retry(cmd.Context(), time.Now(), ids, dest)
 				if err != nil {
 					return err

@@ -133,9 +133,20 @@ func tuneGC() {
 	}
 }
 
-// openStore opens and migrates the configured store.
+// openStore opens and migrates the configured store, making it if it is
+// not there: for the commands that fill a store.
 func (a *app) openStore(ctx context.Context) (*store.DB, error) {
-	db, err := store.Open(ctx, a.cfg.DB)
+	return a.migrated(ctx, store.Open)
+}
+
+// openExisting opens and migrates the configured store, which must be there:
+// for the commands that read or change what a store holds.
+func (a *app) openExisting(ctx context.Context) (*store.DB, error) {
+	return a.migrated(ctx, store.OpenExisting)
+}
+
+func (a *app) migrated(ctx context.Context, open func(context.Context, string) (*store.DB, error)) (*store.DB, error) {
+	db, err := open(ctx, a.cfg.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -146,9 +157,10 @@ func (a *app) openStore(ctx context.Context) (*store.DB, error) {
 	return db, nil
 }
 
-// withStore runs fn over the migrated store and closes it.
-func (a *app) withStore(ctx context.Context, fn func(*store.DB) error) error {
-	db, err := a.openStore(ctx)
+// withStore runs fn over the migrated store and closes it; open is
+// openStore or openExisting.
+func (a *app) withStore(ctx context.Context, open func(context.Context) (*store.DB, error), fn func(*store.DB) error) error {
+	db, err := open(ctx)
 	if err != nil {
 		return err
 	}

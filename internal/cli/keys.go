@@ -30,7 +30,7 @@ Beacon keeps only a hash: the secret cannot be shown again.`,
 			if admin {
 				kind = store.AdminKey
 			}
-			return a.withStore(cmd.Context(), func(db *store.DB) error {
+			return a.withStore(cmd.Context(), a.openStore, func(db *store.DB) error {
 				secret, err := keys.Create(cmd.Context(), db, kind, name)
 				if err != nil {
 					return err

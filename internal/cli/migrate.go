@@ -14,7 +14,7 @@ func (a *app) migrateCmd() *cobra.Command {
 		Short: "Apply the store's migrations (serve does this too) and list them",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(db *store.DB) error {
+			return a.withStore(cmd.Context(), a.openStore, func(db *store.DB) error {
 				names, err := db.Migrations(cmd.Context())
 				if err != nil {
 					return err

@@ -46,7 +46,7 @@ the same at start and on SIGHUP.`,
 			}
 			defer stop()
 			ctx := cmd.Context()
-			db, err := a.openStore(ctx)
+			db, err := a.openExisting(ctx)
 			if err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func (a *app) explainCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := a.openStore(ctx)
+			db, err := a.openExisting(ctx)
 			if err != nil {
 				return err
 			}

@@ -68,3 +68,25 @@ func TestScoringCommands(t *testing.T) {
 		t.Fatalf("explain of an unknown account: %v", err)
 	}
 }
+
+// Commands that read a store refuse one that is not there, naming the path,
+// and make no file; commands that fill one make it.
+func TestCommandsOnAMissingStore(t *testing.T) {
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, "typo.db")
+	for _, args := range [][]string{{"explain", "acme"}, {"stats"}, {"score", "--all"}, {"actions", "list"}} {
+		out, err := beacon(t, append(args, "--db", dsn)...)
+		if err == nil || !strings.Contains(err.Error(), "no store at "+dsn) {
+			t.Fatalf("%v on a missing store: %s %v", args, out, err)
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("refused commands left %d files", len(left))
+	}
+	if out, err := beacon(t, "migrate", "--db", dsn); err != nil {
+		t.Fatalf("migrate makes the store: %s %v", out, err)
+	}
+	if out, err := beacon(t, "stats", "--db", dsn); err != nil || !strings.Contains(out, "events") {
+		t.Fatalf("stats on the made store: %s %v", out, err)
+	}
+}

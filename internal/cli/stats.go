@@ -21,7 +21,7 @@ func (a *app) statsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			db, err := a.openStore(ctx)
+			db, err := a.openExisting(ctx)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ otherwise a random one is made and printed once. Beacon keeps only its bcrypt ha
 				}
 				made = true
 			}
-			return a.withStore(cmd.Context(), func(db *store.DB) error {
+			return a.withStore(cmd.Context(), a.openStore, func(db *store.DB) error {
 				p, err := addPerson(cmd.Context(), db, args[0], name, role, pw)
 				if err != nil {
 					return err

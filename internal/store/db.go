@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ var _ Store = (*DB)(nil)
 // PostgreSQL, anything else is a SQLite file path.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	open := openSQLite
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if isPostgres(dsn) {
 		open = openPostgres
 	}
 	db, err := open(ctx, dsn)
@@ -82,6 +83,23 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db.dsn = dsn
 	return db, nil
+}
+
+// OpenExisting opens the store a DSN names, as Open does, but refuses a
+// SQLite file that is not there yet: a command that only reads or changes
+// what a store holds would otherwise make an empty one where a path was
+// mistyped, and answer as if nothing had happened there.
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	if !isPostgres(dsn) {
+		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no store at %s (beacon serve, migrate or import makes one): %w", dsn, ErrNotFound)
+		}
+	}
+	return Open(ctx, dsn)
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // DSN is what the store was opened with.
