@@ -31,6 +31,9 @@ type pass struct {
 	aliases map[string]string
 	links   map[[2]string]*store.Membership
 	absent  map[string]bool // users known not to be stored yet
+	// domainMoved are the users whose email domain the pass changed: their
+	// workspaces' CRM links may move with it.
+	domainMoved map[string]bool
 	// relinked are the users whose memberships the pass changed, and their
 	// accounts, old and new: scores downstream depend on them.
 	relinked, relinkedAccounts map[string]bool
@@ -38,7 +41,7 @@ type pass struct {
 
 func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) *pass {
 	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
-		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{},
+		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{}, domainMoved: map[string]bool{},
 		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}, aliases: map[string]string{},
 		links: map[[2]string]*store.Membership{}}
 }
@@ -213,6 +216,9 @@ func (p *pass) identify(u *store.User, e event.Event) {
 		p.resolve[u.ID] = true
 		p.relinked[u.ID] = true
 	}
+	if domain != u.EmailDomain {
+		p.domainMoved[u.ID] = true
+	}
 	u.Email, u.EmailDomain, u.Company = email, domain, company
 }
 
@@ -237,16 +243,12 @@ func (p *pass) groupAccount(id string, at time.Time) (*store.Account, error) {
 	return a, err
 }
 
+// groupTraits folds a group call's traits into its workspace. Size and
+// industry are settled with the CRM link at flush (inherit).
 func (p *pass) groupTraits(a *store.Account, e event.Event) {
 	a.Traits, a.TraitsAt = mergeTraits(a.Traits, a.TraitsAt, e.Traits, e.Timestamp)
 	if n := str(a.Traits, "name"); n != "" {
 		a.Name = n
-	}
-	if n := number(a.Traits, "employees", "employee_count", "size"); n > 0 {
-		a.Employees = n
-	}
-	if s := str(a.Traits, "industry"); s != "" {
-		a.Industry = s
 	}
 	for _, d := range accountDomains(a.Traits) {
 		if !contains(a.Domains, d) {
@@ -336,9 +338,6 @@ func (p *pass) flush() error {
 		if err := p.claimDomains(p.c.accounts[id]); err != nil {
 			return err
 		}
-		if err := p.linkCRM(p.c.accounts[id]); err != nil {
-			return err
-		}
 	}
 	users := make([]store.User, 0, len(p.dirtyUsers))
 	for _, id := range sortedKeys(p.dirtyUsers) {
@@ -352,15 +351,50 @@ func (p *pass) flush() error {
 			return err
 		}
 	}
+	if err := p.writeLinks(); err != nil {
+		return err
+	}
+	// Linked once the pass's users and links are written: a workspace's
+	// link reads its users' email domains.
+	if err := p.relinkWorkspaces(); err != nil {
+		return err
+	}
 	for _, id := range sortedKeys(p.dirtyAccounts) {
 		if err := p.tx.PutAccount(p.ctx, *p.c.accounts[id]); err != nil {
 			return err
 		}
 	}
-	if err := p.writeLinks(); err != nil {
-		return err
-	}
 	return p.dropOrphans()
+}
+
+// relinkWorkspaces links to the CRM again the workspaces the pass changed
+// and those of users whose email domain moved.
+func (p *pass) relinkWorkspaces() error {
+	ids := maps.Clone(p.dirtyAccounts)
+	for uid := range p.domainMoved {
+		ms, err := p.memberships(uid)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.Method == store.MethodGroup {
+				ids[m.AccountID] = true
+			}
+		}
+	}
+	for _, id := range sortedKeys(ids) {
+		a, err := p.account(id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.linkCRM(a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // noteChanges adds to the relinked sets what flush changed besides links
@@ -427,33 +461,6 @@ func (p *pass) setOwner(domain, accountID string) error {
 		p.resolve[u] = true
 	}
 	return err
-}
-
-// linkCRM links a workspace to the CRM account that owns one of its domains,
-// or else whose name matches.
-func (p *pass) linkCRM(a *store.Account) error {
-	if a.Kind != store.KindGroup || a.CRMMethod == store.MethodDomain {
-		return nil
-	}
-	for _, d := range a.Domains {
-		owner, err := p.owner(d)
-		if err != nil {
-			return err
-		}
-		if owner != nil && owner.Kind == store.KindCRM {
-			a.CRMID, a.CRMMethod, a.CRMConfidence = owner.ID, store.MethodDomain, confidenceDomain
-			p.dirtyAccounts[a.ID] = true
-			return nil
-		}
-	}
-	if p.crm == nil || a.Name == "" {
-		return nil
-	}
-	if id, sim, ok := p.crm.match(a.Name); ok && (id != a.CRMID || sim != a.CRMConfidence) {
-		a.CRMID, a.CRMMethod, a.CRMConfidence = id, store.MethodName, sim
-		p.dirtyAccounts[a.ID] = true
-	}
-	return nil
 }
 
 func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }

@@ -50,7 +50,8 @@ func (p *pass) resolveUser(uid string) error {
 }
 
 // infer applies the resolution order after an explicit group: the account
-// owning the email domain; the CRM account matching the company name; a new
+// owning the email domain; the CRM account matching the company name, unless
+// its domains and the user's business address disagree; a new
 // account for a business domain; an account of the user's own.
 func (p *pass) infer(u *store.User) (store.Membership, error) {
 	m := store.Membership{UserID: u.ID, CreatedAt: u.FirstSeen}
@@ -70,8 +71,18 @@ func (p *pass) infer(u *store.User) (store.Membership, error) {
 	}
 	if p.crm != nil && u.Company != "" {
 		if id, sim, ok := p.crm.match(u.Company); ok {
-			m.AccountID, m.Method, m.Confidence = id, store.MethodName, sim
-			return m, nil
+			var ours []string
+			if business {
+				ours = []string{u.EmailDomain}
+			}
+			conflict, err := p.domainsConflict(ours, id)
+			if err != nil {
+				return m, err
+			}
+			if !conflict {
+				m.AccountID, m.Method, m.Confidence = id, store.MethodName, sim
+				return m, nil
+			}
 		}
 	}
 	if business {

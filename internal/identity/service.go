@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,12 @@ const (
 	batchSize = 20000
 	// settle is the least time between two passes under load.
 	settle = 100 * time.Millisecond
+	// LinksName records the version of the rules that linked workspaces to
+	// the CRM; a store linked by older ones is relinked once (relinkIfOld).
+	LinksName = "identity-links"
+	// linkRules is that version: 2 since a linked workspace inherits its
+	// record's owner and a name match yields to disjoint domains.
+	linkRules = 2
 	// crmRefresh bounds how stale another node's CRM import can look here.
 	crmRefresh = 30 * time.Second
 )
@@ -75,6 +82,8 @@ type Service struct {
 	crmAt time.Time
 	cache *cache
 	loop  *projection.Loop
+	// linksChecked: the store's links are known to follow linkRules.
+	linksChecked bool
 	// committed hears, after each commit, what the commit changed.
 	committed func(Changes)
 }
@@ -115,6 +124,9 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 func (s *Service) step(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.relinkIfOld(ctx); err != nil {
+		return 0, err
+	}
 	crm, err := s.crmIndex(ctx)
 	if err != nil {
 		return 0, err
@@ -208,19 +220,43 @@ type CRMAccount struct {
 }
 
 // CRMAccountID is the Beacon account id of a CRM record.
-func CRMAccountID(crmID string) string { return "crm:" + crmID }
+func CRMAccountID(crmID string) string { return crmPrefix + crmID }
+
+const crmPrefix = "crm:"
+
+// RecordID is the CRM's own id of a CRM account, or of the record a
+// workspace is linked to: what a CRM destination finds the record by. ""
+// when there is none.
+func RecordID(a store.Account) string {
+	if a.Kind == store.KindCRM {
+		return a.CRMID
+	}
+	id, ok := strings.CutPrefix(a.CRMID, crmPrefix)
+	if !ok {
+		return ""
+	}
+	return id
+}
 
 // ImportCRM creates or updates CRM accounts, gives them their domains, links
 // product workspaces to them and re-resolves the users they may now claim.
 func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	entries := make([]crmEntry, 0, len(rows))
+	return s.relink(ctx, rows)
+}
+
+// relink writes rows (if any), then links every workspace to the CRM again
+// and re-resolves every user without an explicit group, in one
+// transaction that bumps the epoch, so that every cache and every score
+// downstream reads identity again.
+func (s *Service) relink(ctx context.Context, rows []CRMAccount) error {
 	err := s.db.Project(ctx, func(tx store.IdentityTx) error {
 		existing, err := tx.AccountsOfKind(ctx, store.KindCRM)
 		if err != nil {
 			return err
 		}
+		entries := make([]crmEntry, 0, len(existing)+len(rows))
 		for _, a := range existing {
 			entries = append(entries, crmEntry{id: a.ID, name: a.Name})
 		}
@@ -239,12 +275,35 @@ func (s *Service) ImportCRM(ctx context.Context, rows []CRMAccount) error {
 			entries = append(entries, crmEntry{id: CRMAccountID(r.ID), name: r.Name})
 		}
 		p.crm = newCRMIndex(entries)
-		return p.relinkAll()
+		if err := p.relinkAll(); err != nil {
+			return err
+		}
+		return tx.SetCursor(ctx, LinksName, store.Cursor{Seq: linkRules})
 	})
 	s.cache.valid = false
 	if err != nil {
 		return err
 	}
 	s.crm, s.crmAt = nil, time.Time{} // reload on the next pass
+	return nil
+}
+
+// relinkIfOld relinks a store whose links were made by older rules, once:
+// links a name alone made against the evidence of domains go, and linked
+// workspaces take their CRM record's owner, opportunity and named flag.
+func (s *Service) relinkIfOld(ctx context.Context) error {
+	if s.linksChecked {
+		return nil
+	}
+	v, err := s.db.Cursor(ctx, LinksName)
+	if err != nil {
+		return err
+	}
+	if v.Seq < linkRules {
+		if err := s.relink(ctx, nil); err != nil {
+			return fmt.Errorf("relinking workspaces to the CRM: %w", err)
+		}
+	}
+	s.linksChecked = true
 	return nil
 }

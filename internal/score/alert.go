@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/signal"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -91,7 +92,7 @@ func (s *Service) alert(b *store.ScoreBatch, drafts *[]draft, card *Card, sc sco
 	if c := s.dir.accounts[id]; c != nil {
 		a := c.info
 		p.Account = AccountRef{ID: id, Name: a.Name, Domains: a.Domains, Owner: a.Owner, Employees: a.Employees,
-			Industry: a.Industry, CRMID: a.CRMID, Users: len(c.members)}
+			Industry: a.Industry, CRMID: identity.RecordID(a), Users: len(c.members)}
 		members = c.members[:min(len(c.members), MaxPeople)]
 	}
 	var dests []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,12 +68,7 @@ func TestAlerts(t *testing.T) {
 			scorer := score.New(db, r, quiet, func() time.Time { return now })
 			ids := identity.New(db, quiet, scorer.Changed)
 			live := stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
-			send := func(evs []event.Event) {
-				if _, err := live.AppendEvents(ctx, evs); err != nil {
-					t.Fatal(err)
-				}
-				live.settle(ctx)
-			}
+			send := func(evs []event.Event) { live.send(ctx, evs) }
 			alerts := func(subject string) []store.Alert {
 				as, err := db.AlertsOf(ctx, subject, 10)
 				if err != nil {
@@ -160,6 +156,55 @@ func TestAlerts(t *testing.T) {
 			}
 			if ds, _ := db.ListDeliveries(ctx, store.DeliveryQuery{AlertID: as[0].ID, Limit: 10}); len(ds) != 0 {
 				t.Fatalf("a quiet alert was sent: %+v", ds)
+			}
+		})
+	}
+}
+
+// Seed 004, edge case 1: "a user signs up self-serve at an account with an
+// open opportunity: never route to self-serve; alert the account owner with
+// the usage data". The measured case: a small workspace whose CRM record (by
+// name, no domain of its own) has an open opportunity and an owner.
+func TestLinkedOpportunityAlertsOwner(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			db := eng.Open(t)
+			live := liveOn(t, db, now)
+			err := live.ids.ImportCRM(ctx, []identity.CRMAccount{{ID: "0010000015", Name: "Vandelay Industries",
+				Owner: "ines.okafor@seller.example", OpenOpportunity: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Twelve people, a Gmail address: by its own fields a
+			// self-serve SMB sign-up; then it turns hot.
+			live.send(ctx, msgs(t, now, 0,
+				`{"type":"group","userId":"u1","groupId":"ws-00015","traits":{"name":"Vandelay Industries, Inc.","employees":12}}`,
+				`{"type":"identify","userId":"u1","traits":{"email":"art@gmail.com"}}`,
+				`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"ws-00015"}}`,
+				`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"ws-00015"}}`,
+				`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"ws-00015"}}`,
+				`{"type":"group","userId":"u2","groupId":"ws-00015"}`,
+				`{"type":"track","userId":"u2","event":"Signed In","context":{"groupId":"ws-00015"}}`,
+				`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"ws-00015"}}`,
+				`{"type":"track","userId":"u1","event":"Support Ticket Created","context":{"groupId":"ws-00015"}}`))
+			as, err := db.AlertsOf(ctx, "account:ws-00015", 10)
+			if err != nil || len(as) == 0 {
+				t.Fatalf("no alert: %v", err)
+			}
+			top := as[0]
+			if top.Zone == score.ZoneSelfServe || top.Segment != "smb" || !slices.Contains(top.Actions, "owner_alert") ||
+				slices.Contains(top.Actions, "upgrade_prompt") {
+				t.Fatalf("alert: %s zone, %s segment, actions %v: want an owner alert outside self-serve", top.Zone, top.Segment, top.Actions)
+			}
+			var p score.AlertPayload
+			if err := json.Unmarshal(top.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Account.Owner != "ines.okafor@seller.example" || p.Account.CRMID != "0010000015" || !p.Coexists {
+				t.Fatalf("payload account %+v (coexists %v): want the CRM record's owner and id", p.Account, p.Coexists)
 			}
 		})
 	}

@@ -80,6 +80,14 @@ func (s stepping) settle(ctx context.Context) {
 	}
 }
 
+// send stores evs and steps until identity and scoring have taken them.
+func (s stepping) send(ctx context.Context, evs []event.Event) {
+	if _, err := s.AppendEvents(ctx, evs); err != nil {
+		s.t.Fatal(err)
+	}
+	s.settle(ctx)
+}
+
 // liveOn scores db with the default rules at now, a pass per commit.
 func liveOn(t *testing.T, db *store.DB, now time.Time) stepping {
 	t.Helper()

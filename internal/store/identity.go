@@ -446,6 +446,11 @@ func (t *idTx) MemberCount(ctx context.Context, accountID string) (int, error) {
 	return n, err
 }
 
+func (t *idTx) MemberEmailDomains(ctx context.Context, accountID string) ([]string, error) {
+	return queryStrings(ctx, t, `SELECT DISTINCT u.email_domain FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = $1 AND u.email_domain <> '' ORDER BY u.email_domain`, accountID)
+}
+
 func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {

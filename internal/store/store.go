@@ -85,6 +85,8 @@ type IdentityTx interface {
 	PutMemberships(ctx context.Context, ms []Membership) error
 	DeleteMembership(ctx context.Context, userID, accountID string) error
 	MemberCount(ctx context.Context, accountID string) (int, error)
+	// MemberEmailDomains lists the email domains of an account's users.
+	MemberEmailDomains(ctx context.Context, accountID string) ([]string, error)
 }
 
 // EventRef says that the event seq (at ts) belongs to key: "user:<userId>"
