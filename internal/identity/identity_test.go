@@ -388,3 +388,55 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 		})
 	}
 }
+
+// A user's first_seen is the earliest of all their events, the visits made
+// before they signed up included, whether those were projected in an
+// earlier pass or in the same one, tied by identify or by alias.
+func TestFirstSeenCountsVisits(t *testing.T) {
+	day := func(d int) string { return t0.AddDate(0, 0, d).Format(time.RFC3339) }
+	tests := []struct {
+		name   string
+		passes [][]map[string]any
+		user   string
+		want   time.Time
+	}{
+		{"visits in an earlier pass", [][]map[string]any{
+			{{"type": "page", "anonymousId": "a1", "name": "Pricing", "timestamp": day(-3)}},
+			{{"type": "identify", "userId": "u1", "anonymousId": "a1", "timestamp": day(0), "traits": map[string]any{"email": "u1@x.example"}}},
+		}, "u1", t0.AddDate(0, 0, -3)},
+		{"visits in the same pass", [][]map[string]any{
+			{{"type": "page", "anonymousId": "a2", "name": "Home", "timestamp": day(-2)},
+				{"type": "track", "userId": "u2", "anonymousId": "a2", "event": "Signed Up", "timestamp": day(0)}},
+		}, "u2", t0.AddDate(0, 0, -2)},
+		{"tied by an alias call", [][]map[string]any{
+			{{"type": "page", "anonymousId": "a3", "name": "Docs", "timestamp": day(-5)}},
+			{{"type": "track", "userId": "u3", "event": "Signed Up", "timestamp": day(0)}},
+			{{"type": "alias", "userId": "u3", "previousId": "a3", "timestamp": day(1)}},
+		}, "u3", t0.AddDate(0, 0, -5)},
+		{"a later visit leaves it", [][]map[string]any{
+			{{"type": "track", "userId": "u4", "event": "Signed Up", "timestamp": day(0)}},
+			{{"type": "page", "anonymousId": "a4", "name": "Docs", "timestamp": day(2)}},
+			{{"type": "alias", "userId": "u4", "previousId": "a4", "timestamp": day(3)}},
+		}, "u4", t0},
+	}
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					w := newWorld(t, e.Open(t))
+					for _, pass := range tc.passes {
+						w.send(pass...)
+					}
+					u, err := w.db.User(context.Background(), tc.user)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !u.FirstSeen.Equal(tc.want) {
+						t.Fatalf("first_seen of %s = %v, want %v", tc.user, u.FirstSeen, tc.want)
+					}
+				})
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -31,6 +32,9 @@ type pass struct {
 	aliases map[string]string
 	links   map[[2]string]*store.Membership
 	absent  map[string]bool // users known not to be stored yet
+	// visits are when visitors not yet tied to a user were first active,
+	// for the first_seen of the users they turn out to be.
+	visits map[string]time.Time
 	// domainMoved are the users whose email domain the pass changed: their
 	// workspaces' CRM links may move with it.
 	domainMoved map[string]bool
@@ -42,6 +46,7 @@ type pass struct {
 func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) *pass {
 	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
 		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{}, domainMoved: map[string]bool{},
+		visits:   map[string]time.Time{},
 		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}, aliases: map[string]string{},
 		links: map[[2]string]*store.Membership{}}
 }
@@ -65,6 +70,9 @@ func (p *pass) prefetch(r batchReader, evs []event.Event) error {
 	}
 	for _, a := range anons {
 		p.c.aliases[a] = aliases[a]
+	}
+	if err := p.prefetchVisits(r, evs); err != nil {
+		return err
 	}
 	uids, seenUser := []string{}, map[string]bool{}
 	for _, e := range evs {
@@ -99,6 +107,38 @@ func (p *pass) prefetch(r batchReader, evs []event.Event) error {
 	return nil
 }
 
+// prefetchVisits reads when the visitors this batch may tie to users were
+// first seen, in passes before it: a user's first_seen is the earliest of
+// all their events, pre-signup page views included.
+func (p *pass) prefetchVisits(r batchReader, evs []event.Event) error {
+	var keys []string
+	seen := map[string]bool{}
+	for _, e := range evs {
+		for _, a := range []string{e.AnonymousID, e.PreviousID} {
+			if a == "" || seen[a] || p.c.aliases[a] != "" || (e.UserID == "" && a == e.AnonymousID) {
+				continue
+			}
+			seen[a] = true
+			keys = append(keys, "anon:"+a)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	first, err := r.FirstEventTimes(p.ctx, keys)
+	for k, t := range first {
+		p.visited(strings.TrimPrefix(k, "anon:"), t)
+	}
+	return err
+}
+
+// visited notes that visitor anon was active at t.
+func (p *pass) visited(anon string, t time.Time) {
+	if cur, ok := p.visits[anon]; !ok || t.Before(cur) {
+		p.visits[anon] = t
+	}
+}
+
 // apply folds one event into the working set.
 func (p *pass) apply(e event.Event) error {
 	if e.UserID != "" {
@@ -114,11 +154,10 @@ func (p *pass) apply(e event.Event) error {
 	if uid == "" {
 		var err error
 		if uid, err = p.aliasOf(e.AnonymousID); err != nil || uid == "" {
+			if err == nil && e.AnonymousID != "" {
+				p.visited(e.AnonymousID, e.Timestamp)
+			}
 			return err // an anonymous visitor not yet identified: nothing to project
-		}
-	} else if e.AnonymousID != "" {
-		if err := p.alias(e.AnonymousID, uid); err != nil {
-			return err
 		}
 	}
 	u, err := p.user(uid, e.Timestamp)
@@ -126,11 +165,16 @@ func (p *pass) apply(e event.Event) error {
 		return err
 	}
 	p.seen(u, e.Timestamp)
+	if e.UserID != "" && e.AnonymousID != "" {
+		if err := p.alias(e.AnonymousID, u); err != nil {
+			return err
+		}
+	}
 	switch e.Type {
 	case event.Identify:
 		p.identify(u, e)
 	case event.Alias:
-		if err := p.alias(e.PreviousID, uid); err != nil {
+		if err := p.alias(e.PreviousID, u); err != nil {
 			return err
 		}
 	case event.Group:
@@ -162,13 +206,17 @@ func (p *pass) aliasOf(anon string) (string, error) {
 }
 
 // alias merges an anonymous id into a user: the first user it is seen with
-// keeps it, as Segment's identity graph does.
-func (p *pass) alias(anon, uid string) error {
+// keeps it, as Segment's identity graph does, and the visits made under it
+// count for the user's first_seen.
+func (p *pass) alias(anon string, u *store.User) error {
 	cur, err := p.aliasOf(anon)
-	if err != nil || cur != "" || anon == uid {
+	if err != nil || cur != "" || anon == u.ID {
 		return err
 	}
-	p.c.aliases[anon], p.aliases[anon] = uid, uid
+	p.c.aliases[anon], p.aliases[anon] = u.ID, u.ID
+	if t, ok := p.visits[anon]; ok && t.Before(u.FirstSeen) {
+		u.FirstSeen, p.dirtyUsers[u.ID] = t, true
+	}
 	return nil
 }
 

@@ -30,6 +30,7 @@ type batchReader interface {
 	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
 	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
 	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
+	FirstEventTimes(ctx context.Context, keys []string) (map[string]time.Time, error)
 }
 
 // errMoved: the stream's position or the identity epoch moved between a

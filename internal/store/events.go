@@ -49,6 +49,9 @@ type stream interface {
 	identityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
 	eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error
 	timeline(ctx context.Context, userID string, limit int, ts, seq int64) ([]event.Event, error)
+	// firstTimes finds the time of the earliest event of each timeline key
+	// ("anon:<id>"); keys without one are absent.
+	firstTimes(ctx context.Context, keys []string) (map[string]int64, error)
 	count(ctx context.Context) (int64, error)
 }
 
@@ -178,6 +181,24 @@ func (db *DB) UserEvents(ctx context.Context, userID string, limit int) ([]event
 	return db.UserEventsBefore(ctx, userID, EventPos{}, limit)
 }
 
+// FirstEventTimes returns the time of the earliest event recorded under each
+// timeline key ("user:<id>" or "anon:<id>"); keys without one are absent.
+func (db *DB) FirstEventTimes(ctx context.Context, keys []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		found, err := db.log.firstTimes(ctx, keys[:n])
+		if err != nil {
+			return nil, err
+		}
+		for k, ms := range found {
+			out[k] = fromMS(ms)
+		}
+		keys = keys[n:]
+	}
+	return out, nil
+}
+
 // EventPos is a place in a timeline: events before it are older. The zero
 // EventPos is after every event.
 type EventPos struct {
@@ -192,4 +213,22 @@ func (db *DB) UserEventsBefore(ctx context.Context, userID string, pos EventPos,
 		ts, seq = pos.TS.UnixMilli(), pos.Seq
 	}
 	return db.log.timeline(ctx, userID, limit, ts, seq)
+}
+
+// scanFirstTimes reads rows of a key and a time in milliseconds.
+func scanFirstTimes(rows *sql.Rows, err error) (map[string]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var ms int64
+		if err := rows.Scan(&k, &ms); err != nil {
+			return nil, err
+		}
+		out[k] = ms
+	}
+	return out, rows.Err()
 }

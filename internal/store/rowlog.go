@@ -156,6 +156,10 @@ func (l rowLog) timeline(ctx context.Context, userID string, limit int, ts, seq 
 	return evs, err
 }
 
+func (l rowLog) firstTimes(ctx context.Context, keys []string) (map[string]int64, error) {
+	return scanFirstTimes(l.r.QueryContext(ctx, `SELECT key, min(ts) FROM event_users WHERE key = ANY($1::text[]) GROUP BY key`, keys))
+}
+
 func (l rowLog) count(ctx context.Context) (int64, error) {
 	var n int64
 	err := l.r.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n)

@@ -205,6 +205,21 @@ func (l *runLog) timeline(ctx context.Context, userID string, limit int, ts, seq
 	return evs, nil
 }
 
+// firstTimesSQL seeks each key ($1, a JSON list) in every part.
+const firstTimesSQL = `WITH RECURSIVE parts(p) AS (
+		SELECT max(part) FROM event_users
+		UNION ALL SELECT p - 1 FROM parts WHERE p > 0),
+	keys(k) AS (SELECT value FROM json_each($1))
+	SELECT e.key, min(e.ts) FROM parts, keys, event_users e WHERE e.part = parts.p AND e.key = keys.k GROUP BY e.key`
+
+func (l *runLog) firstTimes(ctx context.Context, keys []string) (map[string]int64, error) {
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	return scanFirstTimes(l.r.QueryContext(ctx, firstTimesSQL, string(list)))
+}
+
 func (l *runLog) count(ctx context.Context) (int64, error) {
 	var n int64
 	err := l.r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM event_runs`).Scan(&n)
