@@ -176,21 +176,33 @@ func TestResolution(t *testing.T) {
 			identify("u13", "kim@umbrella.example"),
 		}, "u13", []string{"ws-13/domain/0.90"}},
 	}
+	names := make([]string, len(tests))
+	for i, tc := range tests {
+		names[i] = tc.name
+	}
+	inWorlds(t, names, func(t *testing.T, i int, w *world) {
+		tc := tests[i]
+		if tc.withCRM {
+			if err := w.svc.ImportCRM(context.Background(), crm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.send(tc.messages...)
+		if got := w.links(tc.user); !reflect.DeepEqual(got, tc.want) {
+			t.Fatalf("links of %s = %v, want %v", tc.user, got, tc.want)
+		}
+	})
+}
+
+// inWorlds runs fn for each case, each in a fresh world of its own, in
+// parallel, on each engine.
+func inWorlds(t *testing.T, cases []string, fn func(t *testing.T, i int, w *world)) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
+			for i, name := range cases {
+				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					w := newWorld(t, e.Open(t))
-					if tc.withCRM {
-						if err := w.svc.ImportCRM(context.Background(), crm); err != nil {
-							t.Fatal(err)
-						}
-					}
-					w.send(tc.messages...)
-					if got := w.links(tc.user); !reflect.DeepEqual(got, tc.want) {
-						t.Fatalf("links of %s = %v, want %v", tc.user, got, tc.want)
-					}
+					fn(t, i, newWorld(t, e.Open(t)))
 				})
 			}
 		})
@@ -419,24 +431,21 @@ func TestFirstSeenCountsVisits(t *testing.T) {
 			{{"type": "alias", "userId": "u4", "previousId": "a4", "timestamp": day(3)}},
 		}, "u4", t0},
 	}
-	for _, e := range storetest.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					w := newWorld(t, e.Open(t))
-					for _, pass := range tc.passes {
-						w.send(pass...)
-					}
-					u, err := w.db.User(context.Background(), tc.user)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !u.FirstSeen.Equal(tc.want) {
-						t.Fatalf("first_seen of %s = %v, want %v", tc.user, u.FirstSeen, tc.want)
-					}
-				})
-			}
-		})
+	names := make([]string, len(tests))
+	for i, tc := range tests {
+		names[i] = tc.name
 	}
+	inWorlds(t, names, func(t *testing.T, i int, w *world) {
+		tc := tests[i]
+		for _, pass := range tc.passes {
+			w.send(pass...)
+		}
+		u, err := w.db.User(context.Background(), tc.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.FirstSeen.Equal(tc.want) {
+			t.Fatalf("first_seen of %s = %v, want %v", tc.user, u.FirstSeen, tc.want)
+		}
+	})
 }

@@ -61,34 +61,31 @@ func TestNameMatchYieldsToDomains(t *testing.T) {
 			identify("u7", "ola@gmail.com", "company", "Aperture Pied"),
 		}, user: "u7", wantUser: []string{"crm:0010000015/name/0.98"}},
 	}
-	for _, e := range storetest.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					w := newWorld(t, e.Open(t))
-					if err := w.svc.ImportCRM(context.Background(), nearMisses); err != nil {
-						t.Fatal(err)
-					}
-					w.send(tc.messages...)
-					if tc.account != "" {
-						a, err := w.db.Account(context.Background(), tc.account)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if a.CRMID != tc.wantCRM {
-							t.Fatalf("%s is linked to %q (%s %.2f), want %q", a.Name, a.CRMID, a.CRMMethod, a.CRMConfidence, tc.wantCRM)
-						}
-					}
-					if tc.user != "" {
-						if got := w.links(tc.user); !reflect.DeepEqual(got, tc.wantUser) {
-							t.Fatalf("links of %s = %v, want %v", tc.user, got, tc.wantUser)
-						}
-					}
-				})
-			}
-		})
+	names := make([]string, len(tests))
+	for i, tc := range tests {
+		names[i] = tc.name
 	}
+	inWorlds(t, names, func(t *testing.T, i int, w *world) {
+		tc := tests[i]
+		if err := w.svc.ImportCRM(context.Background(), nearMisses); err != nil {
+			t.Fatal(err)
+		}
+		w.send(tc.messages...)
+		if tc.account != "" {
+			a, err := w.db.Account(context.Background(), tc.account)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.CRMID != tc.wantCRM {
+				t.Fatalf("%s is linked to %q (%s %.2f), want %q", a.Name, a.CRMID, a.CRMMethod, a.CRMConfidence, tc.wantCRM)
+			}
+		}
+		if tc.user != "" {
+			if got := w.links(tc.user); !reflect.DeepEqual(got, tc.wantUser) {
+				t.Fatalf("links of %s = %v, want %v", tc.user, got, tc.wantUser)
+			}
+		}
+	})
 }
 
 // A workspace linked to a CRM record is the record's for sales: its owner,
