@@ -119,18 +119,26 @@ func (e *Event) fill(w *wire, env Envelope) *Error {
 	if !w.Properties.objectOrNone() {
 		return invalid("properties", "properties must be a JSON object")
 	}
-	// Identifiers become indexed text columns, where NUL is not allowed.
+	name := "event"
+	if e.Type != Track {
+		name = "name"
+	}
+	// Identifiers become indexed text columns, where NUL is not allowed,
+	// and every reader of them (nudges, timelines, pages) takes the same
+	// length.
 	for _, f := range [...]struct{ name, v string }{{"messageId", e.MessageID}, {"userId", e.UserID},
-		{"anonymousId", e.AnonymousID}, {"groupId", e.GroupID}, {"previousId", e.PreviousID}, {"event", e.Name}} {
+		{"anonymousId", e.AnonymousID}, {"groupId", e.GroupID}, {"previousId", e.PreviousID}, {name, e.Name}} {
 		if strings.IndexByte(f.v, 0) >= 0 || !utf8.ValidString(f.v) {
 			return invalid(f.name, f.name+" must be valid UTF-8 text without NUL characters")
+		}
+		if len(f.v) > MaxIDBytes {
+			err := invalid(f.name, fmt.Sprintf("%s is %d bytes long: the limit is %d", f.name, len(f.v), MaxIDBytes))
+			err.Limit = MaxIDBytes
+			return err
 		}
 	}
 	if e.MessageID == "" {
 		e.MessageID = newMessageID()
-	}
-	if len(e.MessageID) > 256 {
-		return invalid("messageId", "messageId is longer than 256 characters")
 	}
 	return e.times(w, env)
 }

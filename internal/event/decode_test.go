@@ -32,6 +32,14 @@ func TestDecodeValidation(t *testing.T) {
 		{"context an array", "track", `{"userId":"u","event":"e","context":[]}`, KindMalformed, "context"},
 		{"malformed", "track", `{"userId":`, KindMalformed, ""},
 		{"NUL in an id", "track", `{"userId":"a\u0000b","event":"e"}`, KindBadField, "userId"},
+		{"userId at the limit", "track", `{"userId":"` + strings.Repeat("u", MaxIDBytes) + `","event":"e"}`, "", ""},
+		{"userId over the limit", "track", `{"userId":"` + strings.Repeat("u", MaxIDBytes+1) + `","event":"e"}`, KindBadField, "userId"},
+		{"anonymousId over the limit", "page", `{"anonymousId":"` + strings.Repeat("a", 10000) + `"}`, KindBadField, "anonymousId"},
+		{"groupId over the limit", "group", `{"userId":"u","groupId":"` + strings.Repeat("g", MaxIDBytes+1) + `"}`, KindBadField, "groupId"},
+		{"previousId over the limit", "alias", `{"userId":"u","previousId":"` + strings.Repeat("p", MaxIDBytes+1) + `"}`, KindBadField, "previousId"},
+		{"messageId over the limit", "track", `{"userId":"u","event":"e","messageId":"` + strings.Repeat("m", MaxIDBytes+1) + `"}`, KindBadField, "messageId"},
+		{"event name over the limit", "track", `{"userId":"u","event":"` + strings.Repeat("e", 3900) + `"}`, KindBadField, "event"},
+		{"page name over the limit", "page", `{"userId":"u","name":"` + strings.Repeat("n", MaxIDBytes+1) + `"}`, KindBadField, "name"},
 		{"too large", "track", `{"userId":"u","event":"e","properties":{"p":"` + strings.Repeat("x", MaxMessageBytes) + `"}}`, KindTooLarge, ""},
 	}
 	for _, tc := range tests {
@@ -51,6 +59,9 @@ func TestDecodeValidation(t *testing.T) {
 			}
 			if tc.kind == KindTooLarge && err.Limit != MaxMessageBytes {
 				t.Fatalf("too-large error does not name the limit: %+v", err)
+			}
+			if strings.Contains(tc.name, "over the limit") && (err.Limit != MaxIDBytes || !strings.Contains(err.Message, "256")) {
+				t.Fatalf("an over-long id's error does not name the limit: %+v", err)
 			}
 		})
 	}

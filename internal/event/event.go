@@ -24,6 +24,10 @@ const (
 const (
 	MaxMessageBytes = 32 << 10
 	MaxRequestBytes = 500 << 10
+	// MaxIDBytes bounds ids (messageId, userId, anonymousId, groupId,
+	// previousId) and event and page names: generous for any real id or
+	// name, and one limit for every reader of them.
+	MaxIDBytes = 256
 )
 
 // Event is one validated message, ready to be stored. Body holds the message

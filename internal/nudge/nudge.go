@@ -6,12 +6,14 @@ package nudge
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -38,11 +40,8 @@ func New(n Nudger, keys KeyChecker, log *slog.Logger) *Handler {
 	return &Handler{nudger: n, keys: keys, log: log}
 }
 
-const (
-	// maxUserID bounds the id asked about, as the collector bounds ids.
-	maxUserID = 256
-	wait      = 2 * time.Second
-)
+// wait bounds how long a product waits for its answer.
+const wait = 2 * time.Second
 
 // Answer is the body of GET /v1/nudges.
 type Answer struct {
@@ -65,9 +64,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
 			Message: "userId is required"})
 		return
-	case len(user) > maxUserID || !utf8.ValidString(user):
+	case len(user) > event.MaxIDBytes || !utf8.ValidString(user):
 		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
-			Message: "userId must be UTF-8 of at most 256 bytes", Limit: maxUserID})
+			Message: fmt.Sprintf("userId must be UTF-8 of at most %d bytes, as the collector takes", event.MaxIDBytes),
+			Limit: event.MaxIDBytes})
 		return
 	}
 	// A product waits on this answer: past wait, it is better told to
