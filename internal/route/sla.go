@@ -34,9 +34,10 @@ type SLA struct {
 	// Open alerts are not acknowledged yet; those older than a day count
 	// in the red band already.
 	Open int `json:"open"`
-	// P50 and P90 are over acknowledged alerts, in seconds.
-	P50     float64        `json:"p50_seconds"`
-	P90     float64        `json:"p90_seconds"`
+	// P50 and P90 are over acknowledged alerts, in seconds; nil (null)
+	// while none is acknowledged, which is not a response time of zero.
+	P50     *float64       `json:"p50_seconds"`
+	P90     *float64       `json:"p90_seconds"`
 	P50Band string         `json:"p50_band,omitempty"`
 	P90Band string         `json:"p90_band,omitempty"`
 	Bands   map[string]int `json:"bands"`
@@ -65,7 +66,8 @@ func Measure(times []store.AlertTime, since, now time.Time) SLA {
 	}
 	slices.Sort(took)
 	p50, p90 := rank(took, 0.5), rank(took, 0.9)
-	r.P50, r.P90, r.P50Band, r.P90Band = p50.Seconds(), p90.Seconds(), Band(p50), Band(p90)
+	s50, s90 := p50.Seconds(), p90.Seconds()
+	r.P50, r.P90, r.P50Band, r.P90Band = &s50, &s90, Band(p50), Band(p90)
 	return r
 }
 

@@ -1,6 +1,8 @@
 package route_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,15 +29,21 @@ func TestSLA(t *testing.T) {
 	}
 	times = append(times, store.AlertTime{Created: now.Add(-30 * time.Hour)}, store.AlertTime{Created: now.Add(-time.Hour)})
 	r := route.Measure(times, now.Add(-7*24*time.Hour), now)
-	want := route.SLA{Alerts: 12, Acked: 10, Open: 2, P50: 40 * 60, P90: 120 * 60, P50Band: "good", P90Band: "warning"}
-	if r.Alerts != want.Alerts || r.Acked != want.Acked || r.Open != want.Open || r.P50 != want.P50 || r.P90 != want.P90 ||
-		r.P50Band != want.P50Band || r.P90Band != want.P90Band {
-		t.Fatalf("got %+v\nwant %+v", r, want)
+	want := route.SLA{Alerts: 12, Acked: 10, Open: 2, P50Band: "good", P90Band: "warning"}
+	if r.Alerts != want.Alerts || r.Acked != want.Acked || r.Open != want.Open || r.P50 == nil || *r.P50 != 40*60 ||
+		r.P90 == nil || *r.P90 != 120*60 || r.P50Band != want.P50Band || r.P90Band != want.P90Band {
+		t.Fatalf("got %+v\nwant %+v with p50 40 min, p90 2 h", r, want)
 	}
 	if r.Bands["good"] != 7 || r.Bands["warning"] != 2 || r.Bands["red"] != 2 {
 		t.Fatalf("bands %v", r.Bands)
 	}
-	if empty := route.Measure(nil, now, now); empty.Acked != 0 || empty.P50Band != "" {
-		t.Fatalf("no alerts: %+v", empty)
+	// Nothing acknowledged is no response time, not one of zero: null.
+	empty := route.Measure(times[10:], now.Add(-7*24*time.Hour), now)
+	if empty.Acked != 0 || empty.P50Band != "" || empty.P50 != nil || empty.P90 != nil {
+		t.Fatalf("none acknowledged: %+v", empty)
+	}
+	b, err := json.Marshal(empty)
+	if err != nil || !strings.Contains(string(b), `"p50_seconds":null`) || !strings.Contains(string(b), `"p90_seconds":null`) {
+		t.Fatalf("none acknowledged, as JSON: %s (%v)", b, err)
 	}
 }
