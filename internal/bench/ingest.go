@@ -171,12 +171,12 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 			}
 		}
 	}
-	probeCtx, stopProbes := context.WithCancel(ctx)
+	stopProbes := make(chan struct{})
 	probed := make(chan error, 1)
 	var probeLat []time.Duration
 	go func() {
 		var err error
-		probeLat, err = probeAll(probeCtx, probes, 100*time.Millisecond)
+		probeLat, err = probeAll(ctx, stopProbes, probes, 100*time.Millisecond)
 		probed <- err
 	}()
 	var next atomic.Int64
@@ -213,7 +213,7 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	wg.Wait()
 	elapsed := time.Since(start)
 	done()
-	stopProbes()
+	close(stopProbes)
 	close(errs)
 	if err := errors.Join(<-errs, <-probed); err != nil {
 		return IngestResult{}, err

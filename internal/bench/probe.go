@@ -102,36 +102,36 @@ func (p *prober) once(ctx context.Context, limit time.Duration) (time.Duration, 
 	return 0, fmt.Errorf("probe %d not scored within %s", p.n, limit)
 }
 
-// run probes every interval until ctx ends and returns the latencies.
-func (p *prober) run(ctx context.Context, interval time.Duration) ([]time.Duration, error) {
+// run sends a probe every interval until stop is closed and returns the
+// latencies. A probe sent before stop is waited for to the end, however
+// slow the pipeline: every probe run starts with one, and a slow machine
+// measures a longer latency instead of none.
+func (p *prober) run(ctx context.Context, stop <-chan struct{}, interval time.Duration) ([]time.Duration, error) {
 	var lat []time.Duration
-	for ctx.Err() == nil {
+	for {
 		d, err := p.once(ctx, 5*time.Minute)
 		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
 			return lat, err
 		}
 		lat = append(lat, d)
 		select {
-		case <-ctx.Done():
+		case <-stop:
+			slices.Sort(lat)
+			return lat, nil
 		case <-time.After(interval):
 		}
 	}
-	slices.Sort(lat)
-	return lat, nil
 }
 
-// probeAll runs every prober until ctx ends and returns all their
+// probeAll runs every prober until stop is closed and returns all their
 // latencies, sorted.
-func probeAll(ctx context.Context, ps []*prober, interval time.Duration) ([]time.Duration, error) {
+func probeAll(ctx context.Context, stop <-chan struct{}, ps []*prober, interval time.Duration) ([]time.Duration, error) {
 	lats := make([][]time.Duration, len(ps))
 	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
 	for i, p := range ps {
 		wg.Add(1)
-		go func() { defer wg.Done(); lats[i], errs[i] = p.run(ctx, interval) }()
+		go func() { defer wg.Done(); lats[i], errs[i] = p.run(ctx, stop, interval) }()
 	}
 	wg.Wait()
 	all := slices.Concat(lats...)

@@ -12,6 +12,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/beaconplg/beacon/internal/route"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // hookReceiver keeps the verified alerts a webhook endpoint gets, by account.
@@ -93,8 +94,8 @@ func TestEventReachesWebhook(t *testing.T) {
 				return
 			}
 		}
-		if time.Since(sent) > 10*time.Second {
-			t.Fatalf("no webhook for %s's move from %s ten seconds after the event: %+v", acc, before.Tier, got)
+		if time.Since(sent) > storetest.HangGuard {
+			t.Fatalf("no webhook for %s's move from %s %s after the event: %+v", acc, before.Tier, storetest.HangGuard, got)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // chromium returns the browser the tests drive: BEACON_CHROMIUM (set by
@@ -138,7 +139,7 @@ func TestBrowserQueue(t *testing.T) {
 // waitOpenAlerts waits until scoring has raised alerts that need a person.
 func waitOpenAlerts(t *testing.T, db *store.DB) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for time.Now().Before(deadline) {
 		if _, n, err := db.ListAlerts(context.Background(), store.AlertQuery{Open: true, Limit: 1}); err == nil && n > 0 {
 			return

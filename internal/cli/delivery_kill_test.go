@@ -90,7 +90,7 @@ func TestKill9MidDeliveryLosesNothing(t *testing.T) {
 			cmd, _ := beaconProcess(t, dsn, "--config", conf)
 			select {
 			case <-firstSeen:
-			case <-time.After(20 * time.Second):
+			case <-time.After(storetest.HangGuard):
 				t.Fatal("no delivery attempt")
 			}
 			if err := cmd.Process.Kill(); err != nil {
@@ -104,7 +104,7 @@ func TestKill9MidDeliveryLosesNothing(t *testing.T) {
 			restarted := time.Now()
 			beaconProcess(t, dsn, "--config", conf)
 			t.Logf("restarted in %s", time.Since(restarted))
-			deadline := time.Now().Add(60 * time.Second)
+			deadline := time.Now().Add(storetest.HangGuard)
 			for {
 				ds, err := db.ListDeliveries(context.Background(), store.DeliveryQuery{State: store.Delivered, Limit: 100})
 				if err != nil {

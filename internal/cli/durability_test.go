@@ -35,7 +35,7 @@ func beaconProcess(t *testing.T, dsn string, extra ...string) (*exec.Cmd, string
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	url := "http://" + addr
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	for deadline := time.Now().Add(storetest.HangGuard); ; {
 		resp, err := http.Get(url + "/readyz")
 		if err == nil {
 			resp.Body.Close()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/beaconplg/beacon/internal/config"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // runDemo serves a small demo world with the whole pipeline running.
@@ -51,8 +53,10 @@ func serveDemo(t *testing.T, a *app, n int, dir string) (base string, db *store.
 }
 
 // A page view sent through the collector moves a demo account to the next
-// tier within a second: committed, resolved, rolled up and rescored.
-func TestEventMovesTierWithinASecond(t *testing.T) {
+// tier: committed, resolved, rolled up and rescored, with no other call.
+// How fast is measured by beacon bench (docs/benchmarks.md), not here: the
+// test waits for the move and logs how long it took.
+func TestEventMovesTier(t *testing.T) {
 	base, db, secrets := runDemo(t)
 	acc, user := tierEdge(t, db)
 	before := scoreOf(t, base, secrets.adminToken, acc)
@@ -66,8 +70,8 @@ func TestEventMovesTierWithinASecond(t *testing.T) {
 			t.Logf("%s: %s (%g) → %s (%g) in %s", acc, before.Tier, before.Score, after.Tier, after.Score, time.Since(sent))
 			return
 		}
-		if time.Since(sent) > time.Second {
-			t.Fatalf("%s still %s (%g) a second after the event", acc, after.Tier, after.Score)
+		if time.Since(sent) > storetest.HangGuard {
+			t.Fatalf("%s still %s (%g) %s after the event", acc, after.Tier, after.Score, storetest.HangGuard)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -107,7 +111,7 @@ func viewPricing(t *testing.T, base, writeKey, user string) time.Time {
 func tierEdge(t *testing.T, db *store.DB) (account, user string) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for time.Now().Before(deadline) {
 		ss, _, err := db.ListScores(ctx, store.ScoreQuery{Scorecard: "pql", Kind: score.OfAccount, Sort: "-score", Limit: 1 << 20})
 		if err != nil {
@@ -208,6 +212,8 @@ func TestHangupReloadsRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newTestApp()
+	logged := &logLines{}
+	a.log = newLogger(a.cfg.Log, logged)
 	a.loaded.file, a.loaded.explicit = file, true
 	if err := a.cfg.LoadFile(file, true); err != nil {
 		t.Fatal(err)
@@ -226,7 +232,7 @@ func TestHangupReloadsRules(t *testing.T) {
 		return v
 	}
 	waitFor := func(what string, ok func(api.QueueView) bool) api.QueueView {
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(storetest.HangGuard)
 		for time.Now().Before(deadline) {
 			if v := queue(); ok(v) {
 				return v
@@ -248,8 +254,34 @@ func TestHangupReloadsRules(t *testing.T) {
 
 	_ = os.WriteFile(file, []byte(strings.Replace(edited, "min: 80", "min: 10", 1)), 0o644) // tiers out of order
 	_ = syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	time.Sleep(300 * time.Millisecond)
+	logged.waitFor(t, "rules not reloaded")
 	if v := queue(); v.RulesVersion != after.RulesVersion {
 		t.Fatalf("broken rules replaced %s with %s", after.RulesVersion, v.RulesVersion)
 	}
+}
+
+// logLines is a log's output that a test can wait on.
+type logLines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// waitFor waits until the log holds s.
+func (l *logLines) waitFor(t *testing.T, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(storetest.HangGuard); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		l.mu.Lock()
+		found := strings.Contains(l.buf.String(), s)
+		l.mu.Unlock()
+		if found {
+			return
+		}
+	}
+	t.Fatalf("the log never said %q", s)
 }

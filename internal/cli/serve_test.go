@@ -107,7 +107,7 @@ func (r *running) get(t *testing.T, path, token string, v any) int {
 // behind other tests' transactions).
 func waitEvents(t *testing.T, db *store.DB, n int) map[string]int {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for {
 		seen := map[string]int{}
 		c := store.Cursor{}

@@ -86,7 +86,7 @@ func (f *fixture) stored() map[string]event.Event {
 	f.t.Helper()
 	out := map[string]event.Event{}
 	c := store.Cursor{}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for {
 		evs, next, err := f.db.EventsAfter(context.Background(), c, 1000)
 		if err != nil {

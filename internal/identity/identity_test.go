@@ -65,7 +65,7 @@ func (w *world) send(ms ...map[string]any) {
 func (w *world) sync() {
 	w.t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(storetest.HangGuard)
 	var end store.Cursor
 	for seen := 0; seen < w.n; {
 		evs, next, err := w.db.EventsAfter(ctx, end, 10000)

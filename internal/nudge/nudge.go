@@ -67,7 +67,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(user) > event.MaxIDBytes || !utf8.ValidString(user):
 		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
 			Message: fmt.Sprintf("userId must be UTF-8 of at most %d bytes, as the collector takes", event.MaxIDBytes),
-			Limit: event.MaxIDBytes})
+			Limit:   event.MaxIDBytes})
 		return
 	}
 	// A product waits on this answer: past wait, it is better told to

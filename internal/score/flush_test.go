@@ -130,7 +130,7 @@ func TestFailedPassWritesNothingInMemory(t *testing.T) {
 // packages' tests) are open.
 func takeAll(ctx context.Context, t *testing.T, ids *identity.Service, n int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for taken := 0; ; time.Sleep(20 * time.Millisecond) {
 		got, err := ids.Sync(ctx)
 		if err != nil {

@@ -70,7 +70,7 @@ func (s stepping) step(ctx context.Context) {
 // the stream holds back events while older transactions anywhere on the
 // server (other tests') are open.
 func (s stepping) settle(ctx context.Context) {
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for s.counts.projected < s.counts.stored {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("identity took %d of %d events", s.counts.projected, s.counts.stored)

@@ -13,12 +13,18 @@ import (
 	"github.com/beaconplg/beacon/internal/metrics"
 )
 
-type slowRoute struct{ started chan struct{} }
+// slowRoute answers /slow once the test releases it: the request is in
+// flight for as long as the test needs, whatever the machine's speed.
+type slowRoute struct{ started, release chan struct{} }
+
+func newSlowRoute() slowRoute {
+	return slowRoute{started: make(chan struct{}), release: make(chan struct{})}
+}
 
 func (s slowRoute) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
 		close(s.started)
-		time.Sleep(300 * time.Millisecond)
+		<-s.release
 		_, _ = io.WriteString(w, "done")
 	})
 	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
@@ -30,7 +36,7 @@ func (okPinger) Ping(context.Context) error { return nil }
 
 func start(t *testing.T, route slowRoute) (string, context.CancelFunc, chan error) {
 	cfg := config.Default()
-	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.ShutdownTimeout = 2 * time.Minute // a guard against a hang only
 	s := New(cfg, Deps{Routes: []Route{route}, Store: okPinger{}, Metrics: metrics.New(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -45,7 +51,7 @@ func start(t *testing.T, route slowRoute) (string, context.CancelFunc, chan erro
 
 // Stopping the server lets a request already in flight finish.
 func TestShutdownFinishesInFlight(t *testing.T) {
-	route := slowRoute{started: make(chan struct{})}
+	route := newSlowRoute()
 	url, stop, done := start(t, route)
 	got := make(chan string, 1)
 	go func() {
@@ -60,6 +66,15 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	}()
 	<-route.started
 	stop()
+	// Shutting down: new connections are refused while the request runs.
+	for {
+		resp, err := http.Get(url + "/panic")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+	}
+	close(route.release)
 	if body := <-got; body != "done" {
 		t.Fatalf("in-flight request got %q", body)
 	}
@@ -73,7 +88,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 
 // A handler that panics gets a 500 in the one error shape; the server lives on.
 func TestPanicIsA500(t *testing.T) {
-	url, stop, _ := start(t, slowRoute{started: make(chan struct{})})
+	url, stop, _ := start(t, newSlowRoute())
 	defer stop()
 	for range 2 {
 		resp, err := http.Get(url + "/panic")

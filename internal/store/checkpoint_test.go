@@ -11,6 +11,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // The database file catches up with the write-ahead log without the writer
@@ -47,7 +48,7 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 	if err := peek.QueryRow(`SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&pages); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(storetest.HangGuard); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)

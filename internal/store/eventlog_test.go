@@ -104,7 +104,7 @@ func TestAppendDoesNotWaitForTheMainWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(context.Background(), `ROLLBACK`)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), storetest.HangGuard)
 	defer cancel()
 	evs := []event.Event{track("while-locked", "u", time.Now().UTC())}
 	if n, err := db.AppendEvents(ctx, evs); err != nil || n != 1 {

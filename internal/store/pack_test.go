@@ -42,7 +42,7 @@ func streamOf(t *testing.T, db *store.DB, n int) store.Cursor {
 	}
 	var c store.Cursor
 	seen := 0
-	for deadline := time.Now().Add(20 * time.Second); seen < n && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(storetest.HangGuard); seen < n && time.Now().Before(deadline); {
 		got, next, err := db.EventsAfter(ctx, c, 5000)
 		if err != nil {
 			t.Fatal(err)

@@ -92,7 +92,7 @@ func drain(t *testing.T, db *store.DB, want int) []event.Event {
 	t.Helper()
 	var all []event.Event
 	c := store.Cursor{}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(storetest.HangGuard)
 	for len(all) < want && time.Now().Before(deadline) {
 		evs, next, err := db.EventsAfter(context.Background(), c, 1000)
 		if err != nil {
@@ -462,7 +462,7 @@ func testIdentityEventsAfter(t *testing.T, db *store.DB) {
 	all := drain(t, db, len(evs))
 	var got []event.Event
 	c := store.Cursor{}
-	for deadline := time.Now().Add(20 * time.Second); len(got) < len(evs) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(storetest.HangGuard); len(got) < len(evs) && time.Now().Before(deadline); {
 		more, next, err := db.IdentityEventsAfter(ctx, c, 3)
 		if err != nil {
 			t.Fatal(err)

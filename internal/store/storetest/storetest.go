@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -103,3 +104,9 @@ func OpenDSN(t testing.TB, dsn string) *store.DB {
 	}
 	return db
 }
+
+// HangGuard bounds how long a test waits for something to happen: it
+// catches a hang, it does not measure speed, so it is long enough for any
+// machine however busy (the race detector on two shared cores included).
+// Tests wait for what they need and go on as soon as it holds.
+const HangGuard = 2 * time.Minute
