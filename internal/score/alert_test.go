@@ -168,44 +168,74 @@ func TestAlerts(t *testing.T) {
 func TestLinkedOpportunityAlertsOwner(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
-	for _, eng := range storetest.Engines(t) {
-		t.Run(eng.Name, func(t *testing.T) {
-			t.Parallel()
-			db := eng.Open(t)
-			live := liveOn(t, db, now)
-			err := live.ids.ImportCRM(ctx, []identity.CRMAccount{{ID: "0010000015", Name: "Vandelay Industries",
-				Owner: "ines.okafor@seller.example", OpenOpportunity: true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Twelve people, a Gmail address: by its own fields a
-			// self-serve SMB sign-up; then it turns hot.
-			live.send(ctx, msgs(t, now, 0,
-				`{"type":"group","userId":"u1","groupId":"ws-00015","traits":{"name":"Vandelay Industries, Inc.","employees":12}}`,
-				`{"type":"identify","userId":"u1","traits":{"email":"art@gmail.com"}}`,
-				`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"ws-00015"}}`,
-				`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"ws-00015"}}`,
-				`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"ws-00015"}}`,
-				`{"type":"group","userId":"u2","groupId":"ws-00015"}`,
-				`{"type":"track","userId":"u2","event":"Signed In","context":{"groupId":"ws-00015"}}`,
-				`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"ws-00015"}}`,
-				`{"type":"track","userId":"u1","event":"Support Ticket Created","context":{"groupId":"ws-00015"}}`))
-			as, err := db.AlertsOf(ctx, "account:ws-00015", 10)
-			if err != nil || len(as) == 0 {
-				t.Fatalf("no alert: %v", err)
-			}
-			top := as[0]
-			if top.Zone == score.ZoneSelfServe || top.Segment != "smb" || !slices.Contains(top.Actions, "owner_alert") ||
-				slices.Contains(top.Actions, "upgrade_prompt") {
-				t.Fatalf("alert: %s zone, %s segment, actions %v: want an owner alert outside self-serve", top.Zone, top.Segment, top.Actions)
-			}
-			var p score.AlertPayload
-			if err := json.Unmarshal(top.Payload, &p); err != nil {
-				t.Fatal(err)
-			}
-			if p.Account.Owner != "ines.okafor@seller.example" || p.Account.CRMID != "0010000015" || !p.Coexists {
-				t.Fatalf("payload account %+v (coexists %v): want the CRM record's owner and id", p.Account, p.Coexists)
-			}
-		})
-	}
+	onEachEngine(t, now, func(t *testing.T, db *store.DB, live stepping) {
+		err := live.ids.ImportCRM(ctx, []identity.CRMAccount{{ID: "0010000015", Name: "Vandelay Industries",
+			Owner: "ines.okafor@seller.example", OpenOpportunity: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Twelve people, a Gmail address: by its own fields a
+		// self-serve SMB sign-up; then it turns hot.
+		live.send(ctx, msgs(t, now, 0,
+			`{"type":"group","userId":"u1","groupId":"ws-00015","traits":{"name":"Vandelay Industries, Inc.","employees":12}}`,
+			`{"type":"identify","userId":"u1","traits":{"email":"art@gmail.com"}}`,
+			`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"ws-00015"}}`,
+			`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"ws-00015"}}`,
+			`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"ws-00015"}}`,
+			`{"type":"group","userId":"u2","groupId":"ws-00015"}`,
+			`{"type":"track","userId":"u2","event":"Signed In","context":{"groupId":"ws-00015"}}`,
+			`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"ws-00015"}}`,
+			`{"type":"track","userId":"u1","event":"Support Ticket Created","context":{"groupId":"ws-00015"}}`))
+		as, err := db.AlertsOf(ctx, "account:ws-00015", 10)
+		if err != nil || len(as) == 0 {
+			t.Fatalf("no alert: %v", err)
+		}
+		top := as[0]
+		if top.Zone == score.ZoneSelfServe || top.Segment != "smb" || !slices.Contains(top.Actions, "owner_alert") ||
+			slices.Contains(top.Actions, "upgrade_prompt") {
+			t.Fatalf("alert: %s zone, %s segment, actions %v: want an owner alert outside self-serve", top.Zone, top.Segment, top.Actions)
+		}
+		var p score.AlertPayload
+		if err := json.Unmarshal(top.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Account.Owner != "ines.okafor@seller.example" || p.Account.CRMID != "0010000015" || !p.Coexists {
+			t.Fatalf("payload account %+v (coexists %v): want the CRM record's owner and id", p.Account, p.Coexists)
+		}
+	})
+}
+
+// A snooze lasts until the account's tier rises: the pass that raises it
+// lifts the hold, in the transaction of the new score.
+func TestRiseLiftsHold(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	onEachEngine(t, now, func(t *testing.T, db *store.DB, live stepping) {
+		live.send(ctx, msgs(t, now, 0,
+			`{"type":"group","userId":"u1","groupId":"acme","traits":{"employees":200}}`,
+			`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"acme"}}`))
+		hold := store.Hold{Scorecard: "pql", Subject: "account:acme", Kind: store.HoldSnooze, Reason: "on holiday",
+			Until: now.AddDate(0, 1, 0), Tier: "watching", By: "ana@seller.example", CreatedAt: now}
+		if err := db.PutHold(ctx, hold, store.Note{AccountID: "acme", Author: hold.By, Body: "snoozed", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		// More of the same moves nothing: the hold stays.
+		live.send(ctx, msgs(t, now, 0, `{"type":"page","userId":"u1","name":"Home","context":{"groupId":"acme"}}`))
+		if hs, err := db.HoldsOf(ctx, "account:acme"); err != nil || len(hs) != 1 {
+			t.Fatalf("holds before the rise: %+v (%v)", hs, err)
+		}
+		live.send(ctx, msgs(t, now, 0,
+			`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`,
+			`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`,
+			`{"type":"group","userId":"u2","groupId":"acme"}`,
+			`{"type":"track","userId":"u2","event":"Signed In","context":{"groupId":"acme"}}`,
+			`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"acme"}}`))
+		ss, err := db.ScoresIn(ctx, "pql", []string{"account:acme"})
+		if err != nil || len(ss) != 1 || ss[0].Tier == "watching" {
+			t.Fatalf("no rise: %+v (%v)", ss, err)
+		}
+		if hs, err := db.HoldsOf(ctx, "account:acme"); err != nil || len(hs) != 0 {
+			t.Fatalf("holds after rising to %s: %+v (%v)", ss[0].Tier, hs, err)
+		}
+	})
 }

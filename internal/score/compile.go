@@ -177,10 +177,16 @@ func (r *Rules) readsOf() map[string]*signal.Reads {
 	out := map[string]*signal.Reads{}
 	for _, kind := range []string{OfAccount, OfUser} {
 		need := r.need[kind] // nil, as for a kind not there: every signal
-		if !slices.ContainsFunc(r.Cards, func(c *Card) bool { return c.Of == kind }) {
+		scored := slices.ContainsFunc(r.Cards, func(c *Card) bool { return c.Of == kind })
+		if !scored {
 			need = make([]bool, len(r.Signals.Defs))
 		}
 		out[kind] = r.Signals.ReadsOf(need)
+		if kind == OfAccount && scored {
+			// An account's activity (the queue's momentum and sparkline)
+			// moves with each day one of its users is newly active.
+			out[kind] = out[kind].WithDays()
+		}
 	}
 	return out
 }

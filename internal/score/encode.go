@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // encoded is a result's reasons and signals in the JSON the store keeps,
@@ -13,6 +14,11 @@ import (
 type encoded struct {
 	reasons, signals []byte
 	digest           int64
+	// An account's activity (see scored.withActivity); its bytes are its
+	// own, never the encoder's room.
+	activity   []byte
+	momentum   float64
+	lastActive time.Time
 }
 
 // encoder marshals what the store keeps of results into room it reuses: a

@@ -635,6 +635,10 @@ type scored struct {
 	enc     []encoded // per result, its reasons and signals as stored
 	same    []bool    // per result, whether the store holds it already
 	active  int32     // the latest day any of its users was active; 0 if none
+	// An account's activity, kept with each of its scores (see Activity).
+	activity   []byte
+	momentum   float64
+	lastActive time.Time
 }
 
 // subjects lists what to rescore: the dirty users and accounts and the
@@ -677,11 +681,25 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 			enc = &encoder{}
 		}
 		out[i].enc = enc.encode(out[i].results)
+		out[i].withActivity()
 		s.settle(&out[i], now)
 		s.encoders.Put(enc)
 		return err
 	})
 	return out, err
+}
+
+// withActivity gives each of an account's encoded results its activity,
+// which its digest then stands for too.
+func (sc *scored) withActivity() {
+	if sc.activity == nil {
+		return
+	}
+	for j := range sc.enc {
+		e := &sc.enc[j]
+		e.activity, e.momentum, e.lastActive = sc.activity, sc.momentum, sc.lastActive
+		e.digest = digest(e.reasons, e.signals, e.activity)
+	}
 }
 
 // settle marks the results a pass will not write, those the store already
@@ -724,7 +742,9 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 	if err != nil {
 		return scored{}, fmt.Errorf("account %s: %w", id, err)
 	}
-	return scored{subject: Subject(OfAccount, id), results: res, active: active}, nil
+	sc := scored{subject: Subject(OfAccount, id), results: res, active: active}
+	sc.momentum, sc.lastActive, sc.activity = activityOf(c.members, actors, today)
+	return sc, nil
 }
 
 func (s *Service) scoreUser(id string, today int32) (scored, error) {
@@ -839,7 +859,8 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 	}
 	reasons, signals := enc.reasons, enc.signals
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
-		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: h.since, Digest: enc.digest}
+		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: h.since, Digest: enc.digest,
+		Momentum: enc.momentum, LastActive: enc.lastActive, Activity: enc.activity}
 	kept := prev.present && prev.score == next.Score && prev.tier == next.Tier
 	switch {
 	case res.Score == 0 && res.Tier == "":
@@ -851,6 +872,9 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 		b.Scores = append(b.Scores, next)
 	}
 	s.written.pending(card.Name, subject, h)
+	if card.higher(next.Tier, prev.tier) {
+		b.Risen = append(b.Risen, next) // a snooze or disqualification ends
+	}
 	if !kept {
 		b.History = append(b.History, store.ScoreEvent{Scorecard: card.Name, Subject: subject, At: now, Score: next.Score,
 			Tier: next.Tier, PreviousTier: prev.tier, RulesVersion: next.RulesVersion, Reasons: reasons})

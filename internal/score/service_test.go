@@ -88,6 +88,18 @@ func (s stepping) send(ctx context.Context, evs []event.Event) {
 	s.settle(ctx)
 }
 
+// onEachEngine runs fn in parallel on a fresh store of each engine, scored
+// live with the default rules at now.
+func onEachEngine(t *testing.T, now time.Time, fn func(t *testing.T, db *store.DB, live stepping)) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			db := eng.Open(t)
+			fn(t, db, liveOn(t, db, now))
+		})
+	}
+}
+
 // liveOn scores db with the default rules at now, a pass per commit.
 func liveOn(t *testing.T, db *store.DB, now time.Time) stepping {
 	t.Helper()

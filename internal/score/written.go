@@ -46,22 +46,27 @@ func heldOf(st store.ScoreState) held {
 		digest: st.Digest}
 }
 
-// digest stands for a score's reasons and signals as stored: FNV-1a of the
-// two with a 0 byte between, written out so as not to allocate a hash for
-// each of a pass's million results. Stored digests depend on it staying
-// the same. It is never 0, the digest of rows stored before digests were
-// kept.
-func digest(reasons, signals []byte) int64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for _, b := range reasons {
-		h = (h ^ uint64(b)) * prime
-	}
-	h *= prime // the 0 between
-	for _, b := range signals {
-		h = (h ^ uint64(b)) * prime
+// digest stands for a score's reasons and signals as stored (and, for an
+// account, its activity): FNV-1a of them with a 0 byte between each two,
+// written out so as not to allocate a hash for each of a pass's million
+// results. Stored digests depend on it staying the same. It is never 0, the
+// digest of rows stored before digests were kept.
+func digest(reasons, signals []byte, more ...[]byte) int64 {
+	h := fnvBytes(14695981039346656037, reasons)
+	h = fnvBytes(h*fnvPrime, signals) // the 0 between is a multiply
+	for _, part := range more {
+		h = fnvBytes(h*fnvPrime, part)
 	}
 	return int64(h | 1)
+}
+
+const fnvPrime = 1099511628211
+
+func fnvBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
 }
 
 // written keeps what the store holds of each score, so that a pass compares

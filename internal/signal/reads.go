@@ -26,6 +26,14 @@ func (s *Set) ReadsOf(need []bool) *Reads {
 	return r
 }
 
+// WithDays returns r that also moves with any day an actor is newly
+// active: for what reads each day's activity, whatever its signals.
+func (r *Reads) WithDays() *Reads {
+	c := *r
+	c.days = true
+	return &c
+}
+
 // movesWithDays reports whether a day newly active may move the signal
 // without hitting its counters: measures of days, and windows that start
 // at the actor's first day. A counter's own cells lie on active days, so

@@ -17,13 +17,15 @@ const MaxDistinct = 256
 // Day numbers days since the Unix epoch, in UTC.
 func Day(t time.Time) int32 { return int32(math.Floor(float64(t.Unix()) / 86400)) }
 
-func dayTime(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+// DayTime is the midnight (UTC) that starts day d.
+func DayTime(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 // Actor is the rollup of one user's (or one not yet identified visitor's)
 // activity.
 type Actor struct {
 	first, last int32 // first and latest active day; first > last when none
 	base        int32 // day of bit 0 of days
+	lastMS      int64 // time of the latest usage event
 	days        []uint64
 	stats       []stat    // by counter, sorted
 	cells       []cell    // by day, counter, value
@@ -74,6 +76,19 @@ func (a *Actor) LastDay() (int32, bool) {
 		return 0, false
 	}
 	return a.last, true
+}
+
+// ActiveOn reports whether the actor used the product on day d; nil actors
+// never did.
+func (a *Actor) ActiveOn(d int32) bool { return a != nil && a.active(d) }
+
+// LastTime is when the actor last used the product; zero for nil actors
+// and those who never did.
+func (a *Actor) LastTime() time.Time {
+	if a == nil || a.lastMS == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(a.lastMS).UTC()
 }
 
 func (a *Actor) active(d int32) bool {
@@ -415,6 +430,7 @@ func (s *Set) appendHits(e *event.Event, seen *decoded, buf []int, hits []hit, v
 func (a *Actor) count(set *Set, ms int64, hits []hit) (newDay bool) {
 	day := int32(floorDiv(ms, 86_400_000))
 	newDay = !a.markDay(day)
+	a.lastMS = max(a.lastMS, ms)
 	for _, h := range hits {
 		c := set.counters[h.ctr]
 		st := a.stat(h.ctr)

@@ -89,6 +89,6 @@ func (s span) has(d int32) bool { return d >= s.from && d <= s.to }
 
 // monthStart is the day number of the first day of d's month.
 func monthStart(d int32) int32 {
-	t := dayTime(d)
+	t := DayTime(d)
 	return d - int32(t.Day()-1)
 }

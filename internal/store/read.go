@@ -21,6 +21,17 @@ func (db *DB) Account(ctx context.Context, id string) (Account, error) {
 	return getAccount(ctx, db.r, id)
 }
 
+// LinkedAccounts returns the workspaces linked to a CRM account (its Beacon
+// id, crm:…).
+func (db *DB) LinkedAccounts(ctx context.Context, crmAccountID string) ([]Account, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE crm_id = $1 AND crm_id <> '' AND kind = 'group' ORDER BY name, id`, crmAccountID)
+	if err != nil {
+		return nil, err
+	}
+	return scanAccounts(rows)
+}
+
 // AccountUsers returns the memberships of an account's users.
 func (db *DB) AccountUsers(ctx context.Context, id string) ([]Membership, error) {
 	return memberships(ctx, db.r, `WHERE account_id = $1`, id)

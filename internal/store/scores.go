@@ -23,6 +23,13 @@ type Score struct {
 	// Digest is the writer's digest of Reasons and Signals, for readers
 	// that only ask whether they changed (see ScoreState).
 	Digest int64
+	// An account's activity as of this score, which the queue ranks by
+	// after the score: Momentum (users active this week minus the week
+	// before), LastActive (when one of its users last was), and Activity,
+	// the scorer's JSON of both and more. Zero for users' scores.
+	Momentum   float64
+	LastActive time.Time
+	Activity   json.RawMessage
 }
 
 // ScoreState is a stored score without its reasons and signals, which
@@ -61,6 +68,9 @@ type ScoreBatch struct {
 	// Cleared are scores that fell to nothing (no points, no tier); their
 	// rows go, their history stays.
 	Cleared []Score
+	// Risen are scores whose tier rose: a hold on them (a snooze, a
+	// disqualification) ends.
+	Risen []Score
 	// Alerts are the tier changes routing acts on, with their deliveries:
 	// written with the scores that caused them, or not at all.
 	Alerts []Alert
@@ -74,29 +84,44 @@ type ScoreQuery struct {
 	Tier      string // "" for any tier
 	// Accounts only: Search matches part of the name or a domain, in any
 	// case; Owner the account's owner; Segment the segment of its latest
-	// alert. "" for any.
-	Search, Owner, Segment string
-	Sort                   string // see ScoreSorts
-	Limit                  int
-	Offset                 int
+	// alert; Mine, an email, accounts it owns or whose latest alert is
+	// assigned to it. "" for any.
+	Search, Owner, Segment, Mine string
+	// Held selects the accounts held out of this scorecard's queue (see
+	// Hold) as of Now, instead of the others.
+	Held   bool
+	Now    time.Time
+	Sort   string // see ScoreSorts
+	Limit  int
+	Offset int
 }
 
 // likeEscaper keeps a search's own % and _ literal in LIKE.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
-// ScoreSorts maps the sort keys the API accepts to their ORDER BY.
+// ScoreSorts maps sort keys to their ORDER BY. Each breaks ties the way
+// the queue documents (docs/web.md): rising momentum, then the newest in its
+// tier, then the latest activity; the lowest scores first, the falling and
+// the quietest first.
 var ScoreSorts = map[string]string{
-	"-score":      "score DESC, subject",
-	"score":       "score ASC, subject",
-	"-updated":    "updated_at DESC, subject",
-	"-tier_since": "tier_since DESC, subject",
+	"-score":       "score DESC, momentum DESC, tier_since DESC, last_active DESC, subject",
+	"score":        "score ASC, momentum ASC, last_active ASC, subject",
+	"-momentum":    "momentum DESC, score DESC, last_active DESC, subject",
+	"momentum":     "momentum ASC, score ASC, last_active ASC, subject",
+	"-tier_since":  "tier_since DESC, score DESC, momentum DESC, last_active DESC, subject",
+	"tier_since":   "tier_since ASC, score DESC, momentum DESC, last_active DESC, subject",
+	"-last_active": "last_active DESC, score DESC, subject",
+	"last_active":  "last_active ASC, score ASC, subject",
+	"-updated":     "updated_at DESC, subject",
 }
 
-const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since, digest`
+const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since, digest,
+	momentum, last_active, activity`
 
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
-	if len(b.Scores) == 0 && len(b.Refreshed) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 {
+	if len(b.Scores) == 0 && len(b.Refreshed) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 &&
+		len(b.Risen) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, func(sqlTx *sql.Tx) error {
@@ -111,6 +136,11 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 		}
 		if err := upsertScores(ctx, tx, b.Refreshed, scoreRefreshed); err != nil {
 			return fmt.Errorf("scores: %w", err)
+		}
+		for _, s := range b.Risen {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM holds WHERE scorecard = $1 AND subject = $2`, s.Scorecard, s.Subject); err != nil {
+				return fmt.Errorf("holds: %w", err)
+			}
 		}
 		err := insertRows(ctx, tx.d, tx, `INSERT INTO score_history
 			(scorecard, subject, at, score, tier, previous_tier, rules_version, reasons) VALUES `, ``, 8, len(b.History),
@@ -131,18 +161,20 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 const (
 	scoreRanked    = `score = excluded.score, tier = excluded.tier, tier_since = excluded.tier_since, ` + scoreRefreshed
 	scoreRefreshed = `reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
-		updated_at = excluded.updated_at, digest = excluded.digest`
+		updated_at = excluded.updated_at, digest = excluded.digest, momentum = excluded.momentum,
+		last_active = excluded.last_active, activity = excluded.activity`
 )
 
 // upsertScores writes scores whole where they are new, and sets where they
 // are stored.
 func upsertScores(ctx context.Context, tx *idTx, scores []Score, set string) error {
 	return insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `,
-		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 10, len(scores),
+		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 13, len(scores),
 		func(i int, args []any) []any {
 			s := scores[i]
 			return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
-				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest)
+				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest,
+				s.Momentum, ms(s.LastActive), string(s.Activity))
 		})
 }
 
@@ -213,18 +245,27 @@ func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error
 	if q.Search != "" {
 		search = "%" + likeEscaper.Replace(strings.ToLower(q.Search)) + "%"
 	}
+	held := "NOT EXISTS"
+	if q.Held {
+		held = "EXISTS"
+	}
 	where := `WHERE scorecard = $1 AND subject LIKE $2 AND ($3 = '' OR tier = $3)
 		AND ($4 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9)
 			AND (lower(a.name) LIKE $4 ESCAPE '\' OR lower(a.domains) LIKE $4 ESCAPE '\')))
 		AND ($5 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9) AND a.owner = $5))
 		AND ($6 = '' OR $6 = (SELECT al.segment FROM alerts al WHERE al.subject = scores.subject
-			ORDER BY al.created_at DESC, al.id DESC LIMIT 1))`
-	args := []any{q.Scorecard, q.Kind + ":%", q.Tier, search, q.Owner, q.Segment}
+			ORDER BY al.created_at DESC, al.id DESC LIMIT 1))
+		AND ($7 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9) AND a.owner = $7)
+			OR $7 = (SELECT al.assigned_to FROM alerts al WHERE al.subject = scores.subject
+				ORDER BY al.created_at DESC, al.id DESC LIMIT 1))
+		AND ` + held + ` (SELECT 1 FROM holds h WHERE h.scorecard = scores.scorecard AND h.subject = scores.subject
+			AND (h.ends_at = 0 OR h.ends_at > $8))`
+	args := []any{q.Scorecard, q.Kind + ":%", q.Tier, search, q.Owner, q.Segment, q.Mine, ms(q.Now)}
 	var total int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM scores `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	ss, err := db.scores(ctx, where+` ORDER BY `+order+` LIMIT $7 OFFSET $8`, append(args, q.Limit, q.Offset)...)
+	ss, err := db.scores(ctx, where+` ORDER BY `+order+` LIMIT $9 OFFSET $10`, append(args, q.Limit, q.Offset)...)
 	return ss, total, err
 }
 
@@ -237,14 +278,17 @@ func (db *DB) scores(ctx context.Context, where string, args ...any) ([]Score, e
 	var out []Score
 	for rows.Next() {
 		var s Score
-		var reasons, signals string
-		var updated, since int64
+		var reasons, signals, activity string
+		var updated, since, active int64
 		if err := rows.Scan(&s.Scorecard, &s.Subject, &s.Score, &s.Tier, &reasons, &signals, &s.RulesVersion,
-			&updated, &since, &s.Digest); err != nil {
+			&updated, &since, &s.Digest, &s.Momentum, &active, &activity); err != nil {
 			return nil, err
 		}
 		s.Reasons, s.Signals = json.RawMessage(reasons), json.RawMessage(signals)
-		s.UpdatedAt, s.TierSince = fromMS(updated), fromMS(since)
+		s.UpdatedAt, s.TierSince, s.LastActive = fromMS(updated), fromMS(since), fromMS(active)
+		if activity != "" {
+			s.Activity = json.RawMessage(activity)
+		}
 		out = append(out, s)
 	}
 	return out, rows.Err()
