@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/beaconplg/beacon/internal/keys"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -42,8 +43,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // Unexpected errors are logged and answered without their details.
 func WriteError(w http.ResponseWriter, log *slog.Logger, err error) {
 	var p *Problem
+	var bad *queue.ParamError
 	switch {
 	case errors.As(err, &p):
+	case errors.As(err, &bad):
+		p = &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: bad.Field, Message: bad.Message,
+			Limit: bad.Limit}
 	case errors.Is(err, store.ErrNotFound):
 		p = &Problem{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):

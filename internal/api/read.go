@@ -10,6 +10,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -22,11 +23,11 @@ type Reader interface {
 	User(ctx context.Context, id string) (store.User, error)
 	UserAccounts(ctx context.Context, id string) ([]store.Membership, error)
 	UserEvents(ctx context.Context, userID string, limit int) ([]event.Event, error)
-	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
-	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
 	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
 	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
+	LinkedAccounts(ctx context.Context, crmAccountID string) ([]store.Account, error)
 	Alerts
+	Notebook
 }
 
 // KeyChecker verifies admin tokens.
@@ -36,15 +37,16 @@ type KeyChecker interface {
 
 // API serves /api/v1.
 type API struct {
-	db    Reader
-	keys  KeyChecker
-	rules RulesSource
-	log   *slog.Logger
+	db     Reader
+	keys   KeyChecker
+	rules  RulesSource
+	queues *queue.Reader
+	log    *slog.Logger
 }
 
 // New returns the read API.
-func New(db Reader, keys KeyChecker, rules RulesSource, log *slog.Logger) *API {
-	return &API{db: db, keys: keys, rules: rules, log: log}
+func New(db Reader, keys KeyChecker, rules RulesSource, queues *queue.Reader, log *slog.Logger) *API {
+	return &API{db: db, keys: keys, rules: rules, queues: queues, log: log}
 }
 
 // Register adds the API's routes to mux, each behind the admin token.
@@ -53,6 +55,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/accounts", a.admin(a.queue))
 	mux.Handle("GET /api/v1/accounts/{id}", a.admin(a.account))
 	mux.Handle("GET /api/v1/accounts/{id}/score", a.admin(a.subjectScore(score.OfAccount)))
+	mux.Handle("GET /api/v1/accounts/{id}/notes", a.admin(a.notes))
+	mux.Handle("POST /api/v1/accounts/{id}/notes", a.admin(a.addNote))
+	mux.Handle("POST /api/v1/accounts/{id}/hold", a.admin(a.hold))
+	mux.Handle("DELETE /api/v1/accounts/{id}/hold", a.admin(a.release))
 	mux.Handle("GET /api/v1/users/{id}", a.admin(a.user))
 	mux.Handle("GET /api/v1/users/{id}/score", a.admin(a.subjectScore(score.OfUser)))
 	mux.Handle("GET /api/v1/alerts", a.admin(a.alerts))
@@ -108,8 +114,11 @@ type accountView struct {
 	OpenOpportunity bool           `json:"open_opportunity"`
 	Named           bool           `json:"named_account"`
 	CRM             *link          `json:"crm,omitempty"`
-	CreatedAt       time.Time      `json:"created_at"`
-	Users           []memberView   `json:"users"`
+	// Linked are, for a CRM account, the workspaces linked to it.
+	Linked    []string     `json:"linked_workspaces,omitempty"`
+	Holds     []HoldView   `json:"holds"`
+	CreatedAt time.Time    `json:"created_at"`
+	Users     []memberView `json:"users"`
 }
 
 type link struct {
@@ -141,6 +150,25 @@ func (a *API) account(r *http.Request) (any, error) {
 		Named: acc.Named, CreatedAt: acc.CreatedAt, Users: []memberView{}}
 	if acc.Kind != store.KindCRM && acc.CRMID != "" {
 		v.CRM = &link{AccountID: acc.CRMID, Method: acc.CRMMethod, Confidence: acc.CRMConfidence}
+	}
+	if acc.Kind == store.KindCRM {
+		linked, err := a.db.LinkedAccounts(ctx, acc.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range linked {
+			v.Linked = append(v.Linked, l.ID)
+		}
+	}
+	hs, err := a.db.HoldsOf(ctx, score.Subject(score.OfAccount, id))
+	if err != nil {
+		return nil, err
+	}
+	v.Holds = []HoldView{}
+	for _, h := range hs {
+		if h.Active(time.Now()) {
+			v.Holds = append(v.Holds, holdView(h))
+		}
 	}
 	for _, m := range ms {
 		v.Users = append(v.Users, memberView{UserID: m.UserID, Method: m.Method, Confidence: m.Confidence, Since: m.CreatedAt})

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -20,24 +20,26 @@ type RulesSource interface {
 	Rules() *score.Rules
 }
 
-// Queue page sizes.
+// Page sizes of the API's lists (the queue's are the queue package's).
 const (
 	defaultLimit = 50
 	maxLimit     = 500
 	historyLimit = 100
 )
 
-// QueueView is the body of GET /api/v1/accounts: the PQL queue.
+// QueueView is the body of GET /api/v1/accounts: a work queue.
 type QueueView struct {
 	Scorecard    string      `json:"scorecard"`
 	RulesVersion string      `json:"rules_version"`
+	Sort         string      `json:"sort"`
 	Total        int         `json:"total"`
 	Limit        int         `json:"limit"`
 	Offset       int         `json:"offset"`
 	Accounts     []QueueItem `json:"accounts"`
 }
 
-// QueueItem is one account in the queue.
+// QueueItem is one account in the queue: its score and why, how its
+// activity moves, and who to call.
 type QueueItem struct {
 	ID        string         `json:"id"`
 	Name      string         `json:"name"`
@@ -48,6 +50,37 @@ type QueueItem struct {
 	Reasons   []score.Reason `json:"reasons"`
 	TierSince time.Time      `json:"tier_since"`
 	UpdatedAt time.Time      `json:"updated_at"`
+	// ScoreChange is the change over the last 7 days; null when it was not
+	// scored then.
+	ScoreChange *float64 `json:"score_change_7d"`
+	// Momentum is this week's active users less the week before's.
+	Momentum     int          `json:"momentum"`
+	ActiveUsers  int          `json:"active_users_7d"`
+	PriorActive  int          `json:"active_users_prior_7d"`
+	Activity     []int        `json:"active_users_daily"`
+	LastActive   *time.Time   `json:"last_active"`
+	Segment      string       `json:"segment,omitempty"`
+	Zone         string       `json:"zone,omitempty"`
+	OpenAlert    *int64       `json:"open_alert_id,omitempty"`
+	Champion     *PersonView  `json:"champion"`
+	ActivePeople []PersonView `json:"active_people"`
+}
+
+// PersonView is someone at an account to call.
+type PersonView struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	Email      string     `json:"email,omitempty"`
+	LastSeen   *time.Time `json:"last_seen,omitempty"`
+	ActiveDays int        `json:"active_days_14d"`
+	Score      float64    `json:"champion_score,omitempty"`
+	Tier       string     `json:"champion_tier,omitempty"`
+}
+
+func personView(p queue.Person) PersonView {
+	return PersonView{ID: p.ID, Name: p.Name, Title: p.Title, Email: p.Email, LastSeen: timePtr(p.LastSeen),
+		ActiveDays: p.ActiveDays, Score: p.Score, Tier: p.Tier}
 }
 
 // page reads limit and offset.
@@ -63,49 +96,46 @@ func badParam(field, format string, args ...any) *Problem {
 	return &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// queue answers with a page of a work queue: the parameters, sorts and
+// errors of the web app's queue.
 func (a *API) queue(r *http.Request) (any, error) {
 	rules := a.rules.Rules()
-	q := r.URL.Query()
-	card, err := cardParam(rules, q.Get("scorecard"), score.OfAccount)
+	q, err := queue.Parse(rules, r.URL.Query(), "")
 	if err != nil {
 		return nil, err
 	}
-	sq := store.ScoreQuery{Scorecard: card.Name, Kind: score.OfAccount, Tier: q.Get("tier"), Sort: q.Get("sort")}
-	if sq.Tier != "" {
-		if _, ok := card.Tier(sq.Tier); !ok {
-			return nil, badParam("tier", "tier %q: %s has %s", sq.Tier, card.Name, strings.Join(tierNames(card), ", "))
+	p, err := a.queues.Page(r.Context(), rules, q)
+	if err != nil {
+		return nil, err
+	}
+	v := QueueView{Scorecard: q.Card.Name, RulesVersion: rules.Version, Sort: q.Sort, Total: p.Total, Limit: q.Limit,
+		Offset: q.Offset, Accounts: []QueueItem{}}
+	for _, row := range p.Rows {
+		t, _ := q.Card.Tier(row.Tier)
+		item := QueueItem{ID: row.ID, Name: row.Name, Owner: row.Owner, Score: row.Score, Tier: row.Tier, Route: t.Route,
+			Reasons: nonNilReasons(row.Reasons), TierSince: row.TierSince, UpdatedAt: row.UpdatedAt, ScoreChange: row.Change, Momentum: row.Momentum(),
+			ActiveUsers: row.Week, PriorActive: row.PriorWeek, Activity: row.Activity, LastActive: timePtr(row.LastActive),
+			Segment: row.Segment, Zone: row.Zone, ActivePeople: []PersonView{}}
+		if row.Alert != nil && row.Alert.AckedAt.IsZero() {
+			item.OpenAlert = &row.Alert.ID
 		}
-	}
-	if sq.Sort == "" {
-		sq.Sort = "-score"
-	}
-	if _, ok := store.ScoreSorts[sq.Sort]; !ok {
-		return nil, badParam("sort", "sort %q: want one of %s", sq.Sort, strings.Join(sortKeys(), ", "))
-	}
-	if sq.Limit, sq.Offset, err = page(q); err != nil {
-		return nil, err
-	}
-	ss, total, err := a.db.ListScores(r.Context(), sq)
-	if err != nil {
-		return nil, err
-	}
-	ids, byID, err := a.db.ScoredAccounts(r.Context(), ss)
-	if err != nil {
-		return nil, err
-	}
-	v := QueueView{Scorecard: card.Name, RulesVersion: rules.Version, Total: total, Limit: sq.Limit, Offset: sq.Offset,
-		Accounts: []QueueItem{}}
-	for i, s := range ss {
-		acc := byID[ids[i]]
-		t, _ := card.Tier(s.Tier)
-		item := QueueItem{ID: ids[i], Name: acc.Name, Owner: acc.Owner, Score: s.Score, Tier: s.Tier, Route: t.Route,
-			TierSince: s.TierSince, UpdatedAt: s.UpdatedAt}
-		if err := json.Unmarshal(s.Reasons, &item.Reasons); err != nil {
-			return nil, err
+		if row.Champion != nil {
+			c := personView(*row.Champion)
+			item.Champion = &c
+		}
+		for _, p := range row.People {
+			item.ActivePeople = append(item.ActivePeople, personView(p))
 		}
 		v.Accounts = append(v.Accounts, item)
 	}
 	return v, nil
+}
+
+func nonNilReasons(rs []score.Reason) []score.Reason {
+	if rs == nil {
+		return []score.Reason{}
+	}
+	return rs
 }
 
 func cardParam(rules *score.Rules, name, kind string) (*score.Card, error) {
@@ -136,15 +166,6 @@ func tierNames(c *score.Card) []string {
 		names = append(names, t.Name)
 	}
 	return names
-}
-
-func sortKeys() []string {
-	keys := make([]string, 0, len(store.ScoreSorts))
-	for k := range store.ScoreSorts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func intParam(s, field string, def, lo, hi int) (int, error) {

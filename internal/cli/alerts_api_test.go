@@ -70,3 +70,72 @@ func TestAlertsAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Notes and holds through the API: a hold takes the account out of its
+// queue, with its note, until it is released; bad requests name the field.
+func TestNotesAndHoldsAPI(t *testing.T) {
+	base, db, secrets := runDemo(t)
+	acc, _ := tierEdge(t, db)
+	do := func(method, path, body string, v any) int {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secrets.adminToken)
+		return call(t, req, v)
+	}
+	inQueue := func() bool {
+		var q api.QueueView
+		if code := do(http.MethodGet, "/api/v1/accounts?limit=500&q="+acc, "", &q); code != http.StatusOK {
+			t.Fatalf("queue: %d", code)
+		}
+		for _, it := range q.Accounts {
+			if it.ID == acc {
+				return true
+			}
+		}
+		return false
+	}
+	if !inQueue() {
+		t.Fatalf("%s is not in the queue", acc)
+	}
+	until := time.Now().AddDate(0, 0, 14).Format(time.DateOnly)
+	var h api.HoldView
+	if code := do(http.MethodPost, "/api/v1/accounts/"+acc+"/hold",
+		`{"scorecard":"pql","kind":"snooze","until":"`+until+`","reason":"Budget in January","by":"ana@seller.example"}`, &h); code != http.StatusOK ||
+		h.Kind != "snooze" || h.Until == nil || h.By != "ana@seller.example" {
+		t.Fatalf("hold: %d %+v", code, h)
+	}
+	if inQueue() {
+		t.Fatal("a snoozed account is still in the queue")
+	}
+	var n api.NoteView
+	if code := do(http.MethodPost, "/api/v1/accounts/"+acc+"/notes", `{"body":"Left a voicemail","author":"bo@seller.example"}`, &n); code != http.StatusOK ||
+		n.ID == 0 || n.Author != "bo@seller.example" {
+		t.Fatalf("note: %d %+v", code, n)
+	}
+	var notes struct{ Notes []api.NoteView }
+	if code := do(http.MethodGet, "/api/v1/accounts/"+acc+"/notes", "", &notes); code != http.StatusOK || len(notes.Notes) != 2 ||
+		notes.Notes[0].Body != "Left a voicemail" || !strings.Contains(notes.Notes[1].Body, "Budget in January") {
+		t.Fatalf("notes: %d %+v", code, notes)
+	}
+	if code := do(http.MethodDelete, "/api/v1/accounts/"+acc+"/hold?scorecard=pql", "", nil); code != http.StatusOK || !inQueue() {
+		t.Fatalf("release: %d, back in the queue: %v", code, inQueue())
+	}
+	if code := do(http.MethodDelete, "/api/v1/accounts/"+acc+"/hold?scorecard=pql", "", nil); code != http.StatusNotFound {
+		t.Fatalf("releasing twice: %d", code)
+	}
+	for _, tc := range []struct{ path, body, field string }{
+		{"/hold", `{"scorecard":"pql","kind":"snooze","until":"2020-01-01","reason":"x"}`, "until"},
+		{"/hold", `{"scorecard":"pql","kind":"nap","reason":"x"}`, "kind"},
+		{"/hold", `{"scorecard":"champion","kind":"disqualify","reason":"x"}`, "scorecard"},
+		{"/hold", `{"scorecard":"pql","kind":"disqualify","reason":""}`, "reason"},
+		{"/hold", `[1]`, "body"},
+		{"/notes", `{"body":""}`, "body"},
+	} {
+		var body struct{ Error api.Problem }
+		if code := do(http.MethodPost, "/api/v1/accounts/"+acc+tc.path, tc.body, &body); code != http.StatusBadRequest || body.Error.Field != tc.field {
+			t.Errorf("%s %s: %d %+v, want 400 naming %s", tc.path, tc.body, code, body.Error, tc.field)
+		}
+	}
+	if code := do(http.MethodPost, "/api/v1/accounts/nope/notes", `{"body":"x"}`, nil); code != http.StatusNotFound {
+		t.Fatalf("a note on no account: %d", code)
+	}
+}

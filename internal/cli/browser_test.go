@@ -93,7 +93,7 @@ func TestBrowserQueue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("account page: %v", err)
 	}
-	if !strings.Contains(page, "Users and how they were matched") || !strings.Contains(page, `class="chart"`) {
+	if !strings.Contains(page, "Who to call") || !strings.Contains(page, `class="chart"`) {
 		t.Fatalf("account page:\n%s", page)
 	}
 	err = chromedp.Run(ctx,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,9 +187,31 @@ func TestQueueAPI(t *testing.T) {
 	if hot.Total > 5 && (len(page2.Accounts) == 0 || page2.Accounts[0].ID == hot.Accounts[0].ID) {
 		t.Fatalf("offset did not page: %+v", page2)
 	}
+	// Search and owner filter as in the web queue; each row names people.
+	first := hot.Accounts[0]
+	var found api.QueueView
+	if code := get("?q="+url.QueryEscape(first.Name)+"&tier=hot", &found); code != http.StatusOK || found.Total == 0 ||
+		found.Total >= hot.Total && hot.Total > 1 || found.Accounts[0].ID != first.ID {
+		t.Fatalf("search for %q: %d %+v", first.Name, code, found)
+	}
+	var owned api.QueueView
+	if owner := ownedHot(hot); owner != "" {
+		if code := get("?owner="+url.QueryEscape(owner), &owned); code != http.StatusOK || owned.Total == 0 {
+			t.Fatalf("owner %s: %d %+v", owner, code, owned)
+		}
+		for _, it := range owned.Accounts {
+			if it.Owner != owner {
+				t.Fatalf("owner filter %s gave %+v", owner, it)
+			}
+		}
+	}
+	if len(first.Activity) != 14 || first.LastActive == nil || (first.Champion == nil && len(first.ActivePeople) == 0) {
+		t.Fatalf("a hot account's row names no one or no activity: %+v", first)
+	}
 	for _, tc := range []struct{ query, field string }{
 		{"?tier=lukewarm", "tier"}, {"?sort=name", "sort"}, {"?limit=0", "limit"}, {"?limit=501", "limit"},
 		{"?offset=-1", "offset"}, {"?scorecard=champion", "scorecard"}, {"?scorecard=nope", "scorecard"},
+		{"?offset=abc", "offset"}, {"?mine=1", "mine"}, {"?colour=red", "colour"},
 	} {
 		var body struct{ Error api.Problem }
 		if code := get(tc.query, &body); code != http.StatusBadRequest || body.Error.Field != tc.field {
@@ -284,4 +307,14 @@ func (l *logLines) waitFor(t *testing.T, s string) {
 		}
 	}
 	t.Fatalf("the log never said %q", s)
+}
+
+// ownedHot is the owner of one of the hot accounts, if any has one.
+func ownedHot(hot api.QueueView) string {
+	for _, it := range hot.Accounts {
+		if it.Owner != "" {
+			return it.Owner
+		}
+	}
+	return ""
 }

@@ -8,15 +8,18 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/beaconplg/beacon/docs"
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
 	"github.com/beaconplg/beacon/internal/nudge"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/server"
@@ -122,17 +125,18 @@ func (a *app) server(db *store.DB) (wired, error) {
 	scorer.OnAlerts(dispatcher.Notify)
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
+	queues := queue.New(db, time.Now)
 	var dests []web.Destination
 	for _, d := range a.cfg.Destinations {
 		dests = append(dests, web.Destination{Name: d.Name, Type: d.Type})
 	}
 	pages, err := web.New(web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		Destinations: dests})
+		Destinations: dests, Queues: queues, Docs: docs.Files})
 	if err != nil {
 		return wired{}, err
 	}
 	s := server.New(a.cfg, server.Deps{
-		Routes:  []server.Route{col, api.New(db, checker, scorer, a.log), nudge.New(scorer, checker, a.log), pages},
+		Routes:  []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, a.log), pages},
 		Store:   db,
 		Metrics: m,
 		Log:     a.log,

@@ -449,3 +449,22 @@ func TestFirstSeenCountsVisits(t *testing.T) {
 		}
 	})
 }
+
+// Names and titles as Segment's identify spec sends them, and as products
+// often do instead.
+func TestPersonName(t *testing.T) {
+	for _, tc := range []struct {
+		traits      map[string]any
+		name, title string
+	}{
+		{map[string]any{"name": "Ana Lima", "title": "CTO"}, "Ana Lima", "CTO"},
+		{map[string]any{"firstName": "Bo", "lastName": "Chen"}, "Bo Chen", ""},
+		{map[string]any{"first_name": "Cy", "job_title": "Head of Data"}, "Cy", "Head of Data"},
+		{map[string]any{"name": "  ", "lastName": "Diaz"}, "Diaz", ""},
+		{map[string]any{"email": "x@y.example"}, "", ""},
+	} {
+		if n, ti := identity.PersonName(tc.traits), identity.PersonTitle(tc.traits); n != tc.name || ti != tc.title {
+			t.Errorf("%v: %q, %q; want %q, %q", tc.traits, n, ti, tc.name, tc.title)
+		}
+	}
+}

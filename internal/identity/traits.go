@@ -97,3 +97,19 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// PersonName reads a user's name from their traits as Segment's spec
+// names it (name, else firstName and lastName), or the snake_case spelling
+// some products send; "" if none.
+func PersonName(traits map[string]any) string {
+	if n := str(traits, "name", "full_name", "fullName"); n != "" {
+		return n
+	}
+	first, last := str(traits, "firstName", "first_name"), str(traits, "lastName", "last_name")
+	return strings.TrimSpace(first + " " + last)
+}
+
+// PersonTitle reads a user's job title from their traits; "" if none.
+func PersonTitle(traits map[string]any) string {
+	return str(traits, "title", "job_title", "jobTitle", "role")
+}

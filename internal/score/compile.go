@@ -262,6 +262,9 @@ func compileCard(at string, cs ScorecardSpec, env map[string]any, set *signal.Se
 	if cs.Of != OfAccount && cs.Of != OfUser {
 		fail(at+".of", "%q: want account or user", cs.Of)
 	}
+	if cs.Rank != "" && cs.Rank != HighestFirst && cs.Rank != LowestFirst {
+		fail(at+".rank", "%q: want %s or %s", cs.Rank, HighestFirst, LowestFirst)
+	}
 	if cs.When != "" {
 		prog, err := expr.Compile(cs.When, expr.Env(env), expr.AsBool())
 		if err != nil {

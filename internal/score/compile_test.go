@@ -106,6 +106,8 @@ func TestCompileErrors(t *testing.T) {
 			[]string{"beacon.yaml:9:", "measure count does not read property"}},
 		{"scorecard of nothing", "of: account", "of: team",
 			[]string{"beacon.yaml:18:", `"team": want account or user`}},
+		{"queue order of nothing", "of: account", "of: account\n      rank: upside_down",
+			[]string{"beacon.yaml:19:", "scoring.scorecards[0].rank", `"upside_down": want highest_first or lowest_first`}},
 		{"routing by an unknown scorecard", "scorecard: pql", "scorecard: pq",
 			[]string{"beacon.yaml:30:", "scoring.routing.scorecard", `unknown scorecard "pq"`}},
 		{"segment condition that is not one", "when: employees <= 50", "when: employees + 50",

@@ -45,10 +45,23 @@ type ScorecardSpec struct {
 	// Of is what the card scores: "account" or "user".
 	Of string `yaml:"of" json:"of"`
 	// When, if set, limits the card to subjects for which it holds.
-	When  string     `yaml:"when,omitempty" json:"when,omitempty"`
+	When string `yaml:"when,omitempty" json:"when,omitempty"`
+	// Rank is the order of the card's queue: highest_first (the default),
+	// or lowest_first for a score whose low end needs a person first (a
+	// health score: churn risk first).
+	Rank  string     `yaml:"rank,omitempty" json:"rank,omitempty"`
 	Rules []RuleSpec `yaml:"rules" json:"rules"`
 	Tiers []TierSpec `yaml:"tiers" json:"tiers"`
 }
+
+// Queue orders of a scorecard (ScorecardSpec.Rank).
+const (
+	HighestFirst = "highest_first"
+	LowestFirst  = "lowest_first"
+)
+
+// LowestFirst reports whether the card's queue puts the lowest scores first.
+func (cs ScorecardSpec) LowestFirst() bool { return cs.Rank == LowestFirst }
 
 // RuleSpec awards points when its condition holds.
 type RuleSpec struct {

@@ -142,11 +142,14 @@ func (g *dayGen) signup(u User, first bool) {
 			g.page(User{AnonymousID: u.AnonymousID}, page, t.Add(time.Duration(k-5)*time.Minute))
 		}
 	}
-	if !u.Personal || g.r.Float64() < 0.5 {
-		g.identify(u, t, str("email", u.Email), str("company", g.a.Name))
-	} else {
-		g.identify(u, t, str("email", u.Email))
+	traits := []kv{str("email", u.Email), str("name", u.Name)}
+	if u.Title != "" {
+		traits = append(traits, str("title", u.Title))
 	}
+	if !u.Personal || g.r.Float64() < 0.5 {
+		traits = append(traits, str("company", g.a.Name))
+	}
+	g.identify(u, t, traits...)
 	g.track(u, "Signed Up", t.Add(time.Second), str("channel", g.a.Channel), flag("invited", !first))
 	if !first {
 		g.group(u, t.Add(2*time.Second))

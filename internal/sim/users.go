@@ -11,14 +11,18 @@ type User struct {
 	AnonymousID string
 	Account     int
 	Email       string
-	Personal    bool // signed up with a free-mail address
-	Admin       bool // the account's first user
+	Name        string
+	Title       string // "" for a user whose product never asked
+	Personal    bool   // signed up with a free-mail address
+	Admin       bool   // the account's first user
 	JoinDay     int
 }
 
 var (
-	firstNames   = []string{"ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "ines", "jamal", "kai", "lena", "mateo", "nora", "omar", "priya", "quinn", "rosa", "sam", "tara"}
-	lastNames    = []string{"adams", "baker", "costa", "diaz", "evans", "fischer", "garcia", "haddad", "ito", "jensen", "kim", "lopez", "meyer", "nguyen", "okoro", "patel", "rossi", "smith", "tanaka", "weber"}
+	firstNames = []string{"ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "ines", "jamal", "kai", "lena", "mateo", "nora", "omar", "priya", "quinn", "rosa", "sam", "tara"}
+	lastNames  = []string{"adams", "baker", "costa", "diaz", "evans", "fischer", "garcia", "haddad", "ito", "jensen", "kim", "lopez", "meyer", "nguyen", "okoro", "patel", "rossi", "smith", "tanaka", "weber"}
+	titles     = []string{"Founder", "CTO", "Head of Engineering", "Engineering Manager", "Software Engineer",
+		"Product Manager", "Head of Operations", "Data Analyst", "Designer", "VP Sales", "Marketing Lead", "Customer Success Manager"}
 	freeMail     = []string{"gmail.com", "gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "protonmail.com"}
 	maxUsersSeen = 1 << 16
 )
@@ -41,8 +45,15 @@ func (p Params) NewUser(a Account, j int) User {
 		u.Email = first + "." + last + "@" + a.Domains[r.IntN(len(a.Domains))]
 	}
 	u.Email = strings.ToLower(u.Email)
+	u.Name = capital(first) + " " + capital(last)
+	// Drawn after everything else, so that the draws before stay as they were.
+	if t := r.IntN(len(titles) * 5 / 3); t < len(titles) {
+		u.Title = titles[t]
+	}
 	return u
 }
+
+func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // Never is the JoinDay of a teammate who never joins.
 const Never = -1

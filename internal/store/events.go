@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -48,7 +49,13 @@ type stream interface {
 	eventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
 	identityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
 	eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error
-	timeline(ctx context.Context, userID string, limit int, ts, seq int64) ([]event.Event, error)
+	// timeline reads a user's events before the place (ts, seq), newest
+	// first, or with after those after it, oldest first.
+	timeline(ctx context.Context, userID string, limit int, ts, seq int64, after bool) ([]event.Event, error)
+	// daily counts the events of users (their visits before sign-up
+	// included) and how many of them were active, per day from from to to
+	// (Unix milliseconds, to excluded).
+	daily(ctx context.Context, users []string, from, to int64) ([]DayCount, error)
 	// firstTimes finds the time of the earliest event of each timeline key
 	// ("anon:<id>"); keys without one are absent.
 	firstTimes(ctx context.Context, keys []string) (map[string]int64, error)
@@ -199,6 +206,42 @@ func (db *DB) FirstEventTimes(ctx context.Context, keys []string) (map[string]ti
 	return out, nil
 }
 
+// DayCount is one day's activity of a set of users.
+type DayCount struct {
+	Day    time.Time // its midnight, UTC
+	Events int
+	Users  int // of them, active that day
+}
+
+// DailyActivity counts, per day from from to to (excluded), the events of
+// users (their visits before they signed up included) and how many of them
+// were active; days without any are absent.
+func (db *DB) DailyActivity(ctx context.Context, users []string, from, to time.Time) ([]DayCount, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	return db.log.daily(ctx, users, from.UnixMilli(), to.UnixMilli())
+}
+
+// scanDays reads rows of a day number, events and users.
+func scanDays(rows *sql.Rows, err error) ([]DayCount, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DayCount
+	for rows.Next() {
+		var day int64
+		var c DayCount
+		if err := rows.Scan(&day, &c.Events, &c.Users); err != nil {
+			return nil, err
+		}
+		c.Day = time.UnixMilli(day * 86_400_000).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // EventPos is a place in a timeline: events before it are older. The zero
 // EventPos is after every event.
 type EventPos struct {
@@ -212,7 +255,15 @@ func (db *DB) UserEventsBefore(ctx context.Context, userID string, pos EventPos,
 	if !pos.TS.IsZero() {
 		ts, seq = pos.TS.UnixMilli(), pos.Seq
 	}
-	return db.log.timeline(ctx, userID, limit, ts, seq)
+	return db.log.timeline(ctx, userID, limit, ts, seq, false)
+}
+
+// UserEventsAfter returns a user's events after pos, to page forward: the
+// limit oldest of them, newest first as every timeline reads.
+func (db *DB) UserEventsAfter(ctx context.Context, userID string, pos EventPos, limit int) ([]event.Event, error) {
+	evs, err := db.log.timeline(ctx, userID, limit, pos.TS.UnixMilli(), pos.Seq, true)
+	slices.Reverse(evs)
+	return evs, err
 }
 
 // scanFirstTimes reads rows of a key and a time in milliseconds.

@@ -214,3 +214,22 @@ func testLinkedAccounts(t *testing.T, db *store.DB) {
 		t.Fatalf("linked to nothing: %+v (%v)", as, err)
 	}
 }
+
+func testScoresAt(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	h := func(subject string, days int, score float64) store.ScoreEvent {
+		return store.ScoreEvent{Scorecard: "pql", Subject: subject, At: q0.AddDate(0, 0, -days), Score: score, Tier: "hot", RulesVersion: "v1"}
+	}
+	b := store.ScoreBatch{History: []store.ScoreEvent{h("account:a", 20, 30), h("account:a", 9, 60), h("account:a", 2, 90),
+		h("account:b", 3, 50), h("account:c", 7, 40)}}
+	if err := db.SaveScores(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ScoresAt(ctx, "pql", []string{"account:a", "account:b", "account:c", "account:d"}, q0.AddDate(0, 0, -7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "map[account:a:60 account:c:40]" {
+		t.Fatalf("scores a week ago: %v", got)
+	}
+}

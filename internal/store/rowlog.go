@@ -142,18 +142,31 @@ func (l rowLog) eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn 
 	return rows.Err()
 }
 
-func (l rowLog) timeline(ctx context.Context, userID string, limit int, ts, seq int64) ([]event.Event, error) {
+func (l rowLog) timeline(ctx context.Context, userID string, limit int, ts, seq int64, after bool) ([]event.Event, error) {
+	place, order := `(ts < $3 OR (ts = $3 AND seq < $4))`, `ts DESC, seq DESC`
+	if after {
+		place, order = `(ts > $3 OR (ts = $3 AND seq > $4))`, `ts, seq`
+	}
 	rows, err := l.r.QueryContext(ctx, `SELECT `+eventColumns+`, 0 FROM events WHERE seq IN (
 			SELECT seq FROM (SELECT DISTINCT ts, seq FROM event_users
 				WHERE (key = 'user:' || $1 OR key IN (SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1))
-					AND (ts < $3 OR (ts = $3 AND seq < $4))) mine
-			ORDER BY ts DESC, seq DESC LIMIT $2)
-		ORDER BY ts DESC, seq DESC`, userID, limit, ts, seq)
+					AND `+place+`) mine
+			ORDER BY `+order+` LIMIT $2)
+		ORDER BY `+order, userID, limit, ts, seq)
 	if err != nil {
 		return nil, err
 	}
 	evs, _, err := scanEvents(rows)
 	return evs, err
+}
+
+func (l rowLog) daily(ctx context.Context, users []string, from, to int64) ([]DayCount, error) {
+	return scanDays(l.r.QueryContext(ctx, `WITH us AS (SELECT unnest($1::text[]) AS u),
+		mykeys AS (SELECT 'user:' || u AS k, u FROM us
+			UNION SELECT 'anon:' || a.anonymous_id, a.user_id FROM aliases a JOIN us ON a.user_id = us.u)
+		SELECT e.ts / 86400000 AS day, count(DISTINCT e.seq), count(DISTINCT mykeys.u)
+		FROM mykeys JOIN event_users e ON e.key = mykeys.k WHERE e.ts >= $2 AND e.ts < $3
+		GROUP BY day ORDER BY day`, users, from, to))
 }
 
 func (l rowLog) firstTimes(ctx context.Context, keys []string) (map[string]int64, error) {

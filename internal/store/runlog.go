@@ -165,18 +165,26 @@ func (l *runLog) eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn
 }
 
 // timelineSQL selects the places of a user's events ($1), newest first,
-// before the place ($3 ts, $4 seq), at most $2. It walks the parts from the
-// newest down, seeking the user's keys in each.
-const timelineSQL = `WITH RECURSIVE parts(p) AS (
+// before the place ($3 ts, $4 seq), at most $2; timelineAfterSQL those
+// after it, oldest first. They walk the parts from the newest down, seeking
+// the user's keys in each.
+const (
+	timelineParts = `WITH RECURSIVE parts(p) AS (
 		SELECT max(part) FROM event_users
 		UNION ALL SELECT p - 1 FROM parts WHERE p > 0),
 	mykeys(k) AS (SELECT 'user:' || $1 UNION SELECT 'anon:' || anonymous_id FROM aliases WHERE user_id = $1)
 	SELECT ts, seq FROM (SELECT DISTINCT e.ts, e.seq FROM parts, mykeys, event_users e
-		WHERE e.part = parts.p AND e.key = mykeys.k AND (e.ts < $3 OR (e.ts = $3 AND e.seq < $4))) mine
-	ORDER BY ts DESC, seq DESC LIMIT $2`
+		WHERE e.part = parts.p AND e.key = mykeys.k AND `
+	timelineSQL      = timelineParts + `(e.ts < $3 OR (e.ts = $3 AND e.seq < $4))) mine ORDER BY ts DESC, seq DESC LIMIT $2`
+	timelineAfterSQL = timelineParts + `(e.ts > $3 OR (e.ts = $3 AND e.seq > $4))) mine ORDER BY ts, seq LIMIT $2`
+)
 
-func (l *runLog) timeline(ctx context.Context, userID string, limit int, ts, seq int64) ([]event.Event, error) {
-	rows, err := l.r.QueryContext(ctx, timelineSQL, userID, limit, ts, seq)
+func (l *runLog) timeline(ctx context.Context, userID string, limit int, ts, seq int64, after bool) ([]event.Event, error) {
+	query := timelineSQL
+	if after {
+		query = timelineAfterSQL
+	}
+	rows, err := l.r.QueryContext(ctx, query, userID, limit, ts, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +213,34 @@ func (l *runLog) timeline(ctx context.Context, userID string, limit int, ts, seq
 	return evs, nil
 }
 
+// dailySQL counts the events of users ($1, a JSON list) and their visits
+// between $2 and $3 a day, seeking their keys in every part.
+const dailySQL = `WITH RECURSIVE parts(p) AS (
+		SELECT max(part) FROM event_users
+		UNION ALL SELECT p - 1 FROM parts WHERE p > 0),
+	us(u) AS (SELECT value FROM json_each($1)),
+	mykeys(k, u) AS (SELECT 'user:' || u, u FROM us
+		UNION SELECT 'anon:' || a.anonymous_id, a.user_id FROM aliases a JOIN us ON a.user_id = us.u)
+	SELECT e.ts / 86400000 AS day, count(DISTINCT e.seq), count(DISTINCT mykeys.u)
+	FROM parts CROSS JOIN mykeys CROSS JOIN event_users e
+	WHERE e.part = parts.p AND e.key = mykeys.k AND e.ts >= $2 AND e.ts < $3
+	GROUP BY day ORDER BY day`
+
+func (l *runLog) daily(ctx context.Context, users []string, from, to int64) ([]DayCount, error) {
+	list, err := json.Marshal(users)
+	if err != nil {
+		return nil, err
+	}
+	return scanDays(l.r.QueryContext(ctx, dailySQL, string(list), from, to))
+}
+
 // firstTimesSQL seeks each key ($1, a JSON list) in every part.
 const firstTimesSQL = `WITH RECURSIVE parts(p) AS (
 		SELECT max(part) FROM event_users
 		UNION ALL SELECT p - 1 FROM parts WHERE p > 0),
 	keys(k) AS (SELECT value FROM json_each($1))
-	SELECT e.key, min(e.ts) FROM parts, keys, event_users e WHERE e.part = parts.p AND e.key = keys.k GROUP BY e.key`
+	SELECT e.key, min(e.ts) FROM parts CROSS JOIN keys CROSS JOIN event_users e
+	WHERE e.part = parts.p AND e.key = keys.k GROUP BY e.key`
 
 func (l *runLog) firstTimes(ctx context.Context, keys []string) (map[string]int64, error) {
 	list, err := json.Marshal(keys)

@@ -82,7 +82,7 @@ type ScoreQuery struct {
 	Scorecard string
 	Kind      string // "account" or "user"
 	Tier      string // "" for any tier
-	// Accounts only: Search matches part of the name or a domain, in any
+	// Accounts only: Search matches part of the name, a domain or the id, in any
 	// case; Owner the account's owner; Segment the segment of its latest
 	// alert; Mine, an email, accounts it owns or whose latest alert is
 	// assigned to it. "" for any.
@@ -251,7 +251,7 @@ func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error
 	}
 	where := `WHERE scorecard = $1 AND subject LIKE $2 AND ($3 = '' OR tier = $3)
 		AND ($4 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9)
-			AND (lower(a.name) LIKE $4 ESCAPE '\' OR lower(a.domains) LIKE $4 ESCAPE '\')))
+			AND (lower(a.name) LIKE $4 ESCAPE '\' OR lower(a.domains) LIKE $4 ESCAPE '\' OR lower(a.id) LIKE $4 ESCAPE '\')))
 		AND ($5 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9) AND a.owner = $5))
 		AND ($6 = '' OR $6 = (SELECT al.segment FROM alerts al WHERE al.subject = scores.subject
 			ORDER BY al.created_at DESC, al.id DESC LIMIT 1))
@@ -315,6 +315,33 @@ func (db *DB) ScoreHistory(ctx context.Context, scorecard, subject string, limit
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// ScoresAt returns the score each of subjects had on a scorecard at a past
+// instant, from its history; subjects not scored then are absent.
+func (db *DB) ScoresAt(ctx context.Context, scorecard string, subjects []string, at time.Time) (map[string]float64, error) {
+	out := map[string]float64{}
+	err := inChunks(db.d, subjects, func(arg any) error {
+		rows, err := db.r.QueryContext(ctx, `SELECT s.value, (SELECT h.score FROM score_history h
+				WHERE h.scorecard = $1 AND h.subject = s.value AND h.at <= $3 ORDER BY h.at DESC, h.id DESC LIMIT 1)
+			FROM (`+db.d.inList("$2")+`) s`, scorecard, arg, ms(at))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var subject string
+			var score sql.NullFloat64
+			if err := rows.Scan(&subject, &score); err != nil {
+				return err
+			}
+			if score.Valid {
+				out[subject] = score.Float64
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // SubjectID splits "account:<id>" into its kind and id.

@@ -40,6 +40,7 @@ func TestContract(t *testing.T) {
 		{"holds leave the queue until their date or a rise", testQueueHolds},
 		{"notes are kept newest first", testNotes},
 		{"a CRM account lists its linked workspaces", testLinkedAccounts},
+		{"scores as they were a week ago", testScoresAt},
 	}
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -445,6 +446,29 @@ func testTimelineParts(t *testing.T, db *store.DB) {
 	}
 	if want := []string{"m-16390", "m-3"}; !reflect.DeepEqual(ids(rest), want) {
 		t.Fatalf("next page = %v, want %v", ids(rest), want)
+	}
+	// Paging forward again from the oldest: newer events, newest first.
+	first := rest[len(rest)-1]
+	newer, err := db.UserEventsAfter(ctx, "u-parts", store.EventPos{TS: first.Timestamp, Seq: first.Seq}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"m-33000", "m-16390"}; !reflect.DeepEqual(ids(newer), want) {
+		t.Fatalf("page forward = %v, want %v", ids(newer), want)
+	}
+	// A day's events and active users, across the parts, the visit before
+	// sign-up included; other users' events are not counted.
+	days, err := db.DailyActivity(ctx, []string{"u-parts", "nobody"}, t0, t0.AddDate(0, 0, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.DayCount{{Day: t0, Events: 4, Users: 1}, {Day: t0.AddDate(0, 0, 4), Events: 1, Users: 1}}
+	if !reflect.DeepEqual(days, want) {
+		t.Fatalf("daily activity = %+v, want %+v", days, want)
+	}
+	if days, err := db.DailyActivity(ctx, []string{"u-parts"}, t0.Add(time.Minute), t0.Add(4*time.Hour)); err != nil ||
+		len(days) != 1 || days[0].Events != 3 {
+		t.Fatalf("daily activity from a minute in: %+v (%v)", days, err)
 	}
 }
 

@@ -2,20 +2,19 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/event"
-	"github.com/beaconplg/beacon/internal/route"
+	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -23,165 +22,311 @@ import (
 type accountData struct {
 	chrome
 	Back    string
+	Now     time.Time
 	Account store.Account
-	Users   []memberRow
-	Scores  []scoreBlock
-	Quotas  []quota
-	Alerts  []alertRow
-	Events  []eventRow
-	// Older pages the timeline back from its last event; Newest returns
-	// to the top when paged.
-	Older, Newest string
+	// CRM is, for a workspace linked to one, its CRM record; Linked are,
+	// for a CRM account, the workspaces linked to it.
+	CRM      *store.Account
+	Linked   []store.Account
+	People   []personRow
+	Scores   []scoreBlock
+	Activity template.HTML
+	Quotas   []quota
+	Holds    []holdRow
+	Cards    []cardOption // the account scorecards, for the hold form
+	Notes    []store.Note
+	Alerts   []alertRow
+	Timeline timeline
+	Tomorrow string // the earliest date a snooze may run to
 }
 
-type memberRow struct {
-	ID, Email, Method string
-	Confidence        float64
-	Since, LastSeen   time.Time
+type personRow struct {
+	queue.Person
+	Method     string
+	Confidence float64
+	Since      time.Time
+	Champion   bool
 }
 
 type scoreBlock struct {
 	Card, Label, Tier, TierLabel, Route string
 	Score                               float64
-	Reasons                             []score.Reason
+	Change                              *float64
+	TierSince                           time.Time
+	Reasons                             []reasonRow
 	Chart                               template.HTML
 }
 
-type quota struct {
-	Name    string
-	Percent float64
+type reasonRow struct {
+	Label   string
+	Points  float64
+	Signals []prop
 }
+
+type quota struct {
+	Name, Text string
+	Percent    float64 // as drawn: at most 100
+	Level      string  // ok, amber (over 80 %), red (over 100 %)
+}
+
+type holdRow struct {
+	store.Hold
+	CardLabel string
+}
+
+type cardOption struct{ Name, Label, Tier string }
 
 type alertRow struct {
 	store.Alert
-	Band       string
-	Took       string
+	Change     string // "Watching → Hot PQL"
+	Segment    string
+	Zone       string
+	Actions    []string
+	Band, Took string
 	Deliveries []store.Delivery
 }
-
-type eventRow struct {
-	At         time.Time
-	User, Type string
-	Name       string
-}
-
-// timelineLength is how many of the account's latest events the page shows.
-const timelineLength = 50
 
 func (w *Web) account(rw http.ResponseWriter, r *http.Request, v viewer) {
 	ctx, id := r.Context(), r.PathValue("id")
 	acc, err := w.db.Account(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		http.Error(rw, "No such account.", http.StatusNotFound)
+		w.message(rw, http.StatusNotFound, v, "No such account", "Beacon knows no account "+id+".")
 		return
 	}
 	if err != nil {
 		w.fail(rw, err)
 		return
 	}
-	d := accountData{chrome: chromeOf(v), Back: r.URL.RequestURI(), Account: acc}
+	d := accountData{chrome: chromeOf(v), Back: r.URL.RequestURI(), Now: w.clock(), Account: acc,
+		Tomorrow: w.clock().AddDate(0, 0, 1).Format(time.DateOnly)}
+	d.Timeline.Path = "/accounts/" + url.PathEscape(id)
 	if err := w.fillAccount(r, &d); err != nil {
 		w.fail(rw, err)
 		return
 	}
-	w.render(rw, http.StatusOK, "account", d)
+	status := http.StatusOK
+	if d.Timeline.Error != "" {
+		status = http.StatusBadRequest
+	}
+	w.render(rw, status, "account", d)
 }
 
 func (w *Web) fillAccount(r *http.Request, d *accountData) error {
-	ctx := r.Context()
+	ctx, rules := r.Context(), w.rules.Rules()
 	subject := score.Subject(score.OfAccount, d.Account.ID)
-	members, err := w.db.AccountUsers(ctx, d.Account.ID)
+	if err := w.fillCRM(ctx, d); err != nil {
+		return err
+	}
+	ids, err := w.fillPeople(ctx, rules, d)
 	if err != nil {
 		return err
 	}
+	if err := w.fillScores(ctx, rules, d, subject); err != nil {
+		return err
+	}
+	if err := w.fillHolds(ctx, rules, d, subject); err != nil {
+		return err
+	}
+	if d.Notes, err = w.db.Notes(ctx, d.Account.ID, 50); err != nil {
+		return err
+	}
+	if err := w.fillAlerts(ctx, rules, d, subject); err != nil {
+		return err
+	}
+	today := d.Now.UTC().Truncate(24 * time.Hour)
+	days, err := w.db.DailyActivity(ctx, ids, today.AddDate(0, 0, -(activityDays-1)), today.AddDate(0, 0, 1))
+	if err != nil {
+		return err
+	}
+	d.Activity = activityChart(days, today)
+	return w.fillTimeline(ctx, r.URL.Query(), &d.Timeline, ids, d.People)
+}
+
+// fillCRM reads the other side of a CRM link: a workspace's record, or a
+// record's workspaces.
+func (w *Web) fillCRM(ctx context.Context, d *accountData) error {
+	a := d.Account
+	if a.Kind == store.KindCRM {
+		linked, err := w.db.LinkedAccounts(ctx, a.ID)
+		d.Linked = linked
+		return err
+	}
+	if a.CRMID == "" {
+		return nil
+	}
+	rec, err := w.db.Account(ctx, a.CRMID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	d.CRM = &rec
+	return err
+}
+
+// fillPeople lists the account's users, champion first, then the most
+// recently seen, and returns their ids.
+func (w *Web) fillPeople(ctx context.Context, rules *score.Rules, d *accountData) ([]string, error) {
+	members, err := w.db.AccountUsers(ctx, d.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	champions, people, err := queue.Champions(ctx, w.db, rules, []string{d.Account.ID})
+	if err != nil {
+		return nil, err
+	}
+	champ := champions[d.Account.ID]
 	ids := make([]string, len(members))
 	for i, m := range members {
 		ids[i] = m.UserID
+		p := people[m.UserID]
+		p.ID = m.UserID
+		d.People = append(d.People, personRow{Person: p, Method: m.Method, Confidence: m.Confidence, Since: m.CreatedAt,
+			Champion: champ.ID != "" && champ.ID == m.UserID})
 	}
-	users, err := w.db.UsersIn(ctx, ids)
-	if err != nil {
-		return err
-	}
-	byID := map[string]store.User{}
-	for _, u := range users {
-		byID[u.ID] = u
-	}
-	for _, m := range members {
-		u := byID[m.UserID]
-		d.Users = append(d.Users, memberRow{ID: m.UserID, Email: u.Email, Method: m.Method, Confidence: m.Confidence,
-			Since: m.CreatedAt, LastSeen: u.LastSeen})
-	}
-	if err := w.fillScores(r, d, subject); err != nil {
-		return err
-	}
-	if err := w.fillAlerts(r, d, subject); err != nil {
-		return err
-	}
-	return w.fillTimeline(r, d, ids, timelinePos(r.URL.Query().Get("before")))
-}
-
-// timelinePos reads ?before=MS.SEQ, the place to page the timeline back
-// from; anything else is the top.
-func timelinePos(v string) store.EventPos {
-	ms, seq, ok := strings.Cut(v, ".")
-	t, err1 := strconv.ParseInt(ms, 10, 64)
-	n, err2 := strconv.ParseInt(seq, 10, 64)
-	if !ok || err1 != nil || err2 != nil || t <= 0 {
-		return store.EventPos{}
-	}
-	return store.EventPos{TS: time.UnixMilli(t).UTC(), Seq: n}
-}
-
-func (w *Web) fillScores(r *http.Request, d *accountData, subject string) error {
-	rules := w.rules.Rules()
-	ss, err := w.db.SubjectScores(r.Context(), subject)
-	if err != nil {
-		return err
-	}
-	for _, s := range ss {
-		b := scoreBlock{Card: s.Scorecard, Label: s.Scorecard, Tier: s.Tier, Score: s.Score}
-		if c, ok := rules.Card(s.Scorecard); ok {
-			if c.Label != "" {
-				b.Label = c.Label
+	slices.SortStableFunc(d.People, func(a, b personRow) int {
+		if a.Champion != b.Champion {
+			if a.Champion {
+				return -1
 			}
-			if t, ok := c.Tier(s.Tier); ok {
-				b.TierLabel, b.Route = t.Label, t.Route
-			}
+			return 1
 		}
-		_ = json.Unmarshal(s.Reasons, &b.Reasons) // written by Beacon as JSON
-		hist, err := w.db.ScoreHistory(r.Context(), s.Scorecard, subject, 100)
+		return b.LastSeen.Compare(a.LastSeen)
+	})
+	return ids, nil
+}
+
+func (w *Web) fillScores(ctx context.Context, rules *score.Rules, d *accountData, subject string) error {
+	ss, err := w.db.SubjectScores(ctx, subject)
+	if err != nil {
+		return err
+	}
+	routing, _ := queue.CardOf(rules, "")
+	for _, s := range ss {
+		b := blockOf(rules, s)
+		hist, err := w.db.ScoreHistory(ctx, s.Scorecard, subject, 100)
 		if err != nil {
 			return err
 		}
-		b.Chart = chart(hist, w.clock())
-		if s.Scorecard == pqlCard(rules).Name {
-			var sig map[string]any
-			_ = json.Unmarshal(s.Signals, &sig)
-			for _, name := range slices.Sorted(maps.Keys(sig)) {
-				if f, ok := sig[name].(float64); ok && strings.HasSuffix(name, "_quota") {
-					d.Quotas = append(d.Quotas, quota{Name: strings.TrimSuffix(name, "_quota"), Percent: f * 100})
-				}
-			}
+		var tiers []score.TierSpec
+		if c, ok := rules.Card(s.Scorecard); ok {
+			tiers = c.Tiers
+		}
+		b.Chart = scoreChart(hist, tiers, d.Now)
+		before, err := w.db.ScoresAt(ctx, s.Scorecard, []string{subject}, d.Now.AddDate(0, 0, -queue.ChangeDays))
+		if err != nil {
+			return err
+		}
+		if then, ok := before[subject]; ok {
+			change := s.Score - then
+			b.Change = &change
+		}
+		if routing != nil && s.Scorecard == routing.Name {
+			d.Quotas = quotasOf(s.Signals)
 		}
 		d.Scores = append(d.Scores, b)
 	}
 	return nil
 }
 
-func (w *Web) fillAlerts(r *http.Request, d *accountData, subject string) error {
-	as, _, err := w.db.ListAlerts(r.Context(), store.AlertQuery{Subject: subject, Limit: 20})
+// blockOf lays a score out: its card's and tier's labels, its route, and
+// its reasons with the values behind them, for people.
+func blockOf(rules *score.Rules, s store.Score) scoreBlock {
+	b := scoreBlock{Card: s.Scorecard, Label: s.Scorecard, Tier: s.Tier, TierLabel: tierLabel(rules, s.Scorecard, s.Tier),
+		Score: s.Score, TierSince: s.TierSince}
+	if c, ok := rules.Card(s.Scorecard); ok {
+		b.Label = cmp.Or(c.Label, c.Name)
+		if t, ok := c.Tier(s.Tier); ok {
+			b.Route = t.Route
+		}
+	}
+	var reasons []score.Reason
+	_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
+	for _, x := range reasons {
+		row := reasonRow{Label: x.Label, Points: x.Points}
+		for _, k := range slices.Sorted(maps.Keys(x.Signals)) {
+			row.Signals = append(row.Signals, prop{Key: signalLabel(k), Value: signalValue(k, x.Signals[k])})
+		}
+		b.Reasons = append(b.Reasons, row)
+	}
+	return b
+}
+
+// quotasOf reads the quota signals of a score: used over the plan's limit.
+func quotasOf(signals json.RawMessage) []quota {
+	var sig map[string]any
+	_ = json.Unmarshal(signals, &sig) // written by Beacon as JSON
+	var out []quota
+	for _, name := range slices.Sorted(maps.Keys(sig)) {
+		f, ok := sig[name].(float64)
+		if !ok || !strings.HasSuffix(name, "_quota") {
+			continue
+		}
+		q := quota{Name: signalLabel(strings.TrimSuffix(name, "_quota")), Text: percent(f), Percent: min(100, f*100), Level: "ok"}
+		switch {
+		case f > 1:
+			q.Level = "red"
+		case f > 0.8:
+			q.Level = "amber"
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func (w *Web) fillHolds(ctx context.Context, rules *score.Rules, d *accountData, subject string) error {
+	hs, err := w.db.HoldsOf(ctx, subject)
 	if err != nil {
 		return err
 	}
-	now := w.clock()
-	for _, al := range as {
-		row := alertRow{Alert: al}
-		took := now.Sub(al.CreatedAt)
-		if !al.AckedAt.IsZero() {
-			took = al.AckedAt.Sub(al.CreatedAt)
+	for _, h := range hs {
+		if h.Active(d.Now) {
+			row := holdRow{Hold: h, CardLabel: h.Scorecard}
+			if c, ok := rules.Card(h.Scorecard); ok {
+				row.CardLabel = cmp.Or(c.Label, c.Name)
+			}
+			d.Holds = append(d.Holds, row)
 		}
-		row.Took, row.Band = since(took), route.Band(took)
-		if row.Deliveries, err = w.db.ListDeliveries(r.Context(), store.DeliveryQuery{AlertID: al.ID, Limit: 50}); err != nil {
+	}
+	for _, name := range queue.AccountCards(rules) {
+		c, _ := rules.Card(name)
+		opt := cardOption{Name: c.Name, Label: cmp.Or(c.Label, c.Name)}
+		for _, b := range d.Scores {
+			if b.Card == c.Name {
+				opt.Tier = b.TierLabel
+			}
+		}
+		d.Cards = append(d.Cards, opt)
+	}
+	return nil
+}
+
+func (w *Web) fillAlerts(ctx context.Context, rules *score.Rules, d *accountData, subject string) error {
+	as, _, err := w.db.ListAlerts(ctx, store.AlertQuery{Subject: subject, Limit: 20})
+	if err != nil {
+		return err
+	}
+	for _, al := range as {
+		row := alertRow{Alert: al, Segment: al.Segment, Zone: queue.ZoneLabel(al.Zone)}
+		row.Change = tierLabel(rules, al.Scorecard, al.PreviousTier) + " → " + tierLabel(rules, al.Scorecard, al.Tier)
+		if rt := rules.Routing; rt != nil {
+			for _, sg := range rt.Segments {
+				if sg.Name == al.Segment {
+					row.Segment = cmp.Or(sg.Label, sg.Name)
+				}
+			}
+			if z, ok := rt.Zones[al.Zone]; ok && z.Label != "" {
+				row.Zone = z.Label
+			}
+			for _, name := range al.Actions {
+				a, _ := rt.Action(name)
+				row.Actions = append(row.Actions, cmp.Or(a.Label, name))
+			}
+		} else {
+			row.Actions = al.Actions
+		}
+		var took time.Duration
+		row.Band, took = queue.Band(al, d.Now)
+		row.Took = since(took)
+		if row.Deliveries, err = w.db.ListDeliveries(ctx, store.DeliveryQuery{AlertID: al.ID, Limit: 50}); err != nil {
 			return err
 		}
 		d.Alerts = append(d.Alerts, row)
@@ -189,39 +334,132 @@ func (w *Web) fillAlerts(r *http.Request, d *accountData, subject string) error 
 	return nil
 }
 
-// fillTimeline merges the account's users' events before pos, newest
-// first, a page at a time; pre-signup page views under their anonymous ids
-// included.
-func (w *Web) fillTimeline(r *http.Request, d *accountData, users []string, pos store.EventPos) error {
-	var all []event.Event
-	for _, u := range users {
-		evs, err := w.db.UserEventsBefore(r.Context(), u, pos, timelineLength+1)
-		if err != nil {
-			return err
+// tierLabel names a tier of a card for people; "none" for no tier.
+func tierLabel(rules *score.Rules, card, tier string) string {
+	if tier == "" {
+		return "none"
+	}
+	if c, ok := rules.Card(card); ok {
+		if t, ok := c.Tier(tier); ok {
+			return cmp.Or(t.Label, t.Name)
 		}
-		all = append(all, evs...)
 	}
-	slices.SortFunc(all, func(a, b event.Event) int {
-		if c := b.Timestamp.Compare(a.Timestamp); c != 0 {
-			return c
+	return tier
+}
+
+// fillTimeline reads the page of the people's events the request asks
+// for; a request it cannot take is said on the page.
+func (w *Web) fillTimeline(ctx context.Context, v url.Values, t *timeline, ids []string, people []personRow) error {
+	labels := map[string]string{}
+	for _, p := range people {
+		labels[p.ID] = p.Label()
+		t.Users = append(t.Users, option{Value: p.ID, Label: p.Label()})
+	}
+	t.ShowUserLabel = true
+	q, err := parseTimeline(v, ids)
+	if err != nil {
+		t.Error = err.Error()
+		return nil
+	}
+	return readTimeline(ctx, w.db, t, ids, q, func(id string) string { return cmp.Or(labels[id], id) })
+}
+
+// Hold and note forms.
+
+// addNote writes a note on an account.
+func (w *Web) addNote(rw http.ResponseWriter, r *http.Request, v viewer) {
+	id := r.PathValue("id")
+	n, err := queue.NewNote(id, v.person.Email, r.PostFormValue("body"), w.clock())
+	if err != nil {
+		w.formFailed(rw, v, "Note not saved", err)
+		return
+	}
+	if !w.accountExists(rw, r, v, id) {
+		return
+	}
+	if _, err := w.db.AddNote(r.Context(), n); err != nil {
+		w.fail(rw, err)
+		return
+	}
+	http.Redirect(rw, r, "/accounts/"+url.PathEscape(id)+"#notes", http.StatusSeeOther)
+}
+
+// hold snoozes or disqualifies an account on one scorecard's queue.
+func (w *Web) hold(rw http.ResponseWriter, r *http.Request, v viewer) {
+	id := r.PathValue("id")
+	h, err := queue.NewHold(w.rules.Rules(), queue.HoldRequest{Scorecard: r.PostFormValue("scorecard"),
+		Kind: r.PostFormValue("kind"), Until: r.PostFormValue("until"), Reason: r.PostFormValue("reason"),
+		By: v.person.Email}, w.clock())
+	if err != nil {
+		w.formFailed(rw, v, "Not held", err)
+		return
+	}
+	if !w.accountExists(rw, r, v, id) {
+		return
+	}
+	if err := w.putHold(r.Context(), id, h); err != nil {
+		w.fail(rw, err)
+		return
+	}
+	http.Redirect(rw, r, "/accounts/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// putHold keeps the tier the account is held in with the hold.
+func (w *Web) putHold(ctx context.Context, id string, h store.Hold) error {
+	h.Subject = score.Subject(score.OfAccount, id)
+	ss, err := w.db.SubjectScores(ctx, h.Subject)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		if s.Scorecard == h.Scorecard {
+			h.Tier = s.Tier
 		}
-		return cmp.Compare(b.Seq, a.Seq)
-	})
-	all = slices.CompactFunc(all, func(a, b event.Event) bool { return a.Seq == b.Seq }) // a user in twice
-	if !pos.TS.IsZero() {
-		d.Newest = "/accounts/" + url.PathEscape(d.Account.ID) + "#timeline"
 	}
-	if len(all) > timelineLength {
-		last := all[timelineLength-1]
-		d.Older = fmt.Sprintf("/accounts/%s?before=%d.%d#timeline", url.PathEscape(d.Account.ID), last.Timestamp.UnixMilli(), last.Seq)
-		all = all[:timelineLength]
+	return w.db.PutHold(ctx, h, queue.HoldNote(id, h))
+}
+
+// release returns an account to a scorecard's queue.
+func (w *Web) release(rw http.ResponseWriter, r *http.Request, v viewer) {
+	id, card := r.PathValue("id"), r.PostFormValue("scorecard")
+	err := w.db.DeleteHold(r.Context(), card, score.Subject(score.OfAccount, id), queue.ReleaseNote(id, card, v.person.Email, w.clock()))
+	if errors.Is(err, store.ErrNotFound) {
+		w.message(rw, http.StatusNotFound, v, "Not held", "This account is not snoozed or disqualified on "+card+".")
+		return
 	}
-	for _, e := range all {
-		user := e.UserID
-		if user == "" {
-			user = "visitor " + e.AnonymousID
-		}
-		d.Events = append(d.Events, eventRow{At: e.Timestamp, User: user, Type: e.Type, Name: e.Name})
+	if err != nil {
+		w.fail(rw, err)
+		return
 	}
-	return nil
+	http.Redirect(rw, r, "/accounts/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// formFailed says what a form got wrong, or fails.
+func (w *Web) formFailed(rw http.ResponseWriter, v viewer, title string, err error) {
+	var bad *queue.ParamError
+	if !errors.As(err, &bad) {
+		w.fail(rw, err)
+		return
+	}
+	w.message(rw, http.StatusBadRequest, v, title, strings.ToUpper(bad.Message[:1])+bad.Message[1:]+".")
+}
+
+// accountExists answers for a missing account and reports whether it is
+// there.
+func (w *Web) accountExists(rw http.ResponseWriter, r *http.Request, v viewer, id string) bool {
+	_, err := w.db.Account(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		w.message(rw, http.StatusNotFound, v, "No such account", "Beacon knows no account "+id+".")
+		return false
+	case err != nil:
+		w.fail(rw, err)
+		return false
+	}
+	return true
+}
+
+// personName is the name the pages give a user.
+func personName(u store.User) string {
+	return cmp.Or(identity.PersonName(u.Traits), u.Email, u.ID)
 }

@@ -27,7 +27,7 @@ type destinationRow struct {
 // destinationsPage shows each destination's counts by state and its latest
 // deliveries with their errors; admins may send dead ones again.
 func (w *Web) destinationsPage(rw http.ResponseWriter, r *http.Request, v viewer) {
-	if !admin(rw, v) {
+	if !w.admin(rw, v) {
 		return
 	}
 	counts, err := w.db.DeliveryCounts(r.Context())
@@ -56,7 +56,7 @@ func (w *Web) destinationsPage(rw http.ResponseWriter, r *http.Request, v viewer
 
 // retryDestination sends a destination's dead deliveries again.
 func (w *Web) retryDestination(rw http.ResponseWriter, r *http.Request, v viewer) {
-	if !admin(rw, v) {
+	if !w.admin(rw, v) {
 		return
 	}
 	if _, err := w.db.Retry(r.Context(), w.clock(), nil, r.PathValue("name")); err != nil {
@@ -66,9 +66,9 @@ func (w *Web) retryDestination(rw http.ResponseWriter, r *http.Request, v viewer
 	http.Redirect(rw, r, "/destinations", http.StatusSeeOther)
 }
 
-func admin(rw http.ResponseWriter, v viewer) bool {
+func (w *Web) admin(rw http.ResponseWriter, v viewer) bool {
 	if v.person.Role != store.RoleAdmin {
-		http.Error(rw, "Only admins see destinations.", http.StatusForbidden)
+		w.message(rw, http.StatusForbidden, v, "Admins only", "Only admins see destinations.")
 		return false
 	}
 	return true

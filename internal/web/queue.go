@@ -1,78 +1,68 @@
 package web
 
 import (
-	"encoding/json"
+	"cmp"
+	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/route"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
-	"github.com/beaconplg/beacon/internal/store"
 )
-
-// pageSize is how many accounts the queue shows at once.
-const pageSize = 50
 
 type queueData struct {
 	chrome
 	Back         string
+	Query        queue.Query
+	Error        string
+	Raw          url.Values // what was asked, to show back when it was refused
+	Tabs         []tab
+	Views        []tab // all, mine, held
 	Card         string
 	RulesVersion string
 	Tiers        []score.TierSpec
-	Tier         string
-	Search       string
-	Owner        string
-	Segment      string
 	Segments     []score.SegmentSpec
+	Sorts        []queue.Sort
+	SortLabel    string
+	TieBreak     string
 	People       []string
 	Total        int
 	From, To     int
 	Prev, Next   string
-	Rows         []queueRow
+	Export       string
+	Now          time.Time
+	Rows         []queue.Row
 }
 
-type queueRow struct {
-	ID, Name, Owner string
-	Score           float64
-	Tier, TierLabel string
-	Reasons         []score.Reason
-	Segment, Zone   string
-	Alert           *alertCell
-}
-
-type alertCell struct {
-	ID         int64
-	Age        string
-	Band       string // good, warning, red: seed 004's response-time bands
-	AckedBy    string
-	AssignedTo string
+// tab is a link among the queue's views.
+type tab struct {
+	Label, Href string
+	Current     bool
 }
 
 func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
 	rules := w.rules.Rules()
-	card := pqlCard(rules)
-	if card == nil {
+	d := queueData{chrome: chromeOf(v), Back: r.URL.RequestURI(), RulesVersion: rules.Version, Sorts: queue.Sorts,
+		Raw: r.URL.Query(), Now: w.clock()}
+	q, err := queue.Parse(rules, r.URL.Query(), v.person.Email)
+	var bad *queue.ParamError
+	switch {
+	case errors.As(err, &bad):
+		d.Error = bad.Message
+		// The tabs and the form stay, for the default view.
+		q, _ = queue.Parse(rules, url.Values{}, v.person.Email)
+	case err != nil:
+		w.fail(rw, err)
+		return
+	}
+	if q.Card == nil {
 		http.Error(rw, "The rules have no account scorecard.", http.StatusServiceUnavailable)
 		return
 	}
-	q := r.URL.Query()
-	d := queueData{chrome: chromeOf(v), Back: r.URL.RequestURI(), Card: card.Label,
-		RulesVersion: rules.Version, Tiers: card.Tiers, Tier: q.Get("tier")}
-	if d.Card == "" {
-		d.Card = card.Name
-	}
-	if _, ok := card.Tier(d.Tier); !ok {
-		d.Tier = ""
-	}
-	d.Search, d.Owner, d.Segment = clipParam(q.Get("q")), clipParam(q.Get("owner")), clipParam(q.Get("segment"))
-	if rules.Routing != nil {
-		d.Segments = rules.Routing.Segments
-	}
+	d.fill(rules, q)
 	people, err := w.db.ListPeople(r.Context())
 	if err != nil {
 		w.fail(rw, err)
@@ -81,116 +71,95 @@ func (w *Web) queue(rw http.ResponseWriter, r *http.Request, v viewer) {
 	for _, p := range people {
 		d.People = append(d.People, p.Email)
 	}
-	offset, _ := strconv.Atoi(q.Get("offset"))
-	offset = max(0, offset)
-	ss, total, err := w.db.ListScores(r.Context(), store.ScoreQuery{Scorecard: card.Name, Kind: score.OfAccount, Tier: d.Tier,
-		Search: d.Search, Owner: d.Owner, Segment: d.Segment, Sort: "-score", Limit: pageSize, Offset: offset})
+	if d.Error != "" {
+		w.render(rw, http.StatusBadRequest, "queue", d)
+		return
+	}
+	page, err := w.queues.Page(r.Context(), rules, q)
 	if err != nil {
 		w.fail(rw, err)
 		return
 	}
-	d.Total, d.From, d.To = total, min(offset+1, total), offset+len(ss)
-	if offset > 0 {
-		d.Prev = d.pageLink(max(0, offset-pageSize))
+	d.Total, d.Rows = page.Total, page.Rows
+	d.From, d.To = min(q.Offset+1, page.Total), q.Offset+len(page.Rows)
+	if q.Offset > 0 {
+		d.Prev = "/?" + q.Values(map[string]string{"offset": offset(max(0, q.Offset-q.Limit))}).Encode()
 	}
-	if offset+len(ss) < total {
-		d.Next = d.pageLink(offset + pageSize)
-	}
-	if d.Rows, err = w.rows(r, rules, card, ss); err != nil {
-		w.fail(rw, err)
-		return
+	if q.Offset+len(page.Rows) < page.Total {
+		d.Next = "/?" + q.Values(map[string]string{"offset": offset(q.Offset + q.Limit)}).Encode()
 	}
 	w.render(rw, http.StatusOK, "queue", d)
 }
 
-// pageLink is the queue at offset with the same filters.
-func (d queueData) pageLink(offset int) string {
-	v := url.Values{}
-	for k, val := range map[string]string{"tier": d.Tier, "q": d.Search, "owner": d.Owner, "segment": d.Segment} {
-		if val != "" {
-			v.Set(k, val)
-		}
+func offset(n int) string {
+	if n == 0 {
+		return ""
 	}
-	v.Set("offset", strconv.Itoa(offset))
-	return "/?" + v.Encode()
+	return fmt.Sprint(n)
 }
 
-// clipParam bounds a filter typed into the page.
-func clipParam(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "")
+// fill sets what the page shows of the view q, whatever its rows.
+func (d *queueData) fill(rules *score.Rules, q queue.Query) {
+	d.Query, d.Card, d.Tiers = q, cmp.Or(q.Card.Label, q.Card.Name), q.Card.Tiers
+	if rules.Routing != nil && rules.Routing.Card == q.Card {
+		d.Segments = rules.Routing.Segments
 	}
-	return s
-}
-
-// pqlCard is the card the queue shows: the routing card, else the first
-// account card.
-func pqlCard(r *score.Rules) *score.Card {
-	if r.Routing != nil && r.Routing.Card != nil {
-		return r.Routing.Card
+	for _, name := range queue.AccountCards(rules) {
+		c, _ := rules.Card(name)
+		d.Tabs = append(d.Tabs, tab{Label: cmp.Or(c.Label, c.Name) + " queue", Current: c == q.Card,
+			Href: "/?" + queue.Query{Card: c, Sort: queue.DefaultSort(c), Mine: q.Mine}.Values(nil).Encode()})
 	}
-	for _, c := range r.Cards {
-		if c.Of == score.OfAccount {
-			return c
+	base := queue.Query{Card: q.Card, Sort: q.Sort}
+	d.Views = []tab{
+		{Label: "All accounts", Href: "/?" + base.Values(nil).Encode(), Current: !q.Mine && !q.Held},
+		{Label: "My accounts", Href: "/?" + base.Values(map[string]string{"mine": "1"}).Encode(), Current: q.Mine && !q.Held},
+		{Label: "Snoozed and disqualified", Href: "/?" + base.Values(map[string]string{"held": "1"}).Encode(), Current: q.Held},
+	}
+	for _, s := range queue.Sorts {
+		if s.Key == q.Sort {
+			d.SortLabel = s.Label
 		}
 	}
-	return nil
+	d.TieBreak = tieBreaks[q.Sort]
+	d.Export = "/queue.csv?" + q.Values(map[string]string{"offset": "", "limit": ""}).Encode()
 }
 
-func (w *Web) rows(r *http.Request, rules *score.Rules, card *score.Card, ss []store.Score) ([]queueRow, error) {
-	segments := map[string]string{}
-	if rules.Routing != nil {
-		for _, sg := range rules.Routing.Segments {
-			if sg.Label != "" {
-				segments[sg.Name] = sg.Label
-			}
-		}
+// tieBreaks say, for each sort, how the page orders equal rows: the
+// store's ScoreSorts, in words.
+var tieBreaks = map[string]string{
+	"-score":       "then rising momentum, the newest in the tier, the latest activity",
+	"score":        "then falling momentum, the quietest",
+	"-momentum":    "then the highest score, the latest activity",
+	"momentum":     "then the lowest score, the quietest",
+	"-tier_since":  "then the highest score, rising momentum, the latest activity",
+	"tier_since":   "then the highest score, rising momentum, the latest activity",
+	"-last_active": "then the highest score",
+	"last_active":  "then the lowest score",
+	"-updated":     "then by id",
+}
+
+// queueCSV exports the view as CSV: every row, in the page's order.
+func (w *Web) queueCSV(rw http.ResponseWriter, r *http.Request, v viewer) {
+	rules := w.rules.Rules()
+	q, err := queue.Parse(rules, r.URL.Query(), v.person.Email)
+	var bad *queue.ParamError
+	if errors.As(err, &bad) {
+		http.Error(rw, bad.Message, http.StatusBadRequest)
+		return
 	}
-	ids, byID, err := w.db.ScoredAccounts(r.Context(), ss)
 	if err != nil {
-		return nil, err
+		w.fail(rw, err)
+		return
 	}
-	subjects := make([]string, len(ss))
-	for i, s := range ss {
-		subjects[i] = s.Subject
+	name := q.Card.Name
+	if q.Tier != "" {
+		name += "-" + q.Tier
 	}
-	latest, err := w.db.LatestAlerts(r.Context(), subjects)
-	if err != nil {
-		return nil, err
+	rw.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	rw.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="beacon-%s-%s.csv"`, name, w.clock().Format("2006-01-02")))
+	if err := w.queues.WriteCSV(r.Context(), rw, rules, q); err != nil {
+		w.log.Error("queue export failed", "err", err)
 	}
-	now := w.clock()
-	rows := make([]queueRow, len(ss))
-	for i, s := range ss {
-		a := byID[ids[i]]
-		row := queueRow{ID: ids[i], Name: a.Name, Owner: a.Owner, Score: s.Score, Tier: s.Tier}
-		if row.Name == "" {
-			row.Name = ids[i]
-		}
-		if t, ok := card.Tier(s.Tier); ok {
-			row.TierLabel = t.Label
-		}
-		var reasons []score.Reason
-		_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
-		row.Reasons = score.TopReasons(reasons, 3)
-		if al, ok := latest[s.Subject]; ok {
-			row.Segment, row.Zone = al.Segment, strings.ReplaceAll(al.Zone, "_", "-")
-			if label, ok := segments[al.Segment]; ok {
-				row.Segment = label
-			}
-			if al.NeedsAck {
-				cell := &alertCell{ID: al.ID, AckedBy: al.AckedBy, AssignedTo: al.AssignedTo}
-				took := now.Sub(al.CreatedAt)
-				if !al.AckedAt.IsZero() {
-					took = al.AckedAt.Sub(al.CreatedAt)
-				}
-				cell.Age, cell.Band = since(took), route.Band(took)
-				row.Alert = cell
-			}
-		}
-		rows[i] = row
-	}
-	return rows, nil
 }
 
 // since says a duration the way a person reads it.
@@ -206,11 +175,49 @@ func since(d time.Duration) string {
 	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }
 
+// ago says how long before now t was; "never" for the zero time.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	if t.After(now) {
+		return "just now"
+	}
+	return since(now.Sub(t)) + " ago"
+}
+
 func (w *Web) fail(rw http.ResponseWriter, err error) {
 	w.log.Error("page failed", "err", err)
 	http.Error(rw, "Beacon could not read the store just now; reload in a moment.", http.StatusServiceUnavailable)
 }
 
-var funcs = template.FuncMap{
-	"points": func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+// signed writes a change with its sign: +3, −2, 0.
+func signed(f float64) string {
+	switch {
+	case f > 0:
+		return "+" + points(f)
+	case f < 0:
+		return "−" + points(-f)
+	}
+	return "0"
+}
+
+// trend names the direction of a change, for its style.
+func trend(f float64) string {
+	switch {
+	case f > 0:
+		return "up"
+	case f < 0:
+		return "down"
+	}
+	return "flat"
+}
+
+// joinInts writes numbers for people: "0, 1, 2".
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -31,22 +31,34 @@ type Store interface {
 	AddSession(ctx context.Context, s store.Session) error
 	SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
-	ListScores(ctx context.Context, q store.ScoreQuery) ([]store.Score, int, error)
-	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
+	ListPeople(ctx context.Context) ([]store.Person, error)
+
 	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
-	LatestAlerts(ctx context.Context, subjects []string) (map[string]store.Alert, error)
 	ListDeliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error)
 	DeliveryCounts(ctx context.Context) (map[string]map[string]int, error)
 	Retry(ctx context.Context, now time.Time, ids []int64, destination string) (int, error)
-	Account(ctx context.Context, id string) (store.Account, error)
-	AccountUsers(ctx context.Context, id string) ([]store.Membership, error)
-	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
-	UserEventsBefore(ctx context.Context, userID string, pos store.EventPos, limit int) ([]event.Event, error)
-	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
-	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
 	Ack(ctx context.Context, id int64, by string, at time.Time) (store.Alert, error)
 	Assign(ctx context.Context, id int64, to string) (store.Alert, error)
-	ListPeople(ctx context.Context) ([]store.Person, error)
+
+	Account(ctx context.Context, id string) (store.Account, error)
+	AccountsIn(ctx context.Context, ids []string) ([]store.Account, error)
+	LinkedAccounts(ctx context.Context, crmAccountID string) ([]store.Account, error)
+	AccountUsers(ctx context.Context, id string) ([]store.Membership, error)
+	User(ctx context.Context, id string) (store.User, error)
+	UserAccounts(ctx context.Context, id string) ([]store.Membership, error)
+	DailyActivity(ctx context.Context, users []string, from, to time.Time) ([]store.DayCount, error)
+	timelineReader
+
+	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
+	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
+	ScoresAt(ctx context.Context, scorecard string, subjects []string, at time.Time) (map[string]float64, error)
+
+	Notes(ctx context.Context, accountID string, limit int) ([]store.Note, error)
+	AddNote(ctx context.Context, n store.Note) (store.Note, error)
+	PutHold(ctx context.Context, h store.Hold, note store.Note) error
+	DeleteHold(ctx context.Context, scorecard, subject string, note store.Note) error
+	HoldsOf(ctx context.Context, subject string) ([]store.Hold, error)
+	queue.People
 }
 
 // RulesSource gives the rules in force.
@@ -65,6 +77,11 @@ type Deps struct {
 	Secure bool
 	// Destinations are the configured ones, for the destinations page.
 	Destinations []Destination
+	// Queues reads the work queues.
+	Queues *queue.Reader
+	// Docs are Beacon's documentation, served at /docs/ for the pages'
+	// links; nil serves none.
+	Docs fs.FS
 }
 
 // Web serves the pages.
@@ -75,6 +92,8 @@ type Web struct {
 	clock  func() time.Time
 	secure bool
 	dests  []Destination
+	queues *queue.Reader
+	docs   fs.FS
 	pages  map[string]*template.Template
 	tries  throttle
 }
@@ -85,8 +104,8 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
-		pages: map[string]*template.Template{}, tries: throttle{failures: map[string][]time.Time{}}}
-	for _, page := range []string{"login", "queue", "account", "rules", "destinations"} {
+		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: throttle{failures: map[string][]time.Time{}}}
+	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "message"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -104,9 +123,15 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", w.login)
 	mux.HandleFunc("POST /logout", w.signedIn(w.logout))
 	mux.HandleFunc("GET /{$}", w.signedIn(w.queue))
+	mux.HandleFunc("GET /queue.csv", w.signedIn(w.queueCSV))
 	mux.HandleFunc("POST /alerts/{id}/ack", w.signedIn(w.ack))
 	mux.HandleFunc("POST /alerts/{id}/assign", w.signedIn(w.assign))
 	mux.HandleFunc("GET /accounts/{id}", w.signedIn(w.account))
+	mux.HandleFunc("POST /accounts/{id}/notes", w.signedIn(w.addNote))
+	mux.HandleFunc("POST /accounts/{id}/hold", w.signedIn(w.hold))
+	mux.HandleFunc("POST /accounts/{id}/release", w.signedIn(w.release))
+	mux.HandleFunc("GET /users/{id}", w.signedIn(w.user))
+	mux.HandleFunc("GET /docs/{name}", w.signedIn(w.doc))
 	mux.HandleFunc("GET /rules", w.signedIn(w.rulesPage))
 	mux.HandleFunc("GET /destinations", w.signedIn(w.destinationsPage))
 	mux.HandleFunc("POST /destinations/{name}/retry", w.signedIn(w.retryDestination))
@@ -127,13 +152,41 @@ func (w *Web) signedIn(h func(http.ResponseWriter, *http.Request, viewer)) http.
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(rw, r.Body, formLimit)
 			if !csrfOK(v, r) {
-				http.Error(rw, "This form is stale or was not sent from Beacon: reload the page and try again.", http.StatusForbidden)
+				w.message(rw, http.StatusForbidden, v, "Form refused", "This form is stale or was not sent from Beacon: reload the page and try again.")
 				return
 			}
 		}
 		rw.Header().Set("Cache-Control", "no-store")
 		h(rw, r, v)
 	}
+}
+
+// message answers with a page of its own, in the layout: a title and what
+// to know, the navigation kept.
+func (w *Web) message(rw http.ResponseWriter, status int, v viewer, title, text string) {
+	w.render(rw, status, "message", messageData{chrome: chromeOf(v), Title: title, Text: text})
+}
+
+type messageData struct {
+	chrome
+	Title, Text string
+}
+
+// doc serves one of Beacon's documents, as the text it is written in.
+func (w *Web) doc(rw http.ResponseWriter, r *http.Request, v viewer) {
+	name := r.PathValue("name")
+	var b []byte
+	err := fs.ErrNotExist
+	if w.docs != nil && strings.HasSuffix(name, ".md") && !strings.ContainsAny(name, "/\\") {
+		b, err = fs.ReadFile(w.docs, name)
+	}
+	if err != nil {
+		w.message(rw, http.StatusNotFound, v, "No such document", "Beacon has no document "+name+".")
+		return
+	}
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rw.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = rw.Write(b)
 }
 
 func (w *Web) render(rw http.ResponseWriter, status int, page string, data any) {
@@ -212,12 +265,12 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request, v viewer) {
 func (w *Web) ack(rw http.ResponseWriter, r *http.Request, v viewer) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		http.Error(rw, "No such alert.", http.StatusNotFound)
+		w.message(rw, http.StatusNotFound, v, "No such alert", "Beacon knows no such alert.")
 		return
 	}
 	if _, err := w.db.Ack(r.Context(), id, v.person.Email, w.clock()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			http.Error(rw, "No such alert.", http.StatusNotFound)
+			w.message(rw, http.StatusNotFound, v, "No such alert", "Beacon knows no such alert.")
 			return
 		}
 		w.log.Error("acknowledgement failed", "err", err)
@@ -231,21 +284,21 @@ func (w *Web) ack(rw http.ResponseWriter, r *http.Request, v viewer) {
 func (w *Web) assign(rw http.ResponseWriter, r *http.Request, v viewer) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		http.Error(rw, "No such alert.", http.StatusNotFound)
+		w.message(rw, http.StatusNotFound, v, "No such alert", "Beacon knows no such alert.")
 		return
 	}
 	to := r.PostFormValue("to")
 	if to != "" {
 		p, err := w.db.PersonByEmail(r.Context(), to)
 		if err != nil {
-			http.Error(rw, "No one by that email signs in to Beacon.", http.StatusBadRequest)
+			w.message(rw, http.StatusBadRequest, v, "Not assigned", "No one by that email signs in to Beacon.")
 			return
 		}
 		to = p.Email
 	}
 	if _, err := w.db.Assign(r.Context(), id, to); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			http.Error(rw, "No such alert.", http.StatusNotFound)
+			w.message(rw, http.StatusNotFound, v, "No such alert", "Beacon knows no such alert.")
 			return
 		}
 		w.fail(rw, err)

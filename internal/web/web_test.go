@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconplg/beacon/docs"
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
@@ -83,8 +85,9 @@ func site(t *testing.T) (*httptest.Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := func() time.Time { return now }
 	w, err := web.New(web.Deps{Store: db, Rules: fixed{rules}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Clock: func() time.Time { return now }})
+		Clock: clock, Queues: queue.New(db, clock), Docs: docs.Files})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,8 +214,10 @@ func TestAccountPage(t *testing.T) {
 	c := signedIn(t, srv)
 	resp, _ := c.Get(srv.URL + "/accounts/acme")
 	page := body(t, resp)
-	for _, want := range []string{"<h1>Acme", "acme.example", "ana@acme.example", "<td>group</td>", `<svg class="chart"`,
-		"from 30 to 85 over 2 changes", "Invited 2&#43; teammates", `value="90"`, "ae_now", "kept in Beacon", "Acknowledge"} {
+	for _, want := range []string{"<h1>Acme", "acme.example", "ana@acme.example", "group, 100 %", `<svg class="chart"`,
+		"from 30 to 85 over 2 changes", "Invited 2&#43; teammates", "seat", "90 % · near the limit",
+		"Route immediately to an AE; respond in under 1 hour", "kept in Beacon", "Acknowledge", "none → Hot PQL",
+		"Mid-market (51-500 employees) · Sales-available", `<svg class="activity"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("account page lacks %q", want)
 		}
@@ -221,8 +226,9 @@ func TestAccountPage(t *testing.T) {
 		t.Fatalf("%d\n%s", resp.StatusCode, page)
 	}
 	resp, _ = c.Get(srv.URL + "/accounts/nope")
-	if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("unknown account: %d", resp.StatusCode)
+	if page := body(t, resp); resp.StatusCode != http.StatusNotFound || !strings.Contains(page, "No such account") ||
+		!strings.Contains(page, `href="/?mine=1"`) {
+		t.Fatalf("unknown account: %d, in the layout: %v", resp.StatusCode, strings.Contains(page, "My accounts"))
 	}
 }
 
@@ -336,7 +342,7 @@ func TestTimelinePaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := signedIn(t, srv)
-	names := regexp.MustCompile(`<td>track</td><td>(E\d\d)</td>`)
+	names := regexp.MustCompile(`<td>track</td><td class="ev">(E\d\d)</td>`)
 	older := regexp.MustCompile(`href="(/accounts/acme\?before=[0-9.]+)#timeline"`)
 	resp, _ := c.Get(srv.URL + "/accounts/acme")
 	first := body(t, resp)
