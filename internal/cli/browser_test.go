@@ -4,6 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,14 +41,16 @@ func screenshots(t *testing.T) string {
 	return t.TempDir()
 }
 
-// In Chromium, on the demo world: sign in, see the queue, acknowledge the
-// top open alert, see it acknowledged, open the top account, the rules and
-// the destinations.
+// In Chromium, on the demo world, a rep's morning: sign in, acknowledge the
+// top open alert, open "My accounts", sort it by momentum, open the top
+// account, snooze it and see it leave the queue, open one of its people;
+// then the rules and the destinations. Each page is saved as a screenshot.
 func TestBrowserQueue(t *testing.T) {
 	exec := chromium(t)
 	a := newTestApp()
 	base, db, secrets := serveDemo(t, a, 300, t.TempDir())
 	waitOpenAlerts(t, db)
+	waitMine(t, db, secrets.email)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exec), chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
@@ -55,60 +60,99 @@ func TestBrowserQueue(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTime := context.WithTimeout(ctx, storetest.HangGuard)
 	defer cancelTime()
 
-	var loginShot, queueShot, accountShot, rulesShot, destShot []byte
-	var page string
-	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/"), // redirected to sign in
-		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
-		chromedp.CaptureScreenshot(&loginShot),
-	)
-	if err != nil {
-		t.Fatalf("sign-in page: %v", err)
+	shots := map[string]*[]byte{}
+	shot := func(name string) chromedp.Action {
+		var b []byte
+		shots[name] = &b
+		return chromedp.CaptureScreenshot(&b)
 	}
-	err = chromedp.Run(ctx,
+	run := func(what string, actions ...chromedp.Action) string {
+		t.Helper()
+		var page string
+		if err := chromedp.Run(ctx, append(actions, chromedp.OuterHTML(`main`, &page, chromedp.ByQuery))...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return page
+	}
+
+	run("sign-in page", chromedp.Navigate(base+"/"), // redirected to sign in
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery), shot("login.png"))
+	page := run("queue",
 		chromedp.SendKeys(`#email`, secrets.email, chromedp.ByQuery),
 		chromedp.SendKeys(`#password`, secrets.password, chromedp.ByQuery),
 		chromedp.Submit(`#password`, chromedp.ByQuery),
 		chromedp.WaitVisible(`table.queue`, chromedp.ByQuery),
-		chromedp.CaptureScreenshot(&queueShot),
+		shot("queue.png"),
 		chromedp.Click(`form[action$="/ack"] button`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.acked`, chromedp.ByQuery),
-		chromedp.OuterHTML(`main`, &page, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatalf("queue: %v", err)
+		chromedp.WaitVisible(`.acked`, chromedp.ByQuery))
+	if !strings.Contains(page, "acknowledged by "+secrets.email) || !strings.Contains(page, "then rising momentum") {
+		t.Fatalf("no acknowledgement or tie-break on the page:\n%s", page)
 	}
-	if !strings.Contains(page, "acknowledged by "+secrets.email) {
-		t.Fatalf("no acknowledgement on the page:\n%s", page)
+
+	page = run("my accounts by momentum",
+		chromedp.Click(`nav[aria-label="Main"] a[href="/?mine=1"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`h1`, chromedp.ByQuery),
+		chromedp.SetValue(`#sort`, "-momentum", chromedp.ByQuery),
+		chromedp.Submit(`#sort`, chromedp.ByQuery),
+		chromedp.WaitVisible(`table.queue`, chromedp.ByQuery))
+	if !strings.Contains(page, ": my accounts</h1>") || !strings.Contains(page, "sorted by Rising momentum") {
+		t.Fatalf("my accounts by momentum:\n%s", page)
 	}
-	err = chromedp.Run(ctx,
+	momenta := momentumOf(page)
+	if len(momenta) == 0 || !slices.IsSortedFunc(momenta, func(x, y int) int { return y - x }) {
+		t.Fatalf("momentum of my accounts, top first: %v", momenta)
+	}
+	top := firstAccount.FindStringSubmatch(page)
+	if top == nil {
+		t.Fatalf("no account in my accounts:\n%s", page)
+	}
+
+	until := time.Now().AddDate(0, 0, 21).Format(time.DateOnly)
+	page = run("account",
 		chromedp.Click(`table.queue a.name`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#people`, chromedp.ByQuery),
-		chromedp.CaptureScreenshot(&accountShot),
-		chromedp.OuterHTML(`main`, &page, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatalf("account page: %v", err)
+		shot("account.png"),
+		chromedp.SetValue(`#hold-kind`, "snooze", chromedp.ByQuery),
+		chromedp.SetValue(`#hold-until`, until, chromedp.ByQuery),
+		chromedp.SendKeys(`#hold-reason`, "Budget review after the holidays", chromedp.ByQuery),
+		chromedp.Submit(`#hold-reason`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.holds`, chromedp.ByQuery))
+	if !strings.Contains(page, "Snoozed on the Product Qualified Lead queue until "+until) || !strings.Contains(page, `class="chart"`) ||
+		!strings.Contains(page, `class="activity"`) {
+		t.Fatalf("the snoozed account page:\n%s", page)
 	}
-	if !strings.Contains(page, "Who to call") || !strings.Contains(page, `class="chart"`) {
-		t.Fatalf("account page:\n%s", page)
+
+	page = run("my accounts after the snooze",
+		chromedp.Navigate(base+"/?mine=1&sort=-momentum"),
+		chromedp.WaitVisible(`table.queue`, chromedp.ByQuery))
+	if strings.Contains(page, `href="/accounts/`+top[1]+`"`) {
+		t.Fatalf("%s is still in my accounts after its snooze", top[1])
 	}
-	err = chromedp.Run(ctx,
+	page = run("the snoozed", chromedp.Navigate(base+"/?held=1"), chromedp.WaitVisible(`table.queue`, chromedp.ByQuery))
+	if !strings.Contains(page, `href="/accounts/`+top[1]+`"`) {
+		t.Fatalf("%s is not among the snoozed", top[1])
+	}
+
+	page = run("user page",
+		chromedp.Navigate(base+"/accounts/"+top[1]),
+		chromedp.Click(`#people ~ table a[href^="/users/"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#matched`, chromedp.ByQuery),
+		shot("user.png"))
+	if !strings.Contains(page, `href="/accounts/`+top[1]+`"`) || !strings.Contains(page, "Accounts and how they were matched") {
+		t.Fatalf("user page:\n%s", page)
+	}
+
+	page = run("rules and destinations",
 		chromedp.Click(`a[href="/rules"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#signals`, chromedp.ByQuery),
-		chromedp.CaptureScreenshot(&rulesShot),
+		shot("rules.png"),
 		chromedp.Click(`a[href="/destinations"]`, chromedp.ByQuery), // the demo's person is an admin
 		chromedp.WaitVisible(`h1`, chromedp.ByQuery),
-		chromedp.CaptureScreenshot(&destShot),
-		chromedp.OuterHTML(`main`, &page, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatalf("rules and destinations: %v", err)
-	}
-	if !strings.Contains(page, "No destinations are configured") {
+		shot("destinations.png"))
+	if !strings.Contains(page, "No destinations are configured") || !strings.Contains(page, `href="/docs/routing.md"`) {
 		t.Fatalf("destinations page:\n%s", page)
 	}
 	open, _, err := db.ListAlerts(context.Background(), store.AlertQuery{Limit: 500})
@@ -128,12 +172,44 @@ func TestBrowserQueue(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, shot := range map[string][]byte{"login.png": loginShot, "queue.png": queueShot,
-		"account.png": accountShot, "rules.png": rulesShot, "destinations.png": destShot} {
-		if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
+	for name, b := range shots {
+		if err := os.WriteFile(filepath.Join(dir, name), *b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+var (
+	firstAccount = regexp.MustCompile(`<a class="name" href="/accounts/([^"]+)"`)
+	momentumCell = regexp.MustCompile(`<span class="momentum [a-z]+"[^>]*>([^<]+)</span>`)
+)
+
+// momentumOf reads the momentum column of a queue page, top to bottom.
+func momentumOf(page string) []int {
+	var out []int
+	for _, m := range momentumCell.FindAllStringSubmatch(page, -1) {
+		v := strings.NewReplacer("&#43;", "", "+", "", "−", "-").Replace(m[1])
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// waitMine waits until scoring has put some of the accounts email owns in
+// the queue.
+func waitMine(t *testing.T, db *store.DB, email string) {
+	t.Helper()
+	for deadline := time.Now().Add(storetest.HangGuard); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		_, n, err := db.ListScores(context.Background(), store.ScoreQuery{Scorecard: "pql", Kind: "account", Mine: email,
+			Sort: "-score", Limit: 1, Now: time.Now()})
+		if err == nil && n > 0 {
+			return
+		}
+	}
+	t.Fatalf("no account of %s in the queue", email)
 }
 
 // waitOpenAlerts waits until scoring has raised alerts that need a person.

@@ -91,8 +91,8 @@ func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB
 	if s.password, err = web.NewPassword(); err != nil {
 		return fail(err)
 	}
-	s.email = "demo@beacon.example"
-	if _, err := addPerson(ctx, db, s.email, "Demo", store.RoleAdmin, s.password); err != nil {
+	s.email = sim.Rep()
+	if _, err := addPerson(ctx, db, s.email, "Dana Ross", store.RoleAdmin, s.password); err != nil {
 		return fail(err)
 	}
 	return db, s, nil

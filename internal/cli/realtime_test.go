@@ -318,3 +318,39 @@ func ownedHot(hot api.QueueView) string {
 	}
 	return ""
 }
+
+// On the demo world, the top of the Hot queue is not one tie: rows of equal
+// score are ordered by momentum, then users active this week, then the
+// newest in the tier, then the latest activity.
+func TestHotQueueSeparates(t *testing.T) {
+	base, db, secrets := runDemo(t)
+	tierEdge(t, db) // scored
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/accounts?tier=hot&limit=20", nil)
+	req.Header.Set("Authorization", "Bearer "+secrets.adminToken)
+	var hot api.QueueView
+	if code := call(t, req, &hot); code != http.StatusOK || len(hot.Accounts) < 2 {
+		t.Fatalf("hot queue: %d, %d rows", code, len(hot.Accounts))
+	}
+	key := func(it api.QueueItem) string {
+		return fmt.Sprint(it.Score, it.Momentum, it.ActiveUsers, it.TierSince.UnixMilli(), it.LastActive.UnixMilli())
+	}
+	distinct := map[string]bool{}
+	for i, it := range hot.Accounts {
+		distinct[key(it)] = true
+		if i == 0 {
+			continue
+		}
+		prev := hot.Accounts[i-1]
+		ordered := prev.Score > it.Score || prev.Score == it.Score && (prev.Momentum > it.Momentum ||
+			prev.Momentum == it.Momentum && (prev.ActiveUsers > it.ActiveUsers || prev.ActiveUsers == it.ActiveUsers &&
+				(prev.TierSince.After(it.TierSince) ||
+					prev.TierSince.Equal(it.TierSince) && !prev.LastActive.Before(*it.LastActive))))
+		if !ordered {
+			t.Fatalf("row %d out of order:\n%+v\nafter\n%+v", i, it, prev)
+		}
+	}
+	if len(distinct) < 2 {
+		t.Fatalf("the top %d hot rows are all tied on score, momentum, time in tier and activity", len(hot.Accounts))
+	}
+	t.Logf("top %d hot rows: %d distinct on score, momentum, active users, time in tier and last activity", len(hot.Accounts), len(distinct))
+}

@@ -82,7 +82,7 @@ func (a Activity) On(to time.Time, n int) []int {
 
 // activityOf measures an account's activity on day today from its members'
 // rollups, and returns it encoded as scores keep it.
-func activityOf(members []string, actors []*signal.Actor, today int32) (momentum float64, last time.Time, enc []byte) {
+func activityOf(members []string, actors []*signal.Actor, today int32) (momentum float64, active int, last time.Time, enc []byte) {
 	users := make([]int, ActivityDays)
 	var people []ActivePerson
 	week, prior := 0, 0
@@ -116,7 +116,7 @@ func activityOf(members []string, actors []*signal.Actor, today int32) (momentum
 	slices.SortStableFunc(people, func(x, y ActivePerson) int { return cmp.Compare(y.Days, x.Days) })
 	people = people[:min(len(people), ActivePeople)]
 	enc = appendActivity(nil, signal.DayTime(today), users, week, prior, last, people)
-	return float64(week - prior), last, enc
+	return float64(week - prior), week, last, enc
 }
 
 // appendActivity writes an Activity's JSON as encoding/json would, without

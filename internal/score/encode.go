@@ -16,9 +16,10 @@ type encoded struct {
 	digest           int64
 	// An account's activity (see scored.withActivity); its bytes are its
 	// own, never the encoder's room.
-	activity   []byte
-	momentum   float64
-	lastActive time.Time
+	activity    []byte
+	momentum    float64
+	activeUsers int
+	lastActive  time.Time
 }
 
 // encoder marshals what the store keeps of results into room it reuses: a

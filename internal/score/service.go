@@ -636,9 +636,10 @@ type scored struct {
 	same    []bool    // per result, whether the store holds it already
 	active  int32     // the latest day any of its users was active; 0 if none
 	// An account's activity, kept with each of its scores (see Activity).
-	activity   []byte
-	momentum   float64
-	lastActive time.Time
+	activity    []byte
+	momentum    float64
+	activeUsers int
+	lastActive  time.Time
 }
 
 // subjects lists what to rescore: the dirty users and accounts and the
@@ -697,7 +698,7 @@ func (sc *scored) withActivity() {
 	}
 	for j := range sc.enc {
 		e := &sc.enc[j]
-		e.activity, e.momentum, e.lastActive = sc.activity, sc.momentum, sc.lastActive
+		e.activity, e.momentum, e.activeUsers, e.lastActive = sc.activity, sc.momentum, sc.activeUsers, sc.lastActive
 		e.digest = digest(e.reasons, e.signals, e.activity)
 	}
 }
@@ -743,7 +744,7 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 		return scored{}, fmt.Errorf("account %s: %w", id, err)
 	}
 	sc := scored{subject: Subject(OfAccount, id), results: res, active: active}
-	sc.momentum, sc.lastActive, sc.activity = activityOf(c.members, actors, today)
+	sc.momentum, sc.activeUsers, sc.lastActive, sc.activity = activityOf(c.members, actors, today)
 	return sc, nil
 }
 
@@ -860,7 +861,7 @@ func (s *Service) change(b *store.ScoreBatch, card *Card, subject string, res Re
 	reasons, signals := enc.reasons, enc.signals
 	next := store.Score{Scorecard: card.Name, Subject: subject, Score: res.Score, Tier: res.Tier, Reasons: reasons,
 		Signals: signals, RulesVersion: s.rules.Version, UpdatedAt: now, TierSince: h.since, Digest: enc.digest,
-		Momentum: enc.momentum, LastActive: enc.lastActive, Activity: enc.activity}
+		Momentum: enc.momentum, ActiveUsers: enc.activeUsers, LastActive: enc.lastActive, Activity: enc.activity}
 	kept := prev.present && prev.score == next.Score && prev.tier == next.Tier
 	switch {
 	case res.Score == 0 && res.Tier == "":

@@ -64,6 +64,10 @@ var channels = []struct {
 
 var owners = []string{"dana.ross", "eli.park", "fay.chen", "gus.moreau", "ines.okafor", "jon.silva"}
 
+// Rep is the email of one of the sales reps who own the CRM's accounts: the
+// person beacon demo signs in as, so that "My accounts" holds some.
+func Rep() string { return owners[0] + "@seller.example" }
+
 // NewAccount draws account i of the world.
 func (p Params) NewAccount(i int) Account {
 	r := p.rng(streamFirmographics, uint64(i))

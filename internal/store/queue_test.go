@@ -54,6 +54,7 @@ func saveQueue(t *testing.T, db *store.DB, scores ...store.Score) {
 func testQueueSorts(t *testing.T, db *store.DB) {
 	day := func(n int) time.Time { return q0.AddDate(0, 0, -n) }
 	saveQueue(t, db,
+		store.Score{Subject: "f", Score: 90, Momentum: 0, ActiveUsers: 5, TierSince: day(3), LastActive: day(9)},
 		store.Score{Subject: "a", Score: 90, Momentum: 0, TierSince: day(3), LastActive: day(1)},
 		store.Score{Subject: "b", Score: 90, Momentum: 2, TierSince: day(9), LastActive: day(5)},
 		store.Score{Subject: "c", Score: 90, Momentum: 0, TierSince: day(1), LastActive: day(6)},
@@ -62,15 +63,15 @@ func testQueueSorts(t *testing.T, db *store.DB) {
 		store.Score{Subject: "e", Score: 120, Momentum: -1, TierSince: day(20), LastActive: day(30)},
 	)
 	for _, tc := range []struct{ sort, want string }{
-		// The score, then rising momentum, then the newest in the tier, then
-		// the latest activity.
-		{"-score", "[e b c d a]"},
-		{"score", "[c a d b e]"},
-		{"-momentum", "[b d a c e]"},
-		{"-tier_since", "[c d a b e]"},
-		{"tier_since", "[e b d a c]"},
-		{"-last_active", "[d a b c e]"},
-		{"last_active", "[e c b a d]"},
+		// The score, then rising momentum, then more users active this
+		// week, then the newest in the tier, then the latest activity.
+		{"-score", "[e b f c d a]"},
+		{"score", "[c a d f b e]"},
+		{"-momentum", "[b f d a c e]"},
+		{"-tier_since", "[c f d a b e]"},
+		{"tier_since", "[e b f d a c]"},
+		{"-last_active", "[d a b c f e]"},
+		{"last_active", "[e f c b a d]"},
 	} {
 		if got := fmt.Sprint(queueOf(t, db, store.ScoreQuery{Sort: tc.sort})); got != tc.want {
 			t.Errorf("sort %s: %s, want %s", tc.sort, got, tc.want)

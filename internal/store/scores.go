@@ -25,11 +25,13 @@ type Score struct {
 	Digest int64
 	// An account's activity as of this score, which the queue ranks by
 	// after the score: Momentum (users active this week minus the week
-	// before), LastActive (when one of its users last was), and Activity,
-	// the scorer's JSON of both and more. Zero for users' scores.
-	Momentum   float64
-	LastActive time.Time
-	Activity   json.RawMessage
+	// before), ActiveUsers (those of this week), LastActive (when one of
+	// its users last was), and Activity, the scorer's JSON of them and
+	// more. Zero for users' scores.
+	Momentum    float64
+	ActiveUsers int
+	LastActive  time.Time
+	Activity    json.RawMessage
 }
 
 // ScoreState is a stored score without its reasons and signals, which
@@ -100,23 +102,24 @@ type ScoreQuery struct {
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // ScoreSorts maps sort keys to their ORDER BY. Each breaks ties the way
-// the queue documents (docs/web.md): rising momentum, then the newest in its
-// tier, then the latest activity; the lowest scores first, the falling and
-// the quietest first.
+// the queue documents (docs/web.md): rising momentum, then more users
+// active this week, then the newest in its tier, then the latest activity;
+// the lowest scores first, the falling, the fewest active and the quietest
+// first.
 var ScoreSorts = map[string]string{
-	"-score":       "score DESC, momentum DESC, tier_since DESC, last_active DESC, subject",
-	"score":        "score ASC, momentum ASC, last_active ASC, subject",
-	"-momentum":    "momentum DESC, score DESC, last_active DESC, subject",
-	"momentum":     "momentum ASC, score ASC, last_active ASC, subject",
-	"-tier_since":  "tier_since DESC, score DESC, momentum DESC, last_active DESC, subject",
-	"tier_since":   "tier_since ASC, score DESC, momentum DESC, last_active DESC, subject",
+	"-score":       "score DESC, momentum DESC, active_users DESC, tier_since DESC, last_active DESC, subject",
+	"score":        "score ASC, momentum ASC, active_users ASC, last_active ASC, subject",
+	"-momentum":    "momentum DESC, score DESC, active_users DESC, last_active DESC, subject",
+	"momentum":     "momentum ASC, score ASC, active_users ASC, last_active ASC, subject",
+	"-tier_since":  "tier_since DESC, score DESC, momentum DESC, active_users DESC, last_active DESC, subject",
+	"tier_since":   "tier_since ASC, score DESC, momentum DESC, active_users DESC, last_active DESC, subject",
 	"-last_active": "last_active DESC, score DESC, subject",
 	"last_active":  "last_active ASC, score ASC, subject",
 	"-updated":     "updated_at DESC, subject",
 }
 
 const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since, digest,
-	momentum, last_active, activity`
+	momentum, active_users, last_active, activity`
 
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
@@ -162,19 +165,19 @@ const (
 	scoreRanked    = `score = excluded.score, tier = excluded.tier, tier_since = excluded.tier_since, ` + scoreRefreshed
 	scoreRefreshed = `reasons = excluded.reasons, signals = excluded.signals, rules_version = excluded.rules_version,
 		updated_at = excluded.updated_at, digest = excluded.digest, momentum = excluded.momentum,
-		last_active = excluded.last_active, activity = excluded.activity`
+		active_users = excluded.active_users, last_active = excluded.last_active, activity = excluded.activity`
 )
 
 // upsertScores writes scores whole where they are new, and sets where they
 // are stored.
 func upsertScores(ctx context.Context, tx *idTx, scores []Score, set string) error {
 	return insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `,
-		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 13, len(scores),
+		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 14, len(scores),
 		func(i int, args []any) []any {
 			s := scores[i]
 			return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
 				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest,
-				s.Momentum, ms(s.LastActive), string(s.Activity))
+				s.Momentum, s.ActiveUsers, ms(s.LastActive), string(s.Activity))
 		})
 }
 
@@ -281,7 +284,7 @@ func (db *DB) scores(ctx context.Context, where string, args ...any) ([]Score, e
 		var reasons, signals, activity string
 		var updated, since, active int64
 		if err := rows.Scan(&s.Scorecard, &s.Subject, &s.Score, &s.Tier, &reasons, &signals, &s.RulesVersion,
-			&updated, &since, &s.Digest, &s.Momentum, &active, &activity); err != nil {
+			&updated, &since, &s.Digest, &s.Momentum, &s.ActiveUsers, &active, &activity); err != nil {
 			return nil, err
 		}
 		s.Reasons, s.Signals = json.RawMessage(reasons), json.RawMessage(signals)

@@ -35,7 +35,7 @@ func TestContract(t *testing.T) {
 		{"aliases and links are written many at once", testBulkLinks},
 		{"score states carry the digest, not the JSON", testScoreStates},
 		{"refreshed scores keep their rank", testScoreRefreshed},
-		{"queue sorts break ties by momentum, time in tier and activity", testQueueSorts},
+		{"queue sorts break ties by momentum, active users, time in tier and activity", testQueueSorts},
 		{"my queue is what I own or was assigned", testQueueMine},
 		{"holds leave the queue until their date or a rise", testQueueHolds},
 		{"notes are kept newest first", testNotes},

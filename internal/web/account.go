@@ -304,18 +304,11 @@ func (w *Web) fillAlerts(ctx context.Context, rules *score.Rules, d *accountData
 	if err != nil {
 		return err
 	}
+	segments, zones := routingLabels(rules)
 	for _, al := range as {
-		row := alertRow{Alert: al, Segment: al.Segment, Zone: queue.ZoneLabel(al.Zone)}
+		row := alertRow{Alert: al, Segment: cmp.Or(segments[al.Segment], al.Segment), Zone: cmp.Or(zones[al.Zone], al.Zone)}
 		row.Change = tierLabel(rules, al.Scorecard, al.PreviousTier) + " → " + tierLabel(rules, al.Scorecard, al.Tier)
 		if rt := rules.Routing; rt != nil {
-			for _, sg := range rt.Segments {
-				if sg.Name == al.Segment {
-					row.Segment = cmp.Or(sg.Label, sg.Name)
-				}
-			}
-			if z, ok := rt.Zones[al.Zone]; ok && z.Label != "" {
-				row.Zone = z.Label
-			}
 			for _, name := range al.Actions {
 				a, _ := rt.Action(name)
 				row.Actions = append(row.Actions, cmp.Or(a.Label, name))

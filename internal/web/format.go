@@ -87,7 +87,6 @@ var funcs = template.FuncMap{
 	"signalLabel": signalLabel,
 	"deref":       func(f *float64) float64 { return *f },
 	"float":       func(n int) float64 { return float64(n) },
-	"zone":        queue.ZoneLabel,
 	// band is an alert's response-time band and how long it waited or
 	// took, for a page.
 	"band": func(al store.Alert, now time.Time) []string {

@@ -25,16 +25,18 @@ type queueData struct {
 	RulesVersion string
 	Tiers        []score.TierSpec
 	Segments     []score.SegmentSpec
-	Sorts        []queue.Sort
-	SortLabel    string
-	TieBreak     string
-	People       []string
-	Total        int
-	From, To     int
-	Prev, Next   string
-	Export       string
-	Now          time.Time
-	Rows         []queue.Row
+	// SegmentLabels and ZoneLabels name segments and zones for people.
+	SegmentLabels, ZoneLabels map[string]string
+	Sorts                     []queue.Sort
+	SortLabel                 string
+	TieBreak                  string
+	People                    []string
+	Total                     int
+	From, To                  int
+	Prev, Next                string
+	Export                    string
+	Now                       time.Time
+	Rows                      []queue.Row
 }
 
 // tab is a link among the queue's views.
@@ -101,6 +103,7 @@ func offset(n int) string {
 // fill sets what the page shows of the view q, whatever its rows.
 func (d *queueData) fill(rules *score.Rules, q queue.Query) {
 	d.Query, d.Card, d.Tiers = q, cmp.Or(q.Card.Label, q.Card.Name), q.Card.Tiers
+	d.SegmentLabels, d.ZoneLabels = routingLabels(rules)
 	if rules.Routing != nil && rules.Routing.Card == q.Card {
 		d.Segments = rules.Routing.Segments
 	}
@@ -124,15 +127,37 @@ func (d *queueData) fill(rules *score.Rules, q queue.Query) {
 	d.Export = "/queue.csv?" + q.Values(map[string]string{"offset": "", "limit": ""}).Encode()
 }
 
+// routingLabels name the routing's segments and zones for people: their
+// labels, else their names as words.
+func routingLabels(rules *score.Rules) (segments, zones map[string]string) {
+	segments, zones = map[string]string{}, map[string]string{}
+	for _, z := range score.Zones {
+		zones[z] = queue.ZoneLabel(z)
+	}
+	rt := rules.Routing
+	if rt == nil {
+		return segments, zones
+	}
+	for _, sg := range rt.Segments {
+		segments[sg.Name] = cmp.Or(sg.Label, sg.Name)
+	}
+	for name, z := range rt.Zones {
+		if z.Label != "" {
+			zones[name] = z.Label
+		}
+	}
+	return segments, zones
+}
+
 // tieBreaks say, for each sort, how the page orders equal rows: the
 // store's ScoreSorts, in words.
 var tieBreaks = map[string]string{
-	"-score":       "then rising momentum, the newest in the tier, the latest activity",
-	"score":        "then falling momentum, the quietest",
-	"-momentum":    "then the highest score, the latest activity",
-	"momentum":     "then the lowest score, the quietest",
-	"-tier_since":  "then the highest score, rising momentum, the latest activity",
-	"tier_since":   "then the highest score, rising momentum, the latest activity",
+	"-score":       "then rising momentum, more users active this week, the newest in the tier, the latest activity",
+	"score":        "then falling momentum, fewer users active this week, the quietest",
+	"-momentum":    "then the highest score, more users active this week, the latest activity",
+	"momentum":     "then the lowest score, fewer users active this week, the quietest",
+	"-tier_since":  "then the highest score, rising momentum, more users active this week, the latest activity",
+	"tier_since":   "then the highest score, rising momentum, more users active this week, the latest activity",
 	"-last_active": "then the highest score",
 	"last_active":  "then the lowest score",
 	"-updated":     "then by id",

@@ -57,7 +57,7 @@ func TestQueueViews(t *testing.T) {
 	resp, _ := c.Get(srv.URL + "/")
 	page := body(t, resp)
 	for _, want := range []string{`href="/?scorecard=health"`, `href="/?scorecard=expansion"`, "Account health queue",
-		"sorted by Highest score, then rising momentum, the newest in the tier, the latest activity",
+		"sorted by Highest score, then rising momentum, more users active this week, the newest in the tier, the latest activity",
 		`<option value="-momentum">Rising momentum</option>`, `href="/queue.csv?scorecard=pql"`, "Export as CSV",
 		`class="spark"`, "dana@seller.example"} {
 		if !strings.Contains(page, want) {

@@ -1,10 +1,11 @@
 -- The queue a rep works from. Each account score keeps the account's
 -- activity as of its last rescore: momentum (users active in the last 7
--- days minus the 7 before), when one of its users was last active, and
--- the JSON of its daily active users and most active people. The queue
+-- days minus the 7 before), those active users, when one of them was last
+-- active, and the JSON of its daily active users and most active people. The queue
 -- ranks by them after the score; rows written before hold 0 and '' until
 -- the next rescore (the first replay after the upgrade).
 ALTER TABLE scores ADD COLUMN momentum REAL NOT NULL DEFAULT 0;
+ALTER TABLE scores ADD COLUMN active_users INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scores ADD COLUMN last_active INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scores ADD COLUMN activity TEXT NOT NULL DEFAULT '';
 
