@@ -357,6 +357,32 @@ func TestTimelinePaging(t *testing.T) {
 	if len(page2) != 10 || page2[0][1] != "E09" || page2[9][1] != "E00" || older.MatchString(second) || !strings.Contains(second, ">Newest</a>") {
 		t.Fatalf("second page: %v", page2)
 	}
+	// Newer pages forward again from the second page: the 50 after E09.
+	newer := regexp.MustCompile(`href="(/accounts/acme\?after=[0-9.]+)#timeline"`).FindStringSubmatch(second)
+	if newer == nil {
+		t.Fatal("no Newer link on the second page")
+	}
+	resp, _ = c.Get(srv.URL + newer[1])
+	back := names.FindAllStringSubmatch(body(t, resp), -1)
+	if len(back) != 50 || back[0][1] != "E59" || back[49][1] != "E10" {
+		t.Fatalf("newer from the second page: %d events, %v … %v", len(back), back[0], back[len(back)-1])
+	}
+	// Filters: an event name (any case), a user; what they cannot take is
+	// said on the page.
+	resp, _ = c.Get(srv.URL + "/accounts/acme?event=e07")
+	if got := names.FindAllStringSubmatch(body(t, resp), -1); len(got) != 1 || got[0][1] != "E07" {
+		t.Fatalf("filtered by event name: %v", got)
+	}
+	resp, _ = c.Get(srv.URL + "/accounts/acme?user=u1&event=Nothing")
+	if page := body(t, resp); len(names.FindAllStringSubmatch(page, -1)) != 0 || !strings.Contains(page, "No events match") {
+		t.Fatal("a filter matching nothing")
+	}
+	for _, bad := range []string{"?user=stranger", "?before=yesterday", "?before=1.1&after=1.1"} {
+		resp, _ = c.Get(srv.URL + "/accounts/acme" + bad)
+		if page := body(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `role="alert"`) {
+			t.Errorf("timeline %s: %d", bad, resp.StatusCode)
+		}
+	}
 }
 
 // After sign-in Beacon only sends the browser to its own pages.
