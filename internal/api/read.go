@@ -178,6 +178,8 @@ func (a *API) account(r *http.Request) (any, error) {
 
 type userView struct {
 	ID        string         `json:"id"`
+	Name      string         `json:"name,omitempty"`
+	Title     string         `json:"title,omitempty"`
 	Email     string         `json:"email,omitempty"`
 	Traits    map[string]any `json:"traits"`
 	FirstSeen time.Time      `json:"first_seen"`
@@ -210,7 +212,7 @@ func (a *API) user(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := userView{ID: u.ID, Email: u.Email, Traits: u.Traits, FirstSeen: u.FirstSeen, LastSeen: u.LastSeen,
+	v := userView{ID: u.ID, Name: identity.PersonName(u.Traits), Title: identity.PersonTitle(u.Traits), Email: u.Email, Traits: u.Traits, FirstSeen: u.FirstSeen, LastSeen: u.LastSeen,
 		Accounts: []memberView{}, Events: []recentEvent{}}
 	for _, m := range ms {
 		v.Accounts = append(v.Accounts, memberView{AccountID: m.AccountID, Method: m.Method, Confidence: m.Confidence, Since: m.CreatedAt})

@@ -50,8 +50,8 @@ func world(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acme := `{"to":"2026-12-07","users":[0,0,0,0,0,0,0,1,1,0,2,2,1,2],"week":2,"prior_week":0,"last":"2026-12-07T10:00:00Z","people":[{"id":"bo","days":6},{"id":"ana","days":4}]}`
-	globex := `{"to":"2026-12-05","users":[1,1,1,1,1,1,1,1,1,1,1,1,1,1],"week":1,"prior_week":1,"last":"2026-12-05T09:00:00Z","people":[{"id":"cy","days":14}]}`
+	acme := `{"to":"2026-12-07","users":[0,0,0,0,0,0,0,1,1,0,2,2,1,2],"week":2,"prior_week":0,"people":[{"id":"bo","days":6},{"id":"ana","days":4}]}`
+	globex := `{"to":"2026-12-05","users":[1,1,1,1,1,1,1,1,1,1,1,1,1,1],"week":1,"prior_week":1,"people":[{"id":"cy","days":14}]}`
 	err = db.SaveScores(ctx, store.ScoreBatch{
 		Scores: []store.Score{
 			{Scorecard: "pql", Subject: "account:acme", Score: 90, Tier: "hot", RulesVersion: "v", UpdatedAt: now, TierSince: now,

@@ -21,9 +21,12 @@ const ActivePeople = 3
 // Activity is what the queue ranks and shows an account by besides its
 // score, as of its last rescore (at least daily, and whenever one of its
 // users is active on a new day): how many of its users were active each of
-// the last ActivityDays days, whether that is growing, when one last used the
-// product, and who was most active. It is kept with each of the account's
-// scores, as JSON.
+// the last ActivityDays days, whether that is growing, and who was most
+// active. It is kept with each of the account's scores, as JSON, beside
+// the time one of its users last used the product (a column of its own,
+// which the JSON leaves out: a score whose only change is that time is not
+// written again for it, which would rewrite an account's row with most
+// events of its users).
 type Activity struct {
 	// To is the last day of Users, YYYY-MM-DD (UTC).
 	To string `json:"to"`
@@ -33,8 +36,6 @@ type Activity struct {
 	// 7 before them; Momentum is the difference.
 	Week      int `json:"week"`
 	PriorWeek int `json:"prior_week"`
-	// Last is when one of its users last used the product.
-	Last time.Time `json:"last"`
 	// People are its most active users over the ActivityDays, most active
 	// first, with their active days.
 	People []ActivePerson `json:"people"`
@@ -115,13 +116,13 @@ func activityOf(members []string, actors []*signal.Actor, today int32) (momentum
 	}
 	slices.SortStableFunc(people, func(x, y ActivePerson) int { return cmp.Compare(y.Days, x.Days) })
 	people = people[:min(len(people), ActivePeople)]
-	enc = appendActivity(nil, signal.DayTime(today), users, week, prior, last, people)
+	enc = appendActivity(nil, signal.DayTime(today), users, week, prior, people)
 	return float64(week - prior), week, last, enc
 }
 
 // appendActivity writes an Activity's JSON as encoding/json would, without
 // reflection: a pass encodes one for every account it scores.
-func appendActivity(b []byte, to time.Time, users []int, week, prior int, last time.Time, people []ActivePerson) []byte {
+func appendActivity(b []byte, to time.Time, users []int, week, prior int, people []ActivePerson) []byte {
 	b = append(b, `{"to":"`...)
 	b = to.AppendFormat(b, time.DateOnly)
 	b = append(b, `","users":[`...)
@@ -135,9 +136,7 @@ func appendActivity(b []byte, to time.Time, users []int, week, prior int, last t
 	b = strconv.AppendInt(b, int64(week), 10)
 	b = append(b, `,"prior_week":`...)
 	b = strconv.AppendInt(b, int64(prior), 10)
-	b = append(b, `,"last":"`...)
-	b = last.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","people":[`...)
+	b = append(b, `,"people":[`...)
 	for i, p := range people {
 		if i > 0 {
 			b = append(b, ',')

@@ -51,8 +51,8 @@ func TestAccountActivity(t *testing.T) {
 			t.Fatalf("most active people %s", got)
 		}
 		// cy's event, sent 0 days ago, is the latest.
-		if !a.Last.Equal(now) || !ss[0].LastActive.Equal(now) || ss[0].Momentum != 1 {
-			t.Fatalf("last %v, column %v, momentum %v: want %v and 1", a.Last, ss[0].LastActive, ss[0].Momentum, now)
+		if !ss[0].LastActive.Equal(now) || ss[0].Momentum != 1 || ss[0].ActiveUsers != 3 {
+			t.Fatalf("last active %v, momentum %v, active users %d: want %v, 1 and 3", ss[0].LastActive, ss[0].Momentum, ss[0].ActiveUsers, now)
 		}
 		// Read two days later, the two days since count no one.
 		if got := a.On(now.AddDate(0, 0, 2), 4); !slices.Equal(got, []int{wantUsers[12], wantUsers[13], 0, 0}) {
