@@ -1,9 +1,7 @@
 package score
 
 import (
-	"cmp"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -84,8 +82,8 @@ func (a Activity) On(to time.Time, n int) []int {
 // activityOf measures an account's activity on day today from its members'
 // rollups, and returns it encoded as scores keep it.
 func activityOf(members []string, actors []*signal.Actor, today int32) (momentum float64, active int, last time.Time, enc []byte) {
-	users := make([]int, ActivityDays)
-	var people []ActivePerson
+	var users [ActivityDays]int
+	var top [ActivePeople]ActivePerson // the most active, most first
 	week, prior := 0, 0
 	for i, a := range actors {
 		days, inWeek, inPrior := 0, false, false
@@ -110,13 +108,20 @@ func activityOf(members []string, actors []*signal.Actor, today int32) (momentum
 		if t := a.LastTime(); t.After(last) {
 			last = t
 		}
-		if days > 0 {
-			people = append(people, ActivePerson{ID: members[i], Days: days})
+		// Members come sorted: among equals, the first stays first.
+		for j := range top {
+			if days > top[j].Days {
+				copy(top[j+1:], top[j:])
+				top[j] = ActivePerson{ID: members[i], Days: days}
+				break
+			}
 		}
 	}
-	slices.SortStableFunc(people, func(x, y ActivePerson) int { return cmp.Compare(y.Days, x.Days) })
-	people = people[:min(len(people), ActivePeople)]
-	enc = appendActivity(nil, signal.DayTime(today), users, week, prior, people)
+	n := 0
+	for n < len(top) && top[n].Days > 0 {
+		n++
+	}
+	enc = appendActivity(make([]byte, 0, 128+40*n), signal.DayTime(today), users[:], week, prior, top[:n])
 	return float64(week - prior), week, last, enc
 }
 

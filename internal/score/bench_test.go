@@ -123,3 +123,28 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+// An account's activity, which each account rescore measures beside its
+// scores: against BenchmarkEvaluate, what it adds to a pass.
+func BenchmarkActivity(b *testing.B) {
+	r := rules(b, "pql-150")
+	roll := signal.NewRollups(r.Signals)
+	members := make([]string, 8)
+	actors := make([]*signal.Actor, 8)
+	for u := range members {
+		members[u] = fmt.Sprint("user-", u)
+		for d := range 30 {
+			if (u+d)%3 != 0 {
+				e := event.Event{Type: event.Track, Name: "Report Viewed", Timestamp: now.AddDate(0, 0, -d)}
+				roll.Add(members[u], &e)
+			}
+		}
+		actors[u] = roll.Actor(members[u])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(score.ActivityOf(members, actors, signal.Day(now))) == 0 {
+			b.Fatal("no activity")
+		}
+	}
+}

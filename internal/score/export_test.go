@@ -15,3 +15,9 @@ func NudgesFor(r *Rules, actors []*signal.Actor, today int32, f Facts) ([]Nudge,
 }
 
 var EachParallel = eachParallel
+
+// ActivityOf measures an account's activity as scoring does.
+func ActivityOf(members []string, actors []*signal.Actor, today int32) []byte {
+	_, _, _, enc := activityOf(members, actors, today)
+	return enc
+}

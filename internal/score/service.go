@@ -681,7 +681,7 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 		if enc == nil {
 			enc = &encoder{}
 		}
-		out[i].enc = enc.encode(out[i].results)
+		out[i].enc = enc.encode(out[i].results, out[i].activity)
 		out[i].withActivity()
 		s.settle(&out[i], now)
 		s.encoders.Put(enc)
@@ -691,7 +691,7 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 }
 
 // withActivity gives each of an account's encoded results its activity,
-// which its digest then stands for too.
+// which their digests already stand for.
 func (sc *scored) withActivity() {
 	if sc.activity == nil {
 		return
@@ -699,7 +699,6 @@ func (sc *scored) withActivity() {
 	for j := range sc.enc {
 		e := &sc.enc[j]
 		e.activity, e.momentum, e.activeUsers, e.lastActive = sc.activity, sc.momentum, sc.activeUsers, sc.lastActive
-		e.digest = digest(e.reasons, e.signals, e.activity)
 	}
 }
 
