@@ -97,11 +97,11 @@ func (rd *Reader) Page(ctx context.Context, rules *score.Rules, q Query) (Page, 
 }
 
 // Each calls fn with every row of a queue in order, reading a page of
-// MaxLimit at a time from q.Offset, up to max rows.
-func (rd *Reader) Each(ctx context.Context, rules *score.Rules, q Query, max int, fn func(Row) error) error {
+// MaxLimit at a time from q.Offset, up to most rows.
+func (rd *Reader) Each(ctx context.Context, rules *score.Rules, q Query, most int, fn func(Row) error) error {
 	now := rd.clock()
-	for seen := 0; seen < max; {
-		q.Limit = min(MaxLimit, max-seen)
+	for seen := 0; seen < most; {
+		q.Limit = min(MaxLimit, most-seen)
 		ss, _, err := rd.db.ListScores(ctx, rd.storeQuery(q, now))
 		if err != nil || len(ss) == 0 {
 			return err
