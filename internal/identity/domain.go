@@ -2,6 +2,8 @@ package identity
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	emailverifier "github.com/AfterShip/email-verifier"
 )
@@ -38,8 +40,12 @@ func NormalizeDomain(d string) string {
 		d = d[:i]
 	}
 	d = strings.TrimSuffix(d, ".")
-	if !strings.Contains(d, ".") || strings.ContainsAny(d, " @") {
+	if !strings.Contains(d, ".") || strings.ContainsAny(d, " @") || strings.ContainsFunc(d, notInDomain) {
 		return ""
 	}
 	return d
 }
+
+// notInDomain reports a character no domain holds: controls (NUL among
+// them) and the replacement character invalid UTF-8 decodes to.
+func notInDomain(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }

@@ -468,3 +468,72 @@ func TestPersonName(t *testing.T) {
 		}
 	}
 }
+
+// A NUL or invalid UTF-8 in a trait identity stores in a column of its own
+// (names, emails, companies, domains, industries) is replaced with U+FFFD,
+// the same on both engines: PostgreSQL refuses NUL in text, and one such
+// event stopped the projection for good. The events after it are projected.
+func TestPoisonTraits(t *testing.T) {
+	tests := []struct {
+		name    string
+		message map[string]any
+		check   func(t *testing.T, w *world)
+	}{
+		{"group name", map[string]any{"type": "group", "userId": "p1", "groupId": "g1", "traits": map[string]any{"name": "G\u0000"}},
+			func(t *testing.T, w *world) {
+				wantAccount(t, w, "g1", func(a store.Account) bool { return a.Name == "G\uFFFD" })
+			}},
+		{"group domain", map[string]any{"type": "group", "userId": "p1", "groupId": "g1", "traits": map[string]any{"domain": "evil\u0000.example"}},
+			func(t *testing.T, w *world) {
+				wantAccount(t, w, "g1", func(a store.Account) bool { return len(a.Domains) == 0 })
+			}},
+		{"group website", map[string]any{"type": "group", "userId": "p1", "groupId": "g1", "traits": map[string]any{"website": "https://x\u0000.example"}},
+			func(t *testing.T, w *world) {
+				wantAccount(t, w, "g1", func(a store.Account) bool { return len(a.Domains) == 0 })
+			}},
+		{"group industry", map[string]any{"type": "group", "userId": "p1", "groupId": "g1", "traits": map[string]any{"industry": "Soft\u0000ware"}},
+			func(t *testing.T, w *world) {
+				wantAccount(t, w, "g1", func(a store.Account) bool { return a.Industry == "Soft\uFFFDware" })
+			}},
+		{"identify email", identify("p1", "a\u0000@x.example"),
+			func(t *testing.T, w *world) {
+				wantUser(t, w, "p1", func(u store.User) bool { return u.Email == "a\uFFFD@x.example" })
+			}},
+		{"identify company", identify("p1", "a@gmail.com", "company", "Acme\u0000"),
+			func(t *testing.T, w *world) {
+				wantUser(t, w, "p1", func(u store.User) bool { return u.Company == "Acme\uFFFD" })
+			}},
+		{"identify company object", identify("p1", "a@gmail.com", "company", map[string]any{"name": "Acme\u0000"}),
+			func(t *testing.T, w *world) {
+				wantUser(t, w, "p1", func(u store.User) bool { return u.Company == "Acme\uFFFD" })
+			}},
+	}
+	names := make([]string, len(tests))
+	for i, tc := range tests {
+		names[i] = tc.name
+	}
+	inWorlds(t, names, func(t *testing.T, i int, w *world) {
+		w.send(tests[i].message)
+		w.send(identify("canary", "canary@canary.example")) // projected after it
+		if _, err := w.db.User(context.Background(), "canary"); err != nil {
+			t.Fatalf("the event after the poison was not projected: %v", err)
+		}
+		tests[i].check(t, w)
+	})
+}
+
+func wantAccount(t *testing.T, w *world, id string, ok func(store.Account) bool) {
+	t.Helper()
+	a, err := w.db.Account(context.Background(), id)
+	if err != nil || !ok(a) {
+		t.Fatalf("account %s: %+v (%v)", id, a, err)
+	}
+}
+
+func wantUser(t *testing.T, w *world, id string, ok func(store.User) bool) {
+	t.Helper()
+	u, err := w.db.User(context.Background(), id)
+	if err != nil || !ok(u) {
+		t.Fatalf("user %s: %+v (%v)", id, u, err)
+	}
+}

@@ -160,7 +160,7 @@ func (p *pass) putCRM(r CRMAccount) error {
 	if err != nil {
 		return err
 	}
-	a.Name, a.Owner, a.Employees, a.Industry = r.Name, r.Owner, r.Employees, r.Industry
+	a.Name, a.Owner, a.Employees, a.Industry = Storable(r.Name), Storable(r.Owner), r.Employees, Storable(r.Industry)
 	a.OpenOpportunity, a.Named, a.CRMID = r.OpenOpportunity, r.Named, r.ID
 	a.Domains = a.Domains[:0]
 	for _, d := range r.Domains {

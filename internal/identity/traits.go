@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // mergeTraits folds newer traits into current ones. The latest timestamp wins:
@@ -34,12 +35,14 @@ func mergeTraits(cur map[string]any, curAt time.Time, raw json.RawMessage, at ti
 	return cur, curAt
 }
 
+// str reads the first of keys that holds text or a number, as storable
+// text (see Storable).
 func str(m map[string]any, keys ...string) string {
 	for _, k := range keys {
 		switch v := m[k].(type) {
 		case string:
 			if s := strings.TrimSpace(v); s != "" {
-				return s
+				return Storable(s)
 			}
 		case float64:
 			return strconv.FormatFloat(v, 'f', -1, 64)
@@ -112,4 +115,17 @@ func PersonName(traits map[string]any) string {
 // PersonTitle reads a user's job title from their traits; "" if none.
 func PersonTitle(traits map[string]any) string {
 	return str(traits, "title", "job_title", "jobTitle", "role")
+}
+
+// Storable makes text from events or imports storable in a column of its
+// own on both engines: NUL (which PostgreSQL refuses in text, and which
+// stopped the projection for good when one event carried it) and invalid
+// UTF-8 become U+FFFD. The event as sent is kept whole in the log; only
+// what identity derives from it is cleaned, the same way on SQLite, so that
+// the two engines hold the same values.
+func Storable(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

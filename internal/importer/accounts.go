@@ -7,7 +7,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
 )
 
@@ -84,6 +86,9 @@ func accountRow(rec []string, col map[string]int) (identity.CRMAccount, string, 
 		Domains: strings.FieldsFunc(get("domains"), func(r rune) bool { return r == ';' || r == ',' || r == ' ' || r == '|' })}
 	if a.ID == "" {
 		return a, "missing_field", "id is empty"
+	}
+	if strings.IndexByte(a.ID, 0) >= 0 || !utf8.ValidString(a.ID) || len(a.ID) > event.MaxIDBytes {
+		return a, "invalid_field", fmt.Sprintf("id must be UTF-8 text without NUL of at most %d bytes", event.MaxIDBytes)
 	}
 	if a.Name == "" {
 		return a, "missing_field", "name is empty"

@@ -113,12 +113,14 @@ func TestAccounts(t *testing.T) {
 		"001,Acme Inc.,acme.com; acme.io,dana@s.example,1200,Manufacturing,$40000,yes\n" +
 		"002,,globex.example,eli@s.example,50,Energy,no,no\n" +
 		"003,Initech,initech.example,fay@s.example,lots,Software,,\n" +
-		"004,Umbrella,umbrella.example,,\"1,500\",Pharma,closed,\n"
+		"004,Umbrella,umbrella.example,,\"1,500\",Pharma,closed,\n" +
+		"00\x005,Poison,poison.example,,,,,\n"
 	rows, sum, err := importer.Accounts(strings.NewReader(strings.ReplaceAll(csv, "Account ID", "account_id")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || sum.Rejected != 2 || sum.Examples[0].Line != 3 || sum.Examples[1].Line != 4 {
+	if len(rows) != 2 || sum.Rejected != 3 || sum.Examples[0].Line != 3 || sum.Examples[1].Line != 4 ||
+		sum.Examples[2].Line != 6 || !strings.Contains(sum.Examples[2].Detail, "without NUL") {
 		t.Fatalf("rows %+v summary %+v", rows, sum)
 	}
 	a := rows[0]

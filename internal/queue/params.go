@@ -195,8 +195,8 @@ func tierNames(c *score.Card) []string {
 
 func text(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if len(s) > maxText || !utf8.ValidString(s) {
-		e := bad(field, "%s must be text of at most %d bytes", field, maxText)
+	if len(s) > maxText || !storable(s) {
+		e := bad(field, "%s must be text (UTF-8, no NUL) of at most %d bytes", field, maxText)
 		e.Limit = maxText
 		return "", e
 	}
@@ -315,7 +315,7 @@ func NewHold(rules *score.Rules, r HoldRequest, now time.Time) (store.Hold, erro
 		return h, bad("scorecard", "a hold is on one queue: scorecard %q, want one of %s", h.Scorecard,
 			strings.Join(AccountCards(rules), ", "))
 	}
-	if h.Reason == "" || len(h.Reason) > maxReason || !utf8.ValidString(h.Reason) {
+	if h.Reason == "" || len(h.Reason) > maxReason || !storable(h.Reason) {
 		e := bad("reason", "say why, in at most %d bytes: the reason is kept on the account", maxReason)
 		e.Limit = maxReason
 		return h, e
@@ -357,10 +357,14 @@ const maxNote = 4000
 // NewNote checks a note written at now.
 func NewNote(accountID, author, body string, now time.Time) (store.Note, error) {
 	body = strings.TrimSpace(body)
-	if body == "" || len(body) > maxNote || !utf8.ValidString(body) {
+	if body == "" || len(body) > maxNote || !storable(body) {
 		e := bad("body", "a note is text of 1 to %d bytes", maxNote)
 		e.Limit = maxNote
 		return store.Note{}, e
 	}
 	return store.Note{AccountID: accountID, Author: author, Body: body, CreatedAt: now}, nil
 }
+
+// storable reports whether text can be kept and compared as written on
+// both engines: UTF-8 without NUL, which PostgreSQL refuses.
+func storable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

@@ -44,6 +44,7 @@ func TestParseRefuses(t *testing.T) {
 		{"mine=maybe", "mine", `mine "maybe": want 1 or 0`},
 		{"mine=1", "mine", "owner=EMAIL"}, // through the API, there is no "me"
 		{"held=2", "held", "want 1 or 0"},
+		{"q=a%00b", "q", "at most 200 bytes"},
 		{"colour=red", "colour", `unknown parameter "colour"`},
 	} {
 		v, err := url.ParseQuery(tc.query)
