@@ -19,6 +19,9 @@ import (
 const (
 	cookieName = "beacon_session"
 	sessionTTL = 12 * time.Hour
+	// loginCookie holds the sign-in form's CSRF token for loginTTL.
+	loginCookie = "beacon_login"
+	loginTTL    = time.Hour
 	// MinPassword is the shortest password a person may have.
 	MinPassword = 12
 )
@@ -113,6 +116,14 @@ func csrfOK(v viewer, r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(v.session.CSRF)) == 1
 }
 
+// loginCSRFOK reports whether a sign-in carries the token its form was
+// given, the same as its login cookie's.
+func loginCSRFOK(r *http.Request) bool {
+	c, err := r.Cookie(loginCookie)
+	form := r.PostFormValue("csrf")
+	return err == nil && c.Value != "" && subtle.ConstantTimeCompare([]byte(form), []byte(c.Value)) == 1
+}
+
 func (w *Web) setCookie(rw http.ResponseWriter, value string, maxAge int) {
 	http.SetCookie(rw, &http.Cookie{Name: cookieName, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		Secure: w.secure, SameSite: http.SameSiteLaxMode})
@@ -126,10 +137,18 @@ const (
 	failureWindow = 15 * time.Minute
 )
 
-// throttle keeps recent failed sign-ins in memory, per email.
+// throttle keeps recent failed sign-ins in memory, per email, and the
+// attempts still being checked: an attempt takes its place under the lock
+// before its password is compared, so that many at once cannot all pass
+// the check before any of them has failed.
 type throttle struct {
 	mu       sync.Mutex
 	failures map[string][]time.Time
+	checking map[string]int
+}
+
+func newThrottle() throttle {
+	return throttle{failures: map[string][]time.Time{}, checking: map[string]int{}}
 }
 
 func (t *throttle) recent(email string, now time.Time) []time.Time {
@@ -147,20 +166,34 @@ func (t *throttle) recent(email string, now time.Time) []time.Time {
 	return kept
 }
 
-// blocked says whether email has failed too often lately.
-func (t *throttle) blocked(email string, now time.Time) bool {
+// begin takes a place for an attempt to sign in as email, or reports that
+// email has failed, or is being tried, too often lately. A place taken is
+// given back with end.
+func (t *throttle) begin(email string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.recent(email, now)) >= maxFailures
+	if len(t.recent(email, now))+t.checking[email] >= maxFailures {
+		return false
+	}
+	t.checking[email]++
+	return true
 }
 
 // maxTracked bounds the emails kept: past it, those without recent
 // failures are swept first.
 const maxTracked = 10_000
 
-func (t *throttle) failed(email string, now time.Time) {
+// end gives back an attempt's place, counting it as a failure if it
+// failed.
+func (t *throttle) end(email string, now time.Time, failed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.checking[email]--; t.checking[email] <= 0 {
+		delete(t.checking, email)
+	}
+	if !failed {
+		return
+	}
 	if len(t.failures) >= maxTracked {
 		for e := range t.failures {
 			t.recent(e, now)

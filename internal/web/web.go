@@ -104,7 +104,7 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
-		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: throttle{failures: map[string][]time.Time{}}}
+		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle()}
 	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "message"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
@@ -191,6 +191,7 @@ func (w *Web) doc(rw http.ResponseWriter, r *http.Request, v viewer) {
 
 func (w *Web) render(rw http.ResponseWriter, status int, page string, data any) {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.Header().Set("Cache-Control", "no-store") // the sign-in page too
 	rw.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 	rw.Header().Set("X-Content-Type-Options", "nosniff")
 	rw.WriteHeader(status)
@@ -213,32 +214,55 @@ func chromeOf(v viewer) chrome {
 type loginData struct {
 	chrome
 	Error, Email, Next string
+	// Token is the form's CSRF token, also in the login cookie.
+	Token string
 }
 
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
-	w.render(rw, http.StatusOK, "login", loginData{Next: safeNext(r.URL.Query().Get("next"))})
+	w.loginForm(rw, http.StatusOK, loginData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// loginForm answers with the sign-in form and a fresh token for it, in the
+// form and in a cookie of its own: a sign-in posted from another site
+// carries neither, so nobody can sign a browser in to an account of theirs.
+func (w *Web) loginForm(rw http.ResponseWriter, status int, d loginData) {
+	tok, err := token(32)
+	if err != nil {
+		w.fail(rw, err)
+		return
+	}
+	d.Token = tok
+	http.SetCookie(rw, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", MaxAge: int(loginTTL.Seconds()),
+		HttpOnly: true, Secure: w.secure, SameSite: http.SameSiteStrictMode})
+	w.render(rw, status, "login", d)
 }
 
 func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(rw, r.Body, formLimit)
 	email, next := r.PostFormValue("email"), safeNext(r.PostFormValue("next"))
+	if !loginCSRFOK(r) {
+		w.loginForm(rw, http.StatusForbidden, loginData{Error: "This sign-in form is stale or was not sent from Beacon: sign in again.",
+			Email: email, Next: next})
+		return
+	}
 	key := strings.ToLower(strings.TrimSpace(email))
-	if w.tries.blocked(key, w.clock()) {
-		w.render(rw, http.StatusTooManyRequests, "login", loginData{Error: "Too many wrong passwords for this email: try again in 15 minutes.",
+	if !w.tries.begin(key, w.clock()) {
+		w.loginForm(rw, http.StatusTooManyRequests, loginData{Error: "Too many wrong passwords for this email: try again in 15 minutes.",
 			Email: email, Next: next})
 		return
 	}
 	secret, err := w.signIn(r.Context(), email, r.PostFormValue("password"))
+	w.tries.end(key, w.clock(), errors.Is(err, errWrongPassword))
 	switch {
 	case errors.Is(err, errWrongPassword):
-		w.tries.failed(key, w.clock())
-		w.render(rw, http.StatusUnauthorized, "login", loginData{Error: "Wrong email or password.", Email: email, Next: next})
+		w.loginForm(rw, http.StatusUnauthorized, loginData{Error: "Wrong email or password.", Email: email, Next: next})
 		return
 	case err != nil:
 		w.log.Error("sign-in failed", "err", err)
 		http.Error(rw, "Beacon could not sign you in just now; try again.", http.StatusServiceUnavailable)
 		return
 	}
+	http.SetCookie(rw, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1, HttpOnly: true, Secure: w.secure})
 	w.setCookie(rw, secret, int(sessionTTL.Seconds()))
 	http.Redirect(rw, r, next, http.StatusSeeOther)
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,12 +111,30 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
+var loginToken = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// login posts the sign-in form as a browser does: it opens the form first,
+// for its token and cookie.
+func login(t *testing.T, c *http.Client, base string, form url.Values) (*http.Response, error) {
+	t.Helper()
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		return nil, err
+	}
+	m := loginToken.FindStringSubmatch(body(t, resp))
+	if m == nil {
+		t.Fatal("no token in the sign-in form")
+	}
+	form.Set("csrf", m[1])
+	return c.PostForm(base+"/login", form)
+}
+
 // signedIn is a browser signed in as the site's person (or as email).
 func signedIn(t *testing.T, srv *httptest.Server, email ...string) *http.Client {
 	t.Helper()
 	c := browser(t)
 	who := append(email, "ana@seller.example")[0]
-	resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {who}, "password": {"correct horse battery"}})
+	resp, err := login(t, c, srv.URL, url.Values{"email": {who}, "password": {"correct horse battery"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %v %v", resp, err)
 	}
@@ -136,18 +155,23 @@ func TestSignInQueueAck(t *testing.T) {
 		t.Fatalf("queue without a session: %v %v", resp.StatusCode, err)
 	}
 	resp.Body.Close()
-	resp, _ = c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"wrong password!"}})
+	resp, _ = login(t, c, srv.URL, url.Values{"email": {"ana@seller.example"}, "password": {"wrong password!"}})
 	if page := body(t, resp); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Wrong email or password") {
 		t.Fatalf("wrong password: %d", resp.StatusCode)
 	}
-	resp, _ = c.PostForm(srv.URL+"/login", url.Values{"email": {"nobody@seller.example"}, "password": {"correct horse battery"}})
+	resp, _ = login(t, c, srv.URL, url.Values{"email": {"nobody@seller.example"}, "password": {"correct horse battery"}})
 	if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unknown email: %d", resp.StatusCode)
 	}
-	resp, _ = c.PostForm(srv.URL+"/login", url.Values{"email": {"ANA@seller.example"}, "password": {"correct horse battery"},
+	resp, _ = login(t, c, srv.URL, url.Values{"email": {"ANA@seller.example"}, "password": {"correct horse battery"},
 		"next": {"https://evil.example/"}})
 	resp.Body.Close()
-	cookie := resp.Header.Get("Set-Cookie")
+	var cookie string
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "beacon_session=") {
+			cookie = c
+		}
+	}
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" || !strings.Contains(cookie, "HttpOnly") ||
 		!strings.Contains(cookie, "SameSite=Lax") {
 		t.Fatalf("sign-in: %d to %q, cookie %q", resp.StatusCode, resp.Header.Get("Location"), cookie)
@@ -391,7 +415,7 @@ func TestSignInRedirectStaysHome(t *testing.T) {
 	for next, want := range map[string]string{"/?tier=hot": "/?tier=hot", "https://evil.example/": "/", "//evil.example": "/",
 		"/\\evil.example": "/", "javascript:alert(1)": "/", "": "/"} {
 		c := browser(t)
-		resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"},
+		resp, err := login(t, c, srv.URL, url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"},
 			"next": {next}})
 		if err != nil {
 			t.Fatal(err)
@@ -408,7 +432,7 @@ func TestSignInRedirectStaysHome(t *testing.T) {
 func TestSignInThrottle(t *testing.T) {
 	srv, _ := site(t)
 	try := func(email, pw string) int {
-		resp, err := browser(t).PostForm(srv.URL+"/login", url.Values{"email": {email}, "password": {pw}})
+		resp, err := login(t, browser(t), srv.URL, url.Values{"email": {email}, "password": {pw}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,5 +449,72 @@ func TestSignInThrottle(t *testing.T) {
 	}
 	if code := try("someone@seller.example", "a wrong password"); code != http.StatusUnauthorized {
 		t.Fatalf("another email: %d", code)
+	}
+}
+
+// Fifty wrong passwords sent at once for one email: at most five are
+// checked, the rest are refused with 429 without a check, and the email
+// is then locked, the right password included.
+func TestSignInThrottleParallel(t *testing.T) {
+	srv, _ := site(t)
+	codes := make(chan int, 50)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := login(t, browser(t), srv.URL, url.Values{"email": {"ana@seller.example"}, "password": {"a wrong password"}})
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	counts := map[int]int{}
+	for c := range codes {
+		counts[c]++
+	}
+	if counts[http.StatusUnauthorized] > 5 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != 50 {
+		t.Fatalf("50 parallel wrong passwords: %v, want at most 5 checked (401) and the rest 429", counts)
+	}
+	resp, err := login(t, browser(t), srv.URL, url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Body.Close(); counts[http.StatusUnauthorized] == 5 && resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the right password after five failures at once: %d", resp.StatusCode)
+	}
+}
+
+// A sign-in posted without the token of a form Beacon gave (from another
+// site, say) is refused, and the sign-in page is never cached.
+func TestSignInFormToken(t *testing.T) {
+	srv, _ := site(t)
+	form := url.Values{"email": {"ana@seller.example"}, "password": {"correct horse battery"}}
+	resp, err := browser(t).PostForm(srv.URL+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := body(t, resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "stale or was not sent from Beacon") {
+		t.Fatalf("a sign-in without a form: %d", resp.StatusCode)
+	}
+	c := browser(t)
+	resp, _ = c.Get(srv.URL + "/login")
+	page := body(t, resp)
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("/login is cacheable: %q", resp.Header.Get("Cache-Control"))
+	}
+	m := loginToken.FindStringSubmatch(page)
+	form.Set("csrf", m[1]+"x")
+	resp, _ = c.PostForm(srv.URL+"/login", form)
+	if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a sign-in with a forged token: %d", resp.StatusCode)
+	}
+	if resp, _ := login(t, c, srv.URL, form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a sign-in with its form's token: %d", resp.StatusCode)
 	}
 }
