@@ -1,6 +1,7 @@
 package event
 
 import (
+	"math"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -168,12 +169,36 @@ func (e *Event) times(w *wire, env Envelope) *Error {
 	switch {
 	case orig.IsZero():
 		e.Timestamp = e.ReceivedAt
-	case sent.IsZero():
+	case sent.IsZero() || overflows(sent.Sub(orig)):
+		// A gap of centuries is no clock's skew: Go's durations do not
+		// even hold it.
 		e.Timestamp = orig
 	default:
 		e.Timestamp = e.ReceivedAt.Add(-sent.Sub(orig))
 	}
+	if !plausible(e.Timestamp, e.ReceivedAt) {
+		// Before 2000 or more than a day ahead: a broken clock, not a
+		// time. The event counts as received; the message keeps its own.
+		e.Timestamp = e.ReceivedAt
+	}
 	return nil
+}
+
+// Timestamps Beacon takes as they are (after clock-skew correction): from
+// 2000 to a day after the message was received. Others are the message's
+// receipt time, the message as sent keeping its own.
+var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const latestAhead = 24 * time.Hour
+
+// overflows reports a duration time.Sub saturated: the times were nearly
+// three centuries or more apart.
+func overflows(d time.Duration) bool { return d == math.MaxInt64 || d == math.MinInt64 }
+
+// plausible reports whether t can be when something happened, received at
+// received: from 2000 to a day after.
+func plausible(t, received time.Time) bool {
+	return !t.Before(earliest) && !t.After(received.Add(latestAhead))
 }
 
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"}

@@ -82,6 +82,17 @@ func TestClockSkew(t *testing.T) {
 		{"no sentAt: timestamp kept", `{"userId":"u","event":"e","timestamp":"2026-06-30T08:00:00+02:00"}`,
 			time.Date(2026, 6, 30, 6, 0, 0, 0, time.UTC)},
 		{"no timestamp: receivedAt", `{"userId":"u","event":"e"}`, received},
+		{"a clock reset to 1970, corrected", `{"userId":"u","event":"e","timestamp":"1970-01-01T00:00:05Z","sentAt":"1970-01-01T00:00:10Z"}`,
+			received.Add(-5 * time.Second)},
+		{"year 9999: receivedAt", `{"userId":"u","event":"e","timestamp":"9999-12-31T00:00:00Z"}`, received},
+		{"year 0001: receivedAt", `{"userId":"u","event":"e","timestamp":"0001-01-01T00:00:00Z"}`, received},
+		{"before 2000: receivedAt", `{"userId":"u","event":"e","timestamp":"1999-12-31T23:59:59Z"}`, received},
+		{"a day ahead is taken", `{"userId":"u","event":"e","timestamp":"2026-07-02T11:59:59Z"}`, received.Add(24*time.Hour - time.Second)},
+		{"more than a day ahead: receivedAt", `{"userId":"u","event":"e","timestamp":"2026-07-02T12:00:01Z"}`, received},
+		{"a gap no duration holds: no correction, then receivedAt",
+			`{"userId":"u","event":"e","timestamp":"9999-01-01T00:00:00Z","sentAt":"0002-01-01T00:00:00Z"}`, received},
+		{"skew corrected past the future bound: receivedAt",
+			`{"userId":"u","event":"e","timestamp":"2026-07-01T11:00:00Z","sentAt":"2020-07-01T11:00:00Z"}`, received},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
