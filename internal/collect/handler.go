@@ -17,10 +17,26 @@ import (
 func (c *Collector) handler(typ string, batch bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		allowCORS(w)
+		// A key in the header is checked before the body is read; one in
+		// the body before its messages are decoded. Either way a request
+		// without a valid key costs a read at most.
+		key, _, _ := r.BasicAuth()
+		if key != "" {
+			if err := c.Keys.Check(r.Context(), key, store.WriteKey); err != nil {
+				api.WriteError(w, c.Log, err)
+				return
+			}
+		}
 		body, perr := readBody(w, r)
 		if perr != nil {
 			c.reject(w, perr)
 			return
+		}
+		if key == "" {
+			if err := c.Keys.Check(r.Context(), event.WriteKey(body), store.WriteKey); err != nil {
+				api.WriteError(w, c.Log, err)
+				return
+			}
 		}
 		receivedAt := c.Now().UTC()
 		var b event.Batch
@@ -34,20 +50,8 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 			c.reject(w, problem(derr))
 			return
 		}
-		if err := c.authenticate(r, b.WriteKey); err != nil {
-			api.WriteError(w, c.Log, err)
-			return
-		}
 		c.commit(w, r, b)
 	})
-}
-
-func (c *Collector) authenticate(r *http.Request, bodyKey string) error {
-	key, _, ok := r.BasicAuth()
-	if !ok || key == "" {
-		key = bodyKey
-	}
-	return c.Keys.Check(r.Context(), key, store.WriteKey)
 }
 
 // commit stores the valid messages of a request. Valid messages are kept even
@@ -74,13 +78,20 @@ func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch
 		api.WriteError(w, c.Log, problem(b.Errors[0]))
 	case len(b.Errors) > 0:
 		accepted := len(b.Events)
-		api.WriteError(w, c.Log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_messages",
-			Message:  fmt.Sprintf("%d of %d messages were refused; the other %d were accepted", len(b.Errors), len(b.Errors)+accepted, accepted),
-			Accepted: &accepted, Details: b.Errors})
+		msg := fmt.Sprintf("%d of %d messages were refused; the other %d were accepted", len(b.Errors), len(b.Errors)+accepted, accepted)
+		if len(b.Errors) > maxErrorsListed {
+			msg += fmt.Sprintf("; the first %d refused are listed", maxErrorsListed)
+		}
+		api.WriteError(w, c.Log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_messages", Message: msg,
+			Accepted: &accepted, Details: b.Errors[:min(len(b.Errors), maxErrorsListed)]})
 	default:
 		api.WriteJSON(w, http.StatusOK, map[string]bool{"success": true})
 	}
 }
+
+// maxErrorsListed bounds the refused messages an answer names: the rest
+// are counted in its message.
+const maxErrorsListed = 100
 
 // reject refuses a whole request, counted as one rejected message.
 func (c *Collector) reject(w http.ResponseWriter, p *api.Problem) {

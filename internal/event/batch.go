@@ -1,6 +1,8 @@
 package event
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,6 +62,10 @@ func DecodeBatch(body []byte, receivedAt time.Time) (Batch, *Error) {
 	if err == nil {
 		err = r.end()
 	}
+	if errors.Is(err, errTooMany) {
+		return Batch{}, &Error{Kind: KindBadRequest, Field: "batch", Limit: MaxBatchMessages,
+			Message: fmt.Sprintf("a batch holds at most %d messages", MaxBatchMessages)}
+	}
 	if err != nil {
 		return Batch{}, malformed(err)
 	}
@@ -100,6 +106,9 @@ func (r *reader) batch(body []byte, msgs []read) (bool, []read, error) {
 	}
 	outer := r.fault
 	for r.dec.PeekKind() != ']' {
+		if len(msgs) == MaxBatchMessages {
+			return false, msgs, errTooMany
+		}
 		r.fault = nil
 		var m read
 		start, err := r.message(&m.w)
@@ -162,4 +171,79 @@ func DecodeOne(body []byte, typ string, receivedAt time.Time) (Batch, *Error) {
 func RequestTooLarge() *Error {
 	return &Error{Kind: KindBadRequest, Limit: MaxRequestBytes,
 		Message: fmt.Sprintf("request body is over the limit of %d bytes", MaxRequestBytes)}
+}
+
+// errTooMany ends a batch's reading at MaxBatchMessages messages and more;
+// errFound a scan that found what it looked for.
+var (
+	errTooMany = errors.New("too many messages")
+	errFound   = errors.New("found")
+)
+
+// WriteKey finds the write key a body names: the request's own, or else the
+// first message's of its batch (a single message's own for the other
+// paths), as decoding does. It reads the body as tokens and decodes nothing
+// else, so that a request is authenticated before its messages cost
+// anything. "" when it names none, or is not JSON as far as it was read.
+func WriteKey(body []byte) string {
+	var r reader
+	r.reset(body)
+	if ok, err := r.open("the request"); !ok || err != nil {
+		return ""
+	}
+	var own, first string
+	err := r.members(func(m member) error {
+		switch m {
+		case mWriteKey:
+			k, err := r.text("writeKey")
+			if own = k; err == nil && k != "" {
+				return errFound // the request's own wins: read no further
+			}
+			return err
+		case mBatch:
+			var err error
+			first, err = r.firstKey()
+			return err
+		}
+		return r.dec.SkipValue()
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return ""
+	}
+	return cmp.Or(own, first)
+}
+
+// firstKey reads a batch array and returns its first message's write key,
+// if any; the rest it skips.
+func (r *reader) firstKey() (string, error) {
+	if r.dec.PeekKind() != '[' {
+		return "", r.dec.SkipValue()
+	}
+	if _, err := r.dec.ReadToken(); err != nil {
+		return "", err
+	}
+	var key string
+	if r.dec.PeekKind() == '{' {
+		if _, err := r.dec.ReadToken(); err != nil {
+			return "", err
+		}
+		err := r.members(func(m member) error {
+			if m == mWriteKey {
+				k, err := r.text("writeKey")
+				key = k
+				return err
+			}
+			return r.dec.SkipValue()
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	for r.dec.PeekKind() != ']' {
+		if err := r.dec.SkipValue(); err != nil {
+			return "", err
+		}
+	}
+	_, err := r.dec.ReadToken()
+	return key, err
 }

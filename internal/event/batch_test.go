@@ -110,6 +110,13 @@ func FuzzDecodeBatchAsReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, gotErr := DecodeBatch(body, received)
 		want, wantErr := refDecodeBatch(body, received)
+		if wantErr == nil && len(want.Events)+len(want.Errors) > MaxBatchMessages {
+			// The reference knows no bound on a batch's messages.
+			if gotErr == nil || gotErr.Limit != MaxBatchMessages {
+				t.Fatalf("a batch of %d messages: %v", len(want.Events)+len(want.Errors), gotErr)
+			}
+			return
+		}
 		if d := sameBatch(got, want, gotErr, wantErr); d != "" {
 			t.Fatalf("%q: %s", body, d)
 		}
@@ -133,4 +140,40 @@ func FuzzDecodeAsReference(f *testing.F) {
 			t.Fatalf("%q as %q: %s", raw, typ, d)
 		}
 	})
+}
+
+// The write key read ahead of decoding is the one decoding finds, when
+// both find one: the request's, or its first message's.
+func FuzzWriteKey(f *testing.F) {
+	for _, s := range batchSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"writeKey":"k1","batch":[{"type":"track","userId":"u","event":"e"}]}`))
+	f.Add([]byte(`{"batch":[{"type":"track","userId":"u","event":"e","writeKey":"k2"}],"writeKey":"k3"}`))
+	f.Add([]byte(`{"batch":[{"type":"track","writeKey":"k4","userId":"u","event":"e"},{"writeKey":"k5"}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		key := WriteKey(body)
+		b, err := DecodeBatch(body, received)
+		if err == nil && key != "" && b.WriteKey != "" && key != b.WriteKey {
+			t.Fatalf("%q: read ahead %q, decoded %q", body, key, b.WriteKey)
+		}
+	})
+}
+
+func TestWriteKey(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"writeKey":"k1","batch":[{"writeKey":"k2"}]}`:  "k1",
+		`{"batch":[{"type":"track","writeKey":"k2"}]}`:   "k2",
+		`{"batch":[{"type":"track"},{"writeKey":"k3"}]}`: "",
+		`{"batch":[],"writeKey":"k4"}`:                   "k4",
+		`{"batch":[{"writeKey":"k2"}],"writeKey":"k3"}`:  "k3",
+		`{"type":"track","write_key":"k5","userId":"u"}`: "k5",
+		`{"context":{"writeKey":"no"},"writeKey":"k6"}`:  "k6",
+		`not json`:       "",
+		`{"writeKey":7}`: "",
+	} {
+		if got := WriteKey([]byte(body)); got != want {
+			t.Errorf("WriteKey(%s) = %q, want %q", body, got, want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -33,5 +34,19 @@ func BenchmarkDecodeBatch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Finding a batch's write key ahead of decoding it, with the key after the
+// batch (the whole body read): what authenticating first adds for a key in
+// the body, against BenchmarkDecodeBatch.
+func BenchmarkWriteKey(b *testing.B) {
+	body := append(bytes.TrimSuffix(benchBody(), []byte("}")), `,"writeKey":"bk_w_key"}`...)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if WriteKey(body) != "bk_w_key" {
+			b.Fatal("no key")
+		}
 	}
 }

@@ -24,6 +24,11 @@ const (
 const (
 	MaxMessageBytes = 32 << 10
 	MaxRequestBytes = 500 << 10
+	// MaxBatchMessages bounds the messages of a batch: Segment's 500 KB
+	// budget over a floor of 50 bytes a message, which the smallest real
+	// message exceeds. Past it, a batch is refused before its messages
+	// are decoded.
+	MaxBatchMessages = 10_000
 	// MaxIDBytes bounds ids (messageId, userId, anonymousId, groupId,
 	// previousId) and event and page names: generous for any real id or
 	// name, and one limit for every reader of them.
