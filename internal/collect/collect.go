@@ -34,7 +34,21 @@ type Deps struct {
 	// Committed is called after each commit that stored new events.
 	Committed func()
 	Now       func() time.Time
+	// A request's body must arrive within BodyGrace plus its size at
+	// MinBodyRate bytes a second (its stated length, or the limit when it
+	// states none): a slow client holds a connection for seconds, not for
+	// the server's minute. Zero values are DefaultBodyGrace and
+	// DefaultMinBodyRate.
+	BodyGrace   time.Duration
+	MinBodyRate int
 }
+
+// The body deadline's defaults: a 500 KB batch gets 15 s, a typical one
+// of a few KB about 5.
+const (
+	DefaultBodyGrace   = 5 * time.Second
+	DefaultMinBodyRate = 50 << 10
+)
 
 // Collector serves the tracking API.
 type Collector struct {
@@ -48,6 +62,12 @@ func New(d Deps) *Collector {
 	}
 	if d.Committed == nil {
 		d.Committed = func() {}
+	}
+	if d.BodyGrace <= 0 {
+		d.BodyGrace = DefaultBodyGrace
+	}
+	if d.MinBodyRate <= 0 {
+		d.MinBodyRate = DefaultMinBodyRate
 	}
 	return &Collector{Deps: d}
 }

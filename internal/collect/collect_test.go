@@ -384,3 +384,52 @@ func TestAuthenticateBeforeDecoding(t *testing.T) {
 		t.Fatalf("5,000 refused messages: %d, %d listed, %v", r.status, len(listed), e["message"])
 	}
 }
+
+// A body that trickles in is cut at its deadline (a grace, then its size
+// at the slowest rate taken) with a 408, and nothing of it is stored; one
+// that arrives in time is taken.
+func TestSlowBody(t *testing.T) {
+	db := storetest.SQLite(t)
+	key, err := keys.Create(context.Background(), db, store.WriteKey, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyGrace: 200 * time.Millisecond, MinBodyRate: 1 << 20}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	body := `{"type":"track","userId":"u","event":"Slow"}`
+	send := func(stall <-chan struct{}) int {
+		pr, pw := io.Pipe()
+		go func() {
+			_, _ = io.WriteString(pw, body[:10])
+			<-stall // the rest comes when the test says, if ever
+			_, _ = io.WriteString(pw, body[10:])
+			pw.Close()
+		}()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/track", pr)
+		req.ContentLength = int64(len(body))
+		req.SetBasicAuth(key, "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	never := make(chan struct{})
+	defer close(never)
+	if code := send(never); code != http.StatusRequestTimeout {
+		t.Fatalf("a stalled body: %d, want 408", code)
+	}
+	now := make(chan struct{})
+	close(now)
+	if code := send(now); code != http.StatusOK {
+		t.Fatalf("a body in time: %d", code)
+	}
+	evs, _, err := db.EventsAfter(context.Background(), store.Cursor{}, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("stored %d events (%v), want the one in time", len(evs), err)
+	}
+}

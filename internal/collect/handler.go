@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/event"
@@ -27,7 +29,7 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 				return
 			}
 		}
-		body, perr := readBody(w, r)
+		body, perr := c.readBody(w, r)
 		if perr != nil {
 			c.reject(w, perr)
 			return
@@ -118,9 +120,34 @@ func bodyRoom(r *http.Request) int {
 	return int(r.ContentLength) + bytes.MinRead
 }
 
-// readBody reads at most MaxRequestBytes of (decompressed) body. The limit
-// applies after gzip, so a small compressed bomb cannot exhaust memory.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
+// bodyDeadline is when a request's body must have arrived by.
+func (c *Collector) bodyDeadline(r *http.Request) time.Time {
+	size := int64(event.MaxRequestBytes)
+	if r.ContentLength > 0 && r.ContentLength < size {
+		size = r.ContentLength
+	}
+	return time.Now().Add(c.BodyGrace + time.Duration(size)*time.Second/time.Duration(c.MinBodyRate))
+}
+
+// readBody reads at most MaxRequestBytes of (decompressed) body, by the
+// body's deadline. The limit applies after gzip, so a small compressed bomb
+// cannot exhaust memory.
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(c.bodyDeadline(r)) // a writer that cannot set one (a test's recorder) has no connection to hold
+	body, p := c.readLimited(w, r)
+	if p == nil {
+		// Taken whole: the connection's next request must not inherit the
+		// deadline. A body cut short keeps it, so that the server, which
+		// drains what is left of a body to reuse the connection, gives up
+		// at once instead of waiting on the same slow client.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	return body, p
+}
+
+// readLimited reads the body up to the request limit.
+func (c *Collector) readLimited(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
 	var src io.Reader = http.MaxBytesReader(w, r.Body, event.MaxRequestBytes+1)
 	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
 	case "", "identity":
@@ -144,6 +171,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) || len(body) > event.MaxRequestBytes {
 		return nil, problem(event.RequestTooLarge())
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, &api.Problem{Status: http.StatusRequestTimeout, Code: "slow_body", Message: fmt.Sprintf(
+			"the body did not arrive in time: %s, then at least %d KB a second", c.BodyGrace, c.MinBodyRate>>10)}
 	}
 	if err != nil {
 		return nil, &api.Problem{Status: http.StatusBadRequest, Code: "bad_body", Message: "could not read body: " + err.Error()}
