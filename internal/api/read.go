@@ -28,11 +28,13 @@ type Reader interface {
 	LinkedAccounts(ctx context.Context, crmAccountID string) ([]store.Account, error)
 	Alerts
 	Notebook
+	KeyStore
 }
 
-// KeyChecker verifies admin tokens.
+// KeyChecker verifies admin tokens, and forgets those revoked.
 type KeyChecker interface {
 	Check(ctx context.Context, secret, kind string) error
+	Forget(hash []byte)
 }
 
 // API serves /api/v1.
@@ -61,6 +63,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/accounts/{id}/hold", a.admin(a.release))
 	mux.Handle("GET /api/v1/users/{id}", a.admin(a.user))
 	mux.Handle("GET /api/v1/users/{id}/score", a.admin(a.subjectScore(score.OfUser)))
+	mux.Handle("GET /api/v1/keys", a.admin(a.listKeys))
+	mux.Handle("POST /api/v1/keys", a.admin(a.createKey))
+	mux.Handle("POST /api/v1/keys/{id}/revoke", a.admin(a.revokeKey))
+	mux.Handle("POST /api/v1/keys/{id}/rotate", a.admin(a.rotateKey))
 	mux.Handle("GET /api/v1/alerts", a.admin(a.alerts))
 	mux.Handle("GET /api/v1/alerts/sla", a.admin(a.sla))
 	mux.Handle("POST /api/v1/alerts/{id}/ack", a.admin(a.ack))

@@ -111,7 +111,15 @@ type Key struct {
 	Hash      []byte
 	Prefix    string // first characters of the secret, to tell keys apart
 	CreatedAt time.Time
+	// RevokedAt is when the key stops working (zero: it does not; ahead:
+	// a rotation's grace); LastUsedAt when it last let a request in, to
+	// within half a minute.
+	RevokedAt  time.Time
+	LastUsedAt time.Time
 }
+
+// Usable reports whether the key lets requests in at now.
+func (k Key) Usable(now time.Time) bool { return k.RevokedAt.IsZero() || now.Before(k.RevokedAt) }
 
 // Cursor is a position in the committed event stream. Seq alone orders
 // SQLite's single writer; PostgreSQL also needs the inserting transaction id,

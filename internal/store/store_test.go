@@ -84,6 +84,25 @@ func testKeys(t *testing.T, db *store.DB) {
 	if _, err := db.KeyByHash(ctx, []byte("nope")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown hash: %v, want ErrNotFound", err)
 	}
+	// Use is recorded forward only; revocation keeps its earlier end.
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if err := errors.Join(db.TouchKey(ctx, k.ID, at), db.TouchKey(ctx, k.ID, at.Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.RevokeKey(ctx, k.ID, at.Add(24*time.Hour)); err != nil || !r.RevokedAt.Equal(at.Add(24*time.Hour)) ||
+		!r.Usable(at) || r.Usable(at.Add(25*time.Hour)) {
+		t.Fatalf("revoke in a day: %+v (%v)", r, err)
+	}
+	if r, err := db.RevokeKey(ctx, k.ID, at.Add(48*time.Hour)); err != nil || !r.RevokedAt.Equal(at.Add(24*time.Hour)) {
+		t.Fatalf("a later revocation moved the end: %+v (%v)", r, err)
+	}
+	if _, err := db.RevokeKey(ctx, 999, at); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoke no key: %v", err)
+	}
+	ks, err := db.Keys(ctx)
+	if err != nil || len(ks) != 1 || !ks[0].LastUsedAt.Equal(at) || ks[0].Prefix != "bk_w" {
+		t.Fatalf("keys: %+v (%v)", ks, err)
+	}
 }
 
 func track(id, user string, at time.Time) event.Event {
