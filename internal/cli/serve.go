@@ -136,8 +136,10 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	s := server.New(a.cfg, server.Deps{
-		Routes:  []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, a.log), pages},
-		Store:   db,
+		Routes: []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, a.log), pages},
+		Store:  db,
+		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health},
+			{Name: "scoring", Health: scorer.Health}},
 		Metrics: m,
 		Log:     a.log,
 	})

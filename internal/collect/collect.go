@@ -7,8 +7,10 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -53,6 +55,35 @@ const (
 // Collector serves the tracking API.
 type Collector struct {
 	Deps
+
+	mu                   sync.Mutex
+	lastStored, lastFail time.Time // the latest commit that worked, and that failed
+}
+
+// ErrNotStoring says the collector's latest commit failed and none has
+// worked since: the store takes no events (a full disk, a store down).
+var ErrNotStoring = errors.New("the store takes no events")
+
+// Health reports whether the collector can store events: its latest
+// commit failed and none has worked since.
+func (c *Collector) Health() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lastFail.After(c.lastStored) {
+		return ErrNotStoring
+	}
+	return nil
+}
+
+func (c *Collector) stored(err error) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.lastFail = now
+	} else {
+		c.lastStored = now
+	}
 }
 
 // New returns a Collector.

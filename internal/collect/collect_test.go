@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -431,5 +433,51 @@ func TestSlowBody(t *testing.T) {
 	evs, _, err := db.EventsAfter(context.Background(), store.Cursor{}, 10)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("stored %d events (%v), want the one in time", len(evs), err)
+	}
+}
+
+// failingStore refuses every write while full is set, as a full disk does.
+type failingStore struct {
+	*store.DB
+	full atomic.Bool
+}
+
+func (f *failingStore) AppendEvents(ctx context.Context, evs []event.Event) (int, error) {
+	if f.full.Load() {
+		return 0, errors.New("database or disk is full (13)")
+	}
+	return f.DB.AppendEvents(ctx, evs)
+}
+
+// While the store refuses writes the collector answers 503, never 200, and
+// reports itself not storing; the first write that works again ends that.
+func TestHealthWhileTheStoreRefusesWrites(t *testing.T) {
+	db := storetest.SQLite(t)
+	key, err := keys.Create(context.Background(), db, store.WriteKey, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &failingStore{DB: db}
+	c := collect.New(collect.Deps{Ingester: fs, Keys: keys.NewChecker(db), Metrics: metrics.New(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	mux := http.NewServeMux()
+	c.Register(mux)
+	send := func(id string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/track", strings.NewReader(`{"userId":"u","event":"e","messageId":"`+id+`"}`))
+		req.SetBasicAuth(key, "")
+		mux.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := send("m1"); code != http.StatusOK || c.Health() != nil {
+		t.Fatalf("a store that takes writes: %d, %v", code, c.Health())
+	}
+	fs.full.Store(true)
+	if code := send("m2"); code != http.StatusServiceUnavailable || !errors.Is(c.Health(), collect.ErrNotStoring) {
+		t.Fatalf("a full store: %d, %v", code, c.Health())
+	}
+	fs.full.Store(false)
+	if code := send("m2"); code != http.StatusOK || c.Health() != nil {
+		t.Fatalf("the store back: %d, %v", code, c.Health())
 	}
 }

@@ -62,6 +62,9 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch) {
 	if len(b.Events) > 0 {
 		n, err := c.Ingester.AppendEvents(r.Context(), b.Events)
+		if r.Context().Err() == nil {
+			c.stored(err) // a client gone is no failure of the store
+		}
 		if err != nil {
 			api.WriteError(w, c.Log, err)
 			return

@@ -100,6 +100,15 @@ func New(db Store, log *slog.Logger, committed func(Changes)) *Service {
 	return &Service{db: db, log: log, cache: newCache(), loop: projection.New(time.Second, settle), committed: committed}
 }
 
+// FailGrace is how long a projection's passes may fail, without one
+// succeeding, before it reports itself failing (Health): long enough for a
+// store to restart.
+const FailGrace = 30 * time.Second
+
+// Health reports whether the projection's passes have been failing for
+// longer than FailGrace.
+func (s *Service) Health() error { return s.loop.Health(time.Now(), FailGrace) }
+
 // Notify tells the service that new events were committed.
 func (s *Service) Notify() { s.loop.Notify() }
 

@@ -39,6 +39,19 @@ func New() *Metrics {
 	return m
 }
 
+// Stage reports a part of Beacon as beacon_stage_healthy{stage=name}: 1
+// while healthy says so, 0 when not, read at each scrape.
+func (m *Metrics) Stage(name string, healthy func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_stage_healthy",
+		Help:        "Whether a part of Beacon is healthy: the collector storing events, identity's and scoring's passes succeeding.",
+		ConstLabels: prometheus.Labels{"stage": name}}, func() float64 {
+		if healthy() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

@@ -6,13 +6,47 @@ package projection
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 )
 
-// Loop drives one projection's passes.
+// Loop drives one projection's passes, and knows whether they are
+// failing.
 type Loop struct {
 	tick, settle time.Duration
 	wake         chan struct{}
+
+	mu      sync.Mutex
+	failing time.Time // when the passes began to fail; zero while they succeed
+}
+
+// ErrFailing says a projection's passes have failed for longer than a
+// health check allows.
+var ErrFailing = errors.New("failing")
+
+// Health reports whether the passes have been failing, without one
+// succeeding, for longer than grace at now: a pass that fails now and then
+// (a store restarting) is retried and is not yet a failing stage.
+func (l *Loop) Health(now time.Time, grace time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.failing.IsZero() && now.Sub(l.failing) > grace {
+		return ErrFailing
+	}
+	return nil
+}
+
+// record notes a pass's outcome.
+func (l *Loop) record(err error, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case err == nil:
+		l.failing = time.Time{}
+	case l.failing.IsZero():
+		l.failing = now
+	}
 }
 
 // New returns a loop that runs a pass at least every tick and leaves at
@@ -37,6 +71,9 @@ func (l *Loop) Run(ctx context.Context, pass func(context.Context) (int, error),
 	for {
 		started := time.Now()
 		n, err := pass(ctx)
+		if ctx.Err() == nil {
+			l.record(err, time.Now())
+		}
 		if err != nil && ctx.Err() == nil {
 			failed(err)
 		}

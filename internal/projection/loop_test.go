@@ -53,3 +53,26 @@ func TestLoop(t *testing.T) {
 		t.Fatalf("failures %v", failures)
 	}
 }
+
+// A projection whose passes keep failing is unhealthy once the grace is
+// over; one success makes it healthy again.
+func TestLoopHealth(t *testing.T) {
+	l := New(time.Hour, 0)
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	grace := 10 * time.Second
+	if err := l.Health(t0, grace); err != nil {
+		t.Fatalf("a new loop: %v", err)
+	}
+	l.record(errors.New("store away"), t0)
+	l.record(errors.New("store away"), t0.Add(5*time.Second))
+	if err := l.Health(t0.Add(9*time.Second), grace); err != nil {
+		t.Fatalf("failing within the grace: %v", err)
+	}
+	if err := l.Health(t0.Add(11*time.Second), grace); !errors.Is(err, ErrFailing) {
+		t.Fatalf("failing past the grace: %v", err)
+	}
+	l.record(nil, t0.Add(12*time.Second))
+	if err := l.Health(t0.Add(time.Minute), grace); err != nil {
+		t.Fatalf("after a success: %v", err)
+	}
+}

@@ -171,6 +171,10 @@ func (s *Service) Changed(c identity.Changes) {
 // Notify wakes Run.
 func (s *Service) Notify() { s.loop.Notify() }
 
+// Health reports whether scoring's passes have been failing for longer
+// than identity.FailGrace.
+func (s *Service) Health() error { return s.loop.Health(time.Now(), identity.FailGrace) }
+
 // settle is the least time between two syncs under load: a subject touched
 // by many events in that time is rescored and written once, not once per
 // commit, while an event still moves its score well within a second.

@@ -29,10 +29,18 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Check is a part of Beacon whose health readiness reports: the collector
+// (can it store events?), identity and scoring (are their passes failing?).
+type Check struct {
+	Name   string
+	Health func() error
+}
+
 // Deps are the server's collaborators.
 type Deps struct {
 	Routes  []Route
 	Store   Pinger
+	Checks  []Check
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 }
@@ -55,17 +63,36 @@ func New(cfg config.Config, d Deps) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.Handle("GET /metrics", d.Metrics.Handler())
+	for _, c := range d.Checks {
+		d.Metrics.Stage(c.Name, func() bool { return c.Health() == nil })
+	}
 	return s
+}
+
+// Readiness is the body of /readyz: ready, or what is not. It names the
+// failing parts only; why is in the logs, which the public does not read.
+type Readiness struct {
+	Status  string   `json:"status"`
+	Failing []string `json:"failing,omitempty"`
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	var failing []string
 	if err := s.deps.Store.Ping(ctx); err != nil {
-		api.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		failing = append(failing, "store")
+	}
+	for _, c := range s.deps.Checks {
+		if c.Health() != nil {
+			failing = append(failing, c.Name)
+		}
+	}
+	if len(failing) > 0 {
+		api.WriteJSON(w, http.StatusServiceUnavailable, Readiness{Status: "not ready", Failing: failing})
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	api.WriteJSON(w, http.StatusOK, Readiness{Status: "ready"})
 }
 
 // Handler is the whole server as an http.Handler, middleware included.

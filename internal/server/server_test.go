@@ -2,10 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,5 +104,36 @@ func TestPanicIsA500(t *testing.T) {
 		if resp.StatusCode != 500 || string(b) != "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}\n" {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
+	}
+}
+
+// /readyz answers 503 naming the parts that fail (the store, or a check),
+// never why; the metrics report each check.
+func TestReadiness(t *testing.T) {
+	var failing atomic.Bool
+	cfg := config.Default()
+	m := metrics.New()
+	s := New(cfg, Deps{Store: okPinger{}, Metrics: m, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Checks: []Check{{Name: "identity", Health: func() error {
+			if failing.Load() {
+				return errors.New("secret DSN postgres://u:pw@host")
+			}
+			return nil
+		}}}})
+	ask := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := ask("/readyz"); code != http.StatusOK || !strings.Contains(body, `"ready"`) {
+		t.Fatalf("healthy: %d %s", code, body)
+	}
+	failing.Store(true)
+	code, body := ask("/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"failing":["identity"]`) || strings.Contains(body, "postgres") {
+		t.Fatalf("identity failing: %d %s", code, body)
+	}
+	if _, metrics := ask("/metrics"); !strings.Contains(metrics, `beacon_stage_healthy{stage="identity"} 0`) {
+		t.Fatalf("metrics lack the failing stage:\n%s", metrics)
 	}
 }
