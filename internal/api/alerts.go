@@ -3,12 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/store"
@@ -119,26 +116,14 @@ func (a *API) ack(r *http.Request) (any, error) {
 		return nil, badParam("id", "alert id %q: want a positive number", r.PathValue("id"))
 	}
 	var req AckRequest
-	body, err := io.ReadAll(io.LimitReader(r.Body, ackBodyLimit+1))
+	if err := readBody(r, &req, ackBodyLimit); err != nil {
+		return nil, err
+	}
+	by, err := byOf(req.By, "by")
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > ackBodyLimit {
-		return nil, &Problem{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
-			Message: "the body is over 4096 bytes", Limit: ackBodyLimit}
-	}
-	if strings.TrimSpace(string(body)) != "" {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return nil, badParam("body", "the body must be JSON like {\"by\": \"ana@example.com\"}: %v", err)
-		}
-	}
-	if req.By == "" {
-		req.By = "api"
-	}
-	if len(req.By) > 200 || !utf8.ValidString(req.By) {
-		return nil, badParam("by", "by must be UTF-8 of at most 200 bytes")
-	}
-	al, err := a.db.Ack(r.Context(), id, req.By, time.Now())
+	al, err := a.db.Ack(r.Context(), id, by, time.Now())
 	if err != nil {
 		return nil, err
 	}

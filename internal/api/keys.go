@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,11 +13,7 @@ import (
 
 // KeyStore is what the keys endpoints need from storage.
 type KeyStore interface {
-	CreateKey(ctx context.Context, k store.Key) (store.Key, error)
-	KeyByHash(ctx context.Context, hash []byte) (store.Key, error)
-	TouchKey(ctx context.Context, id int64, at time.Time) error
-	Keys(ctx context.Context) ([]store.Key, error)
-	RevokeKey(ctx context.Context, id int64, at time.Time) (store.Key, error)
+	keys.Keeper
 }
 
 // KeyView is a key as the API shows it: never its secret, which only its
@@ -66,7 +61,7 @@ type KeyRequest struct {
 
 func (a *API) createKey(r *http.Request) (any, error) {
 	var req KeyRequest
-	if err := readBody(r, &req); err != nil {
+	if err := readBody(r, &req, writeBodyLimit); err != nil {
 		return nil, err
 	}
 	if req.Kind != store.WriteKey && req.Kind != store.AdminKey {
@@ -76,11 +71,7 @@ func (a *API) createKey(r *http.Request) (any, error) {
 	if len(name) > 200 || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
 		return nil, badParam("name", "name must be text of at most 200 bytes")
 	}
-	secret, err := keys.Create(r.Context(), a.db, req.Kind, name)
-	if err != nil {
-		return nil, err
-	}
-	k, err := a.db.KeyByHash(r.Context(), keys.Hash(secret))
+	secret, k, err := keys.Issue(r.Context(), a.db, req.Kind, name)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +102,7 @@ func (a *API) revokeKey(r *http.Request) (any, error) {
 
 func (a *API) rotateKey(r *http.Request) (any, error) {
 	var req KeyRequest
-	if err := readBody(r, &req); err != nil {
+	if err := readBody(r, &req, writeBodyLimit); err != nil {
 		return nil, err
 	}
 	grace := 24 * time.Hour

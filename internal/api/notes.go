@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -18,7 +20,7 @@ import (
 type Notebook interface {
 	Notes(ctx context.Context, accountID string, limit int) ([]store.Note, error)
 	AddNote(ctx context.Context, n store.Note) (store.Note, error)
-	PutHold(ctx context.Context, h store.Hold, note store.Note) error
+	PutHold(ctx context.Context, h store.Hold, note store.Note) (store.Hold, error)
 	DeleteHold(ctx context.Context, scorecard, subject string, note store.Note) error
 	HoldsOf(ctx context.Context, subject string) ([]store.Hold, error)
 }
@@ -79,7 +81,7 @@ type NoteRequest struct {
 
 func (a *API) addNote(r *http.Request) (any, error) {
 	var req NoteRequest
-	if err := readBody(r, &req); err != nil {
+	if err := readBody(r, &req, writeBodyLimit); err != nil {
 		return nil, err
 	}
 	author, err := byOf(req.Author, "author")
@@ -111,7 +113,7 @@ type HoldRequest struct {
 
 func (a *API) hold(r *http.Request) (any, error) {
 	var req HoldRequest
-	if err := readBody(r, &req); err != nil {
+	if err := readBody(r, &req, writeBodyLimit); err != nil {
 		return nil, err
 	}
 	by, err := byOf(req.By, "by")
@@ -128,16 +130,7 @@ func (a *API) hold(r *http.Request) (any, error) {
 		return nil, err
 	}
 	h.Subject = score.Subject(score.OfAccount, id)
-	ss, err := a.db.SubjectScores(ctx, h.Subject)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range ss {
-		if s.Scorecard == h.Scorecard {
-			h.Tier = s.Tier
-		}
-	}
-	if err := a.db.PutHold(ctx, h, queue.HoldNote(id, h)); err != nil {
+	if h, err = a.db.PutHold(ctx, h, queue.HoldNote(id, h)); err != nil {
 		return nil, err
 	}
 	return holdView(h), nil
@@ -169,15 +162,19 @@ func byOf(s, field string) (string, error) {
 	return s, nil
 }
 
-// readBody decodes a small JSON body into v.
-func readBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, writeBodyLimit+1))
+// readBody decodes a JSON body of at most limit bytes into v; an empty
+// body leaves v as it was, for the handler's checks to name what is missing.
+func readBody(r *http.Request, v any, limit int) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return err
 	}
-	if len(b) > writeBodyLimit {
+	if len(b) > limit {
 		return &Problem{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
-			Message: "the body is over 8192 bytes", Limit: writeBodyLimit}
+			Message: fmt.Sprintf("the body is over %d bytes", limit), Limit: limit}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return badParam("body", "the body must be a JSON object: %v", err)

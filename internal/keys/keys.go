@@ -47,11 +47,12 @@ func Hash(secret string) []byte {
 // Create makes a new key of kind, stores its hash and returns the secret,
 // which is never stored and cannot be shown again.
 func Create(ctx context.Context, db Store, kind, name string) (string, error) {
-	secret, _, err := create(ctx, db, kind, name)
+	secret, _, err := Issue(ctx, db, kind, name)
 	return secret, err
 }
 
-func create(ctx context.Context, db Store, kind, name string) (string, store.Key, error) {
+// Issue is Create that also returns the key as stored.
+func Issue(ctx context.Context, db Store, kind, name string) (string, store.Key, error) {
 	prefix, ok := prefixes[kind]
 	if !ok {
 		return "", store.Key{}, fmt.Errorf("key kind %q: want write or admin", kind)
@@ -97,7 +98,7 @@ func Rotate(ctx context.Context, db Keeper, old store.Key, grace time.Duration, 
 	if !old.Usable(now) {
 		return "", store.Key{}, fmt.Errorf("key %d is revoked: create a new one instead", old.ID)
 	}
-	secret, k, err := create(ctx, db, old.Kind, old.Name)
+	secret, k, err := Issue(ctx, db, old.Kind, old.Name)
 	if err != nil {
 		return "", store.Key{}, err
 	}

@@ -20,12 +20,12 @@ type Store interface {
 	ScoredAccounts(ctx context.Context, ss []store.Score) ([]string, map[string]store.Account, error)
 	LatestAlerts(ctx context.Context, subjects []string) (map[string]store.Alert, error)
 	ScoresAt(ctx context.Context, scorecard string, subjects []string, at time.Time) (map[string]float64, error)
+	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
 	People
 }
 
 // People is what naming an account's people reads.
 type People interface {
-	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
 	UsersIn(ctx context.Context, ids []string) ([]store.User, error)
 	ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]store.Score, error)
 }
@@ -200,7 +200,11 @@ func (rd *Reader) namePeople(ctx context.Context, rules *score.Rules, rows []Row
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	champions, users, err := Champions(ctx, rd.db, rules, ids)
+	links, err := rd.db.MembershipsOfAccounts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	champions, users, err := Champions(ctx, rd.db, rules, links)
 	if err != nil {
 		return err
 	}
@@ -238,19 +242,15 @@ func (rd *Reader) namePeople(ctx context.Context, rules *score.Rules, rows []Row
 	return nil
 }
 
-// Champions returns, for each account, its champion: the member who scores
-// highest on the rules' user scorecard (a tier first, then points); and
-// every member read, as people. Accounts whose members have no such score
-// have none.
-func Champions(ctx context.Context, db People, rules *score.Rules, accounts []string) (map[string]Person, map[string]Person, error) {
+// Champions returns, for each account in links (its memberships), its
+// champion: the member who scores highest on the rules' user scorecard (a
+// tier first, then points); and every member read, as people. Accounts
+// whose members have no such score have none.
+func Champions(ctx context.Context, db People, rules *score.Rules, links []store.Membership) (map[string]Person, map[string]Person, error) {
 	card := UserCard(rules)
 	out, people := map[string]Person{}, map[string]Person{}
-	if card == nil || len(accounts) == 0 {
+	if card == nil || len(links) == 0 {
 		return out, people, nil
-	}
-	links, err := db.MembershipsOfAccounts(ctx, accounts)
-	if err != nil {
-		return nil, nil, err
 	}
 	var ids, subjects []string
 	for _, m := range links {

@@ -216,7 +216,7 @@ func TestRiseLiftsHold(t *testing.T) {
 			`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"acme"}}`))
 		hold := store.Hold{Scorecard: "pql", Subject: "account:acme", Kind: store.HoldSnooze, Reason: "on holiday",
 			Until: now.AddDate(0, 1, 0), Tier: "watching", By: "ana@seller.example", CreatedAt: now}
-		if err := db.PutHold(ctx, hold, store.Note{AccountID: "acme", Author: hold.By, Body: "snoozed", CreatedAt: now}); err != nil {
+		if _, err := db.PutHold(ctx, hold, store.Note{AccountID: "acme", Author: hold.By, Body: "snoozed", CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		// More of the same moves nothing: the hold stays.

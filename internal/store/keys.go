@@ -18,6 +18,7 @@ func (db *DB) CreateKey(ctx context.Context, k Key) (Key, error) {
 	if isUniqueViolation(err) {
 		return Key{}, ErrConflict
 	}
+	k.CreatedAt = fromMS(ms(k.CreatedAt)) // as stored: to the millisecond
 	return k, err
 }
 

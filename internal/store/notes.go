@@ -71,19 +71,25 @@ func (db *DB) Notes(ctx context.Context, accountID string, limit int) ([]Note, e
 }
 
 // PutHold holds an account out of a scorecard's queue (replacing any hold
-// it had there) and writes note with it.
-func (db *DB) PutHold(ctx context.Context, h Hold, note Note) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO holds (scorecard, subject, kind, reason, ends_at, tier, by_whom, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+// it had there) and writes note with it. A hold without a Tier takes the
+// subject's current tier on that scorecard, read in the same statement so
+// the tier a rise is judged against is the one the hold was made in. It
+// returns the hold as stored.
+func (db *DB) PutHold(ctx context.Context, h Hold, note Note) (Hold, error) {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO holds (scorecard, subject, kind, reason, ends_at, tier, by_whom, created_at)
+			VALUES ($1, $2, $3, $4, $5,
+				COALESCE(NULLIF($6, ''), (SELECT tier FROM scores WHERE scorecard = $1 AND subject = $2), ''), $7, $8)
 			ON CONFLICT (scorecard, subject) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
-				ends_at = excluded.ends_at, tier = excluded.tier, by_whom = excluded.by_whom, created_at = excluded.created_at`,
-			h.Scorecard, h.Subject, h.Kind, h.Reason, ms(h.Until), h.Tier, h.By, ms(h.CreatedAt))
+				ends_at = excluded.ends_at, tier = excluded.tier, by_whom = excluded.by_whom, created_at = excluded.created_at
+			RETURNING tier`,
+			h.Scorecard, h.Subject, h.Kind, h.Reason, ms(h.Until), h.Tier, h.By, ms(h.CreatedAt)).Scan(&h.Tier)
 		if err != nil {
 			return err
 		}
 		return insertNote(ctx, tx, &note)
 	})
+	return h, err
 }
 
 // DeleteHold returns an account to a scorecard's queue and writes note with

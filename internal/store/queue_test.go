@@ -128,7 +128,7 @@ func testQueueHolds(t *testing.T, db *store.DB) {
 		t.Helper()
 		h := store.Hold{Scorecard: "pql", Subject: "account:" + subject, Kind: kind, Reason: "not now", Until: until,
 			Tier: "hot", By: "ana@seller.example", CreatedAt: q0}
-		if err := db.PutHold(ctx, h, store.Note{AccountID: subject, Author: h.By, Body: kind, CreatedAt: q0}); err != nil {
+		if _, err := db.PutHold(ctx, h, store.Note{AccountID: subject, Author: h.By, Body: kind, CreatedAt: q0}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -166,6 +166,28 @@ func testQueueHolds(t *testing.T, db *store.DB) {
 	ns, err := db.Notes(ctx, "out", 10)
 	if err != nil || len(ns) != 2 || ns[0].Body != "back" || ns[1].Body != store.HoldDisqualify {
 		t.Fatalf("notes of out: %+v (%v)", ns, err)
+	}
+}
+
+func testHoldTier(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	saveQueue(t, db, store.Score{Subject: "warm", Score: 60, Tier: "warm"})
+	cases := []struct{ subject, given, want string }{
+		{"account:warm", "", "warm"},             // taken from its score
+		{"account:warm", "watching", "watching"}, // given: kept
+		{"account:unscored", "", ""},             // no score on the card: none
+	}
+	for _, c := range cases {
+		h := store.Hold{Scorecard: "pql", Subject: c.subject, Kind: store.HoldSnooze, Until: q0.AddDate(0, 0, 7),
+			Tier: c.given, By: "ana@seller.example", CreatedAt: q0}
+		got, err := db.PutHold(ctx, h, store.Note{AccountID: c.subject, Author: h.By, Body: "snoozed", CreatedAt: q0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, err := db.HoldsOf(ctx, c.subject)
+		if err != nil || len(hs) != 1 || got.Tier != c.want || hs[0].Tier != c.want {
+			t.Fatalf("%s given %q: returned %q, stored %+v (%v); want %q", c.subject, c.given, got.Tier, hs, err, c.want)
+		}
 	}
 }
 

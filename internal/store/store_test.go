@@ -38,6 +38,7 @@ func TestContract(t *testing.T) {
 		{"queue sorts break ties by momentum, active users, time in tier and activity", testQueueSorts},
 		{"my queue is what I own or was assigned", testQueueMine},
 		{"holds leave the queue until their date or a rise", testQueueHolds},
+		{"a hold keeps the tier it was made in", testHoldTier},
 		{"notes are kept newest first", testNotes},
 		{"a CRM account lists its linked workspaces", testLinkedAccounts},
 		{"scores as they were a week ago", testScoresAt},

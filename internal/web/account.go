@@ -169,7 +169,7 @@ func (w *Web) fillPeople(ctx context.Context, rules *score.Rules, d *accountData
 	if err != nil {
 		return nil, err
 	}
-	champions, people, err := queue.Champions(ctx, w.db, rules, []string{d.Account.ID})
+	champions, people, err := queue.Champions(ctx, w.db, rules, members)
 	if err != nil {
 		return nil, err
 	}
@@ -390,26 +390,12 @@ func (w *Web) hold(rw http.ResponseWriter, r *http.Request, v viewer) {
 	if !w.accountExists(rw, r, v, id) {
 		return
 	}
-	if err := w.putHold(r.Context(), id, h); err != nil {
+	h.Subject = score.Subject(score.OfAccount, id)
+	if _, err := w.db.PutHold(r.Context(), h, queue.HoldNote(id, h)); err != nil {
 		w.fail(rw, err)
 		return
 	}
 	http.Redirect(rw, r, "/accounts/"+url.PathEscape(id), http.StatusSeeOther)
-}
-
-// putHold keeps the tier the account is held in with the hold.
-func (w *Web) putHold(ctx context.Context, id string, h store.Hold) error {
-	h.Subject = score.Subject(score.OfAccount, id)
-	ss, err := w.db.SubjectScores(ctx, h.Subject)
-	if err != nil {
-		return err
-	}
-	for _, s := range ss {
-		if s.Scorecard == h.Scorecard {
-			h.Tier = s.Tier
-		}
-	}
-	return w.db.PutHold(ctx, h, queue.HoldNote(id, h))
 }
 
 // release returns an account to a scorecard's queue.

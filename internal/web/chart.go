@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"slices"
@@ -53,7 +54,7 @@ func scoreChart(hist []store.ScoreEvent, tiers []score.TierSpec, now time.Time) 
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="band band-%d"/>`,
 			chartPad, y(upper), chartW-2*chartPad, y(t.Min)-y(upper), i%4)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="label">%s %g+</text>`, chartW-chartPad-2, y(t.Min)-3,
-			template.HTMLEscapeString(labelOr(t.Label, t.Name)), t.Min)
+			template.HTMLEscapeString(cmp.Or(t.Label, t.Name)), t.Min)
 	}
 	var path strings.Builder
 	for i, p := range pts {
@@ -80,13 +81,6 @@ func scoreSummary(pts []store.ScoreEvent, now time.Time) string {
 	}
 	return fmt.Sprintf("Score over time: from %g to %g over %d changes since %s", pts[0].Score, last.Score, len(pts),
 		pts[0].At.Format("2006-01-02"))
-}
-
-func labelOr(label, name string) string {
-	if label != "" {
-		return label
-	}
-	return name
 }
 
 // sparkline draws users active a day as small bars, oldest first.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -274,7 +275,7 @@ func rowOf(e event.Event, label func(string) string) eventRow {
 	}
 	var m map[string]any
 	if len(body) > 0 && json.Unmarshal(body, &m) == nil {
-		keys := slices.Sorted(mapKeys(m))
+		keys := slices.Sorted(maps.Keys(m))
 		for _, k := range keys[:min(len(keys), maxProps)] {
 			r.Props = append(r.Props, prop{Key: short(k, 40), Value: short(propValue(m[k]), 80)})
 		}
@@ -308,14 +309,4 @@ func short(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
-}
-
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

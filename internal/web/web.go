@@ -55,7 +55,7 @@ type Store interface {
 
 	Notes(ctx context.Context, accountID string, limit int) ([]store.Note, error)
 	AddNote(ctx context.Context, n store.Note) (store.Note, error)
-	PutHold(ctx context.Context, h store.Hold, note store.Note) error
+	PutHold(ctx context.Context, h store.Hold, note store.Note) (store.Hold, error)
 	DeleteHold(ctx context.Context, scorecard, subject string, note store.Note) error
 	HoldsOf(ctx context.Context, subject string) ([]store.Hold, error)
 	queue.People
