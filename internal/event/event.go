@@ -39,7 +39,11 @@ const (
 // as the client sent it, so nothing the SDK recorded is ever lost even when
 // Beacon does not interpret it yet.
 type Event struct {
-	Seq               int64 // assigned by the store; 0 until stored
+	Seq int64 // assigned by the store; 0 until stored
+	// Tx is, on PostgreSQL, the transaction that committed the event: with
+	// Seq, its place in commit order (a store cursor). 0 on SQLite, where
+	// Seq alone is, and where only some reads fill it.
+	Tx                uint64
 	MessageID         string
 	Type              string
 	Name              string // track: event name; page/screen: page name

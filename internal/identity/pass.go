@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -137,6 +138,16 @@ func (p *pass) visited(anon string, t time.Time) {
 	if cur, ok := p.visits[anon]; !ok || t.Before(cur) {
 		p.visits[anon] = t
 	}
+}
+
+// applyAll folds evs into the working set and writes it.
+func (p *pass) applyAll(evs []event.Event) error {
+	for _, e := range evs {
+		if err := p.apply(e); err != nil {
+			return fmt.Errorf("event %s (seq %d): %w", e.MessageID, e.Seq, err)
+		}
+	}
+	return p.flush()
 }
 
 // apply folds one event into the working set.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -23,6 +24,7 @@ type Store interface {
 	CRMAccounts(ctx context.Context) ([]store.Account, error)
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
 	batchReader
+	quarantineStore
 }
 
 // batchReader reads many users, aliases and links at once.
@@ -87,6 +89,8 @@ type Service struct {
 	linksChecked bool
 	// committed hears, after each commit, what the commit changed.
 	committed func(Changes)
+	// quarantined counts the events this process set aside.
+	quarantined atomic.Uint64
 }
 
 // New returns a Service over db. committed, if not nil, is called after each
@@ -149,21 +153,45 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if !s.cache.usable(c, epoch.Seq) {
-		s.cache.reset(epoch.Seq)
-	}
-	began := time.Now()
 	evs, next, err := s.db.IdentityEventsAfter(ctx, c, batchSize)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
-	p := newPass(ctx, nil, crm, s.cache)
-	if err := p.prefetch(s.db, evs); err != nil {
-		s.cache.valid = false
+	r := run{crm: crm, epoch: epoch.Seq}
+	err = s.commit(ctx, r, c, evs, next, nil)
+	switch {
+	case err == nil:
+		return len(evs), nil
+	case errors.Is(err, errMoved):
+		return 0, nil
+	case ctx.Err() != nil:
 		return 0, err
 	}
+	return s.isolate(ctx, r, c, evs, next, err)
+}
+
+// run is what the commits of one step share.
+type run struct {
+	crm   *crmIndex
+	epoch int64
+}
+
+// commit projects evs, which follow from, and moves the cursor to to, in
+// one transaction; with quarantine, it projects nothing and sets that event
+// aside instead. A panic while applying is an error like any other.
+func (s *Service) commit(ctx context.Context, r run, from store.Cursor, evs []event.Event, to store.Cursor, quarantine *store.Quarantined) error {
+	if !s.cache.usable(from, r.epoch) {
+		s.cache.reset(r.epoch)
+	}
+	began := time.Now()
+	p := newPass(ctx, nil, r.crm, s.cache)
+	if err := p.prefetch(s.db, evs); err != nil {
+		s.cache.valid = false
+		return err
+	}
 	read := time.Since(began)
-	err = s.db.Project(ctx, func(tx store.IdentityTx) error {
+	err := s.db.Project(ctx, func(tx store.IdentityTx) (err error) {
+		defer asError(&err)
 		// Taken again under the writer's lock: what was read still holds
 		// only if nobody moved them meanwhile.
 		now, err := tx.Cursor(ctx, CursorName)
@@ -174,31 +202,69 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		if now != c || nowEpoch.Seq != epoch.Seq {
+		if now != from || nowEpoch.Seq != r.epoch {
 			return errMoved
 		}
 		p.tx = tx
-		for _, e := range evs {
-			if err := p.apply(e); err != nil {
-				return fmt.Errorf("event %s (seq %d): %w", e.MessageID, e.Seq, err)
-			}
-		}
-		if err := p.flush(); err != nil {
+		if err := p.applyAll(evs); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, CursorName, next)
+		if quarantine != nil {
+			if err := tx.Quarantine(ctx, *quarantine); err != nil {
+				return err
+			}
+		}
+		return tx.SetCursor(ctx, CursorName, to)
 	})
 	if err != nil {
 		s.cache.valid = false // it may hold what was rolled back
-		if errors.Is(err, errMoved) {
-			return 0, nil
-		}
-		return 0, err
+		return err
 	}
-	s.cache.committed(next)
+	s.cache.committed(to)
 	s.committed(p.changes())
 	s.log.Debug("identity pass", "events", len(evs), "read", read, "writing", time.Since(began)-read)
-	return len(evs), nil
+	return nil
+}
+
+// isolate projects evs, which failed together with cause, in halves, until
+// what fails is one event: that one is quarantined and the rest projected.
+// If even setting it aside fails, the store is what fails (it is down, or
+// full), not the event, and the error ends the step for a later retry.
+func (s *Service) isolate(ctx context.Context, r run, from store.Cursor, evs []event.Event, to store.Cursor, cause error) (int, error) {
+	if len(evs) == 1 {
+		e := evs[0]
+		q := store.Quarantined{Stage: store.StageIdentity, Seq: e.Seq, Tx: e.Tx, MessageID: Storable(e.MessageID),
+			UserID: Storable(e.UserID), AccountID: Storable(e.GroupID), Error: Storable(cause.Error()), LastAt: time.Now()}
+		if err := s.commit(ctx, r, from, nil, to, &q); err != nil {
+			return 0, err
+		}
+		s.quarantined.Add(1)
+		s.log.Warn("identity quarantined an event it could not project; `beacon quarantine list` shows it",
+			"seq", e.Seq, "err", cause)
+		return 1, nil
+	}
+	mid := len(evs) / 2
+	parts := []struct {
+		evs []event.Event
+		to  store.Cursor
+	}{{evs[:mid], store.Cursor{Tx: evs[mid-1].Tx, Seq: evs[mid-1].Seq}}, {evs[mid:], to}}
+	done := 0
+	for _, part := range parts {
+		err := s.commit(ctx, r, from, part.evs, part.to, nil)
+		n := len(part.evs)
+		if err != nil && !errors.Is(err, errMoved) && ctx.Err() == nil {
+			n, err = s.isolate(ctx, r, from, part.evs, part.to, err)
+		}
+		done += n
+		if errors.Is(err, errMoved) {
+			return done, nil
+		}
+		if err != nil {
+			return done, err
+		}
+		from = part.to
+	}
+	return done, nil
 }
 
 func (s *Service) crmIndex(ctx context.Context) (*crmIndex, error) {
@@ -317,3 +383,7 @@ func (s *Service) relinkIfOld(ctx context.Context) error {
 	s.linksChecked = true
 	return nil
 }
+
+// Quarantined counts the events this process has set aside since it
+// started, for the beacon_quarantined_total metric.
+func (s *Service) Quarantined() uint64 { return s.quarantined.Load() }

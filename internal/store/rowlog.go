@@ -81,7 +81,7 @@ func (l rowLog) identityEventsAfter(ctx context.Context, c Cursor, limit int) ([
 			&ts, &body, &tx); err != nil {
 			return nil, c, err
 		}
-		e.Timestamp = fromMS(ts)
+		e.Timestamp, e.Tx = fromMS(ts), tx
 		if len(body) > 0 {
 			e.Traits, _ = event.BodyParts(body) // copies: body is the driver's until the next row
 		}
@@ -203,7 +203,7 @@ func scanEvent(rows *sql.Rows, e *event.Event, tx *uint64) error {
 	if err != nil {
 		return err
 	}
-	e.Timestamp, e.ReceivedAt = fromMS(ts), fromMS(received)
+	e.Timestamp, e.ReceivedAt, e.Tx = fromMS(ts), fromMS(received), *tx
 	e.OriginalTimestamp, e.SentAt = fromMS(orig.Int64), fromMS(sent.Int64)
 	e.Body = json.RawMessage(body)
 	e.Traits, e.Properties = event.BodyParts(e.Body)

@@ -76,6 +76,9 @@ type ScoreBatch struct {
 	// Alerts are the tier changes routing acts on, with their deliveries:
 	// written with the scores that caused them, or not at all.
 	Alerts []Alert
+	// Quarantined are subjects the rules could not score: their last
+	// scores stay, and they show until a retry scores them.
+	Quarantined []Quarantined
 }
 
 // ScoreQuery selects scores for a queue: one scorecard, subjects of one kind,
@@ -124,7 +127,7 @@ const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_v
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 	if len(b.Scores) == 0 && len(b.Refreshed) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 &&
-		len(b.Risen) == 0 {
+		len(b.Risen) == 0 && len(b.Quarantined) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, func(sqlTx *sql.Tx) error {
@@ -154,6 +157,11 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 			})
 		if err != nil {
 			return fmt.Errorf("score history: %w", err)
+		}
+		for _, q := range b.Quarantined {
+			if err := putQuarantined(ctx, tx, q); err != nil {
+				return fmt.Errorf("quarantine: %w", err)
+			}
 		}
 		return insertAlerts(ctx, tx.d, tx, b.Alerts)
 	})

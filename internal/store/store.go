@@ -87,6 +87,11 @@ type IdentityTx interface {
 	MemberCount(ctx context.Context, accountID string) (int, error)
 	// MemberEmailDomains lists the email domains of an account's users.
 	MemberEmailDomains(ctx context.Context, accountID string) ([]string, error)
+
+	// Quarantine sets aside an event the pass could not apply;
+	// ResolveQuarantined marks one a retry applied.
+	Quarantine(ctx context.Context, q Quarantined) error
+	ResolveQuarantined(ctx context.Context, id int64, at time.Time) error
 }
 
 // EventRef says that the event seq (at ts) belongs to key: "user:<userId>"

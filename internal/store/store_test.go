@@ -523,7 +523,7 @@ func testIdentityEventsAfter(t *testing.T, db *store.DB) {
 	}
 	for i, e := range got {
 		w := all[i]
-		want := event.Event{Seq: w.Seq, MessageID: w.MessageID, Type: w.Type, UserID: w.UserID, AnonymousID: w.AnonymousID,
+		want := event.Event{Seq: w.Seq, Tx: w.Tx, MessageID: w.MessageID, Type: w.Type, UserID: w.UserID, AnonymousID: w.AnonymousID,
 			GroupID: w.GroupID, PreviousID: w.PreviousID, Timestamp: w.Timestamp}
 		if w.Type == event.Identify || w.Type == event.Group {
 			want.Traits = w.Traits
