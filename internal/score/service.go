@@ -37,6 +37,7 @@ type Store interface {
 	ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]store.ScoreState, error)
 	AllScoreStates(ctx context.Context) ([]store.ScoreState, error)
 	SaveScores(ctx context.Context, b store.ScoreBatch) error
+	QuarantinedList(ctx context.Context, q store.QuarantineQuery) ([]store.Quarantined, error)
 }
 
 const batchSize = 5000
@@ -83,6 +84,10 @@ type Service struct {
 	oneShot bool
 	// encoders are the spent encoders of scoring workers.
 	encoders sync.Pool
+	// failing are the subjects quarantined and not scored since;
+	// quarantined counts those this process set aside.
+	failing     map[string]bool
+	quarantined atomic.Uint64
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -568,6 +573,9 @@ func Subject(kind, id string) string { return kind + ":" + id }
 
 // flush rescores what is dirty and writes the scores that changed.
 func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
+	if err := s.loadFailing(ctx); err != nil {
+		return err
+	}
 	if err := s.freshen(ctx); err != nil {
 		return err
 	}
@@ -580,6 +588,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 		return err
 	}
 	batch, err := s.changes(ctx, results, now)
+	s.quarantine(&batch, results, now)
 	if err != nil {
 		// What it noted as about to be written never was: taken at the
 		// next commit, it would pass for stored.
@@ -593,6 +602,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 		return err
 	}
 	s.written.commit()
+	s.committedQuarantine(batch)
 	if len(batch.Alerts) > 0 && s.alerted != nil {
 		s.alerted()
 	}
@@ -644,6 +654,8 @@ type scored struct {
 	momentum    float64
 	activeUsers int
 	lastActive  time.Time
+	// failed is why the rules could not score the subject; nil if they did.
+	failed error
 }
 
 // subjects lists what to rescore: the dirty users and accounts and the
@@ -675,11 +687,11 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 	today := signal.Day(now)
 	out := make([]scored, len(accounts)+len(users))
 	err := eachParallel(len(out), func(i int) error {
-		var err error
 		if i < len(accounts) {
-			out[i], err = s.scoreAccount(accounts[i], today)
+			out[i] = guarded(Subject(OfAccount, accounts[i]), func() (scored, error) { return s.scoreAccount(accounts[i], today) })
 		} else {
-			out[i], err = s.scoreUser(users[i-len(accounts)], today)
+			u := users[i-len(accounts)]
+			out[i] = guarded(Subject(OfUser, u), func() (scored, error) { return s.scoreUser(u, today) })
 		}
 		enc, _ := s.encoders.Get().(*encoder)
 		if enc == nil {
@@ -689,7 +701,7 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 		out[i].withActivity()
 		s.settle(&out[i], now)
 		s.encoders.Put(enc)
-		return err
+		return nil
 	})
 	return out, err
 }

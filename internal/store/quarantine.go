@@ -58,6 +58,23 @@ func putQuarantined(ctx context.Context, q queryer, r Quarantined) error {
 	return err
 }
 
+// quarantineScores writes what a scoring batch quarantined and resolved.
+func quarantineScores(ctx context.Context, q queryer, b ScoreBatch) error {
+	for _, r := range b.Quarantined {
+		if err := putQuarantined(ctx, q, r); err != nil {
+			return err
+		}
+	}
+	for _, r := range b.Recovered {
+		if _, err := q.ExecContext(ctx, `UPDATE quarantine SET resolved_at = $1, last_at = $1
+			WHERE stage = $2 AND seq = 0 AND tx = 0 AND user_id = $3 AND account_id = $4 AND resolved_at = 0`,
+			ms(r.LastAt), r.Stage, r.UserID, r.AccountID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Quarantine records a message identity could not apply, in the pass's
 // transaction: the cursor moves past it with the same commit.
 func (t *idTx) Quarantine(ctx context.Context, r Quarantined) error {

@@ -79,6 +79,9 @@ type ScoreBatch struct {
 	// Quarantined are subjects the rules could not score: their last
 	// scores stay, and they show until a retry scores them.
 	Quarantined []Quarantined
+	// Recovered are subjects quarantined before that scored now: their
+	// open rows resolve.
+	Recovered []Quarantined
 }
 
 // ScoreQuery selects scores for a queue: one scorecard, subjects of one kind,
@@ -127,7 +130,7 @@ const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_v
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 	if len(b.Scores) == 0 && len(b.Refreshed) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 &&
-		len(b.Risen) == 0 && len(b.Quarantined) == 0 {
+		len(b.Risen) == 0 && len(b.Quarantined) == 0 && len(b.Recovered) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, func(sqlTx *sql.Tx) error {
@@ -158,10 +161,8 @@ func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 		if err != nil {
 			return fmt.Errorf("score history: %w", err)
 		}
-		for _, q := range b.Quarantined {
-			if err := putQuarantined(ctx, tx, q); err != nil {
-				return fmt.Errorf("quarantine: %w", err)
-			}
+		if err := quarantineScores(ctx, tx, b); err != nil {
+			return fmt.Errorf("quarantine: %w", err)
 		}
 		return insertAlerts(ctx, tx.d, tx, b.Alerts)
 	})
