@@ -29,6 +29,7 @@ type Reader interface {
 	Alerts
 	Notebook
 	KeyStore
+	Quarantine
 }
 
 // KeyChecker verifies admin tokens, and forgets those revoked.
@@ -63,6 +64,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/accounts/{id}/hold", a.admin(a.release))
 	mux.Handle("GET /api/v1/users/{id}", a.admin(a.user))
 	mux.Handle("GET /api/v1/users/{id}/score", a.admin(a.subjectScore(score.OfUser)))
+	mux.Handle("GET /api/v1/quarantine", a.admin(a.quarantine))
 	mux.Handle("GET /api/v1/keys", a.admin(a.listKeys))
 	mux.Handle("POST /api/v1/keys", a.admin(a.createKey))
 	mux.Handle("POST /api/v1/keys/{id}/revoke", a.admin(a.revokeKey))
@@ -125,6 +127,9 @@ type accountView struct {
 	Holds     []HoldView   `json:"holds"`
 	CreatedAt time.Time    `json:"created_at"`
 	Users     []memberView `json:"users"`
+	// Quarantined are what the stages set aside of this account and have
+	// not applied since (GET /api/v1/quarantine).
+	Quarantined []QuarantineView `json:"quarantined"`
 }
 
 type link struct {
@@ -179,7 +184,8 @@ func (a *API) account(r *http.Request) (any, error) {
 	for _, m := range ms {
 		v.Users = append(v.Users, memberView{UserID: m.UserID, Method: m.Method, Confidence: m.Confidence, Since: m.CreatedAt})
 	}
-	return v, nil
+	v.Quarantined, err = a.openQuarantine(ctx, store.QuarantineQuery{AccountID: id})
+	return v, err
 }
 
 type userView struct {
@@ -192,6 +198,8 @@ type userView struct {
 	LastSeen  time.Time      `json:"last_seen"`
 	Accounts  []memberView   `json:"accounts"`
 	Events    []recentEvent  `json:"recent_events"`
+	// Quarantined, as an account's.
+	Quarantined []QuarantineView `json:"quarantined"`
 }
 
 type recentEvent struct {
@@ -226,5 +234,6 @@ func (a *API) user(r *http.Request) (any, error) {
 	for _, e := range evs {
 		v.Events = append(v.Events, recentEvent{MessageID: e.MessageID, Type: e.Type, Name: e.Name, Timestamp: e.Timestamp, Properties: e.Properties})
 	}
-	return v, nil
+	v.Quarantined, err = a.openQuarantine(ctx, store.QuarantineQuery{UserID: id})
+	return v, err
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -46,13 +45,9 @@ deliveries named by id, or with none named every dead one (of --destination
 only, if given). A running beacon serve sends them within a second; the
 receiver can drop what it already has by the webhook-id.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids := make([]int64, len(args))
-			for i, s := range args {
-				id, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return fmt.Errorf("delivery %q: want a number", s)
-				}
-				ids[i] = id
+			ids, err := parseIDs(args, "delivery")
+			if err != nil {
+				return err
 			}
 			return a.withStore(cmd.Context(), a.openExisting, func(db *store.DB) error {
 				n, err := db.Retry(cmd.Context(), time.Now(), ids, dest)

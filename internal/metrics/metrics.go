@@ -52,6 +52,15 @@ func (m *Metrics) Stage(name string, healthy func() bool) {
 	}))
 }
 
+// Quarantined reports beacon_quarantined_total{stage=name}: what the stage
+// has set aside (docs/operations.md, "Quarantine") since the process
+// started, read at each scrape.
+func (m *Metrics) Quarantined(name string, count func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_quarantined_total",
+		Help:        "Messages a stage could not apply and set aside: identity's events, scoring's subjects.",
+		ConstLabels: prometheus.Labels{"stage": name}}, func() float64 { return float64(count()) }))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

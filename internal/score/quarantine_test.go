@@ -79,7 +79,7 @@ func TestScoringQuarantine(t *testing.T) {
 			}
 
 			// A retry while the value is still wrong: quarantined again.
-			if n, err := db.ResolveScoring(ctx, identity.EpochName, now); err != nil || n != 1 {
+			if n, err := db.ResolveScoring(ctx, identity.EpochName, nil, now); err != nil || n != 1 {
 				t.Fatalf("ResolveScoring: %d, %v", n, err)
 			}
 			live.step(ctx)

@@ -34,6 +34,8 @@ type Pinger interface {
 type Check struct {
 	Name   string
 	Health func() error
+	// Quarantined, if set, counts what the part set aside.
+	Quarantined func() uint64
 }
 
 // Deps are the server's collaborators.
@@ -65,6 +67,9 @@ func New(cfg config.Config, d Deps) *Server {
 	s.mux.Handle("GET /metrics", d.Metrics.Handler())
 	for _, c := range d.Checks {
 		d.Metrics.Stage(c.Name, func() bool { return c.Health() == nil })
+		if c.Quarantined != nil {
+			d.Metrics.Quarantined(c.Name, c.Quarantined)
+		}
 	}
 	return s
 }

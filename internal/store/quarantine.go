@@ -94,20 +94,36 @@ func (db *DB) RetryFailed(ctx context.Context, id int64, reason string, at time.
 	return err
 }
 
-// ResolveScoring resolves every open scoring row and bumps the identity
-// epoch, in one transaction, so that a running scorer rescores everyone
-// (and records again the subjects that still fail). It returns how many
-// rows it resolved.
-func (db *DB) ResolveScoring(ctx context.Context, epochName string, at time.Time) (int, error) {
+// ResolveScoring resolves the open scoring rows of ids (every one, if
+// none), and bumps the identity epoch in the same transaction, so that a
+// running scorer rescores everyone (and records again the subjects that
+// still fail). It returns how many rows it resolved.
+func (db *DB) ResolveScoring(ctx context.Context, epochName string, ids []int64, at time.Time) (int, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE quarantine SET resolved_at = $2, last_at = $2
-			WHERE stage = $1 AND resolved_at = 0`, StageScoring, ms(at))
-		if err != nil {
-			return err
+		resolve := `UPDATE quarantine SET resolved_at = $2, last_at = $2 WHERE stage = $1 AND resolved_at = 0`
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, resolve+` AND id = $3`, StageScoring, ms(at), id)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
-			return err
+		if len(ids) == 0 {
+			res, err := tx.ExecContext(ctx, resolve, StageScoring, ms(at))
+			if err != nil {
+				return err
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return nil
 		}
 		id := db.prepared(tx)
 		epoch, err := id.Cursor(ctx, epochName)

@@ -38,6 +38,10 @@ type accountData struct {
 	Alerts   []alertRow
 	Timeline timeline
 	Tomorrow string // the earliest date a snooze may run to
+	// Quarantined are what the stages set aside about the subject and
+	// have not applied since; Whom names the subject in their notice.
+	Quarantined []store.Quarantined
+	Whom        string
 }
 
 type personRow struct {
@@ -125,6 +129,10 @@ func (w *Web) fillAccount(r *http.Request, d *accountData) error {
 		return err
 	}
 	if err := w.fillHolds(ctx, rules, d, subject); err != nil {
+		return err
+	}
+	d.Whom = "this account"
+	if d.Quarantined, err = w.db.QuarantinedList(ctx, store.QuarantineQuery{Open: true, AccountID: d.Account.ID, Limit: 20}); err != nil {
 		return err
 	}
 	if d.Notes, err = w.db.Notes(ctx, d.Account.ID, 50); err != nil {

@@ -25,6 +25,10 @@ type userData struct {
 	Accounts []userAccount
 	Scores   []scoreBlock
 	Timeline timeline
+	// Quarantined are what the stages set aside about the subject and
+	// have not applied since; Whom names the subject in their notice.
+	Quarantined []store.Quarantined
+	Whom        string
 }
 
 type userAccount struct {
@@ -91,6 +95,10 @@ func (w *Web) fillUser(r *http.Request, d *userData) error {
 	}
 	for _, s := range ss {
 		d.Scores = append(d.Scores, blockOf(rules, s))
+	}
+	d.Whom = "this person"
+	if d.Quarantined, err = w.db.QuarantinedList(ctx, store.QuarantineQuery{Open: true, UserID: d.User.ID, Limit: 20}); err != nil {
+		return err
 	}
 	d.Timeline.Path = "/users/" + url.PathEscape(d.User.ID)
 	q, err := parseTimeline(r.URL.Query(), []string{d.User.ID})

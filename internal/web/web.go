@@ -50,6 +50,7 @@ type Store interface {
 	timelineReader
 
 	SubjectScores(ctx context.Context, subject string) ([]store.Score, error)
+	QuarantinedList(ctx context.Context, q store.QuarantineQuery) ([]store.Quarantined, error)
 	ScoreHistory(ctx context.Context, scorecard, subject string, limit int) ([]store.ScoreEvent, error)
 	ScoresAt(ctx context.Context, scorecard string, subjects []string, at time.Time) (map[string]float64, error)
 

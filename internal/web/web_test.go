@@ -518,3 +518,40 @@ func TestSignInFormToken(t *testing.T) {
 		t.Fatalf("a sign-in with its form's token: %d", resp.StatusCode)
 	}
 }
+
+// What the stages set aside about an account or a person shows on its
+// page, and only on its page.
+func TestQuarantineNotice(t *testing.T) {
+	srv, db := site(t)
+	c := signedIn(t, srv)
+	ctx := context.Background()
+	err := db.SaveScores(ctx, store.ScoreBatch{Quarantined: []store.Quarantined{{Stage: store.StageScoring, AccountID: "acme",
+		Error: "scorecard pql: rule many_seats: invalid operation", LastAt: now.Add(-time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Project(ctx, func(tx store.IdentityTx) error {
+		return tx.Quarantine(ctx, store.Quarantined{Stage: store.StageIdentity, Seq: 7, MessageID: "m-7", UserID: "u1",
+			Error: "refused", LastAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(path string) string {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body(t, resp)
+	}
+	acme, u1 := page("/accounts/acme"), page("/users/u1")
+	for _, want := range []string{"Set aside", "Not scored; the scores shown are the last it had", "rule many_seats: invalid operation"} {
+		if !strings.Contains(acme, want) {
+			t.Errorf("account page lacks %q", want)
+		}
+	}
+	if strings.Contains(acme, "m-7") || !strings.Contains(u1, `Event <span class="id">m-7</span>, not projected`) ||
+		strings.Contains(u1, "many_seats") {
+		t.Errorf("the notices are not each on their own subject's page:\n%s", u1)
+	}
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+)
+
+// A served event the store refuses is quarantined by the projection, which
+// goes on: the event after it is projected, the metric
+// counts it, the API lists it and shows it on its account, and the server
+// stays ready.
+func TestServedPoisonIsQuarantined(t *testing.T) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			dsn := eng.DSN(t)
+			srv := startServer(t, storetest.OpenDSN(t, dsn))
+			storetest.Refuse(t, dsn, "users", "id", "poison")
+			req, _ := http.NewRequest(http.MethodPost, srv.url+"/v1/batch", strings.NewReader(`{"batch":[
+				{"type":"group","userId":"poison","groupId":"acme","traits":{"name":"Acme"}},
+				{"type":"identify","userId":"canary","traits":{"email":"c@canary.example"}}]}`))
+			req.SetBasicAuth(srv.writeKey, "")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("batch: %d", resp.StatusCode)
+			}
+			for deadline := time.Now().Add(storetest.HangGuard); ; time.Sleep(20 * time.Millisecond) {
+				if err := srv.syncIdentity(); err != nil { // what the served loop runs
+					t.Fatal(err)
+				}
+				if _, err := srv.db.User(context.Background(), "canary"); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the event after the poison was never projected")
+				}
+			}
+			var list struct{ Quarantine []api.QuarantineView }
+			if code := srv.get(t, "/api/v1/quarantine", srv.adminToken, &list); code != 200 || len(list.Quarantine) != 1 ||
+				list.Quarantine[0].UserID != "poison" || list.Quarantine[0].AccountID != "acme" {
+				t.Fatalf("GET /api/v1/quarantine: %d %+v", code, list)
+			}
+			if code := srv.get(t, "/api/v1/quarantine?stage=nope", srv.adminToken, nil); code != 400 {
+				t.Fatalf("a bad stage: %d", code)
+			}
+			resp, err = http.Get(srv.url + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(metrics), `beacon_quarantined_total{stage="identity"} 1`) {
+				t.Fatalf("metrics lack the quarantined event:\n%s", grepLines(string(metrics), "quarantined"))
+			}
+			if code := srv.get(t, "/readyz", "", nil); code != 200 {
+				t.Fatalf("/readyz: %d: a quarantined event is not a failing stage", code)
+			}
+		})
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
