@@ -138,8 +138,8 @@ func (a *app) server(db *store.DB) (wired, error) {
 	s := server.New(a.cfg, server.Deps{
 		Routes: []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, a.log), pages},
 		Store:  db,
-		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health, Quarantined: ids.Quarantined},
-			{Name: "scoring", Health: scorer.Health, Quarantined: scorer.Quarantined}},
+		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health, Quarantined: ids.Quarantined, Lag: ids.Lag},
+			{Name: "scoring", Health: scorer.Health, Quarantined: scorer.Quarantined, Lag: scorer.Lag}},
 		Metrics: m,
 		Log:     a.log,
 	})

@@ -27,6 +27,9 @@ type Config struct {
 	Log  Log    `yaml:"log"`
 	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// StageMaxLag is how far identity or scoring may fall behind what was
+	// committed before /readyz says so; 0 never does.
+	StageMaxLag time.Duration `yaml:"stage_max_lag"`
 	// Scoring holds the signals, scorecards and tiers; without a scoring
 	// section the default preset applies.
 	Scoring *score.Spec `yaml:"scoring"`
@@ -51,7 +54,7 @@ func Default() Config {
 	// missing, and Validate would say so if it were.
 	scoring, _ := score.Preset(score.DefaultPreset)
 	return Config{DB: "beacon.db", Addr: ":8080", Log: Log{Level: "info", Format: "text"}, ShutdownTimeout: 15 * time.Second,
-		Scoring: scoring}
+		StageMaxLag: 5 * time.Minute, Scoring: scoring}
 }
 
 // DefaultFile is read when it exists and no other file is named.
@@ -104,12 +107,17 @@ func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
 	str("BEACON_LOG_LEVEL", &c.Log.Level)
 	str("BEACON_LOG_FORMAT", &c.Log.Format)
 	str("BEACON_PUBLIC_URL", &c.PublicURL)
-	if v, ok := lookup("BEACON_SHUTDOWN_TIMEOUT"); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("BEACON_SHUTDOWN_TIMEOUT: %w", err))
+	for _, e := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"BEACON_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"BEACON_STAGE_MAX_LAG", &c.StageMaxLag}} {
+		if v, ok := lookup(e.name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", e.name, err))
+			}
+			*e.dst = d
 		}
-		c.ShutdownTimeout = d
 	}
 	return errors.Join(errs...)
 }
@@ -135,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout %v: must be positive", c.ShutdownTimeout))
+	}
+	if c.StageMaxLag < 0 {
+		errs = append(errs, fmt.Errorf("stage_max_lag %v: must be 0 (never) or positive", c.StageMaxLag))
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -18,11 +18,12 @@ func TestPrecedence(t *testing.T) {
 	if err := c.LoadFile(file, true); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"BEACON_ADDR": ":7001", "BEACON_SHUTDOWN_TIMEOUT": "3s"}
+	env := map[string]string{"BEACON_ADDR": ":7001", "BEACON_SHUTDOWN_TIMEOUT": "3s", "BEACON_STAGE_MAX_LAG": "90s"}
 	if err := c.LoadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
-	if c.DB != "from-file.db" || c.Addr != ":7001" || c.Log.Level != "debug" || c.ShutdownTimeout != 3*time.Second {
+	if c.DB != "from-file.db" || c.Addr != ":7001" || c.Log.Level != "debug" || c.ShutdownTimeout != 3*time.Second ||
+		c.StageMaxLag != 90*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -48,9 +49,9 @@ func TestFileErrors(t *testing.T) {
 }
 
 func TestValidateJoinsEveryError(t *testing.T) {
-	c := Config{DB: " ", Addr: "nope", Log: Log{Level: "loud", Format: "xml"}}
+	c := Config{DB: " ", Addr: "nope", Log: Log{Level: "loud", Format: "xml"}, StageMaxLag: -time.Second}
 	err := c.Validate()
-	for _, want := range []string{"db:", "addr", "log.level", "log.format", "shutdown_timeout"} {
+	for _, want := range []string{"db:", "addr", "log.level", "log.format", "shutdown_timeout", "stage_max_lag"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}

@@ -113,6 +113,10 @@ const FailGrace = 30 * time.Second
 // longer than FailGrace.
 func (s *Service) Health() error { return s.loop.Health(time.Now(), FailGrace) }
 
+// Lag is how long the oldest commit notified and not yet projected has
+// waited.
+func (s *Service) Lag() time.Duration { return s.loop.Lag(time.Now()) }
+
 // Notify tells the service that new events were committed.
 func (s *Service) Notify() { s.loop.Notify() }
 

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -59,6 +60,14 @@ func (m *Metrics) Quarantined(name string, count func() uint64) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacon_quarantined_total",
 		Help:        "Messages a stage could not apply and set aside: identity's events, scoring's subjects.",
 		ConstLabels: prometheus.Labels{"stage": name}}, func() float64 { return float64(count()) }))
+}
+
+// Lag reports beacon_stage_lag_seconds{stage=name}: how long the oldest
+// commit the stage has not yet taken has waited, read at each scrape.
+func (m *Metrics) Lag(name string, lag func() time.Duration) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacon_stage_lag_seconds",
+		Help:        "How long the oldest commit a stage has not yet taken has waited: 0 when it is caught up.",
+		ConstLabels: prometheus.Labels{"stage": name}}, func() float64 { return lag().Seconds() }))
 }
 
 // Handler serves the registry in the Prometheus text format.

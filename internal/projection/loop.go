@@ -19,6 +19,10 @@ type Loop struct {
 
 	mu      sync.Mutex
 	failing time.Time // when the passes began to fail; zero while they succeed
+	// notified is the oldest notification no pass has started on since;
+	// taken is the oldest one the running (or last failed) pass took.
+	// Zero when there is none: what was notified has been projected.
+	notified, taken time.Time
 }
 
 // ErrFailing says a projection's passes have failed for longer than a
@@ -37,13 +41,39 @@ func (l *Loop) Health(now time.Time, grace time.Duration) error {
 	return nil
 }
 
+// Lag is how long the oldest notification not yet projected has waited at
+// now: 0 when every commit notified has been projected. A pass that fails
+// leaves what it took waiting.
+func (l *Loop) Lag(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	oldest := l.taken
+	if oldest.IsZero() || (!l.notified.IsZero() && l.notified.Before(oldest)) {
+		oldest = l.notified
+	}
+	if oldest.IsZero() || now.Before(oldest) {
+		return 0
+	}
+	return now.Sub(oldest)
+}
+
+// take notes that a pass starts on what was notified so far.
+func (l *Loop) take() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.taken.IsZero() || (!l.notified.IsZero() && l.notified.Before(l.taken)) {
+		l.taken = l.notified
+	}
+	l.notified = time.Time{}
+}
+
 // record notes a pass's outcome.
 func (l *Loop) record(err error, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case err == nil:
-		l.failing = time.Time{}
+		l.failing, l.taken = time.Time{}, time.Time{}
 	case l.failing.IsZero():
 		l.failing = now
 	}
@@ -57,6 +87,11 @@ func New(tick, settle time.Duration) *Loop {
 
 // Notify asks for a pass; notifications while one is pending merge.
 func (l *Loop) Notify() {
+	l.mu.Lock()
+	if l.notified.IsZero() {
+		l.notified = time.Now()
+	}
+	l.mu.Unlock()
 	select {
 	case l.wake <- struct{}{}:
 	default:
@@ -70,6 +105,7 @@ func (l *Loop) Run(ctx context.Context, pass func(context.Context) (int, error),
 	defer tick.Stop()
 	for {
 		started := time.Now()
+		l.take()
 		n, err := pass(ctx)
 		if ctx.Err() == nil {
 			l.record(err, time.Now())

@@ -76,3 +76,47 @@ func TestLoopHealth(t *testing.T) {
 		t.Fatalf("after a success: %v", err)
 	}
 }
+
+// Lag is how long the oldest notified commit has waited for a pass that
+// succeeds: it grows while a pass runs or fails, and is 0 once one
+// succeeds with nothing notified since.
+func TestLoopLag(t *testing.T) {
+	l := New(time.Hour, 0)
+	started := make(chan struct{})
+	release := make(chan error)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Run(ctx, func(context.Context) (int, error) {
+			started <- struct{}{}
+			return 0, <-release
+		}, func(error) {})
+	}()
+	<-started
+	release <- nil // the pass at start
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	if lag := l.Lag(later()); lag != 0 {
+		t.Fatalf("nothing notified: lag %v", lag)
+	}
+	l.Notify()
+	<-started
+	if lag := l.Lag(later()); lag < time.Hour {
+		t.Fatalf("while the pass runs: lag %v, want at least an hour an hour later", lag)
+	}
+	release <- errors.New("store away")
+	l.Notify() // the next pass, which also takes what the failed one did not do
+	<-started
+	if lag := l.Lag(later()); lag < time.Hour {
+		t.Fatalf("after a failed pass: lag %v", lag)
+	}
+	release <- nil
+	// The pass records its success after it returns: wait for it.
+	for deadline := time.Now().Add(2 * time.Minute); l.Lag(later()) != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after a pass that succeeded with nothing notified since: lag %v", l.Lag(later()))
+		}
+	}
+	cancel()
+	<-done
+}

@@ -173,6 +173,10 @@ func (s *Service) Changed(c identity.Changes) {
 	s.Notify()
 }
 
+// Lag is how long the oldest change identity reported and scoring has not
+// yet scored has waited.
+func (s *Service) Lag() time.Duration { return s.loop.Lag(time.Now()) }
+
 // Notify wakes Run.
 func (s *Service) Notify() { s.loop.Notify() }
 

@@ -36,6 +36,8 @@ type Check struct {
 	Health func() error
 	// Quarantined, if set, counts what the part set aside.
 	Quarantined func() uint64
+	// Lag, if set, is how far the part is behind what was committed.
+	Lag func() time.Duration
 }
 
 // Deps are the server's collaborators.
@@ -70,6 +72,9 @@ func New(cfg config.Config, d Deps) *Server {
 		if c.Quarantined != nil {
 			d.Metrics.Quarantined(c.Name, c.Quarantined)
 		}
+		if c.Lag != nil {
+			d.Metrics.Lag(c.Name, c.Lag)
+		}
 	}
 	return s
 }
@@ -79,6 +84,9 @@ func New(cfg config.Config, d Deps) *Server {
 type Readiness struct {
 	Status  string   `json:"status"`
 	Failing []string `json:"failing,omitempty"`
+	// Behind are the parts further behind what was committed than
+	// stage_max_lag.
+	Behind []string `json:"behind,omitempty"`
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -88,13 +96,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if err := s.deps.Store.Ping(ctx); err != nil {
 		failing = append(failing, "store")
 	}
+	var behind []string
 	for _, c := range s.deps.Checks {
 		if c.Health() != nil {
 			failing = append(failing, c.Name)
 		}
+		if c.Lag != nil && s.cfg.StageMaxLag > 0 && c.Lag() > s.cfg.StageMaxLag {
+			behind = append(behind, c.Name)
+		}
 	}
-	if len(failing) > 0 {
-		api.WriteJSON(w, http.StatusServiceUnavailable, Readiness{Status: "not ready", Failing: failing})
+	if len(failing) > 0 || len(behind) > 0 {
+		api.WriteJSON(w, http.StatusServiceUnavailable, Readiness{Status: "not ready", Failing: failing, Behind: behind})
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, Readiness{Status: "ready"})

@@ -137,3 +137,28 @@ func TestReadiness(t *testing.T) {
 		t.Fatalf("metrics lack the failing stage:\n%s", metrics)
 	}
 }
+
+// A stage further behind than stage_max_lag makes /readyz 503, naming it
+// as behind; the lag is a metric. 0 turns the check off.
+func TestReadinessLag(t *testing.T) {
+	lag := 10 * time.Minute
+	for _, tc := range []struct {
+		max    time.Duration
+		status int
+	}{{5 * time.Minute, http.StatusServiceUnavailable}, {20 * time.Minute, http.StatusOK}, {0, http.StatusOK}} {
+		cfg := config.Default()
+		cfg.StageMaxLag = tc.max
+		s := New(cfg, Deps{Store: okPinger{}, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Checks: []Check{{Name: "scoring", Health: func() error { return nil }, Lag: func() time.Duration { return lag }}}})
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code != tc.status || (tc.status != http.StatusOK) != strings.Contains(rec.Body.String(), `"behind":["scoring"]`) {
+			t.Errorf("max lag %v: %d %s", tc.max, rec.Code, rec.Body)
+		}
+		rec = httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if !strings.Contains(rec.Body.String(), `beacon_stage_lag_seconds{stage="scoring"} 600`) {
+			t.Errorf("metrics lack the lag")
+		}
+	}
+}
