@@ -81,6 +81,9 @@ func build(raw []byte, w *wire, typ string, env Envelope) (Event, string, *Error
 	if err := e.fill(w, env); err != nil {
 		return Event{}, w.WriteKey, err
 	}
+	if err := finite(raw); err != nil {
+		return Event{}, w.WriteKey, err
+	}
 	return e, w.WriteKey, nil
 }
 

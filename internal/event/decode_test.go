@@ -40,6 +40,10 @@ func TestDecodeValidation(t *testing.T) {
 		{"messageId over the limit", "track", `{"userId":"u","event":"e","messageId":"` + strings.Repeat("m", MaxIDBytes+1) + `"}`, KindBadField, "messageId"},
 		{"event name over the limit", "track", `{"userId":"u","event":"` + strings.Repeat("e", 3900) + `"}`, KindBadField, "event"},
 		{"page name over the limit", "page", `{"userId":"u","name":"` + strings.Repeat("n", MaxIDBytes+1) + `"}`, KindBadField, "name"},
+		{"a property beyond a float64", "track", `{"userId":"u","event":"e","properties":{"a":{"amount":1e999999}}}`, KindBadField, "properties.a.amount"},
+		{"a trait beyond a float64", "identify", `{"userId":"u","traits":{"n":-1E+400}}`, KindBadField, "traits.n"},
+		{"context beyond a float64", "page", `{"userId":"u","context":{"screen":{"width":[1,2,` + strings.Repeat("9", 400) + `]}}}`, KindBadField, "context.screen.width.2"},
+		{"a tiny number is zero, not refused", "track", `{"userId":"u","event":"e","properties":{"p":1e-999999,"q":1.5e300,"t":"e999 in text"}}`, "", ""},
 		{"too large", "track", `{"userId":"u","event":"e","properties":{"p":"` + strings.Repeat("x", MaxMessageBytes) + `"}}`, KindTooLarge, ""},
 	}
 	for _, tc := range tests {
