@@ -115,13 +115,16 @@ var batchRoutes = []string{"batch", "import", "b"}
 
 // Register adds the collector's routes to mux.
 func (c *Collector) Register(mux *http.ServeMux) {
+	// Preflights are answered on the collector's paths only: a catch-all
+	// would make every other /v1/ path a 405 instead of a 404.
 	for path, typ := range routes {
 		mux.Handle("POST /v1/"+path, c.handler(typ, false))
+		mux.HandleFunc("OPTIONS /v1/"+path, preflight)
 	}
 	for _, path := range batchRoutes {
 		mux.Handle("POST /v1/"+path, c.handler("", true))
+		mux.HandleFunc("OPTIONS /v1/"+path, preflight)
 	}
-	mux.HandleFunc("OPTIONS /v1/", preflight)
 }
 
 // Browsers call from the customer's own site, so any origin may post; no
