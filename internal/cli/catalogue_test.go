@@ -246,4 +246,3 @@ func sendRaw(t *testing.T, srv *running, c malformed) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
-
