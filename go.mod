@@ -5,7 +5,9 @@ go 1.26.8
 require (
 	github.com/AfterShip/email-verifier v1.4.1
 	github.com/chromedp/chromedp v0.14.2
+	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/expr-lang/expr v1.17.6
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/go-json-experiment/json v1.27.2
 	github.com/goccy/go-yaml v1.18.0
 	github.com/hbollon/go-edlib v1.6.0
@@ -16,6 +18,7 @@ require (
 	github.com/spf13/cobra v1.10.1
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	golang.org/x/crypto v0.45.0
+	golang.org/x/oauth2 v0.38.0
 	modernc.org/sqlite v1.61.1
 )
 

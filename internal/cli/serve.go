@@ -23,6 +23,7 @@ import (
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/server"
+	"github.com/beaconplg/beacon/internal/sso"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/web"
 )
@@ -130,8 +131,12 @@ func (a *app) server(db *store.DB) (wired, error) {
 	for _, d := range a.cfg.Destinations {
 		dests = append(dests, web.Destination{Name: d.Name, Type: d.Type})
 	}
-	pages, err := web.New(web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		Destinations: dests, Queues: queues, Docs: docs.Files})
+	deps := web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		Destinations: dests, Queues: queues, Docs: docs.Files}
+	if sc := a.cfg.SignOn(); sc != nil {
+		deps.SSO = sso.New(*sc, nil, nil)
+	}
+	pages, err := web.New(deps)
 	if err != nil {
 		return wired{}, err
 	}

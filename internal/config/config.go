@@ -16,6 +16,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/sso"
 )
 
 // Config is everything Beacon reads at start.
@@ -39,6 +40,22 @@ type Config struct {
 	// PublicURL is where people open Beacon (https://beacon.example.com),
 	// for links in messages; empty for none.
 	PublicURL string `yaml:"public_url"`
+	// SSO, if set, signs people in to the web app with an OpenID Connect
+	// provider beside passwords.
+	SSO *sso.Config `yaml:"sso"`
+}
+
+// SignOn is the single sign-on section as it is used: its redirect URL,
+// when not given, under public_url. nil without one.
+func (c Config) SignOn() *sso.Config {
+	if c.SSO == nil {
+		return nil
+	}
+	s := *c.SSO
+	if s.RedirectURL == "" && c.PublicURL != "" {
+		s.RedirectURL = strings.TrimSuffix(c.PublicURL, "/") + "/login/sso/callback"
+	}
+	return &s
 }
 
 // Log configures structured logging.
@@ -107,6 +124,13 @@ func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
 	str("BEACON_LOG_LEVEL", &c.Log.Level)
 	str("BEACON_LOG_FORMAT", &c.Log.Format)
 	str("BEACON_PUBLIC_URL", &c.PublicURL)
+	if c.SSO != nil && c.SSO.ClientSecretEnv != "" {
+		v, ok := lookup(c.SSO.ClientSecretEnv)
+		if !ok {
+			errs = append(errs, fmt.Errorf("sso.client_secret_env: %s is not set", c.SSO.ClientSecretEnv))
+		}
+		c.SSO.ClientSecret = v
+	}
 	for _, e := range []struct {
 		name string
 		dst  *time.Duration
@@ -150,6 +174,11 @@ func (c Config) Validate() error {
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("public_url %q: want an http(s) URL", c.PublicURL))
+		}
+	}
+	if s := c.SignOn(); s != nil {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := route.Validate(c.Destinations); err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beaconplg/beacon/internal/sso"
 )
 
 func TestPrecedence(t *testing.T) {
@@ -161,5 +163,43 @@ func TestDestinations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The sso section: its secret from the variable it names, its redirect
+// under public_url, and each mistake said.
+func TestSSOSection(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "beacon.yaml")
+	_ = os.WriteFile(file, []byte(`public_url: https://beacon.example.com/
+sso:
+  issuer: https://id.example.com
+  client_id: beacon
+  client_secret_env: ID_SECRET
+  role_claim: groups
+  admin_values: [beacon-admins]
+`), 0o600)
+	c := Default()
+	if err := c.LoadFile(file, true); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ID_SECRET": "shh"}
+	if err := c.LoadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	s := c.SignOn()
+	if s.ClientSecret != "shh" || s.RedirectURL != "https://beacon.example.com/login/sso/callback" || c.Validate() != nil {
+		t.Fatalf("sso = %+v, %v", s, c.Validate())
+	}
+	c = Default()
+	_ = c.LoadFile(file, true)
+	if err := c.LoadEnv(func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "ID_SECRET is not set") {
+		t.Fatalf("a secret variable unset: %v", err)
+	}
+	c.PublicURL, c.SSO = "", &sso.Config{Issuer: "id.example.com", AdminValues: []string{"x"}}
+	err := c.Validate()
+	for _, want := range []string{"sso.issuer", "sso.client_id", "sso.client_secret", "sso.redirect_url", "sso.role_claim"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %s", err, want)
+		}
 	}
 }

@@ -120,3 +120,20 @@ func (db *DB) ListPeople(ctx context.Context) ([]Person, error) {
 	}
 	return out, rows.Err()
 }
+
+// SignedOnPerson records a person single sign-on vouched for: a new one
+// with no password, or one known by email whose role becomes the one the
+// provider's claims give (and whose name, if the provider sends one). The
+// provider is the source of truth for roles of whoever signs in through it.
+func (db *DB) SignedOnPerson(ctx context.Context, email, name, role string, at time.Time) (Person, error) {
+	var p Person
+	var created int64
+	err := db.w.QueryRowContext(ctx, `INSERT INTO people (email, name, role, password_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (email) DO UPDATE SET role = excluded.role,
+			name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE people.name END
+		RETURNING `+personColumns, strings.ToLower(email), name, role, []byte{}, ms(at)).
+		Scan(&p.ID, &p.Email, &p.Name, &p.Role, &p.PasswordHash, &created)
+	p.CreatedAt = fromMS(created)
+	return p, err
+}

@@ -69,8 +69,20 @@ func (w *Web) signIn(ctx context.Context, email, password string) (string, error
 		return "", err
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || p.ID == 0 {
+		if p.ID != 0 { // only a known person's: what strangers type is not kept
+			w.audit(ctx, store.AuditEntry{Actor: p.Email, Action: store.AuditSignInFailed, Detail: "password"})
+		}
 		return "", errWrongPassword
 	}
+	secret, err := w.openSession(ctx, p)
+	if err == nil {
+		w.audit(ctx, store.AuditEntry{Actor: p.Email, Action: store.AuditSignIn, Detail: "password"})
+	}
+	return secret, err
+}
+
+// openSession opens a session for p and returns its cookie's value.
+func (w *Web) openSession(ctx context.Context, p store.Person) (string, error) {
 	secret, err := token(32)
 	if err != nil {
 		return "", err
@@ -83,6 +95,15 @@ func (w *Web) signIn(ctx context.Context, email, password string) (string, error
 	err = w.db.AddSession(ctx, store.Session{Hash: hashToken(secret), PersonID: p.ID, CSRF: csrf, CreatedAt: now,
 		ExpiresAt: now.Add(sessionTTL)})
 	return secret, err
+}
+
+// audit records e at the clock's time; a failure to is logged, and does not
+// fail what it records.
+func (w *Web) audit(ctx context.Context, e store.AuditEntry) {
+	e.At = w.clock()
+	if err := w.db.Audit(ctx, e); err != nil {
+		w.log.Error("audit log failed", "action", e.Action, "err", err)
+	}
 }
 
 var errWrongPassword = errors.New("wrong email or password")

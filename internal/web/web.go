@@ -32,6 +32,9 @@ type Store interface {
 	SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 	ListPeople(ctx context.Context) ([]store.Person, error)
+	SignedOnPerson(ctx context.Context, email, name, role string, at time.Time) (store.Person, error)
+	Audit(ctx context.Context, e store.AuditEntry) error
+	AuditLog(ctx context.Context, before int64, limit int) ([]store.AuditEntry, error)
 
 	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
 	ListDeliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error)
@@ -83,6 +86,9 @@ type Deps struct {
 	// Docs are Beacon's documentation, served at /docs/ for the pages'
 	// links; nil serves none.
 	Docs fs.FS
+	// SSO signs people in with an OpenID Connect provider; nil for
+	// passwords only.
+	SSO SignOn
 }
 
 // Web serves the pages.
@@ -97,6 +103,7 @@ type Web struct {
 	docs   fs.FS
 	pages  map[string]*template.Template
 	tries  throttle
+	sso    SignOn
 }
 
 // New parses the templates.
@@ -105,7 +112,7 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
-		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle()}
+		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO}
 	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "message"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
@@ -122,6 +129,10 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	mux.HandleFunc("GET /login", w.loginPage)
 	mux.HandleFunc("POST /login", w.login)
+	if w.sso != nil {
+		mux.HandleFunc("GET /login/sso", w.ssoBegin)
+		mux.HandleFunc("GET /login/sso/callback", w.ssoCallback)
+	}
 	mux.HandleFunc("POST /logout", w.signedIn(w.logout))
 	mux.HandleFunc("GET /{$}", w.signedIn(w.queue))
 	mux.HandleFunc("GET /queue.csv", w.signedIn(w.queueCSV))
@@ -215,6 +226,8 @@ func chromeOf(v viewer) chrome {
 type loginData struct {
 	chrome
 	Error, Email, Next string
+	// SSO names the single sign-on provider; "" without one.
+	SSO string
 	// Token is the form's CSRF token, also in the login cookie.
 	Token string
 }
@@ -233,6 +246,9 @@ func (w *Web) loginForm(rw http.ResponseWriter, status int, d loginData) {
 		return
 	}
 	d.Token = tok
+	if w.sso != nil {
+		d.SSO = w.sso.Label()
+	}
 	http.SetCookie(rw, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", MaxAge: int(loginTTL.Seconds()),
 		HttpOnly: true, Secure: w.secure, SameSite: http.SameSiteStrictMode})
 	w.render(rw, status, "login", d)

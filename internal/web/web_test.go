@@ -34,7 +34,7 @@ var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // site serves the pages over a store holding one person, two scored
 // accounts and an open alert on the hotter one.
-func site(t *testing.T) (*httptest.Server, *store.DB) {
+func site(t *testing.T, opts ...func(*web.Deps)) (*httptest.Server, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.SQLite(t)
@@ -87,8 +87,12 @@ func site(t *testing.T) (*httptest.Server, *store.DB) {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return now }
-	w, err := web.New(web.Deps{Store: db, Rules: fixed{rules}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Clock: clock, Queues: queue.New(db, clock), Docs: docs.Files})
+	deps := web.Deps{Store: db, Rules: fixed{rules}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: clock, Queues: queue.New(db, clock), Docs: docs.Files}
+	for _, o := range opts {
+		o(&deps)
+	}
+	w, err := web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
