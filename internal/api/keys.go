@@ -75,6 +75,7 @@ func (a *API) createKey(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.audit(r, store.AuditKeyCreated, keys.Subject(k), "")
 	v := keyView(k, time.Now())
 	v.Secret = secret
 	return v, nil
@@ -97,6 +98,7 @@ func (a *API) revokeKey(r *http.Request) (any, error) {
 		return nil, err
 	}
 	a.keys.Forget(k.Hash)
+	a.audit(r, store.AuditKeyRevoked, keys.Subject(k), "")
 	return keyView(k, time.Now()), nil
 }
 
@@ -121,6 +123,7 @@ func (a *API) rotateKey(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, badParam("id", "%v", err)
 	}
+	a.audit(r, store.AuditKeyRotated, keys.Subject(old), "new key "+keys.Subject(k)+", grace "+grace.String())
 	v := keyView(k, time.Now())
 	v.Secret = secret
 	return v, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
@@ -30,6 +31,7 @@ type Reader interface {
 	Notebook
 	KeyStore
 	Quarantine
+	Auditor
 }
 
 // KeyChecker verifies admin tokens, and forgets those revoked.
@@ -65,6 +67,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/users/{id}", a.admin(a.user))
 	mux.Handle("GET /api/v1/users/{id}/score", a.admin(a.subjectScore(score.OfUser)))
 	mux.Handle("GET /api/v1/quarantine", a.admin(a.quarantine))
+	mux.Handle("GET /api/v1/audit", a.admin(a.auditLog))
 	mux.Handle("GET /api/v1/keys", a.admin(a.listKeys))
 	mux.Handle("POST /api/v1/keys", a.admin(a.createKey))
 	mux.Handle("POST /api/v1/keys/{id}/revoke", a.admin(a.revokeKey))
@@ -80,12 +83,13 @@ func (a *API) admin(fn func(*http.Request) (any, error)) http.Handler {
 		if !ok {
 			token = ""
 		}
-		if err := a.keys.Check(r.Context(), strings.TrimSpace(token), store.AdminKey); err != nil {
+		token = strings.TrimSpace(token)
+		if err := a.keys.Check(r.Context(), token, store.AdminKey); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="beacon"`)
 			WriteError(w, a.log, err)
 			return
 		}
-		v, err := fn(r)
+		v, err := fn(r.WithContext(context.WithValue(r.Context(), actorKey{}, "token "+keys.PrefixOf(token))))
 		if err != nil {
 			WriteError(w, a.log, err)
 			return

@@ -54,6 +54,7 @@ receiver can drop what it already has by the webhook-id.`,
 				if err != nil {
 					return err
 				}
+				a.audit(cmd.Context(), db, store.AuditDeliveriesRetry, fmt.Sprintf("%v %s", ids, dest), fmt.Sprintf("%d deliveries", n))
 				fmt.Fprintf(a.stdout, "%d deliveries to send again\n", n)
 				return nil
 			})

@@ -33,10 +33,11 @@ Beacon keeps only a hash: the secret cannot be shown again.`,
 				kind = store.AdminKey
 			}
 			return a.withStore(cmd.Context(), a.openStore, func(db *store.DB) error {
-				secret, err := keys.Create(cmd.Context(), db, kind, name)
+				secret, k, err := keys.Issue(cmd.Context(), db, kind, name)
 				if err != nil {
 					return err
 				}
+				a.audit(cmd.Context(), db, store.AuditKeyCreated, keys.Subject(k), "")
 				fmt.Fprintln(a.stdout, secret)
 				return nil
 			})
@@ -103,6 +104,7 @@ func (a *app) keysRevokeCmd() *cobra.Command {
 				if k, err = db.RevokeKey(cmd.Context(), k.ID, time.Now()); err != nil {
 					return err
 				}
+				a.audit(cmd.Context(), db, store.AuditKeyRevoked, keys.Subject(k), "")
 				fmt.Fprintf(a.stdout, "key %d (%s, %s) revoked\n", k.ID, k.Kind, k.Prefix)
 				return nil
 			})
@@ -130,10 +132,11 @@ time to deploy the new one, then stops.
 				if err != nil {
 					return err
 				}
-				secret, _, err := keys.Rotate(cmd.Context(), db, old, grace, time.Now())
+				secret, k, err := keys.Rotate(cmd.Context(), db, old, grace, time.Now())
 				if err != nil {
 					return err
 				}
+				a.audit(cmd.Context(), db, store.AuditKeyRotated, keys.Subject(old), "new key "+keys.Subject(k)+", grace "+grace.String())
 				fmt.Fprintln(a.stdout, secret)
 				return nil
 			})

@@ -85,6 +85,19 @@ func TestKeysLifecycle(t *testing.T) {
 	if _, err := keys.Find(context.Background(), st, "99"); !errors.Is(err, keys.ErrNoKey) {
 		t.Fatalf("find an unknown id: %v", err)
 	}
+	log, err := st.AuditLog(context.Background(), 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, e := range log {
+		if strings.HasPrefix(e.Actor, "cli") {
+			actions[e.Action]++
+		}
+	}
+	if actions["key created"] != 2 || actions["key rotated"] != 1 || actions["key revoked"] != 1 {
+		t.Fatalf("audit log of the commands: %v", actions)
+	}
 }
 
 // The admin API lists, creates, rotates and revokes keys: a created key's
@@ -162,5 +175,26 @@ func TestKeysAPI(t *testing.T) {
 	}
 	if code := do(http.MethodPost, "/api/v1/keys/999999/revoke", "", nil); code != http.StatusNotFound {
 		t.Fatalf("revoke no key: %d", code)
+	}
+	// Each change is in the audit log, by the token that made it, and no
+	// secret is.
+	var log struct{ Entries []api.AuditView }
+	if code := do(http.MethodGet, "/api/v1/audit?limit=50", "", &log); code != http.StatusOK {
+		t.Fatalf("GET /api/v1/audit: %d", code)
+	}
+	actions := map[string]int{}
+	for _, e := range log.Entries {
+		if e.Actor == "token "+secrets.adminToken[:9] {
+			actions[e.Action]++
+		}
+		if line := fmt.Sprint(e); strings.Contains(line, made.Secret[5:]) || strings.Contains(line, rotated.Secret[5:]) {
+			t.Fatalf("a secret in the audit log: %s", line)
+		}
+	}
+	if actions["key created"] != 1 || actions["key rotated"] != 1 || actions["key revoked"] != 1 {
+		t.Fatalf("audit log by the admin token: %v in %+v", actions, log.Entries)
+	}
+	if code := do(http.MethodGet, "/api/v1/audit?before=x", "", nil); code != http.StatusBadRequest {
+		t.Fatalf("a bad before: %d", code)
 	}
 }

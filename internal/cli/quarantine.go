@@ -95,8 +95,10 @@ fails. Run it after fixing the cause (a rule, a value, a new release).`,
 						return err
 					}
 				}
-				fmt.Fprintf(a.stdout, "identity: %d events projected, %d still failing; scoring: %d subjects to rescore\n",
+				summary := fmt.Sprintf("identity: %d events projected, %d still failing; scoring: %d subjects to rescore",
 					r.Applied, r.Failed, n)
+				a.audit(cmd.Context(), db, store.AuditQuarantineRetry, fmt.Sprint(ids), summary)
+				fmt.Fprintln(a.stdout, summary)
 				return nil
 			})
 		},

@@ -74,7 +74,7 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	go func() { defer wg.Done(); srv.identity.Run(projCtx) }()
 	go func() { defer wg.Done(); srv.scorer.Run(projCtx) }()
 	go func() { defer wg.Done(); srv.dispatcher.Run(projCtx) }()
-	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, hup, srv.scorer) }()
+	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, hup, srv.scorer, db) }()
 	err = srv.s.Serve(ctx, ln)
 	// Requests are finished: let the projection and scoring take their
 	// events, then stop.
@@ -88,7 +88,7 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 
 // reloadOnHangup reads the rules again on SIGHUP. Rules that do not compile
 // are refused with their errors and the ones in force stay.
-func (a *app) reloadOnHangup(ctx context.Context, hup <-chan os.Signal, scorer *score.Service) {
+func (a *app) reloadOnHangup(ctx context.Context, hup <-chan os.Signal, scorer *score.Service, db auditor) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -98,10 +98,12 @@ func (a *app) reloadOnHangup(ctx context.Context, hup <-chan os.Signal, scorer *
 		rules, err := a.reloadRules()
 		if err != nil {
 			a.log.Error("rules not reloaded; the previous ones stay in force", "err", err)
+			a.auditAs(ctx, db, "signal", store.AuditRulesRefused, a.loaded.file, err.Error())
 			continue
 		}
 		scorer.SetRules(rules)
 		a.log.Info("rules reloaded; rescoring everyone", "rules", rules.Version)
+		a.auditAs(ctx, db, "signal", store.AuditRulesReloaded, a.loaded.file, "version "+rules.Version)
 	}
 }
 

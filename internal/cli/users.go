@@ -45,6 +45,9 @@ otherwise a random one is made and printed once. Beacon keeps only its bcrypt ha
 			}
 			return a.withStore(cmd.Context(), a.openStore, func(db *store.DB) error {
 				p, err := addPerson(cmd.Context(), db, args[0], name, role, pw)
+				if err == nil {
+					a.audit(cmd.Context(), db, store.AuditPersonAdded, p.Email, "as "+p.Role)
+				}
 				if err != nil {
 					return err
 				}

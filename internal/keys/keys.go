@@ -62,8 +62,24 @@ func Issue(ctx context.Context, db Store, kind, name string) (string, store.Key,
 		return "", store.Key{}, err
 	}
 	secret := prefix + base64.RawURLEncoding.EncodeToString(b[:])
-	k, err := db.CreateKey(ctx, store.Key{Kind: kind, Name: name, Hash: Hash(secret), Prefix: secret[:len(prefix)+4]})
+	k, err := db.CreateKey(ctx, store.Key{Kind: kind, Name: name, Hash: Hash(secret), Prefix: PrefixOf(secret)})
 	return secret, k, err
+}
+
+// PrefixOf is the part of a secret that names its key in lists and logs
+// (bk_w_Ab3x), as stored with the key: never enough to use it.
+func PrefixOf(secret string) string {
+	for _, p := range prefixes {
+		if strings.HasPrefix(secret, p) && len(secret) >= len(p)+4 {
+			return secret[:len(p)+4]
+		}
+	}
+	return ""
+}
+
+// Subject names a key in the audit log, never by its secret.
+func Subject(k store.Key) string {
+	return fmt.Sprintf("key %d (%s %s %q)", k.ID, k.Kind, k.Prefix, k.Name)
 }
 
 // ErrNoKey: no key has the id or prefix given, or more than one has it.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -59,16 +60,19 @@ func (w *Web) retryDestination(rw http.ResponseWriter, r *http.Request, v viewer
 	if !w.admin(rw, v) {
 		return
 	}
-	if _, err := w.db.Retry(r.Context(), w.clock(), nil, r.PathValue("name")); err != nil {
+	n, err := w.db.Retry(r.Context(), w.clock(), nil, r.PathValue("name"))
+	if err != nil {
 		w.fail(rw, err)
 		return
 	}
+	w.audit(r.Context(), store.AuditEntry{Actor: v.person.Email, Action: store.AuditDeliveriesRetry,
+		Subject: "destination " + r.PathValue("name"), Detail: fmt.Sprintf("%d deliveries", n)})
 	http.Redirect(rw, r, "/destinations", http.StatusSeeOther)
 }
 
 func (w *Web) admin(rw http.ResponseWriter, v viewer) bool {
 	if v.person.Role != store.RoleAdmin {
-		w.message(rw, http.StatusForbidden, v, "Admins only", "Only admins see destinations.")
+		w.message(rw, http.StatusForbidden, v, "Admins only", "Only admins see this page.")
 		return false
 	}
 	return true

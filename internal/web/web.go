@@ -113,7 +113,7 @@ func New(d Deps) (*Web, error) {
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
 		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO}
-	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "message"} {
+	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "message"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -147,6 +147,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /rules", w.signedIn(w.rulesPage))
 	mux.HandleFunc("GET /destinations", w.signedIn(w.destinationsPage))
 	mux.HandleFunc("POST /destinations/{name}/retry", w.signedIn(w.retryDestination))
+	mux.HandleFunc("GET /audit", w.signedIn(w.auditPage))
 }
 
 // formLimit bounds what a form may post.

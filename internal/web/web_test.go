@@ -559,3 +559,47 @@ func TestQuarantineNotice(t *testing.T) {
 		t.Errorf("the notices are not each on their own subject's page:\n%s", u1)
 	}
 }
+
+// The audit log page is an admin's: it lists sign-ins and what admins did,
+// and a member is refused it.
+func TestAuditPage(t *testing.T) {
+	srv, db := site(t)
+	hash, err := web.HashPassword("another horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddPerson(context.Background(), store.Person{Email: "root@seller.example", Role: store.RoleAdmin,
+		PasswordHash: hash, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	member := signedIn(t, srv)
+	resp, _ := member.Get(srv.URL + "/audit")
+	if page := body(t, resp); resp.StatusCode != http.StatusForbidden || strings.Contains(page, "signed in") {
+		t.Fatalf("a member's audit page: %d", resp.StatusCode)
+	}
+	admin := browser(t)
+	resp, err = login(t, admin, srv.URL, url.Values{"email": {"root@seller.example"}, "password": {"another horse battery"}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin sign-in: %v %v", resp, err)
+	}
+	resp, _ = login(t, browser(t), srv.URL, url.Values{"email": {"ana@seller.example"}, "password": {"wrong"}})
+	resp.Body.Close()
+	resp, _ = admin.Get(srv.URL + "/destinations")
+	m := csrfField.FindStringSubmatch(body(t, resp))
+	if m == nil {
+		t.Fatal("no CSRF token on the destinations page")
+	}
+	resp, _ = admin.PostForm(srv.URL+"/destinations/hook/retry", url.Values{"csrf": {m[1]}})
+	resp.Body.Close()
+	resp, _ = admin.Get(srv.URL + "/audit")
+	page := body(t, resp)
+	for _, want := range []string{"ana@seller.example</td><td>signed in", "root@seller.example</td><td>signed in",
+		"ana@seller.example</td><td>sign-in failed", "root@seller.example</td><td>deliveries retried</td><td>destination hook"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("audit page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(page)
+	}
+}
