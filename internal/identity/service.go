@@ -142,6 +142,12 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 func (s *Service) step(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			s.cache.valid = false // it may hold what was never written
+			panic(v)
+		}
+	}()
 	if err := s.relinkIfOld(ctx); err != nil {
 		return 0, err
 	}

@@ -7,6 +7,8 @@ package projection
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -85,6 +87,16 @@ func New(tick, settle time.Duration) *Loop {
 	return &Loop{tick: tick, settle: settle, wake: make(chan struct{}, 1)}
 }
 
+// safely runs pass, a panic included in its error with where it happened.
+func safely(ctx context.Context, pass func(context.Context) (int, error)) (n int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return pass(ctx)
+}
+
 // Notify asks for a pass; notifications while one is pending merge.
 func (l *Loop) Notify() {
 	l.mu.Lock()
@@ -99,14 +111,16 @@ func (l *Loop) Notify() {
 }
 
 // Run calls pass until ctx ends. pass returns how many events it took;
-// failed is told of errors, and the next pass retries.
+// failed is told of errors, and the next pass retries. A pass that panics
+// (a bug) fails like any other: the process, and the collector in it, go
+// on, and the stage reports itself failing.
 func (l *Loop) Run(ctx context.Context, pass func(context.Context) (int, error), failed func(error)) {
 	tick := time.NewTicker(l.tick)
 	defer tick.Stop()
 	for {
 		started := time.Now()
 		l.take()
-		n, err := pass(ctx)
+		n, err := safely(ctx, pass)
 		if ctx.Err() == nil {
 			l.record(err, time.Now())
 		}

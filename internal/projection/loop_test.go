@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -119,4 +120,33 @@ func TestLoopLag(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// A pass that panics fails like any other: Run goes on, is told of it with
+// where it happened, and the next pass runs.
+func TestLoopSurvivesAPanic(t *testing.T) {
+	l := New(time.Hour, 0)
+	passes := make(chan int, 2)
+	failures := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	go l.Run(ctx, func(context.Context) (int, error) {
+		n++
+		passes <- n
+		if n == 1 {
+			var m map[string]int
+			m["boom"]++ // a bug
+		}
+		return 0, nil
+	}, func(err error) { failures <- err })
+	<-passes
+	if err := <-failures; err == nil || !strings.Contains(err.Error(), "panic: assignment to entry in nil map") ||
+		!strings.Contains(err.Error(), "loop_test.go") {
+		t.Fatalf("the panic as reported: %v", err)
+	}
+	l.Notify()
+	if got := <-passes; got != 2 {
+		t.Fatalf("pass %d after the panic", got)
+	}
 }

@@ -169,7 +169,7 @@ func (d *Dispatcher) pass(ctx context.Context, dst *destination) (int, error) {
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
-	errs := dst.sender.Send(ctx, ds)
+	errs := d.send(ctx, dst, ds)
 	now := d.clock()
 	outs := make([]store.Outcome, len(ds))
 	for i, dl := range ds {
@@ -181,6 +181,39 @@ func (d *Dispatcher) pass(ctx context.Context, dst *destination) (int, error) {
 		return len(ds), err
 	}
 	return len(ds), nil
+}
+
+// send sends ds. If sending the batch panics (a bug one delivery
+// triggers), they are sent again one by one, and the one that panics is
+// dead with the panic as its error, where `beacon actions list` shows it:
+// one delivery never holds up the others. A receiver may get some of the
+// batch twice; each carries its id (webhook-id) to drop the second.
+func (d *Dispatcher) send(ctx context.Context, dst *destination, ds []store.Delivery) []error {
+	errs, err := sendSafely(ctx, dst.sender, ds)
+	if err == nil {
+		return errs
+	}
+	d.log.Error("sending a batch panicked; sending it one by one", "destination", dst.spec.Name, "err", err)
+	out := make([]error, len(ds))
+	for i := range ds {
+		one, err := sendSafely(ctx, dst.sender, ds[i:i+1])
+		if err != nil {
+			out[i] = &SendError{Permanent: true, Err: err}
+			continue
+		}
+		out[i] = one[0]
+	}
+	return out
+}
+
+// sendSafely sends ds, a panic its error.
+func sendSafely(ctx context.Context, s Sender, ds []store.Delivery) (errs []error, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return s.Send(ctx, ds), nil
 }
 
 // lease outlasts a batch's attempts, sent workers at a time and paced, with
@@ -242,7 +275,7 @@ func each(ctx context.Context, pace *pacer, ds []store.Delivery, send func(conte
 					errs[i] = &SendError{Err: err}
 					continue
 				}
-				errs[i] = send(ctx, ds[i])
+				errs[i] = sendOne(ctx, send, ds[i])
 			}
 		}()
 	}
@@ -252,6 +285,17 @@ func each(ctx context.Context, pace *pacer, ds []store.Delivery, send func(conte
 	close(next)
 	wg.Wait()
 	return errs
+}
+
+// sendOne sends d; a panic (a bug d triggers) makes d dead, not the
+// process: it runs in a goroutine of its own, where no caller can recover.
+func sendOne(ctx context.Context, send func(context.Context, store.Delivery) error, d store.Delivery) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &SendError{Permanent: true, Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
+	return send(ctx, d)
 }
 
 // pacer spaces requests to a destination at most rate a second.

@@ -214,6 +214,12 @@ type Report struct {
 func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			s.setRules(s.rules) // the rollups may hold half a batch: replay them
+			panic(v)
+		}
+	}()
 	var rep Report
 	upTo, err := s.db.Cursor(ctx, identity.CursorName)
 	if err != nil {

@@ -1,0 +1,46 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// buggy panics on any batch that holds the delivery with id bad, as a bug
+// one delivery's payload triggers would; it delivers the others.
+type buggy struct{ bad int64 }
+
+func (b buggy) Send(_ context.Context, ds []store.Delivery) []error {
+	for _, d := range ds {
+		if d.ID == b.bad {
+			var m map[int64]bool
+			m[d.ID] = true
+		}
+	}
+	return make([]error, len(ds))
+}
+
+// A delivery whose sending panics is dead, with the panic as its error;
+// the others of its batch are delivered. Both where a destination sends a
+// batch at once (CRMs) and where it sends deliveries in goroutines
+// (webhooks, Slack).
+func TestOneDeliveryThatPanics(t *testing.T) {
+	ds := []store.Delivery{{ID: 1}, {ID: 2}, {ID: 3}}
+	d := &Dispatcher{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	batched := d.send(context.Background(), &destination{sender: buggy{bad: 2}}, ds)
+	one := each(context.Background(), newPacer(0), ds, func(_ context.Context, dl store.Delivery) error {
+		return buggy{bad: 2}.Send(context.Background(), []store.Delivery{dl})[0]
+	})
+	for name, errs := range map[string][]error{"a batch": batched, "one by one": one} {
+		var se *SendError
+		if errs[0] != nil || errs[2] != nil || !errors.As(errs[1], &se) || !se.Permanent ||
+			!strings.Contains(errs[1].Error(), "panic: assignment to entry in nil map") {
+			t.Errorf("%s: %v", name, errs)
+		}
+	}
+}
