@@ -321,6 +321,18 @@ func (s *Service) takeAhead(c <-chan ahead) error {
 	return nil
 }
 
+// scanSafely runs a reader, a panic (a bug an event triggers while it is
+// matched) its error: in a goroutine of its own, nothing else could
+// recover it, and the process would end.
+func scanSafely(scan func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic while reading the stream: %v", v)
+		}
+	}()
+	return scan()
+}
+
 // batch is a read of the stream, or the error that ended it.
 type batch struct {
 	evs     []event.Event
@@ -438,34 +450,16 @@ func (a *aliases) recycle(users []string) {
 // whole stream, is every alias: the readers then find each event's user.
 // The caller cancels ctx if it stops early.
 func (s *Service) read(ctx context.Context, parts []store.Cursor, known *aliases) <-chan batch {
-	bodies, set := s.bodies(), s.rules.Signals
+	// Taken here, under the sync's lock: a failed sync may replace the
+	// rules while the readers still run.
+	r := reading{bodies: s.bodies(), set: s.rules.Signals, known: known}
 	out := make(chan batch, len(parts))
 	var wg sync.WaitGroup
 	for i := 0; i+1 < len(parts); i++ {
 		wg.Add(1)
 		go func(after, upTo store.Cursor) {
 			defer wg.Done()
-			err := s.db.ScanLean(ctx, after, upTo, batchSize, bodies, func(evs []event.Event, next store.Cursor) error {
-				b := batch{evs: evs, next: next}
-				if !s.oneShot {
-					// Matched before waiting for the aliases, which are
-					// read beside the first blocks.
-					b.matches = set.Match(evs)
-				}
-				var err error
-				if b.users, err = known.usersOf(evs); err != nil {
-					return err
-				}
-				if s.oneShot {
-					b.matches = set.MatchUsers(evs, b.users) // it keeps no visitor
-				}
-				select {
-				case out <- b:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
+			err := scanSafely(func() error { return s.readPart(ctx, after, upTo, r, out) })
 			if err != nil && ctx.Err() == nil {
 				select {
 				case out <- batch{err: err}:
@@ -476,6 +470,41 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor, known *aliases
 	}
 	go func() { wg.Wait(); close(out) }()
 	return out
+}
+
+// reading is what readers share: the bodies to read, the signals to match
+// and, in a replay of the whole stream, every alias.
+type reading struct {
+	bodies store.Bodies
+	set    *signal.Set
+	known  *aliases
+}
+
+// readPart sends out the batches of the events after after up to upTo,
+// matched.
+func (s *Service) readPart(ctx context.Context, after, upTo store.Cursor, r reading, out chan<- batch) error {
+	set := r.set
+	return s.db.ScanLean(ctx, after, upTo, batchSize, r.bodies, func(evs []event.Event, next store.Cursor) error {
+		b := batch{evs: evs, next: next}
+		if !s.oneShot {
+			// Matched before waiting for the aliases, which are read
+			// beside the first blocks.
+			b.matches = set.Match(evs)
+		}
+		var err error
+		if b.users, err = r.known.usersOf(evs); err != nil {
+			return err
+		}
+		if s.oneShot {
+			b.matches = set.MatchUsers(evs, b.users) // it keeps no visitor
+		}
+		select {
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
 }
 
 // bodies is whose bodies the rules read.
