@@ -245,11 +245,12 @@ func (rd *Reader) namePeople(ctx context.Context, rules *score.Rules, rows []Row
 // Champions returns, for each account in links (its memberships), its
 // champion: the member who scores highest on the rules' user scorecard (a
 // tier first, then points); and every member read, as people. Accounts
-// whose members have no such score have none.
+// whose members have no such score have none, and rules without a user
+// scorecard name no champion: their people are still named.
 func Champions(ctx context.Context, db People, rules *score.Rules, links []store.Membership) (map[string]Person, map[string]Person, error) {
 	card := UserCard(rules)
 	out, people := map[string]Person{}, map[string]Person{}
-	if card == nil || len(links) == 0 {
+	if len(links) == 0 {
 		return out, people, nil
 	}
 	var ids, subjects []string
@@ -267,6 +268,9 @@ func Champions(ctx context.Context, db People, rules *score.Rules, links []store
 	}
 	for _, u := range users {
 		people[u.ID] = personOf(u)
+	}
+	if card == nil {
+		return out, people, nil
 	}
 	ss, err := db.ScoresIn(ctx, card.Name, subjects)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/queue"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
@@ -152,5 +153,29 @@ func TestWriteCSV(t *testing.T) {
 	}
 	if got := recs[2][1]; got != `'=HYPERLINK("x")` {
 		t.Fatalf("a formula name exported as %q", got)
+	}
+}
+
+// Rules without a user scorecard name no champion, and still name the
+// people of each account, by name and email.
+func TestPeopleWithoutAUserScorecard(t *testing.T) {
+	db := storetest.SQLite(t)
+	world(t, db)
+	sp, err := score.Preset("pql-150")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Scorecards = slices.DeleteFunc(sp.Scorecards, func(c score.ScorecardSpec) bool { return c.Of == score.OfUser })
+	r, err := score.Compile(*sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := []store.Membership{{UserID: "ana", AccountID: "acme"}, {UserID: "bo", AccountID: "acme"}}
+	champions, people, err := queue.Champions(context.Background(), db, r, links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(champions) != 0 || people["ana"].Email != "ana@acme.example" || people["bo"].Name != "Bo Chen" {
+		t.Fatalf("champions %+v, people %+v", champions, people)
 	}
 }
