@@ -88,6 +88,10 @@ func New(specs []Spec, deps Deps) (*Dispatcher, error) {
 func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {
 	client := *deps.Client
 	client.Timeout = sp.timeout()
+	// A redirect is answered, not followed: Go's client would follow a 301
+	// or 302 with a GET without the body, and a 200 to that would pass for
+	// the alert delivered.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	switch sp.Type {
 	case Webhook:
 		key, err := decodeSecret(sp.secret())

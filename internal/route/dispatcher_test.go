@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -132,6 +133,7 @@ func TestDispatcher(t *testing.T) {
 			t.Run("Retry-After", func(t *testing.T) { testRetryAfter(t, eng.Open(t)) })
 			t.Run("dead letters and replay", func(t *testing.T) { testDeadLetters(t, eng.Open(t)) })
 			t.Run("slack", func(t *testing.T) { testSlack(t, eng.Open(t)) })
+			t.Run("a redirect is not followed", func(t *testing.T) { testRedirect(t, eng.Open(t)) })
 		})
 	}
 }
@@ -194,6 +196,35 @@ func testRetries(t *testing.T, db *store.DB) {
 	// A tampered body fails verification: the signature covers it.
 	if err := wh.VerifyIgnoringTimestamp(append(rc.bodies[2], ' '), rc.got[2].Header); err == nil {
 		t.Fatal("a changed body verified")
+	}
+}
+
+// A 301 from the receiver is a failed attempt that names where it points:
+// followed, Go's client would send a GET without the body, and its 200
+// would pass for the alert delivered. The body's timestamp is the alert's.
+func testRedirect(t *testing.T, db *store.DB) {
+	moved := &receiver{}
+	newHome := httptest.NewServer(moved)
+	defer newHome.Close()
+	rc := &receiver{answers: []func(http.ResponseWriter){status(301, "", "Location", newHome.URL+"/hooks")}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	f := newFixture(t, db, []route.Spec{{Name: "hook", Type: route.Webhook, URL: srv.URL, Secret: secret}})
+	f.clock = t0.Add(3 * time.Minute) // the attempt is later than the alert
+	f.drain(t)
+	d := f.delivery(t, "hook")
+	if d.State != store.Failed || !strings.Contains(d.LastError, "HTTP 301") || !strings.Contains(d.LastError, newHome.URL+"/hooks") {
+		t.Fatalf("after a 301: %+v", d)
+	}
+	if len(moved.got) != 0 {
+		t.Fatalf("the redirect was followed: %d requests where it points", len(moved.got))
+	}
+	var m route.Message
+	if err := json.Unmarshal(rc.bodies[0], &m); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Timestamp.Equal(t0) || rc.got[0].Header.Get("webhook-timestamp") != strconv.FormatInt(f.clock.Unix(), 10) {
+		t.Fatalf("body timestamp %v (want the alert's, %v); header %s", m.Timestamp, t0, rc.got[0].Header.Get("webhook-timestamp"))
 	}
 }
 

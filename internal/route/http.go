@@ -60,6 +60,11 @@ func post(ctx context.Context, c *http.Client, method, url string, h http.Header
 	}
 	e := &SendError{Status: resp.StatusCode, Err: errors.New(summary(got))}
 	switch {
+	case resp.StatusCode/100 == 3:
+		// Not delivered, and retried: the destination's url may be fixed
+		// meanwhile, to where the receiver says it moved.
+		e.Err = fmt.Errorf("redirected to %q: Beacon does not follow redirects; set the destination's url to where it points",
+			summary([]byte(resp.Header.Get("Location"))))
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusRequestTimeout,
 		resp.StatusCode >= 500:
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())

@@ -57,8 +57,10 @@ func (w *webhook) Send(ctx context.Context, ds []store.Delivery) []error {
 		if err != nil {
 			return &SendError{Permanent: true, Err: err}
 		}
+		// The body's timestamp is when the event happened (Standard
+		// Webhooks); the header's, when this attempt was signed.
 		now := w.now()
-		body, err := json.Marshal(Message{Type: EventType, Timestamp: now.UTC(), Data: data})
+		body, err := json.Marshal(Message{Type: EventType, Timestamp: d.Alert.CreatedAt.UTC(), Data: data})
 		if err != nil {
 			return &SendError{Permanent: true, Err: err}
 		}
