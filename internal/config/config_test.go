@@ -1,6 +1,10 @@
 package config
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +130,12 @@ func TestDestinations(t *testing.T) {
 `
 	secret := "whsec_" + strings.Repeat("QUJD", 8)
 	t.Setenv("BEACON_TEST_HOOK_SECRET", secret)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	t.Setenv("BEACON_TEST_SF_KEY", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
 	for _, tc := range []struct {
 		name, destinations string
 		want               []string // fragments of the error; none when valid
@@ -143,6 +153,19 @@ func TestDestinations(t *testing.T) {
 				`destinations[1].type: "pager"`}},
 		{"a CRM without its mapping", "destinations:\n  - {name: sales-hook, type: hubspot, url: 'https://api.hubapi.com', secret: t}\n",
 			[]string{"destinations[0].object", "destinations[0].id_property", "destinations[0].properties"}},
+		{"salesforce by the jwt flow", "destinations:\n  - {name: sales-hook, type: salesforce, url: 'https://login.salesforce.com', object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: jwt, client_id: k, username: u@x.example, private_key_env: BEACON_TEST_SF_KEY}}\n", nil},
+		{"salesforce by the jwt flow, not a key", "destinations:\n  - {name: sales-hook, type: salesforce, url: 'https://login.salesforce.com', object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: jwt, client_id: k, username: u@x.example, private_key_env: BEACON_TEST_HOOK_SECRET}}\n",
+			[]string{"oauth: the private key: not PEM"}},
+		{"salesforce by the jwt flow, half said", "destinations:\n  - {name: sales-hook, type: salesforce, url: 'https://login.salesforce.com', object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: jwt}}\n",
+			[]string{"oauth.client_id", "oauth.username", "oauth.private_key_file or private_key_env"}},
+		{"salesforce by refresh token, variables unset", "destinations:\n  - {name: sales-hook, type: salesforce, url: 'https://login.salesforce.com', object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: refresh_token, client_id: k, client_secret_env: BEACON_NOPE_1}}\n",
+			[]string{"oauth.client_secret_env", "oauth.refresh_token_env"}},
+		{"salesforce with a token and oauth", "destinations:\n  - {name: sales-hook, type: salesforce, url: 'https://login.salesforce.com', secret: t, object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: jwt}}\n",
+			[]string{"oauth or an access token (secret), not both"}},
+		{"oauth for hubspot", "destinations:\n  - {name: sales-hook, type: hubspot, url: 'https://api.hubapi.com', secret: t, object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: jwt}}\n",
+			[]string{"oauth is for salesforce"}},
+		{"an unknown flow", "destinations:\n  - {name: sales-hook, type: salesforce, url: 'https://login.salesforce.com', object: Account, id_property: Beacon_Id__c, properties: {Beacon_Score__c: score}, oauth: {flow: password, client_id: k}}\n",
+			[]string{`oauth.flow "password": want jwt or refresh_token`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "beacon.yaml")

@@ -203,11 +203,11 @@ func bearer(token, ua string) http.Header {
 // Collections upsert (PATCH composite/sobjects/OBJECT/EXTERNAL_ID_FIELD),
 // up to 200 records a request, each succeeding or failing on its own.
 type salesforce struct {
-	spec   Spec
-	token  string
-	client *http.Client
-	ua     string
-	pace   *pacer
+	spec    Spec
+	session *session
+	client  *http.Client
+	ua      string
+	pace    *pacer
 }
 
 const (
@@ -229,6 +229,38 @@ type salesforceResult struct {
 	} `json:"errors"`
 }
 
+// patch sends one collection upsert of n records. A session Salesforce
+// ended (expired, revoked) is renewed, once, and the request sent again
+// before the attempt counts as failed.
+func (s *salesforce) patch(ctx context.Context, body []byte, n int) ([]salesforceResult, error) {
+	var results []salesforceResult
+	read := func(b []byte) error {
+		if err := json.Unmarshal(b, &results); err != nil {
+			return &SendError{Err: fmt.Errorf("reading the answer from Salesforce: %w", err)}
+		}
+		if len(results) != n {
+			return &SendError{Err: fmt.Errorf("the answer from Salesforce has %d results for %d records", len(results), n)}
+		}
+		return nil
+	}
+	for try := 0; ; try++ {
+		token, instance, err := s.session.get(ctx)
+		if err != nil {
+			return nil, &SendError{Err: err}
+		}
+		if err := s.pace.wait(ctx); err != nil {
+			return nil, &SendError{Err: err}
+		}
+		u := instance + "/services/data/" + salesforceVersion + "/composite/sobjects/" +
+			url.PathEscape(s.spec.Object) + "/" + url.PathEscape(s.spec.IDProperty)
+		err = post(ctx, s.client, http.MethodPatch, u, bearer(token, s.ua), body, read)
+		if try == 0 && sessionEnded(err) && s.session.ended(token) {
+			continue
+		}
+		return results, err
+	}
+}
+
 func (s *salesforce) Send(ctx context.Context, ds []store.Delivery) []error {
 	return sendRecords(ctx, s.spec, ds, salesforceBatch, s.upsert)
 }
@@ -246,21 +278,7 @@ func (s *salesforce) upsert(ctx context.Context, recs []record) []error {
 	if err != nil {
 		return all(len(recs), &SendError{Permanent: true, Err: err})
 	}
-	if err := s.pace.wait(ctx); err != nil {
-		return all(len(recs), &SendError{Err: err})
-	}
-	u := strings.TrimSuffix(s.spec.URL, "/") + "/services/data/" + salesforceVersion + "/composite/sobjects/" +
-		url.PathEscape(s.spec.Object) + "/" + url.PathEscape(s.spec.IDProperty)
-	var results []salesforceResult
-	err = post(ctx, s.client, http.MethodPatch, u, bearer(s.token, s.ua), body, func(b []byte) error {
-		if err := json.Unmarshal(b, &results); err != nil {
-			return &SendError{Err: fmt.Errorf("reading the answer from Salesforce: %w", err)}
-		}
-		if len(results) != len(recs) {
-			return &SendError{Err: fmt.Errorf("the answer from Salesforce has %d results for %d records", len(results), len(recs))}
-		}
-		return nil
-	})
+	results, err := s.patch(ctx, body, len(recs))
 	if err != nil {
 		var se *SendError
 		// The org's daily API limit: worth waiting for, not a wrong request.

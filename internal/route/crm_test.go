@@ -128,7 +128,11 @@ func (f *fakeHubSpot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // expired sessions are a 401, the daily API limit a 403
 // REQUEST_LIMIT_EXCEEDED, overload a 503.
 type fakeSalesforce struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// sessions are the tokens its login server issued that still work
+	// (sfLogin); crmToken always does.
+	sessions map[string]bool
+	unauth   int // requests answered 401
 	fields   []string
 	refuse   map[string]string // external id → error message
 	script   []int             // statuses to answer first
@@ -145,7 +149,8 @@ func (f *fakeSalesforce) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode([]map[string]string{{"message": msg, "errorCode": errorCode}})
 	}
-	if r.Header.Get("Authorization") != "Bearer "+crmToken {
+	if tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); tok != crmToken && !f.sessions[tok] {
+		f.unauth++
 		fail(401, "INVALID_SESSION_ID", "Session expired or invalid")
 		return
 	}
@@ -215,6 +220,7 @@ func TestCRM(t *testing.T) {
 		t.Run(eng.Name, func(t *testing.T) {
 			t.Run("hubspot", func(t *testing.T) { testHubSpot(t, eng.Open(t)) })
 			t.Run("salesforce", func(t *testing.T) { testSalesforce(t, eng.Open(t)) })
+			t.Run("salesforce oauth", func(t *testing.T) { testSalesforceOAuth(t, eng.Open) })
 			t.Run("per person", func(t *testing.T) { testPerPerson(t, eng.Open(t)) })
 		})
 	}

@@ -104,7 +104,7 @@ func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {
 	case HubSpot:
 		return &hubspot{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace}, nil
 	case Salesforce:
-		return &salesforce{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace}, nil
+		return &salesforce{spec: sp, session: newSession(sp, &client, deps.Clock), client: &client, ua: deps.UserAgent, pace: pace}, nil
 	}
 	return nil, fmt.Errorf("type %q: not supported", sp.Type)
 }

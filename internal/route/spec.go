@@ -50,6 +50,9 @@ type Spec struct {
 	// RateLimit caps requests per second to the destination (CRMs limit
 	// their APIs); 0 is no cap.
 	RateLimit float64 `yaml:"rate_limit,omitempty"`
+	// OAuth, for Salesforce, signs in through a connected app instead of
+	// a fixed token (secret), and keeps the session alive.
+	OAuth *SalesforceOAuth `yaml:"oauth,omitempty"`
 }
 
 const (
@@ -153,10 +156,24 @@ func checkSecret(s Spec) error {
 		if _, err := decodeSecret(secret); err != nil {
 			return err
 		}
-	case HubSpot, Salesforce:
+	case Salesforce:
+		switch {
+		case s.OAuth != nil && (s.Secret != "" || s.SecretEnv != ""):
+			return errors.New("salesforce takes oauth or an access token (secret), not both")
+		case s.OAuth != nil:
+			if problems := s.OAuth.check(); len(problems) > 0 {
+				return errors.New(strings.Join(problems, "; "))
+			}
+		case secret == "" && s.SecretEnv == "":
+			return errors.New("salesforce needs oauth (a connected app) or an access token")
+		}
+	case HubSpot:
 		if secret == "" && s.SecretEnv == "" {
 			return fmt.Errorf("%s needs an access token", s.Type)
 		}
+	}
+	if s.OAuth != nil && s.Type != Salesforce {
+		return fmt.Errorf("oauth is for salesforce, not %s", s.Type)
 	}
 	return nil
 }
