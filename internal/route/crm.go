@@ -3,12 +3,10 @@ package route
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
@@ -197,106 +195,4 @@ func bearer(token, ua string) http.Header {
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", ua)
 	return h
-}
-
-// salesforce writes fields onto Salesforce records through the sObject
-// Collections upsert (PATCH composite/sobjects/OBJECT/EXTERNAL_ID_FIELD),
-// up to 200 records a request, each succeeding or failing on its own.
-type salesforce struct {
-	spec    Spec
-	session *session
-	client  *http.Client
-	ua      string
-	pace    *pacer
-}
-
-const (
-	salesforceBatch   = 200
-	salesforceVersion = "v60.0"
-	// salesforceLimitWait is how long to wait once the org's API requests
-	// for the day are spent: they come back over a rolling 24 hours.
-	salesforceLimitWait = 15 * time.Minute
-)
-
-type salesforceResult struct {
-	ID      string `json:"id"`
-	Success bool   `json:"success"`
-	Created bool   `json:"created"`
-	Errors  []struct {
-		StatusCode string   `json:"statusCode"`
-		Message    string   `json:"message"`
-		Fields     []string `json:"fields"`
-	} `json:"errors"`
-}
-
-// patch sends one collection upsert of n records. A session Salesforce
-// ended (expired, revoked) is renewed, once, and the request sent again
-// before the attempt counts as failed.
-func (s *salesforce) patch(ctx context.Context, body []byte, n int) ([]salesforceResult, error) {
-	var results []salesforceResult
-	read := func(b []byte) error {
-		if err := json.Unmarshal(b, &results); err != nil {
-			return &SendError{Err: fmt.Errorf("reading the answer from Salesforce: %w", err)}
-		}
-		if len(results) != n {
-			return &SendError{Err: fmt.Errorf("the answer from Salesforce has %d results for %d records", len(results), n)}
-		}
-		return nil
-	}
-	for try := 0; ; try++ {
-		token, instance, err := s.session.get(ctx)
-		if err != nil {
-			return nil, &SendError{Err: err}
-		}
-		if err := s.pace.wait(ctx); err != nil {
-			return nil, &SendError{Err: err}
-		}
-		u := instance + "/services/data/" + salesforceVersion + "/composite/sobjects/" +
-			url.PathEscape(s.spec.Object) + "/" + url.PathEscape(s.spec.IDProperty)
-		err = post(ctx, s.client, http.MethodPatch, u, bearer(token, s.ua), body, read)
-		if try == 0 && sessionEnded(err) && s.session.ended(token) {
-			continue
-		}
-		return results, err
-	}
-}
-
-func (s *salesforce) Send(ctx context.Context, ds []store.Delivery) []error {
-	return sendRecords(ctx, s.spec, ds, salesforceBatch, s.upsert)
-}
-
-func (s *salesforce) upsert(ctx context.Context, recs []record) []error {
-	records := make([]map[string]any, len(recs))
-	for i, r := range recs {
-		m := map[string]any{"attributes": map[string]string{"type": s.spec.Object}, s.spec.IDProperty: r.id}
-		for k, v := range r.props {
-			m[k] = v
-		}
-		records[i] = m
-	}
-	body, err := json.Marshal(map[string]any{"allOrNone": false, "records": records})
-	if err != nil {
-		return all(len(recs), &SendError{Permanent: true, Err: err})
-	}
-	results, err := s.patch(ctx, body, len(recs))
-	if err != nil {
-		var se *SendError
-		// The org's daily API limit: worth waiting for, not a wrong request.
-		if errors.As(err, &se) && se.Status == http.StatusForbidden && strings.Contains(se.Err.Error(), "REQUEST_LIMIT_EXCEEDED") {
-			se.Permanent, se.RetryAfter = false, salesforceLimitWait
-		}
-		return all(len(recs), err)
-	}
-	out := make([]error, len(recs))
-	for i, r := range results {
-		if r.Success {
-			continue
-		}
-		var msgs []string
-		for _, e := range r.Errors {
-			msgs = append(msgs, e.StatusCode+": "+e.Message)
-		}
-		out[i] = &SendError{Permanent: true, Err: fmt.Errorf("refused by Salesforce: %s", strings.Join(msgs, "; "))}
-	}
-	return out
 }

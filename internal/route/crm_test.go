@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/store"
@@ -120,98 +122,6 @@ func (f *fakeHubSpot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(ans)
 }
 
-// fakeSalesforce answers PATCH
-// /services/data/vXX.X/composite/sobjects/{SObject}/{ExternalIdField} as
-// Salesforce documents sObject Collections upsert: a bearer token, at most
-// 200 records, each with attributes.type and the external id; one
-// UpsertResult per record, in order, each succeeding or failing alone;
-// expired sessions are a 401, the daily API limit a 403
-// REQUEST_LIMIT_EXCEEDED, overload a 503.
-type fakeSalesforce struct {
-	mu sync.Mutex
-	// sessions are the tokens its login server issued that still work
-	// (sfLogin); crmToken always does.
-	sessions map[string]bool
-	unauth   int // requests answered 401
-	fields   []string
-	refuse   map[string]string // external id → error message
-	script   []int             // statuses to answer first
-	requests int
-	records  map[string]map[string]any
-}
-
-func (f *fakeSalesforce) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests++
-	w.Header().Set("Content-Type", "application/json")
-	fail := func(code int, errorCode, msg string) {
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode([]map[string]string{{"message": msg, "errorCode": errorCode}})
-	}
-	if tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); tok != crmToken && !f.sessions[tok] {
-		f.unauth++
-		fail(401, "INVALID_SESSION_ID", "Session expired or invalid")
-		return
-	}
-	if len(f.script) > 0 {
-		code := f.script[0]
-		f.script = f.script[1:]
-		switch code {
-		case 403:
-			fail(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-		default:
-			fail(code, "SERVER_UNAVAILABLE", "Server unavailable")
-		}
-		return
-	}
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if r.Method != http.MethodPatch || len(parts) != 7 || parts[0] != "services" || parts[3] != "composite" || parts[4] != "sobjects" {
-		fail(404, "NOT_FOUND", "The requested resource does not exist")
-		return
-	}
-	extID := parts[6] // after the sObject, parts[5]
-	var req struct {
-		AllOrNone bool             `json:"allOrNone"`
-		Records   []map[string]any `json:"records"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Records) == 0 || len(req.Records) > 200 {
-		fail(400, "JSON_PARSER_ERROR", "bad request or more than 200 records")
-		return
-	}
-	type upsertResult struct {
-		ID      string           `json:"id,omitempty"`
-		Success bool             `json:"success"`
-		Created bool             `json:"created"`
-		Errors  []map[string]any `json:"errors"`
-	}
-	out := make([]upsertResult, len(req.Records))
-	for i, rec := range req.Records {
-		attrs, _ := rec["attributes"].(map[string]any)
-		id, _ := rec[extID].(string)
-		if attrs["type"] != parts[5] || id == "" {
-			out[i] = upsertResult{Errors: []map[string]any{{"statusCode": "MISSING_ARGUMENT", "message": "attributes.type and the external id are required", "fields": []string{}}}}
-			continue
-		}
-		if msg, bad := f.refuse[id]; bad {
-			out[i] = upsertResult{Errors: []map[string]any{{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": msg, "fields": []string{}}}}
-			continue
-		}
-		for k := range rec {
-			if k != "attributes" && k != extID && !slices.Contains(f.fields, k) {
-				out[i] = upsertResult{Errors: []map[string]any{{"statusCode": "INVALID_FIELD", "message": "No such column '" + k + "'", "fields": []string{k}}}}
-			}
-		}
-		if out[i].Errors != nil {
-			continue
-		}
-		_, had := f.records[id]
-		f.records[id] = rec
-		out[i] = upsertResult{ID: fmt.Sprintf("001%015d", len(f.records)), Success: true, Created: !had, Errors: []map[string]any{}}
-	}
-	json.NewEncoder(w).Encode(out)
-}
-
 var crmProps = map[string]string{"beacon_score": "score", "beacon_tier": "tier_label", "beacon_reasons": "reasons",
 	"beacon_teammates_invited": "signals.teammates_invited"}
 
@@ -221,6 +131,7 @@ func TestCRM(t *testing.T) {
 			t.Run("hubspot", func(t *testing.T) { testHubSpot(t, eng.Open(t)) })
 			t.Run("salesforce", func(t *testing.T) { testSalesforce(t, eng.Open(t)) })
 			t.Run("salesforce oauth", func(t *testing.T) { testSalesforceOAuth(t, eng.Open) })
+			t.Run("salesforce field rules", func(t *testing.T) { testSalesforceFieldRules(t, eng.Open) })
 			t.Run("per person", func(t *testing.T) { testPerPerson(t, eng.Open(t)) })
 		})
 	}
@@ -277,11 +188,13 @@ func testHubSpot(t *testing.T, db *store.DB) {
 	}
 }
 
-// Salesforce gets the fields on the Account found by its external id, after
-// a 503 and the daily limit; a record it refuses is dead on its own.
+// Salesforce gets the fields on the Account found by its external id (an
+// existing record, updated), after a 503 and the daily limit, which waits
+// without spending an attempt; a record it refuses is dead on its own.
 func testSalesforce(t *testing.T, db *store.DB) {
-	sf := &fakeSalesforce{fields: []string{"Beacon_Score__c", "Beacon_Tier__c", "Beacon_Reasons__c"}, script: []int{503, 403},
-		records: map[string]map[string]any{}}
+	sf := &fakeSalesforce{object: "Account", fields: accountFields(num("Beacon_Score__c"), text("Beacon_Tier__c", 40),
+		text("Beacon_Reasons__c", 1000)), script: []int{503, 403}, records: map[string]map[string]any{}}
+	sf.seed(map[string]any{"Name": "Acme", "Beacon_Account_Id__c": "acme"})
 	srv := httptest.NewServer(sf)
 	defer srv.Close()
 	spec := route.Spec{Name: "salesforce", Type: route.Salesforce, URL: srv.URL, Secret: crmToken, Object: "Account",
@@ -295,18 +208,19 @@ func testSalesforce(t *testing.T, db *store.DB) {
 	f.clock = f.clock.Add(time.Hour)
 	f.drain(t)
 	d := f.delivery(t, "salesforce")
-	if d.State != store.Failed || !strings.Contains(d.LastError, "REQUEST_LIMIT_EXCEEDED") || d.NextAt.Sub(f.clock) < 15*time.Minute {
-		t.Fatalf("after the daily limit: %+v (next in %v)", d, d.NextAt.Sub(f.clock))
+	if d.State != store.Failed || !strings.Contains(d.LastError, "REQUEST_LIMIT_EXCEEDED") || d.NextAt.Sub(f.clock) < 15*time.Minute ||
+		d.Attempts != 1 {
+		t.Fatalf("after the daily limit: %+v (next in %v), want it waiting with its attempt given back", d, d.NextAt.Sub(f.clock))
 	}
 	f.clock = d.NextAt
 	f.drain(t)
 	if d := f.delivery(t, "salesforce"); d.State != store.Delivered {
 		t.Fatalf("after the limit: %+v", d)
 	}
-	got := sf.records["acme"]
-	if got["Beacon_Score__c"] != 95.0 || got["Beacon_Tier__c"] != "hot" || got["attributes"].(map[string]any)["type"] != "Account" ||
-		!strings.HasPrefix(got["Beacon_Reasons__c"].(string), "Created a project (+30)") {
-		t.Fatalf("account acme: %v", got)
+	got := sf.byExt("acme")
+	if got["Name"] != "Acme" || got["Beacon_Score__c"] != 95.0 || got["Beacon_Tier__c"] != "hot" ||
+		!strings.HasPrefix(got["Beacon_Reasons__c"].(string), "Created a project (+30)") || len(sf.records) != 1 {
+		t.Fatalf("account acme: %v (of %d)", got, len(sf.records))
 	}
 
 	db2 := storetest.SQLite(t)
@@ -318,12 +232,89 @@ func testSalesforce(t *testing.T, db *store.DB) {
 	}
 }
 
+// Salesforce's field rules, read from Describe before writing: text longer
+// than its field is cut with an ellipsis, not refused as STRING_TOO_LONG; a
+// record no existing one matches is not created unless the destination
+// says create, and then only with the object's required fields mapped; a
+// field the org lacks is named, and the deliveries wait for it, not die.
+func testSalesforceFieldRules(t *testing.T, open func(testing.TB) *store.DB) {
+	reasons := text("Beacon_Reasons__c", 80) // the alert's reasons take 103 characters
+	props := map[string]string{"Beacon_Score__c": "score", "Beacon_Reasons__c": "reasons"}
+	spec := func(create bool, extra map[string]string) route.Spec {
+		p := maps.Clone(props)
+		maps.Copy(p, extra)
+		return route.Spec{Name: "salesforce", Type: route.Salesforce, Secret: crmToken, Object: "Account",
+			IDProperty: "Beacon_Account_Id__c", Properties: p, Create: create}
+	}
+	tests := []struct {
+		name   string
+		spec   route.Spec
+		seeded bool
+		fields []sfField
+		check  func(t *testing.T, d store.Delivery, sf *fakeSalesforce)
+	}{
+		{"text cut to its field", spec(false, nil), true, accountFields(num("Beacon_Score__c"), reasons),
+			func(t *testing.T, d store.Delivery, sf *fakeSalesforce) {
+				r, _ := sf.byExt("acme")["Beacon_Reasons__c"].(string)
+				if d.State != store.Delivered || utf8.RuneCountInString(r) != 80 || !strings.HasSuffix(r, "…") {
+					t.Fatalf("%+v: reasons %q (%d characters)", d, r, utf8.RuneCountInString(r))
+				}
+			}},
+		{"no record to update", spec(false, nil), false, accountFields(num("Beacon_Score__c"), reasons),
+			func(t *testing.T, d store.Delivery, sf *fakeSalesforce) {
+				if d.State != store.Dead || !strings.Contains(d.LastError, `no Account has Beacon_Account_Id__c = "acme" to update`) ||
+					len(sf.records) != 0 {
+					t.Fatalf("%+v, %d records", d, len(sf.records))
+				}
+			}},
+		{"create without the required fields", spec(true, nil), false, accountFields(num("Beacon_Score__c"), reasons),
+			func(t *testing.T, d store.Delivery, sf *fakeSalesforce) {
+				if d.State != store.Failed || !strings.Contains(d.LastError, "create: true needs Account's required fields mapped: Name") ||
+					len(sf.records) != 0 {
+					t.Fatalf("%+v, %d records", d, len(sf.records))
+				}
+			}},
+		{"create with them", spec(true, map[string]string{"Name": "account_name"}), false, accountFields(num("Beacon_Score__c"), reasons),
+			func(t *testing.T, d store.Delivery, sf *fakeSalesforce) {
+				if r := sf.byExt("acme"); d.State != store.Delivered || r["Name"] != "Acme <Labs>" || r["Beacon_Score__c"] != 95.0 {
+					t.Fatalf("%+v: %v", d, r)
+				}
+			}},
+		{"a field the org lacks", spec(false, map[string]string{"Beacon_Tier__c": "tier"}), true, accountFields(num("Beacon_Score__c"), reasons),
+			func(t *testing.T, d store.Delivery, sf *fakeSalesforce) {
+				if d.State != store.Failed || !strings.Contains(d.LastError, "Account has no field Beacon_Tier__c: create it") ||
+					d.NextAt.Sub(t0) < 15*time.Minute {
+					t.Fatalf("%+v", d)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sf := &fakeSalesforce{object: "Account", fields: tc.fields, records: map[string]map[string]any{}}
+			if tc.seeded {
+				sf.seed(map[string]any{"Name": "Acme", "Beacon_Account_Id__c": "acme"})
+			}
+			srv := httptest.NewServer(sf)
+			defer srv.Close()
+			tc.spec.URL = srv.URL
+			f := newFixture(t, open(t), []route.Spec{tc.spec})
+			f.drain(t)
+			tc.check(t, f.delivery(t, "salesforce"), sf)
+		})
+	}
+}
+
 // Written per person, each of the account's people with an email gets the
 // account's fields on their contact (HubSpot) or lead (Salesforce), found by
 // their email; one delivery, one batch.
 func testPerPerson(t *testing.T, db *store.DB) {
 	hs := &fakeHubSpot{known: []string{"beacon_score", "beacon_tier", "beacon_user"}, records: map[string]map[string]string{}}
-	sf := &fakeSalesforce{fields: []string{"Beacon_Score__c"}, records: map[string]map[string]any{}}
+	email := text("Beacon_Email__c", 80)
+	email.ExternalID = true
+	sf := &fakeSalesforce{object: "Lead", fields: []sfField{{Name: "Id", Type: "id", IDLookup: true}, num("Beacon_Score__c"), email},
+		records: map[string]map[string]any{}}
+	sf.seed(map[string]any{"Beacon_Email__c": "ana@acme.example"})
+	sf.seed(map[string]any{"Beacon_Email__c": "bo@acme.example"})
 	s1, s2 := httptest.NewServer(hs), httptest.NewServer(sf)
 	defer s1.Close()
 	defer s2.Close()
@@ -346,7 +337,7 @@ func testPerPerson(t *testing.T, db *store.DB) {
 	if fmt.Sprint(hs.records) != fmt.Sprint(want) || hs.requests != 1 {
 		t.Fatalf("contacts %v in %d requests", hs.records, hs.requests)
 	}
-	if len(sf.records) != 2 || sf.records["bo@acme.example"]["Beacon_Score__c"] != 95.0 {
+	if len(sf.records) != 2 || sf.byExt("bo@acme.example")["Beacon_Score__c"] != 95.0 {
 		t.Fatalf("leads %v", sf.records)
 	}
 }

@@ -104,7 +104,8 @@ func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {
 	case HubSpot:
 		return &hubspot{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace}, nil
 	case Salesforce:
-		return &salesforce{spec: sp, session: newSession(sp, &client, deps.Clock), client: &client, ua: deps.UserAgent, pace: pace}, nil
+		return &salesforce{spec: sp, session: newSession(sp, &client, deps.Clock), client: &client, ua: deps.UserAgent, pace: pace,
+			now: deps.Clock}, nil
 	}
 	return nil, fmt.Errorf("type %q: not supported", sp.Type)
 }
@@ -240,6 +241,11 @@ func (d *Dispatcher) outcome(sp Spec, dl store.Delivery, err error, now time.Tim
 	out.Err = err.Error()
 	var se *SendError
 	permanent := errors.As(err, &se) && se.Permanent
+	if se != nil && se.Waiting {
+		// Not an attempt: the destination said when it can take one.
+		out.Retry, out.Waited = now.Add(se.RetryAfter), true
+		return out
+	}
 	if permanent || dl.Attempts >= sp.attempts() {
 		d.log.Warn("delivery is dead", "destination", sp.Name, "delivery", dl.ID, "attempts", dl.Attempts, "err", err)
 		return out

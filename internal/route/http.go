@@ -18,7 +18,10 @@ type SendError struct {
 	Status     int // 0 when no answer came
 	Permanent  bool
 	RetryAfter time.Duration
-	Err        error
+	// Waiting: the destination cannot take anything until RetryAfter (a
+	// daily limit spent); the attempt does not count against the budget.
+	Waiting bool
+	Err     error
 }
 
 func (e *SendError) Error() string {

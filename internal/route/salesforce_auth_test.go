@@ -169,7 +169,8 @@ func testSalesforceOAuth(t *testing.T, open func(testing.TB) *store.DB) {
 	}
 	for flow, oauth := range flows {
 		t.Run(flow, func(t *testing.T) {
-			org := &fakeSalesforce{fields: []string{"Beacon_Score__c"}, records: map[string]map[string]any{}, sessions: map[string]bool{}}
+			org := &fakeSalesforce{object: "Account", fields: accountFields(num("Beacon_Score__c")), records: map[string]map[string]any{},
+				sessions: map[string]bool{}}
 			instance := httptest.NewServer(org)
 			defer instance.Close()
 			login := &sfLogin{org: org, instance: instance.URL, key: &key.PublicKey}
@@ -177,7 +178,8 @@ func testSalesforceOAuth(t *testing.T, open func(testing.TB) *store.DB) {
 			defer loginSrv.Close()
 			login.url = loginSrv.URL
 			spec := route.Spec{Name: "sf-" + strings.ReplaceAll(flow, "_", "-"), Type: route.Salesforce, URL: loginSrv.URL,
-				OAuth: oauth, Object: "Account", IDProperty: "Beacon_Account_Id__c", Properties: map[string]string{"Beacon_Score__c": "score"}}
+				OAuth: oauth, Object: "Account", IDProperty: "Beacon_Account_Id__c", Properties: map[string]string{"Beacon_Score__c": "score",
+					"Name": "account_name"}, Create: true}
 			f := newFixture(t, open(t), []route.Spec{spec})
 			alertMore(t, f.db, 0, 3, spec.Name)
 			f.drain(t)

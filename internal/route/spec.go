@@ -50,6 +50,9 @@ type Spec struct {
 	// RateLimit caps requests per second to the destination (CRMs limit
 	// their APIs); 0 is no cap.
 	RateLimit float64 `yaml:"rate_limit,omitempty"`
+	// Create, for a CRM, makes records that no existing one matches; without
+	// it Beacon only updates what it finds, and says which it did not.
+	Create bool `yaml:"create,omitempty"`
 	// OAuth, for Salesforce, signs in through a connected app instead of
 	// a fixed token (secret), and keeps the session alive.
 	OAuth *SalesforceOAuth `yaml:"oauth,omitempty"`

@@ -264,6 +264,9 @@ type Outcome struct {
 	At    time.Time
 	Err   string    // "" when delivered
 	Retry time.Time // when failed: the next attempt; zero makes it dead
+	// Waited: the attempt did not count (a daily limit spent); it is given
+	// back.
+	Waited bool
 }
 
 // Settle records outcomes of claimed deliveries, all in one transaction. A
@@ -284,9 +287,13 @@ func (db *DB) Settle(ctx context.Context, outs []Outcome) error {
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, last_error = $2, updated_at = $3,
 					lease_until = 0 WHERE id = $4 AND state = $5`, Dead, clip(o.Err), ms(o.At), o.ID, Delivering)
 			default:
+				back := 0
+				if o.Waited {
+					back = 1
+				}
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, last_error = $2, updated_at = $3,
-					next_at = $4, lease_until = 0 WHERE id = $5 AND state = $6`, Failed, clip(o.Err), ms(o.At), ms(o.Retry),
-					o.ID, Delivering)
+					next_at = $4, lease_until = 0, attempts = attempts - $7 WHERE id = $5 AND state = $6`, Failed, clip(o.Err),
+					ms(o.At), ms(o.Retry), o.ID, Delivering, back)
 			}
 			if err != nil {
 				return fmt.Errorf("delivery %d: %w", o.ID, err)
