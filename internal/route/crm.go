@@ -2,11 +2,8 @@ package route
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
@@ -17,6 +14,8 @@ import (
 type record struct {
 	id    string
 	props map[string]any
+	// domain is the account's, for CRMs that can find a company by it.
+	domain string
 }
 
 // crmRecords maps each delivery to its records: one for the account, or
@@ -58,7 +57,8 @@ func crmRecords(sp Spec, ds []store.Delivery) (recs []record, same [][]int, errs
 			if !seen {
 				k = len(recs)
 				byID[key] = k
-				recs, newest = append(recs, record{id: key}), append(newest, 0)
+				domain, _ := data.fieldFor("domain", p).(string)
+				recs, newest = append(recs, record{id: key, domain: domain}), append(newest, 0)
 			}
 			if d.AlertID >= newest[k] {
 				recs[k].props, newest[k] = props, d.AlertID
@@ -94,99 +94,6 @@ func all(n int, err error) []error {
 		out[i] = err
 	}
 	return out
-}
-
-// hubspot writes properties onto HubSpot records through the CRM v3 batch
-// upsert API, up to 100 records a request, found by a unique property.
-type hubspot struct {
-	spec   Spec
-	token  string
-	client *http.Client
-	ua     string
-	pace   *pacer
-}
-
-// hubspotBatch is the most records one batch upsert takes.
-const hubspotBatch = 100
-
-type hubspotInput struct {
-	ID         string         `json:"id"`
-	IDProperty string         `json:"idProperty"`
-	Properties map[string]any `json:"properties"`
-}
-
-// hubspotAnswer is what a batch answers: results, and with status 207 the
-// records that failed.
-type hubspotAnswer struct {
-	Status  string `json:"status"`
-	Results []struct {
-		ID string `json:"id"`
-	} `json:"results"`
-	Errors []struct {
-		Category string              `json:"category"`
-		Message  string              `json:"message"`
-		Context  map[string][]string `json:"context"`
-	} `json:"errors"`
-}
-
-func (h *hubspot) Send(ctx context.Context, ds []store.Delivery) []error {
-	return sendRecords(ctx, h.spec, ds, hubspotBatch, h.upsert)
-}
-
-func (h *hubspot) upsert(ctx context.Context, recs []record) []error {
-	inputs := make([]hubspotInput, len(recs))
-	for i, r := range recs {
-		props := map[string]any{}
-		for k, v := range r.props {
-			props[k] = hubspotValue(v)
-		}
-		inputs[i] = hubspotInput{ID: r.id, IDProperty: h.spec.IDProperty, Properties: props}
-	}
-	body, err := json.Marshal(map[string]any{"inputs": inputs})
-	if err != nil {
-		return all(len(recs), &SendError{Permanent: true, Err: err})
-	}
-	if err := h.pace.wait(ctx); err != nil {
-		return all(len(recs), &SendError{Err: err})
-	}
-	u := strings.TrimSuffix(h.spec.URL, "/") + "/crm/v3/objects/" + url.PathEscape(h.spec.Object) + "/batch/upsert"
-	var ans hubspotAnswer
-	err = post(ctx, h.client, http.MethodPost, u, bearer(h.token, h.ua), body, func(b []byte) error {
-		if err := json.Unmarshal(b, &ans); err != nil {
-			return &SendError{Err: fmt.Errorf("reading the answer from HubSpot: %w", err)}
-		}
-		return nil
-	})
-	if err != nil {
-		return all(len(recs), err)
-	}
-	// A record HubSpot names in an error failed; the others were written.
-	out := make([]error, len(recs))
-	for _, e := range ans.Errors {
-		for _, id := range e.Context["ids"] {
-			for i, r := range recs {
-				if r.id == id {
-					out[i] = &SendError{Permanent: true, Err: fmt.Errorf("refused by HubSpot (%s): %s", e.Category, e.Message)}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// hubspotValue is a property value as HubSpot takes it: text; an empty
-// string clears the property.
-func hubspotValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return fmt.Sprint(x)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func bearer(token, ua string) http.Header {

@@ -1,15 +1,9 @@
 package route_test
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"maps"
-	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -21,107 +15,6 @@ import (
 
 const crmToken = "pat-na1-test-token"
 
-// fakeHubSpot answers POST /crm/v3/objects/{objectType}/batch/upsert as
-// HubSpot's CRM v3 API documents it: a bearer token, at most 100 inputs,
-// each with an id and idProperty; properties it does not have are a 400
-// VALIDATION_ERROR; records it refuses come back in a 207 with their ids;
-// rate limits are a 429 RATE_LIMIT. Records are kept by id.
-type fakeHubSpot struct {
-	mu        sync.Mutex
-	known     []string          // the properties the portal has
-	refuse    map[string]string // id → the error HubSpot gives it
-	limited   int               // answer this many requests with 429 first
-	retryHint string            // Retry-After on the 429, if any
-	requests  int
-	records   map[string]map[string]string
-}
-
-func (f *fakeHubSpot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests++
-	w.Header().Set("Content-Type", "application/json")
-	fail := func(code int, category, msg string) {
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]any{"status": "error", "message": msg, "category": category,
-			"correlationId": "4e1c1b2a-0000-4000-8000-000000000000"})
-	}
-	if r.Header.Get("Authorization") != "Bearer "+crmToken {
-		fail(401, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
-		return
-	}
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/crm/v3/objects/") || !strings.HasSuffix(r.URL.Path, "/batch/upsert") {
-		fail(404, "OBJECT_NOT_FOUND", "no such endpoint")
-		return
-	}
-	if f.limited > 0 {
-		f.limited--
-		if f.retryHint != "" {
-			w.Header().Set("Retry-After", f.retryHint)
-		}
-		w.WriteHeader(429)
-		json.NewEncoder(w).Encode(map[string]any{"status": "error", "message": "You have reached your secondly limit.",
-			"errorType": "RATE_LIMIT", "policyName": "SECONDLY"})
-		return
-	}
-	var req struct {
-		Inputs []struct {
-			ID         string            `json:"id"`
-			IDProperty string            `json:"idProperty"`
-			Properties map[string]string `json:"properties"`
-		} `json:"inputs"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Inputs) == 0 || len(req.Inputs) > 100 {
-		fail(400, "VALIDATION_ERROR", "Invalid input JSON or batch size")
-		return
-	}
-	seen := map[string]bool{}
-	for _, in := range req.Inputs {
-		if in.ID == "" || in.IDProperty == "" || seen[in.ID] {
-			fail(400, "VALIDATION_ERROR", "Duplicate or missing IDs found in batch input: "+in.ID)
-			return
-		}
-		seen[in.ID] = true
-		for p := range in.Properties {
-			if !slices.Contains(f.known, p) {
-				fail(400, "VALIDATION_ERROR", fmt.Sprintf("Property values were not valid: Property %q does not exist", p))
-				return
-			}
-		}
-	}
-	type result struct {
-		ID         string            `json:"id"`
-		Properties map[string]string `json:"properties"`
-		New        bool              `json:"new"`
-	}
-	var results []result
-	var errs []map[string]any
-	for _, in := range req.Inputs {
-		if msg, bad := f.refuse[in.ID]; bad {
-			errs = append(errs, map[string]any{"status": "error", "category": "VALIDATION_ERROR", "message": msg,
-				"context": map[string][]string{"ids": {in.ID}}})
-			continue
-		}
-		rec, had := f.records[in.ID]
-		if !had {
-			rec = map[string]string{}
-			f.records[in.ID] = rec
-		}
-		for k, v := range in.Properties {
-			rec[k] = v
-		}
-		results = append(results, result{ID: in.ID, Properties: rec, New: !had})
-	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	code := 200
-	ans := map[string]any{"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
-	if len(errs) > 0 {
-		code, ans["errors"], ans["numErrors"] = 207, errs, len(errs)
-	}
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(ans)
-}
-
 var crmProps = map[string]string{"beacon_score": "score", "beacon_tier": "tier_label", "beacon_reasons": "reasons",
 	"beacon_teammates_invited": "signals.teammates_invited"}
 
@@ -129,62 +22,13 @@ func TestCRM(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			t.Run("hubspot", func(t *testing.T) { testHubSpot(t, eng.Open(t)) })
+			t.Run("hubspot, one bad record", func(t *testing.T) { testHubSpotOneBadRecord(t, eng.Open(t)) })
+			t.Run("hubspot, the daily limit", func(t *testing.T) { testHubSpotDailyLimit(t, eng.Open(t)) })
 			t.Run("salesforce", func(t *testing.T) { testSalesforce(t, eng.Open(t)) })
 			t.Run("salesforce oauth", func(t *testing.T) { testSalesforceOAuth(t, eng.Open) })
 			t.Run("salesforce field rules", func(t *testing.T) { testSalesforceFieldRules(t, eng.Open) })
 			t.Run("per person", func(t *testing.T) { testPerPerson(t, eng.Open(t)) })
 		})
-	}
-}
-
-// HubSpot gets the alert's fields on the company found by the account id,
-// after waiting out a 429; a portal lacking a property refuses the batch.
-func testHubSpot(t *testing.T, db *store.DB) {
-	hs := &fakeHubSpot{known: []string{"beacon_score", "beacon_tier", "beacon_reasons", "beacon_teammates_invited"},
-		limited: 1, retryHint: "3", records: map[string]map[string]string{}}
-	srv := httptest.NewServer(hs)
-	defer srv.Close()
-	f := newFixture(t, db, []route.Spec{{Name: "hubspot", Type: route.HubSpot, URL: srv.URL, Secret: crmToken,
-		Object: "companies", IDProperty: "beacon_account_id", Properties: crmProps}})
-	f.drain(t)
-	if d := f.delivery(t, "hubspot"); d.State != store.Failed || d.NextAt.Sub(t0) < 3*time.Second || !strings.Contains(d.LastError, "HTTP 429") {
-		t.Fatalf("after a 429: %+v", d)
-	}
-	f.clock = f.clock.Add(time.Minute)
-	f.drain(t)
-	if d := f.delivery(t, "hubspot"); d.State != store.Delivered {
-		t.Fatalf("after the limit: %+v", d)
-	}
-	want := map[string]string{"beacon_score": "95", "beacon_tier": "Hot PQL", "beacon_teammates_invited": "4",
-		"beacon_reasons": "Created a project (+30); Invited 2+ teammates (+25); Viewed the pricing page (+10); Business email (+5)"}
-	if got := hs.records["acme"]; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("company acme: %v\nwant %v", got, want)
-	}
-
-	// Two alerts about one company in one batch: written once, the newer.
-	for _, tier := range []string{"Warm PQL", "Hot PQL again"} {
-		err := db.SaveScores(context.Background(), store.ScoreBatch{Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:acme",
-			Tier: "x", Payload: []byte(`{"account":{"id":"acme"},"tier_label":"` + tier + `","score":1}`), CreatedAt: f.clock,
-			Destinations: []string{"hubspot"}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	before := hs.requests
-	f.drain(t)
-	if ds, _ := db.ListDeliveries(context.Background(), store.DeliveryQuery{State: store.Delivered, Limit: 10}); len(ds) != 3 ||
-		hs.requests != before+1 || hs.records["acme"]["beacon_tier"] != "Hot PQL again" {
-		t.Fatalf("%d delivered in %d requests; acme %v", len(ds), hs.requests-before, hs.records["acme"])
-	}
-
-	// A property the portal lacks: the batch is refused, nothing retried.
-	db2 := storetest.SQLite(t)
-	hs.known = hs.known[:1]
-	f2 := newFixture(t, db2, []route.Spec{{Name: "hubspot", Type: route.HubSpot, URL: srv.URL, Secret: crmToken,
-		Object: "companies", IDProperty: "beacon_account_id", Properties: crmProps}})
-	f2.drain(t)
-	if d := f2.delivery(t, "hubspot"); d.State != store.Dead || !strings.Contains(d.LastError, "does not exist") {
-		t.Fatalf("unknown property: %+v", d)
 	}
 }
 
@@ -308,7 +152,9 @@ func testSalesforceFieldRules(t *testing.T, open func(testing.TB) *store.DB) {
 // account's fields on their contact (HubSpot) or lead (Salesforce), found by
 // their email; one delivery, one batch.
 func testPerPerson(t *testing.T, db *store.DB) {
-	hs := &fakeHubSpot{known: []string{"beacon_score", "beacon_tier", "beacon_user"}, records: map[string]map[string]string{}}
+	hs := newHubSpot("contacts", "beacon_score", "beacon_tier", "beacon_user")
+	hs.seed(map[string]string{"email": "ana@acme.example"})
+	hs.seed(map[string]string{"email": "bo@acme.example"})
 	email := text("Beacon_Email__c", 80)
 	email.ExternalID = true
 	sf := &fakeSalesforce{object: "Lead", fields: []sfField{{Name: "Id", Type: "id", IDLookup: true}, num("Beacon_Score__c"), email},
@@ -330,12 +176,14 @@ func testPerPerson(t *testing.T, db *store.DB) {
 			t.Fatalf("%s: %+v", name, d)
 		}
 	}
-	want := map[string]map[string]string{
-		"ana@acme.example": {"beacon_score": "95", "beacon_tier": "hot", "beacon_user": "u1"},
-		"bo@acme.example":  {"beacon_score": "95", "beacon_tier": "hot", "beacon_user": "u2"},
+	for email, user := range map[string]string{"ana@acme.example": "u1", "bo@acme.example": "u2"} {
+		got := hs.find("email", email)
+		if len(got) != 1 || got[0]["beacon_score"] != "95" || got[0]["beacon_tier"] != "hot" || got[0]["beacon_user"] != user {
+			t.Fatalf("contact %s: %v", email, got)
+		}
 	}
-	if fmt.Sprint(hs.records) != fmt.Sprint(want) || hs.requests != 1 {
-		t.Fatalf("contacts %v in %d requests", hs.records, hs.requests)
+	if len(hs.records) != 2 || hs.batches != 1 {
+		t.Fatalf("%d contacts written in %d batches", len(hs.records), hs.batches)
 	}
 	if len(sf.records) != 2 || sf.byExt("bo@acme.example")["Beacon_Score__c"] != 95.0 {
 		t.Fatalf("leads %v", sf.records)

@@ -41,6 +41,12 @@ const answerLimit = 64 << 10
 // statuses are permanent: the request itself is wrong, retrying it as is
 // cannot help. answer, if not nil, reads a 2xx body.
 func post(ctx context.Context, c *http.Client, method, url string, h http.Header, body []byte, answer func([]byte) error) error {
+	return postHeader(ctx, c, method, url, h, body, answer, nil)
+}
+
+// postHeader is post that keeps the answer's headers in got, if not nil.
+func postHeader(ctx context.Context, c *http.Client, method, url string, h http.Header, body []byte, answer func([]byte) error,
+	got *http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return &SendError{Permanent: true, Err: err}
@@ -51,17 +57,20 @@ func post(ctx context.Context, c *http.Client, method, url string, h http.Header
 		return &SendError{Err: err}
 	}
 	defer resp.Body.Close()
-	got, readErr := io.ReadAll(io.LimitReader(resp.Body, answerLimit))
+	if got != nil {
+		*got = resp.Header
+	}
+	b, readErr := io.ReadAll(io.LimitReader(resp.Body, answerLimit))
 	if resp.StatusCode/100 == 2 {
 		if readErr != nil {
 			return &SendError{Err: fmt.Errorf("reading the answer: %w", readErr)}
 		}
 		if answer != nil {
-			return answer(got)
+			return answer(b)
 		}
 		return nil
 	}
-	e := &SendError{Status: resp.StatusCode, Err: errors.New(summary(got))}
+	e := &SendError{Status: resp.StatusCode, Err: errors.New(summary(b))}
 	switch {
 	case resp.StatusCode/100 == 3:
 		// Not delivered, and retried: the destination's url may be fixed
@@ -71,6 +80,10 @@ func post(ctx context.Context, c *http.Client, method, url string, h http.Header
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusRequestTimeout,
 		resp.StatusCode >= 500:
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	case resp.StatusCode == http.StatusLocked:
+		// HubSpot: the record is being written by another request; wait
+		// at least two seconds.
+		e.RetryAfter = max(retryAfter(resp.Header.Get("Retry-After"), time.Now()), 2*time.Second)
 	default:
 		e.Permanent = true
 	}

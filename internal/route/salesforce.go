@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,9 +31,7 @@ type salesforce struct {
 	pace    *pacer
 	now     func() time.Time
 
-	mu       sync.Mutex
-	schema   *sfSchema
-	schemaAt time.Time
+	schema described[*sfSchema]
 }
 
 const (
@@ -78,31 +75,20 @@ type sfSchema struct {
 	problem error
 }
 
+func (s *sfSchema) mappingProblem() error { return s.problem }
+
 // byID: the destination finds records by their Salesforce Id (crm_id, the
 // record a workspace is linked to), not by an external id.
 func (s *salesforce) byID() bool { return s.spec.idField() == "crm_id" }
 
 func (s *salesforce) Send(ctx context.Context, ds []store.Delivery) []error {
-	schema, err := s.describe(ctx)
-	if err == nil && schema.problem != nil {
-		err = &SendError{RetryAfter: mappingWait, Err: schema.problem}
-	}
-	if err != nil {
-		return all(len(ds), err)
-	}
-	return sendRecords(ctx, s.spec, ds, salesforceBatch, func(ctx context.Context, recs []record) []error {
-		return s.write(ctx, schema, recs)
-	})
+	schema, err := s.schema.get(s.now(), func() (*sfSchema, error) { return s.describe(ctx) })
+	return sendMapped(ctx, s.spec, ds, salesforceBatch, schema, err, s.write)
 }
 
-// describe reads the object's fields (sObject Describe), at most once an
-// hour, and checks the mapping against them.
+// describe reads the object's fields (sObject Describe) and checks the
+// mapping against them.
 func (s *salesforce) describe(ctx context.Context) (*sfSchema, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.schema != nil && s.now().Sub(s.schemaAt) < schemaTTL {
-		return s.schema, nil
-	}
 	var d struct {
 		Fields []sfField `json:"fields"`
 	}
@@ -115,7 +101,6 @@ func (s *salesforce) describe(ctx context.Context) (*sfSchema, error) {
 		schema.fields[f.Name] = f
 	}
 	schema.problem = s.check(schema)
-	s.schema, s.schemaAt = schema, s.now()
 	return schema, nil
 }
 

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -41,6 +43,32 @@ func TestOneDeliveryThatPanics(t *testing.T) {
 		if errs[0] != nil || errs[2] != nil || !errors.As(errs[1], &se) || !se.Permanent ||
 			!strings.Contains(errs[1].Error(), "panic: assignment to entry in nil map") {
 			t.Errorf("%s: %v", name, errs)
+		}
+	}
+}
+
+// HubSpot's rate-limit headers: with one request or none left in the
+// window, none is sent until it is over; otherwise no wait.
+func TestSlowUntil(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	h := func(left, ms string) http.Header {
+		x := http.Header{}
+		x.Set("X-HubSpot-RateLimit-Remaining", left)
+		x.Set("X-HubSpot-RateLimit-Interval-Milliseconds", ms)
+		return x
+	}
+	for _, tc := range []struct {
+		h    http.Header
+		want time.Time
+	}{
+		{h("50", "10000"), time.Time{}},
+		{h("1", "10000"), now.Add(10 * time.Second)},
+		{h("0", "2000"), now.Add(2 * time.Second)},
+		{h("0", "bogus"), now.Add(10 * time.Second)},
+		{http.Header{}, time.Time{}},
+	} {
+		if got := slowUntil(tc.h, now, time.Time{}); !got.Equal(tc.want) {
+			t.Errorf("%v: %v, want %v", tc.h, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,122 @@
+package route_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/route"
+	"github.com/beaconplg/beacon/internal/store"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+)
+
+func hubspotSpec(url string) route.Spec {
+	return route.Spec{Name: "hubspot", Type: route.HubSpot, URL: url, Secret: crmToken, Object: "companies",
+		IDProperty: "beacon_account_id", Properties: crmProps}
+}
+
+// HubSpot gets the alert's fields on the company found by the account id
+// (updated, not made again), after waiting out a secondly 429; two alerts
+// about one company in a batch write it once, the newer; a portal lacking
+// a property makes deliveries wait, naming it and the command that
+// creates it.
+func testHubSpot(t *testing.T, db *store.DB) {
+	hs := newHubSpot("companies", "beacon_account_id", "beacon_score", "beacon_tier", "beacon_reasons", "beacon_teammates_invited")
+	hs.limited, hs.retryHint = 1, "3"
+	hs.seed(map[string]string{"name": "Acme", "domain": "acme.example", "beacon_account_id": "acme"})
+	srv := httptest.NewServer(hs)
+	defer srv.Close()
+	f := newFixture(t, db, []route.Spec{hubspotSpec(srv.URL)})
+	f.drain(t)
+	if d := f.delivery(t, "hubspot"); d.State != store.Failed || d.NextAt.Sub(t0) < 3*time.Second || !strings.Contains(d.LastError, "HTTP 429") {
+		t.Fatalf("after a 429: %+v", d)
+	}
+	f.clock = f.clock.Add(time.Minute)
+	f.drain(t)
+	if d := f.delivery(t, "hubspot"); d.State != store.Delivered {
+		t.Fatalf("after the limit: %+v", d)
+	}
+	got := hs.find("beacon_account_id", "acme")
+	if len(got) != 1 || len(hs.records) != 1 || got[0]["name"] != "Acme" || got[0]["beacon_score"] != "95" || got[0]["beacon_tier"] != "Hot PQL" ||
+		got[0]["beacon_teammates_invited"] != "4" || !strings.HasPrefix(got[0]["beacon_reasons"], "Created a project (+30)") {
+		t.Fatalf("company acme: %v (of %d)", got, len(hs.records))
+	}
+
+	for _, tier := range []string{"Warm PQL", "Hot PQL again"} {
+		err := db.SaveScores(context.Background(), store.ScoreBatch{Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:acme",
+			Tier: "x", Payload: []byte(`{"account":{"id":"acme"},"tier_label":"` + tier + `","score":1}`), CreatedAt: f.clock,
+			Destinations: []string{"hubspot"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := hs.batches
+	f.drain(t)
+	if ds, _ := db.ListDeliveries(context.Background(), store.DeliveryQuery{State: store.Delivered, Limit: 10}); len(ds) != 3 ||
+		hs.batches != before+1 || hs.find("beacon_account_id", "acme")[0]["beacon_tier"] != "Hot PQL again" {
+		t.Fatalf("%d delivered in %d batches", len(ds), hs.batches-before)
+	}
+
+	lacking := newHubSpot("companies", "beacon_account_id", "beacon_score")
+	srv2 := httptest.NewServer(lacking)
+	defer srv2.Close()
+	f2 := newFixture(t, storetest.SQLite(t), []route.Spec{hubspotSpec(srv2.URL)})
+	f2.drain(t)
+	if d := f2.delivery(t, "hubspot"); d.State != store.Failed ||
+		!strings.Contains(d.LastError, "HubSpot companies lack the properties beacon_reasons, beacon_teammates_invited, beacon_tier") ||
+		!strings.Contains(d.LastError, "beacon destinations setup hubspot") || d.NextAt.Sub(t0) < 15*time.Minute || lacking.batches != 0 {
+		t.Fatalf("a portal lacking properties: %+v", d)
+	}
+}
+
+// One record HubSpot refuses in a batch of 100 (its 400 is for the whole
+// batch) is found by splitting the batch: it alone is dead, with HubSpot's
+// reason, and the other 99 are delivered.
+func testHubSpotOneBadRecord(t *testing.T, db *store.DB) {
+	hs := newHubSpot("companies", "beacon_account_id", "beacon_score", "beacon_tier", "beacon_reasons", "beacon_teammates_invited")
+	hs.seed(map[string]string{"beacon_account_id": "acme"})
+	for i := range 99 {
+		hs.seed(map[string]string{"beacon_account_id": fmt.Sprintf("acct-%d", i)})
+	}
+	hs.refuse = map[string]string{"acct-41": "beacon_reasons is over the portal's limit"}
+	srv := httptest.NewServer(hs)
+	defer srv.Close()
+	f := newFixture(t, db, []route.Spec{hubspotSpec(srv.URL)})
+	alertMore(t, db, 0, 99, "hubspot")
+	f.drain(t)
+	ds, err := db.ListDeliveries(context.Background(), store.DeliveryQuery{Destination: "hubspot", Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, d := range ds {
+		states[d.State]++
+		if d.State == store.Dead && !strings.Contains(d.LastError, "beacon_reasons is over the portal's limit") {
+			t.Fatalf("the dead one: %+v", d)
+		}
+	}
+	if states[store.Delivered] != 99 || states[store.Dead] != 1 || len(hs.records) != 100 {
+		t.Fatalf("deliveries %v, %d companies", states, len(hs.records))
+	}
+	t.Logf("%d batch requests to find it", hs.batches)
+}
+
+// The daily limit (429 policyName DAILY) waits until midnight in the
+// portal's time zone, and spends no attempt.
+func testHubSpotDailyLimit(t *testing.T, db *store.DB) {
+	hs := newHubSpot("companies", "beacon_account_id", "beacon_score", "beacon_tier", "beacon_reasons", "beacon_teammates_invited")
+	srv := httptest.NewServer(hs)
+	defer srv.Close()
+	f := newFixture(t, db, []route.Spec{hubspotSpec(srv.URL)})
+	hs.daily = true
+	f.drain(t)
+	d := f.delivery(t, "hubspot")
+	// t0 is 09:00 UTC, 04:00 in New York: midnight there is 05:00 UTC the next day.
+	want := time.Date(2026, 11, 24, 5, 1, 0, 0, time.UTC)
+	if d.State != store.Failed || !d.NextAt.Equal(want) || d.Attempts != 0 || !strings.Contains(d.LastError, "daily limit") {
+		t.Fatalf("after the daily limit: %+v, want next at %v with no attempt spent", d, want)
+	}
+}
