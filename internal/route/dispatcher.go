@@ -64,15 +64,7 @@ type destination struct {
 // New returns a dispatcher for the destinations specs declares (already
 // validated).
 func New(specs []Spec, deps Deps) (*Dispatcher, error) {
-	if deps.Clock == nil {
-		deps.Clock = time.Now
-	}
-	if deps.Client == nil {
-		deps.Client = &http.Client{}
-	}
-	if deps.UserAgent == "" {
-		deps.UserAgent = "Beacon"
-	}
+	deps = deps.withDefaults()
 	d := &Dispatcher{db: deps.Store, log: deps.Log, clock: deps.Clock, RetryBase: 5 * time.Second, RetryCap: time.Hour, Batch: 100}
 	for _, sp := range specs {
 		pace := newPacer(sp.RateLimit)
@@ -83,6 +75,21 @@ func New(specs []Spec, deps Deps) (*Dispatcher, error) {
 		d.dests = append(d.dests, &destination{spec: sp, sender: s, loop: projection.New(time.Second, 0)})
 	}
 	return d, nil
+}
+
+// withDefaults fills what d leaves unset: the wall clock, a plain client,
+// Beacon's user agent.
+func (d Deps) withDefaults() Deps {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.Client == nil {
+		d.Client = &http.Client{}
+	}
+	if d.UserAgent == "" {
+		d.UserAgent = "Beacon"
+	}
+	return d
 }
 
 func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {

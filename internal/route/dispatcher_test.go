@@ -86,7 +86,7 @@ func newFixture(t *testing.T, db *store.DB, specs []route.Spec) *fixture {
 	}
 	disp.RetryBase = 10 * time.Second
 	f.disp = disp
-	p := score.AlertPayload{Account: score.AccountRef{ID: "acme", Name: "Acme <Labs>", Owner: "ana@seller.example", Users: 4,
+	p := score.AlertPayload{Account: score.AccountRef{ID: "acme", Name: "Acme <Labs>", Domains: []string{"acme.example"}, Owner: "ana@seller.example", Users: 4,
 		People: []score.Person{{ID: "u1", Email: "ana@acme.example"}, {ID: "u2", Email: "bo@acme.example"}}},
 		Scorecard: "pql", Score: 95, Tier: "hot", TierLabel: "Hot PQL", PreviousTier: "warm", Segment: "mid_market",
 		Zone: score.ZoneSalesAvailable, Actions: []score.ActionRef{{Name: "ae_now", Label: "Route immediately to an AE"}},

@@ -120,3 +120,49 @@ func testHubSpotDailyLimit(t *testing.T, db *store.DB) {
 		t.Fatalf("after the daily limit: %+v, want next at %v with no attempt spent", d, want)
 	}
 }
+
+// Setup makes in a bare portal what the mapping needs (the group, the
+// properties, the id property unique), and says so; run again, it finds
+// them. A run afterwards writes onto the company HubSpot already had for
+// the account's domain, and gives it the id property: no second company.
+func TestHubSpotSetupThenDomain(t *testing.T) {
+	hs := newHubSpot("companies")
+	acme := hs.seed(map[string]string{"name": "Acme", "domain": "acme.example"})
+	srv := httptest.NewServer(hs)
+	defer srv.Close()
+	spec := hubspotSpec(srv.URL)
+	if err := route.Check(context.Background(), spec, route.Deps{}); err == nil || !strings.Contains(err.Error(), "beacon destinations setup hubspot") {
+		t.Fatalf("check of a bare portal: %v", err)
+	}
+	lines, err := route.Setup(context.Background(), spec, route.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"property group beacon: made", "property beacon_account_id (string, unique): made",
+		"property beacon_score (number): made", "property beacon_reasons (string): made"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("setup said %q, lacking %q", got, want)
+		}
+	}
+	if p, _ := hs.prop("beacon_account_id"); !p.HasUniqueValue || p.GroupName != "beacon" {
+		t.Fatalf("the id property: %+v", p)
+	}
+	if err := route.Check(context.Background(), spec, route.Deps{}); err != nil {
+		t.Fatalf("check after setup: %v", err)
+	}
+	again, err := route.Setup(context.Background(), spec, route.Deps{})
+	if err != nil || strings.Contains(strings.Join(again, "\n"), ": made") {
+		t.Fatalf("setup again: %v, %v", again, err)
+	}
+
+	f := newFixture(t, storetest.SQLite(t), []route.Spec{spec})
+	f.drain(t)
+	if d := f.delivery(t, "hubspot"); d.State != store.Delivered {
+		t.Fatalf("delivery: %+v", d)
+	}
+	if len(hs.records) != 1 || hs.records[acme]["beacon_account_id"] != "acme" || hs.records[acme]["beacon_score"] != "95" ||
+		hs.records[acme]["name"] != "Acme" {
+		t.Fatalf("companies: %v", hs.records)
+	}
+}
