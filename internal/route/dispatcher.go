@@ -67,7 +67,11 @@ func New(specs []Spec, deps Deps) (*Dispatcher, error) {
 	deps = deps.withDefaults()
 	d := &Dispatcher{db: deps.Store, log: deps.Log, clock: deps.Clock, RetryBase: 5 * time.Second, RetryCap: time.Hour, Batch: 100}
 	for _, sp := range specs {
-		pace := newPacer(sp.RateLimit)
+		rate := sp.RateLimit
+		if sp.Type == Slack && rate == 0 {
+			rate = slackRate
+		}
+		pace := newPacer(rate)
 		s, err := newSender(sp, deps, pace)
 		if err != nil {
 			return nil, fmt.Errorf("destination %s: %w", sp.Name, err)

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -70,5 +72,29 @@ func TestSlowUntil(t *testing.T) {
 		if got := slowUntil(tc.h, now, time.Time{}); !got.Equal(tc.want) {
 			t.Errorf("%v: %v, want %v", tc.h, got, tc.want)
 		}
+	}
+}
+
+// A Slack message fits Block Kit's 3,000 characters a section, however
+// long the account's name; an incoming webhook is paced to one message a
+// second unless the destination says otherwise.
+func TestSlackFits(t *testing.T) {
+	s := &slack{}
+	msg := s.message(AlertData{AlertPayload: score.AlertPayload{Account: score.AccountRef{ID: "a", Name: strings.Repeat("Ä", 5000)},
+		Tier: "hot", Score: 90}})
+	text := msg.Blocks[0].Text.Text
+	if n := utf8.RuneCountInString(text); n != slackTextMax || !strings.HasSuffix(text, "…") || utf8.RuneCountInString(msg.Text) > slackTextMax {
+		t.Fatalf("section of %d characters, notification of %d", n, utf8.RuneCountInString(msg.Text))
+	}
+	d, err := New([]Spec{{Name: "s", Type: Slack, URL: "https://hooks.slack.com/services/T/B/x"},
+		{Name: "fast", Type: Slack, URL: "https://hooks.slack.com/services/T/B/y", RateLimit: 4}}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := d.dests[0].sender.(*slack).pace; p.every != time.Second {
+		t.Fatalf("default pace: every %v", p.every)
+	}
+	if p := d.dests[1].sender.(*slack).pace; p.every != 250*time.Millisecond {
+		t.Fatalf("pace at rate_limit 4: every %v", p.every)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -21,6 +22,11 @@ type slack struct {
 	ua     string
 	pace   *pacer
 }
+
+// slackRate is how many messages a second an incoming webhook takes
+// (Slack's rate limits: one a second, short bursts allowed) when the
+// destination sets no rate_limit of its own.
+const slackRate = 1.0
 
 // slackMessage is the incoming-webhook payload: text is the notification's
 // fallback, blocks the message itself.
@@ -78,7 +84,22 @@ func (s *slack) message(a AlertData) slackMessage {
 	if len(todo) > 0 {
 		fmt.Fprintf(&b, "\n*Next:* %s", strings.Join(todo, "; "))
 	}
-	return slackMessage{Text: title, Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: b.String()}}}}
+	return slackMessage{Text: cut(title, slackTextMax),
+		Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: cut(b.String(), slackTextMax)}}}}
+}
+
+// slackTextMax is the most characters a section block's text takes (Block
+// Kit reference, "Section block"): a longer one fails the whole message.
+// The notification's text is held to it too.
+const slackTextMax = 3000
+
+// cut shortens s to n characters, the last an ellipsis.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 func (s *slack) Send(ctx context.Context, ds []store.Delivery) []error {
