@@ -75,6 +75,10 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	go func() { defer wg.Done(); srv.scorer.Run(projCtx) }()
 	go func() { defer wg.Done(); srv.dispatcher.Run(projCtx) }()
 	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, hup, srv.scorer, db) }()
+	if srv.outreach != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); srv.outreach.Run(projCtx) }()
+	}
 	err = srv.s.Serve(ctx, ln)
 	// Requests are finished: let the projection and scoring take their
 	// events, then stop.
@@ -112,6 +116,7 @@ type wired struct {
 	identity   *identity.Service
 	scorer     *score.Service
 	dispatcher *route.Dispatcher
+	outreach   *route.Outreach // nil without a CRM destination of accounts
 }
 
 func (a *app) server(db *store.DB) (wired, error) {
@@ -126,6 +131,10 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	scorer.OnAlerts(dispatcher.Notify)
+	outreach, err := route.NewOutreach(a.cfg.Destinations, db, a.routeDeps())
+	if err != nil {
+		return wired{}, err
+	}
 	ids := a.identity(db, scorer.Changed)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
 	queues := queue.New(db, time.Now)
@@ -150,7 +159,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 		Metrics: m,
 		Log:     a.log,
 	})
-	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher}, nil
+	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher, outreach: outreach}, nil
 }
 
 // dispatcher delivers alerts to the configured destinations.

@@ -50,6 +50,15 @@ type fakeHubSpot struct {
 	batches   int // batch/update and batch/create requests
 	records   map[string]map[string]string
 	made      int
+	// activities are engagements (calls, emails, meetings) associated
+	// with companies, found by the search API on their own object types
+	// with associations.company and hs_timestamp ("Engagements").
+	activities []hsActivity
+}
+
+type hsActivity struct {
+	object, company string
+	at              time.Time
 }
 
 func newHubSpot(object string, props ...string) *fakeHubSpot {
@@ -165,6 +174,9 @@ func (f *fakeHubSpot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(p)
 	case r.Method == http.MethodPost && r.URL.Path == objects+"/search":
 		f.search(w, r, fail)
+	case r.Method == http.MethodPost && slices.Contains([]string{"/crm/v3/objects/calls/search", "/crm/v3/objects/emails/search",
+		"/crm/v3/objects/meetings/search"}, r.URL.Path):
+		f.activitySearch(w, r, strings.Split(r.URL.Path, "/")[4], fail)
 	case r.Method == http.MethodPost && (r.URL.Path == objects+"/batch/update" || r.URL.Path == objects+"/batch/create"):
 		f.batch(w, r, strings.HasSuffix(r.URL.Path, "/create"), fail)
 	default:
@@ -272,4 +284,53 @@ func (f *fakeHubSpot) batch(w http.ResponseWriter, r *http.Request, create bool,
 	}
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]any{"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+}
+
+// activitySearch answers a search of one engagement type by company and
+// time, earliest first, as the engagement objects' search documents it;
+// hs_timestamp comes back in ISO 8601.
+func (f *fakeHubSpot) activitySearch(w http.ResponseWriter, r *http.Request, object string, fail func(int, string, string)) {
+	var req struct {
+		FilterGroups []struct {
+			Filters []struct {
+				PropertyName string `json:"propertyName"`
+				Operator     string `json:"operator"`
+				Value        string `json:"value"`
+			} `json:"filters"`
+		} `json:"filterGroups"`
+		Sorts []struct {
+			PropertyName string `json:"propertyName"`
+			Direction    string `json:"direction"`
+		} `json:"sorts"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.FilterGroups) != 1 || len(req.Sorts) != 1 ||
+		req.Sorts[0].PropertyName != "hs_timestamp" || req.Sorts[0].Direction != "ASCENDING" {
+		fail(400, "VALIDATION_ERROR", "unexpected search")
+		return
+	}
+	var company string
+	var after int64
+	for _, flt := range req.FilterGroups[0].Filters {
+		switch {
+		case flt.PropertyName == "associations.company" && flt.Operator == "EQ":
+			company = flt.Value
+		case flt.PropertyName == "hs_timestamp" && flt.Operator == "GTE":
+			after, _ = strconv.ParseInt(flt.Value, 10, 64)
+		default:
+			fail(400, "VALIDATION_ERROR", "unexpected filter "+flt.PropertyName)
+			return
+		}
+	}
+	var hits []hsActivity
+	for _, a := range f.activities {
+		if a.object == object && a.company == company && a.at.UnixMilli() >= after {
+			hits = append(hits, a)
+		}
+	}
+	slices.SortFunc(hits, func(a, b hsActivity) int { return a.at.Compare(b.at) })
+	results := []map[string]any{}
+	for _, h := range hits[:min(len(hits), 1)] {
+		results = append(results, map[string]any{"id": "9001", "properties": map[string]string{"hs_timestamp": h.at.UTC().Format("2006-01-02T15:04:05.000Z")}})
+	}
+	json.NewEncoder(w).Encode(map[string]any{"total": len(hits), "results": results})
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -64,7 +65,17 @@ type fakeSalesforce struct {
 	requests int
 	records  map[string]map[string]any // by Salesforce Id
 	created  int
+	// activities are Tasks and Events on accounts, by their AccountId and
+	// CreatedDate (Object Reference: Task, Event).
+	activities []sfActivity
 }
+
+type sfActivity struct {
+	object, account string
+	created         time.Time
+}
+
+var soqlActivity = regexp.MustCompile(`^SELECT CreatedDate FROM (Task|Event) WHERE AccountId = '([^']*)' AND CreatedDate >= (\S+) ORDER BY CreatedDate ASC LIMIT 1$`)
 
 func (f *fakeSalesforce) field(name string) (sfField, bool) {
 	for _, fl := range f.fields {
@@ -153,6 +164,26 @@ func (f *fakeSalesforce) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeSalesforce) query(w http.ResponseWriter, q string, fail func(int, string, string)) {
+	if m := soqlActivity.FindStringSubmatch(q); m != nil {
+		after, err := time.Parse(time.RFC3339, m[3])
+		if err != nil {
+			fail(400, "MALFORMED_QUERY", "bad datetime literal "+m[3])
+			return
+		}
+		var first *sfActivity
+		for i, a := range f.activities {
+			if a.object == m[1] && a.account == m[2] && !a.created.Before(after) && (first == nil || a.created.Before(first.created)) {
+				first = &f.activities[i]
+			}
+		}
+		records := []map[string]any{}
+		if first != nil {
+			records = append(records, map[string]any{"attributes": map[string]string{"type": m[1]},
+				"CreatedDate": first.created.UTC().Format("2006-01-02T15:04:05.000+0000")})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"totalSize": len(records), "done": true, "records": records})
+		return
+	}
 	m := soqlIn.FindStringSubmatch(q)
 	if m == nil || m[2] != f.object || m[1] != m[3] {
 		fail(400, "MALFORMED_QUERY", "unexpected query: "+q)

@@ -29,7 +29,7 @@ func TestSLA(t *testing.T) {
 	}
 	times = append(times, store.AlertTime{Created: now.Add(-30 * time.Hour)}, store.AlertTime{Created: now.Add(-time.Hour)})
 	r := route.Measure(times, now.Add(-7*24*time.Hour), now)
-	want := route.SLA{Alerts: 12, Acked: 10, Open: 2, P50Band: "good", P90Band: "warning"}
+	want := route.SLA{Alerts: 12, Acked: 10, Times: route.Times{Open: 2, P50Band: "good", P90Band: "warning"}}
 	if r.Alerts != want.Alerts || r.Acked != want.Acked || r.Open != want.Open || r.P50 == nil || *r.P50 != 40*60 ||
 		r.P90 == nil || *r.P90 != 120*60 || r.P50Band != want.P50Band || r.P90Band != want.P90Band {
 		t.Fatalf("got %+v\nwant %+v with p50 40 min, p90 2 h", r, want)
@@ -45,5 +45,27 @@ func TestSLA(t *testing.T) {
 	b, err := json.Marshal(empty)
 	if err != nil || !strings.Contains(string(b), `"p50_seconds":null`) || !strings.Contains(string(b), `"p90_seconds":null`) {
 		t.Fatalf("none acknowledged, as JSON: %s (%v)", b, err)
+	}
+}
+
+// Outreach is measured as acknowledgement is, from the CRM's first
+// activity after the alert, in all and by owner and segment, beside it.
+func TestOutreachSLA(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	c := now.Add(-48 * time.Hour)
+	times := []store.AlertTime{
+		{Created: c, Acked: c.Add(10 * time.Minute), Outreach: c.Add(30 * time.Minute), Owner: "ana@s.example", Segment: "smb"},
+		{Created: c, Acked: c.Add(20 * time.Minute), Outreach: c.Add(3 * time.Hour), Owner: "ana@s.example", Segment: "mid_market"},
+		{Created: c, Acked: c.Add(5 * time.Minute), Owner: "bo@s.example", Segment: "mid_market"}, // no outreach: red by now
+	}
+	r := route.Measure(times, now.Add(-7*24*time.Hour), now)
+	if r.Outreach.Done != 2 || r.Outreach.Open != 1 || *r.Outreach.P50 != 30*60 || *r.Outreach.P90 != 3*3600 ||
+		r.Outreach.Bands["good"] != 1 || r.Outreach.Bands["warning"] != 1 || r.Outreach.Bands["red"] != 1 {
+		t.Fatalf("outreach %+v", r.Outreach)
+	}
+	ana, bo := r.ByOwner["ana@s.example"], r.ByOwner["bo@s.example"]
+	if ana.Alerts != 2 || ana.Outreach.Done != 2 || *ana.Ack.P90 != 20*60 || bo.Outreach.Done != 0 || bo.Outreach.P50 != nil ||
+		r.BySegment["mid_market"].Alerts != 2 || *r.BySegment["smb"].Outreach.P50 != 30*60 {
+		t.Fatalf("by owner %+v, by segment %+v", r.ByOwner, r.BySegment)
 	}
 }

@@ -27,6 +27,11 @@ type Alert struct {
 	AckedAt    time.Time // zero until acknowledged
 	AckedBy    string
 	AssignedTo string // a person's email, "" if no one
+	// OutreachAt is when the CRM recorded the first sales activity with
+	// the account after the alert (zero: none yet), OutreachVia the
+	// destination it was read from.
+	OutreachAt  time.Time
+	OutreachVia string
 	// Destinations get one delivery each, written with the alert.
 	Destinations []string
 }
@@ -55,7 +60,7 @@ type Delivery struct {
 }
 
 const alertColumns = `id, scorecard, subject, tier, previous_tier, score, segment, zone, actions, payload, created_at, needs_ack,
-	acked_at, acked_by, assigned_to`
+	acked_at, acked_by, assigned_to, outreach_at, outreach_via`
 
 const deliveryColumns = `id, alert_id, destination, state, attempts, next_at, last_error, updated_at, delivered_at`
 
@@ -227,11 +232,12 @@ func queryAlerts(ctx context.Context, q queryer, where string, args ...any) ([]A
 	for rows.Next() {
 		var a Alert
 		var actions, payload string
-		var created, acked, needs int64
+		var created, acked, needs, outreach int64
 		if err := rows.Scan(&a.ID, &a.Scorecard, &a.Subject, &a.Tier, &a.PreviousTier, &a.Score, &a.Segment, &a.Zone,
-			&actions, &payload, &created, &needs, &acked, &a.AckedBy, &a.AssignedTo); err != nil {
+			&actions, &payload, &created, &needs, &acked, &a.AckedBy, &a.AssignedTo, &outreach, &a.OutreachVia); err != nil {
 			return nil, err
 		}
+		a.OutreachAt = fromMS(outreach)
 		a.NeedsAck = needs == 1
 		if err := json.Unmarshal([]byte(actions), &a.Actions); err != nil {
 			return nil, fmt.Errorf("alert %d: actions: %w", a.ID, err)
@@ -428,27 +434,63 @@ func (db *DB) ListAlerts(ctx context.Context, q AlertQuery) ([]Alert, int, error
 // AlertTime is when an alert a person must act on was raised and, if it
 // was, acknowledged.
 type AlertTime struct {
-	Created, Acked time.Time
+	Created, Acked, Outreach time.Time
+	Segment                  string
+	// Owner is whom the alert is assigned to, else its account's owner.
+	Owner string
 }
 
-// AlertTimes returns the raise and acknowledgement times of the alerts
-// needing a person raised since since.
+// AlertTimes returns the raise, acknowledgement and first outreach times
+// of the alerts needing a person raised since since, with their segment
+// and owner.
 func (db *DB) AlertTimes(ctx context.Context, since time.Time) ([]AlertTime, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT created_at, acked_at FROM alerts WHERE needs_ack = 1 AND created_at >= $1
-		ORDER BY created_at`, ms(since))
+	rows, err := db.r.QueryContext(ctx, `SELECT created_at, acked_at, outreach_at, segment, assigned_to, payload FROM alerts
+		WHERE needs_ack = 1 AND created_at >= $1 ORDER BY created_at`, ms(since))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []AlertTime
 	for rows.Next() {
-		var c, a int64
-		if err := rows.Scan(&c, &a); err != nil {
+		var c, a, o int64
+		var t AlertTime
+		var payload []byte
+		if err := rows.Scan(&c, &a, &o, &t.Segment, &t.Owner, &payload); err != nil {
 			return nil, err
 		}
-		out = append(out, AlertTime{Created: fromMS(c), Acked: fromMS(a)})
+		if t.Owner == "" {
+			var p struct {
+				Account struct {
+					Owner string `json:"owner"`
+				} `json:"account"`
+			}
+			_ = json.Unmarshal(payload, &p) // written by Beacon; an owner-less one stays ""
+			t.Owner = p.Account.Owner
+		}
+		t.Created, t.Acked, t.Outreach = fromMS(c), fromMS(a), fromMS(o)
+		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// AwaitingOutreach lists, oldest first, up to limit alerts needing a
+// person raised since since whose first outreach is not known yet and that
+// were not looked for since checkedBefore.
+func (db *DB) AwaitingOutreach(ctx context.Context, since, checkedBefore time.Time, limit int) ([]Alert, error) {
+	return queryAlerts(ctx, db.r, `WHERE needs_ack = 1 AND created_at >= $1 AND outreach_at = 0 AND outreach_checked_at < $2
+		ORDER BY created_at LIMIT $3`, ms(since), ms(checkedBefore), limit)
+}
+
+// RecordOutreach records that an alert was looked for at checked, and its
+// first outreach, if found (at not zero), read from via.
+func (db *DB) RecordOutreach(ctx context.Context, id int64, at time.Time, via string, checked time.Time) error {
+	if at.IsZero() {
+		_, err := db.w.ExecContext(ctx, `UPDATE alerts SET outreach_checked_at = $2 WHERE id = $1`, id, ms(checked))
+		return err
+	}
+	_, err := db.w.ExecContext(ctx, `UPDATE alerts SET outreach_checked_at = $2, outreach_at = $3, outreach_via = $4 WHERE id = $1`,
+		id, ms(checked), ms(at), via)
+	return err
 }
 
 // DeliveryCounts counts deliveries by destination and state.

@@ -86,6 +86,7 @@ var funcs = template.FuncMap{
 	"signalValue": signalValue,
 	"signalLabel": signalLabel,
 	"deref":       func(f *float64) float64 { return *f },
+	"seconds":     seconds,
 	"float":       func(n int) float64 { return float64(n) },
 	// band is an alert's response-time band and how long it waited or
 	// took, for a page.

@@ -37,6 +37,7 @@ type Store interface {
 	AuditLog(ctx context.Context, before int64, limit int) ([]store.AuditEntry, error)
 
 	ListAlerts(ctx context.Context, q store.AlertQuery) ([]store.Alert, int, error)
+	AlertTimes(ctx context.Context, since time.Time) ([]store.AlertTime, error)
 	ListDeliveries(ctx context.Context, q store.DeliveryQuery) ([]store.Delivery, error)
 	DeliveryCounts(ctx context.Context) (map[string]map[string]int, error)
 	Retry(ctx context.Context, now time.Time, ids []int64, destination string) (int, error)
@@ -113,7 +114,7 @@ func New(d Deps) (*Web, error) {
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
 		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO}
-	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "message"} {
+	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "response", "message"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -148,6 +149,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /destinations", w.signedIn(w.destinationsPage))
 	mux.HandleFunc("POST /destinations/{name}/retry", w.signedIn(w.retryDestination))
 	mux.HandleFunc("GET /audit", w.signedIn(w.auditPage))
+	mux.HandleFunc("GET /response", w.signedIn(w.response))
 }
 
 // formLimit bounds what a form may post.

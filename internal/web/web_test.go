@@ -603,3 +603,39 @@ func TestAuditPage(t *testing.T) {
 		t.Log(page)
 	}
 }
+
+// The response-times page measures alert → acknowledgement and alert →
+// outreach (as the CRM recorded it) side by side, in all and by segment.
+func TestResponsePage(t *testing.T) {
+	srv, db := site(t)
+	ctx := context.Background()
+	als, _, err := db.ListAlerts(ctx, store.AlertQuery{Limit: 1})
+	if err != nil || len(als) != 1 {
+		t.Fatalf("alerts: %v %v", als, err)
+	}
+	c := signedIn(t, srv)
+	page := func() string {
+		resp, err := c.Get(srv.URL + "/response")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body(t, resp)
+	}
+	before := page()
+	if !strings.Contains(before, `<th scope="row">Outreach</th><td class="num">0</td><td class="num">1</td><td>none yet</td>`) {
+		t.Fatalf("before any outreach:\n%s", before)
+	}
+	if err := db.RecordOutreach(ctx, als[0].ID, als[0].CreatedAt.Add(30*time.Minute), "hubspot", now); err != nil {
+		t.Fatal(err)
+	}
+	after := page()
+	for _, want := range []string{`<th scope="row">Outreach</th><td class="num">1</td><td class="num">0</td><td>30 min</td>`,
+		`<th scope="row">mid_market</th><td class="num">1</td>`, "By owner"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(after)
+	}
+}
