@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/queue"
@@ -42,6 +43,7 @@ type KeyChecker interface {
 
 // API serves /api/v1.
 type API struct {
+	errs   *httpjson.Errors
 	db     Reader
 	keys   KeyChecker
 	rules  RulesSource
@@ -51,7 +53,7 @@ type API struct {
 
 // New returns the read API.
 func New(db Reader, keys KeyChecker, rules RulesSource, queues *queue.Reader, log *slog.Logger) *API {
-	return &API{db: db, keys: keys, rules: rules, queues: queues, log: log}
+	return &API{errs: httpjson.NewErrors(log, Statuses()...), db: db, keys: keys, rules: rules, queues: queues, log: log}
 }
 
 // Register adds the API's routes to mux, each behind the admin token.
@@ -86,12 +88,12 @@ func (a *API) admin(fn func(*http.Request) (any, error)) http.Handler {
 		token = strings.TrimSpace(token)
 		if err := a.keys.Check(r.Context(), token, store.AdminKey); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="beacon"`)
-			WriteError(w, a.log, err)
+			a.errs.Write(w, err)
 			return
 		}
 		v, err := fn(r.WithContext(context.WithValue(r.Context(), actorKey{}, "token "+keys.PrefixOf(token))))
 		if err != nil {
-			WriteError(w, a.log, err)
+			a.errs.Write(w, err)
 			return
 		}
 		WriteJSON(w, http.StatusOK, v)

@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
 	"github.com/beaconplg/beacon/internal/route"
@@ -208,7 +210,7 @@ func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *re
 	go func() { defer dwg.Done(); disp.Run(dctx) }()
 	defer func() { stopDisp(); dwg.Wait() }()
 	mux := http.NewServeMux()
-	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log,
+	collect.New(collect.Deps{Errors: httpjson.NewErrors(log, api.Statuses()...), Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log,
 		Committed: live.ids.Notify}).Register(mux)
 	base, stop, err := listen(mux)
 	if err != nil {

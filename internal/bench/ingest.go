@@ -19,7 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
@@ -128,7 +130,7 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		defer live.close()
 		committed = live.ids.Notify
 	}
-	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log,
+	collect.New(collect.Deps{Errors: httpjson.NewErrors(log, api.Statuses()...), Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(), Log: log,
 		Committed: committed}).Register(mux)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

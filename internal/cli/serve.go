@@ -15,6 +15,7 @@ import (
 	"github.com/beaconplg/beacon/docs"
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
@@ -136,7 +137,8 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	ids := a.identity(db, scorer.Changed)
-	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Committed: ids.Notify})
+	errs := httpjson.NewErrors(a.log, api.Statuses()...)
+	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Errors: errs, Committed: ids.Notify})
 	queues := queue.New(db, time.Now)
 	var dests []web.Destination
 	for _, d := range a.cfg.Destinations {
@@ -152,7 +154,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	s := server.New(a.cfg, server.Deps{
-		Routes: []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, a.log), pages},
+		Routes: []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, errs), pages},
 		Store:  db,
 		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health, Quarantined: ids.Quarantined, Lag: ids.Lag},
 			{Name: "scoring", Health: scorer.Health, Quarantined: scorer.Quarantined, Lag: scorer.Lag}},

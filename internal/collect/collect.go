@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/metrics"
 )
 
@@ -33,6 +34,9 @@ type Deps struct {
 	Keys     KeyChecker
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
+	// Errors answers errors in the one shape, domain errors by the
+	// statuses the wiring gave it.
+	Errors *httpjson.Errors
 	// Committed is called after each commit that stored new events.
 	Committed func()
 	Now       func() time.Time

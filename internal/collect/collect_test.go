@@ -19,8 +19,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/metrics"
 	"github.com/beaconplg/beacon/internal/store"
@@ -28,6 +30,8 @@ import (
 )
 
 var now = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type fixture struct {
 	t   *testing.T
@@ -44,7 +48,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	m := metrics.New()
 	mux := http.NewServeMux()
-	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: m,
+	collect.New(collect.Deps{Errors: httpjson.NewErrors(quietLog, api.Statuses()...), Ingester: db, Keys: keys.NewChecker(db), Metrics: m,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -347,7 +351,7 @@ func TestAuthenticateBeforeDecoding(t *testing.T) {
 	f := newFixture(t, db)
 	flood := `{"batch":[` + strings.TrimSuffix(strings.Repeat("{},", 100_000), ",") + `]}`
 	handler := http.NewServeMux()
-	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(),
+	collect.New(collect.Deps{Errors: httpjson.NewErrors(quietLog, api.Statuses()...), Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}).Register(handler)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -397,7 +401,7 @@ func TestSlowBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(),
+	collect.New(collect.Deps{Errors: httpjson.NewErrors(quietLog, api.Statuses()...), Ingester: db, Keys: keys.NewChecker(db), Metrics: metrics.New(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyGrace: 200 * time.Millisecond, MinBodyRate: 1 << 20}).Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -458,7 +462,7 @@ func TestHealthWhileTheStoreRefusesWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := &failingStore{DB: db}
-	c := collect.New(collect.Deps{Ingester: fs, Keys: keys.NewChecker(db), Metrics: metrics.New(),
+	c := collect.New(collect.Deps{Errors: httpjson.NewErrors(quietLog, api.Statuses()...), Ingester: fs, Keys: keys.NewChecker(db), Metrics: metrics.New(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	mux := http.NewServeMux()
 	c.Register(mux)

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -25,7 +25,7 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 		key, _, _ := r.BasicAuth()
 		if key != "" {
 			if err := c.Keys.Check(r.Context(), key, store.WriteKey); err != nil {
-				api.WriteError(w, c.Log, err)
+				c.Errors.Write(w, err)
 				return
 			}
 		}
@@ -36,7 +36,7 @@ func (c *Collector) handler(typ string, batch bool) http.Handler {
 		}
 		if key == "" {
 			if err := c.Keys.Check(r.Context(), event.WriteKey(body), store.WriteKey); err != nil {
-				api.WriteError(w, c.Log, err)
+				c.Errors.Write(w, err)
 				return
 			}
 		}
@@ -66,7 +66,7 @@ func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch
 			c.stored(err) // a client gone is no failure of the store
 		}
 		if err != nil {
-			api.WriteError(w, c.Log, err)
+			c.Errors.Write(w, err)
 			return
 		}
 		c.Metrics.EventsAccepted.Add(float64(n))
@@ -80,17 +80,17 @@ func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch
 	}
 	switch {
 	case len(b.Errors) == 1 && len(b.Events) == 0:
-		api.WriteError(w, c.Log, problem(b.Errors[0]))
+		c.Errors.Write(w, problem(b.Errors[0]))
 	case len(b.Errors) > 0:
 		accepted := len(b.Events)
 		msg := fmt.Sprintf("%d of %d messages were refused; the other %d were accepted", len(b.Errors), len(b.Errors)+accepted, accepted)
 		if len(b.Errors) > maxErrorsListed {
 			msg += fmt.Sprintf("; the first %d refused are listed", maxErrorsListed)
 		}
-		api.WriteError(w, c.Log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_messages", Message: msg,
+		c.Errors.Write(w, &httpjson.Problem{Status: http.StatusBadRequest, Code: "invalid_messages", Message: msg,
 			Accepted: &accepted, Details: b.Errors[:min(len(b.Errors), maxErrorsListed)]})
 	default:
-		api.WriteJSON(w, http.StatusOK, map[string]bool{"success": true})
+		httpjson.WriteJSON(w, http.StatusOK, map[string]bool{"success": true})
 	}
 }
 
@@ -99,17 +99,17 @@ func (c *Collector) commit(w http.ResponseWriter, r *http.Request, b event.Batch
 const maxErrorsListed = 100
 
 // reject refuses a whole request, counted as one rejected message.
-func (c *Collector) reject(w http.ResponseWriter, p *api.Problem) {
+func (c *Collector) reject(w http.ResponseWriter, p *httpjson.Problem) {
 	c.Metrics.EventsRejected.WithLabelValues(p.Code).Inc()
-	api.WriteError(w, c.Log, p)
+	c.Errors.Write(w, p)
 }
 
-func problem(e *event.Error) *api.Problem {
+func problem(e *event.Error) *httpjson.Problem {
 	status := http.StatusBadRequest
 	if e.Kind == event.KindBadRequest {
 		status = http.StatusRequestEntityTooLarge
 	}
-	return &api.Problem{Status: status, Code: e.Kind, Message: e.Message, Field: e.Field, Index: e.Index, Limit: e.Limit}
+	return &httpjson.Problem{Status: status, Code: e.Kind, Message: e.Message, Field: e.Field, Index: e.Index, Limit: e.Limit}
 }
 
 // bodyRoom is the room to read a request's body into: its stated length,
@@ -135,7 +135,7 @@ func (c *Collector) bodyDeadline(r *http.Request) time.Time {
 // readBody reads at most MaxRequestBytes of (decompressed) body, by the
 // body's deadline. The limit applies after gzip, so a small compressed bomb
 // cannot exhaust memory.
-func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *httpjson.Problem) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(c.bodyDeadline(r)) // a writer that cannot set one (a test's recorder) has no connection to hold
 	body, p := c.readLimited(w, r)
@@ -150,19 +150,19 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *a
 }
 
 // readLimited reads the body up to the request limit.
-func (c *Collector) readLimited(w http.ResponseWriter, r *http.Request) ([]byte, *api.Problem) {
+func (c *Collector) readLimited(w http.ResponseWriter, r *http.Request) ([]byte, *httpjson.Problem) {
 	var src io.Reader = http.MaxBytesReader(w, r.Body, event.MaxRequestBytes+1)
 	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
 	case "", "identity":
 	case "gzip":
 		gz, err := gzip.NewReader(src)
 		if err != nil {
-			return nil, &api.Problem{Status: http.StatusBadRequest, Code: "bad_encoding", Message: "body is not valid gzip: " + err.Error()}
+			return nil, &httpjson.Problem{Status: http.StatusBadRequest, Code: "bad_encoding", Message: "body is not valid gzip: " + err.Error()}
 		}
 		defer gz.Close()
 		src = gz
 	default:
-		return nil, &api.Problem{Status: http.StatusUnsupportedMediaType, Code: "bad_encoding",
+		return nil, &httpjson.Problem{Status: http.StatusUnsupportedMediaType, Code: "bad_encoding",
 			Message: fmt.Sprintf("Content-Encoding %q is not supported; send gzip or nothing", r.Header.Get("Content-Encoding"))}
 	}
 	// Sized for what the request says it holds, the body is read without
@@ -176,11 +176,11 @@ func (c *Collector) readLimited(w http.ResponseWriter, r *http.Request) ([]byte,
 		return nil, problem(event.RequestTooLarge())
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, &api.Problem{Status: http.StatusRequestTimeout, Code: "slow_body", Message: fmt.Sprintf(
+		return nil, &httpjson.Problem{Status: http.StatusRequestTimeout, Code: "slow_body", Message: fmt.Sprintf(
 			"the body did not arrive in time: %s, then at least %d KB a second", c.BodyGrace, c.MinBodyRate>>10)}
 	}
 	if err != nil {
-		return nil, &api.Problem{Status: http.StatusBadRequest, Code: "bad_body", Message: "could not read body: " + err.Error()}
+		return nil, &httpjson.Problem{Status: http.StatusBadRequest, Code: "bad_body", Message: "could not read body: " + err.Error()}
 	}
 	return body, nil
 }

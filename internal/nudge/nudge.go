@@ -7,13 +7,12 @@ package nudge
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
-	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -32,12 +31,12 @@ type KeyChecker interface {
 type Handler struct {
 	nudger Nudger
 	keys   KeyChecker
-	log    *slog.Logger
+	errs   *httpjson.Errors
 }
 
-// New returns the handler.
-func New(n Nudger, keys KeyChecker, log *slog.Logger) *Handler {
-	return &Handler{nudger: n, keys: keys, log: log}
+// New returns the handler; errs answers its errors.
+func New(n Nudger, keys KeyChecker, errs *httpjson.Errors) *Handler {
+	return &Handler{nudger: n, keys: keys, errs: errs}
 }
 
 // wait bounds how long a product waits for its answer.
@@ -55,17 +54,17 @@ func (h *Handler) Register(mux *http.ServeMux) { mux.Handle("GET /v1/nudges", h)
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key, _, _ := r.BasicAuth()
 	if err := h.keys.Check(r.Context(), key, store.WriteKey); err != nil {
-		api.WriteError(w, h.log, err)
+		h.errs.Write(w, err)
 		return
 	}
 	user := r.URL.Query().Get("userId")
 	switch {
 	case user == "":
-		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
+		h.errs.Write(w, &httpjson.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
 			Message: "userId is required"})
 		return
 	case len(user) > event.MaxIDBytes || !utf8.ValidString(user):
-		api.WriteError(w, h.log, &api.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
+		h.errs.Write(w, &httpjson.Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "userId",
 			Message: fmt.Sprintf("userId must be UTF-8 of at most %d bytes, as the collector takes", event.MaxIDBytes),
 			Limit:   event.MaxIDBytes})
 		return
@@ -76,8 +75,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ns, err := h.nudger.Nudges(ctx, user)
 	if err != nil {
-		api.WriteError(w, h.log, err)
+		h.errs.Write(w, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, Answer{UserID: user, Nudges: ns})
+	httpjson.WriteJSON(w, http.StatusOK, Answer{UserID: user, Nudges: ns})
 }

@@ -14,8 +14,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/config"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/metrics"
 )
 
@@ -63,7 +63,7 @@ func New(cfg config.Config, d Deps) *Server {
 		r.Register(s.mux)
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.Handle("GET /metrics", d.Metrics.Handler())
@@ -106,10 +106,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(failing) > 0 || len(behind) > 0 {
-		api.WriteJSON(w, http.StatusServiceUnavailable, Readiness{Status: "not ready", Failing: failing, Behind: behind})
+		httpjson.WriteJSON(w, http.StatusServiceUnavailable, Readiness{Status: "not ready", Failing: failing, Behind: behind})
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, Readiness{Status: "ready"})
+	httpjson.WriteJSON(w, http.StatusOK, Readiness{Status: "ready"})
 }
 
 // Handler is the whole server as an http.Handler, middleware included.
@@ -121,8 +121,8 @@ func (s *Server) Handler() http.Handler {
 			if p := recover(); p != nil {
 				s.deps.Log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
 				if !rec.wrote {
-					api.WriteJSON(rec, http.StatusInternalServerError,
-						map[string]*api.Problem{"error": {Code: "internal", Message: "internal error"}})
+					httpjson.WriteJSON(rec, http.StatusInternalServerError,
+						map[string]*httpjson.Problem{"error": {Code: "internal", Message: "internal error"}})
 				}
 			}
 			_, pattern := s.mux.Handler(r)

@@ -15,7 +15,9 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/importer"
 	"github.com/beaconplg/beacon/internal/keys"
@@ -54,7 +56,7 @@ func TestCollectorAndImportAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	collect.New(collect.Deps{Ingester: collected, Keys: keys.NewChecker(collected), Metrics: metrics.New(), Log: log}).Register(mux)
+	collect.New(collect.Deps{Errors: httpjson.NewErrors(log, api.Statuses()...), Ingester: collected, Keys: keys.NewChecker(collected), Metrics: metrics.New(), Log: log}).Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	f2, _ := os.Open(filepath.Join(dir, sim.EventsFile))
