@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -35,7 +35,7 @@ func crmRecords(sp Spec, ds []store.Delivery) (recs []record, same [][]int, errs
 			errs[i] = &SendError{Permanent: true, Err: err}
 			continue
 		}
-		who := []*score.Person{nil}
+		who := []*alert.Person{nil}
 		if sp.Per == PerPerson {
 			who = who[:0]
 			for j := range data.Account.People {

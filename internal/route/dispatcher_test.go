@@ -17,8 +17,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/route"
-	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
@@ -86,11 +86,11 @@ func newFixture(t *testing.T, db *store.DB, specs []route.Spec) *fixture {
 	}
 	disp.RetryBase = 10 * time.Second
 	f.disp = disp
-	p := score.AlertPayload{Account: score.AccountRef{ID: "acme", Name: "Acme <Labs>", Domains: []string{"acme.example"}, Owner: "ana@seller.example", Users: 4,
-		People: []score.Person{{ID: "u1", Email: "ana@acme.example"}, {ID: "u2", Email: "bo@acme.example"}}},
+	p := alert.Payload{Account: alert.AccountRef{ID: "acme", Name: "Acme <Labs>", Domains: []string{"acme.example"}, Owner: "ana@seller.example", Users: 4,
+		People: []alert.Person{{ID: "u1", Email: "ana@acme.example"}, {ID: "u2", Email: "bo@acme.example"}}},
 		Scorecard: "pql", Score: 95, Tier: "hot", TierLabel: "Hot PQL", PreviousTier: "warm", Segment: "mid_market",
-		Zone: score.ZoneSalesAvailable, Actions: []score.ActionRef{{Name: "ae_now", Label: "Route immediately to an AE"}},
-		Reasons: []score.Reason{{Rule: "a", Label: "Viewed the pricing page", Points: 10},
+		Zone: "sales_available", Actions: []alert.ActionRef{{Name: "ae_now", Label: "Route immediately to an AE"}},
+		Reasons: []alert.Reason{{Rule: "a", Label: "Viewed the pricing page", Points: 10},
 			{Rule: "b", Label: "Invited 2+ teammates", Points: 25}, {Rule: "c", Label: "Created a project", Points: 30},
 			{Rule: "d", Label: "Business email", Points: 5}},
 		Signals: map[string]any{"teammates_invited": 4.0}, RulesVersion: "v1", At: t0}
@@ -100,7 +100,7 @@ func newFixture(t *testing.T, db *store.DB, specs []route.Spec) *fixture {
 		dests = append(dests, s.Name)
 	}
 	err = db.SaveScores(context.Background(), store.ScoreBatch{Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:acme",
-		Tier: "hot", Score: 95, Segment: "mid_market", Zone: score.ZoneSalesAvailable, Actions: []string{"ae_now"},
+		Tier: "hot", Score: 95, Segment: "mid_market", Zone: "sales_available", Actions: []string{"ae_now"},
 		Payload: payload, CreatedAt: t0, Destinations: dests}}})
 	if err != nil {
 		t.Fatal(err)

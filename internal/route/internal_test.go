@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -80,7 +80,7 @@ func TestSlowUntil(t *testing.T) {
 // second unless the destination says otherwise.
 func TestSlackFits(t *testing.T) {
 	s := &slack{}
-	msg := s.message(AlertData{AlertPayload: score.AlertPayload{Account: score.AccountRef{ID: "a", Name: strings.Repeat("Ä", 5000)},
+	msg := s.message(AlertData{Payload: alert.Payload{Account: alert.AccountRef{ID: "a", Name: strings.Repeat("Ä", 5000)},
 		Tier: "hot", Score: 90}})
 	text := msg.Blocks[0].Text.Text
 	if n := utf8.RuneCountInString(text); n != slackTextMax || !strings.HasSuffix(text, "…") || utf8.RuneCountInString(msg.Text) > slackTextMax {

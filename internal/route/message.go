@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -25,7 +25,7 @@ type Message struct {
 // AlertData is an alert as destinations see it.
 type AlertData struct {
 	ID int64 `json:"id"`
-	score.AlertPayload
+	alert.Payload
 }
 
 // alertData reads a claimed delivery's alert.
@@ -34,7 +34,7 @@ func alertData(d store.Delivery) (AlertData, error) {
 		return AlertData{}, fmt.Errorf("delivery %d: its alert %d is gone", d.ID, d.AlertID)
 	}
 	out := AlertData{ID: d.Alert.ID}
-	if err := json.Unmarshal(d.Alert.Payload, &out.AlertPayload); err != nil {
+	if err := json.Unmarshal(d.Alert.Payload, &out.Payload); err != nil {
 		return AlertData{}, fmt.Errorf("alert %d: payload: %w", d.Alert.ID, err)
 	}
 	return out, nil
@@ -57,7 +57,7 @@ func knownField(f string) bool {
 
 // fieldFor is field for one of the account's people: user_email and
 // user_id are theirs, the rest the account's.
-func (a AlertData) fieldFor(f string, p *score.Person) any {
+func (a AlertData) fieldFor(f string, p *alert.Person) any {
 	switch {
 	case p == nil && (f == "user_email" || f == "user_id"):
 		return nil
@@ -125,7 +125,7 @@ func (a AlertData) field(f string) any {
 // reasonText lists the reasons, most points first, at most n of them (all
 // when n is 0), as "Invited 2+ teammates (+25)".
 func (a AlertData) reasonText(n int) string {
-	rs := score.TopReasons(a.Reasons, n)
+	rs := alert.TopReasons(a.Reasons, n)
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = fmt.Sprintf("%s (%+g)", r.Label, r.Points)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/route"
-	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
@@ -37,7 +37,7 @@ func TestOutreach(t *testing.T) {
 			sf.activities = []sfActivity{{"Task", account, t0.Add(40 * time.Minute)}, {"Event", account, t0.Add(3 * time.Hour)}}
 
 			payload := func(id string) []byte {
-				b, _ := json.Marshal(score.AlertPayload{Account: score.AccountRef{ID: id, Owner: "ana@seller.example",
+				b, _ := json.Marshal(alert.Payload{Account: alert.AccountRef{ID: id, Owner: "ana@seller.example",
 					Domains: []string{id + ".example"}}, Tier: "hot"})
 				return b
 			}

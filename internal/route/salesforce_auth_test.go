@@ -19,8 +19,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/route"
-	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -134,7 +134,7 @@ func alertMore(t *testing.T, db *store.DB, from, n int, dests ...string) {
 	var as []store.Alert
 	for i := from; i < from+n; i++ {
 		id := fmt.Sprintf("acct-%d", i)
-		payload, _ := json.Marshal(score.AlertPayload{Account: score.AccountRef{ID: id, Name: "Account " + id},
+		payload, _ := json.Marshal(alert.Payload{Account: alert.AccountRef{ID: id, Name: "Account " + id},
 			Scorecard: "pql", Score: 80, Tier: "hot", TierLabel: "Hot PQL", At: t0})
 		as = append(as, store.Alert{Scorecard: "pql", Subject: "account:" + id, Tier: "hot", Score: 80, Payload: payload,
 			CreatedAt: t0, Destinations: dests})

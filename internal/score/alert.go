@@ -3,6 +3,7 @@ package score
 import (
 	"context"
 	"encoding/json"
+	"github.com/beaconplg/beacon/internal/alert"
 	"slices"
 	"time"
 
@@ -11,58 +12,17 @@ import (
 	"github.com/beaconplg/beacon/internal/store"
 )
 
-// AlertPayload is what destinations carry of an alert: the account, where it
-// stands and why. Its JSON is the public shape of Beacon's alerts
-// (docs/routing.md).
-type AlertPayload struct {
-	Account      AccountRef     `json:"account"`
-	Scorecard    string         `json:"scorecard"`
-	Score        float64        `json:"score"`
-	Tier         string         `json:"tier"`
-	TierLabel    string         `json:"tier_label"`
-	PreviousTier string         `json:"previous_tier"`
-	Segment      string         `json:"segment"`
-	Zone         string         `json:"zone"`
-	Coexists     bool           `json:"coexists"`
-	Actions      []ActionRef    `json:"actions"`
-	Reasons      []Reason       `json:"reasons"`
-	Signals      map[string]any `json:"signals"`
-	RulesVersion string         `json:"rules_version"`
-	At           time.Time      `json:"at"`
-	// Quiet alerts are kept in Beacon but sent nowhere: the account had
-	// not been active for a day when it moved (new rules, imported history).
-	Quiet bool `json:"quiet,omitempty"`
-}
-
-// AccountRef is an account as alerts name it.
-type AccountRef struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name,omitempty"`
-	Domains   []string `json:"domains,omitempty"`
-	Owner     string   `json:"owner,omitempty"`
-	Employees int      `json:"employees,omitempty"`
-	Industry  string   `json:"industry,omitempty"`
-	CRMID     string   `json:"crm_id,omitempty"`
-	Users     int      `json:"users"`
-	// People are the account's users with an email address, at most
-	// MaxPeople, for destinations that write per person (CRM contacts).
-	People []Person `json:"people,omitempty"`
-}
-
-// Person is one of an account's users as alerts name them.
-type Person struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-}
+// The alert wire format is package alert's: these names keep scoring's
+// code reading as it did.
+type (
+	AlertPayload = alert.Payload
+	AccountRef   = alert.AccountRef
+	Person       = alert.Person
+	ActionRef    = alert.ActionRef
+)
 
 // MaxPeople bounds the users an alert lists.
-const MaxPeople = 100
-
-// ActionRef is an action as alerts name it.
-type ActionRef struct {
-	Name  string `json:"name"`
-	Label string `json:"label"`
-}
+const MaxPeople = alert.MaxPeople
 
 // draft is an alert of this pass whose people are still to be read: they are
 // read for every alert of the pass at once (people), not one query each.

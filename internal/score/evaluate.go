@@ -1,8 +1,8 @@
 package score
 
 import (
-	"cmp"
 	"fmt"
+	"github.com/beaconplg/beacon/internal/alert"
 	"slices"
 	"strings"
 
@@ -21,24 +21,13 @@ type Facts struct {
 	Members       int
 }
 
-// Reason is a rule that held, with the signal values it read.
-type Reason struct {
-	Rule    string         `json:"rule"`
-	Label   string         `json:"label"`
-	Points  float64        `json:"points"`
-	Signals map[string]any `json:"signals,omitempty"`
-}
+// Reason is a rule that held, with the signal values it read (package
+// alert's, as alerts carry it).
+type Reason = alert.Reason
 
 // TopReasons returns the n reasons worth most points (all of them if n is
 // 0), most first; equal points keep their order.
-func TopReasons(rs []Reason, n int) []Reason {
-	rs = slices.Clone(rs)
-	slices.SortStableFunc(rs, func(x, y Reason) int { return cmp.Compare(y.Points, x.Points) })
-	if n > 0 && len(rs) > n {
-		rs = rs[:n]
-	}
-	return rs
-}
+func TopReasons(rs []Reason, n int) []Reason { return alert.TopReasons(rs, n) }
 
 // Result is a subject's score on one scorecard.
 type Result struct {
