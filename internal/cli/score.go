@@ -51,11 +51,11 @@ the same at start and on SIGHUP.`,
 				return err
 			}
 			defer db.Close()
-			return a.scoreAll(ctx, db, clock)
+			return a.scoreAll(ctx, db, clock, at != "")
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "rescore every account and user")
-	cmd.Flags().StringVar(&at, "at", "", "score as of this day (YYYY-MM-DD) or time (RFC 3339) instead of now")
+	cmd.Flags().StringVar(&at, "at", "", "score as of this day (YYYY-MM-DD) or time (RFC 3339) instead of now, leaving out events after it")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
@@ -75,7 +75,9 @@ func clockAt(at string) (func() time.Time, error) {
 	return nil, fmt.Errorf("--at %q: want YYYY-MM-DD or an RFC 3339 time", at)
 }
 
-func (a *app) scoreAll(ctx context.Context, db *store.DB, clock func() time.Time) error {
+// scoreAll rescores everyone at clock's time; asOf leaves out the events
+// after it, as of a past instant.
+func (a *app) scoreAll(ctx context.Context, db *store.DB, clock func() time.Time, asOf bool) error {
 	start := time.Now()
 	if _, err := a.identity(db, nil).Sync(ctx); err != nil {
 		return err
@@ -86,6 +88,9 @@ func (a *app) scoreAll(ctx context.Context, db *store.DB, clock func() time.Time
 	}
 	scorer := score.New(db, rules, a.log, clock)
 	scorer.OneShot()
+	if asOf {
+		scorer.AsOf(clock())
+	}
 	rep, err := scorer.Sync(ctx)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/store"
@@ -38,12 +39,13 @@ func (d *directory) primary(user string) string {
 }
 
 // readDirectory reads everything: whole tables, read in order, far cheaper
-// than looking each id up.
-func readDirectory(ctx context.Context, db Store) (*directory, error) {
+// than looking each id up. With asOf, links made after it are left out.
+func readDirectory(ctx context.Context, db Store, asOf time.Time) (*directory, error) {
 	links, err := db.AllMemberships(ctx)
 	if err != nil {
 		return nil, err
 	}
+	links = linksAsOf(links, asOf)
 	domains, err := db.EmailDomains(ctx)
 	if err != nil {
 		return nil, err
@@ -73,6 +75,7 @@ func (s *Service) refresh(ctx context.Context, users, accounts []string) error {
 		if err != nil {
 			return err
 		}
+		links = linksAsOf(links, s.asOf)
 		// Accounts a user joined or left: their member lists change too.
 		touched := map[string]bool{}
 		for _, u := range users {
@@ -184,6 +187,15 @@ func linkAccounts(accounts map[string]*company, rows []store.Account, links []st
 		slices.Sort(c.members)
 		c.members = slices.Compact(c.members)
 	}
+}
+
+// linksAsOf leaves out the links made after asOf (none, if it is zero): a
+// user who joined an account later was not among its members then.
+func linksAsOf(links []store.Membership, asOf time.Time) []store.Membership {
+	if asOf.IsZero() {
+		return links
+	}
+	return slices.DeleteFunc(links, func(m store.Membership) bool { return m.CreatedAt.After(asOf) })
 }
 
 // byStrength orders a user's links, strongest first: by method (group,

@@ -82,6 +82,9 @@ type Service struct {
 	written *written
 	// oneShot: no event follows the first sync (see OneShot).
 	oneShot bool
+	// asOf, if not zero, leaves out of the rollups every event after it
+	// (see AsOf).
+	asOf time.Time
 	// encoders are the spent encoders of scoring workers.
 	encoders sync.Pool
 	// failing are the subjects quarantined and not scored since;
@@ -100,6 +103,18 @@ func (s *Service) OnAlerts(fn func()) { s.alerted = fn }
 // user, which a replay that reads every alias first has already seen.
 // Call it before the first Sync.
 func (s *Service) OneShot() { s.oneShot = true }
+
+// AsOf readies s to score as things stood at t: events whose timestamp is
+// after t are left out of the rollups, and links to accounts made after t
+// out of the accounts' members, so that a store that also holds later
+// events gives the scores of then, as `beacon score --all --at` and
+// backtests need. Traits (an account's size, a user's email) are as the
+// store holds them now. Call it before the first Sync; the clock should
+// say t.
+func (s *Service) AsOf(t time.Time) { s.asOf = t }
+
+// later reports whether e happened after the instant s scores as of.
+func (s *Service) later(e *event.Event) bool { return !s.asOf.IsZero() && e.Timestamp.After(s.asOf) }
 
 // dirty is what needs rescoring: users, accounts, and the accounts of
 // members (users whose events moved what only accounts read); everyone wins
@@ -294,7 +309,7 @@ func (s *Service) readAhead(ctx context.Context) <-chan ahead {
 	go func() {
 		var a ahead
 		if needDir {
-			a.dir, a.err = readDirectory(ctx, s.db)
+			a.dir, a.err = readDirectory(ctx, s.db, s.asOf)
 		}
 		if a.err == nil {
 			a.scores, a.err = readWritten(ctx, s.db, cards)
@@ -559,6 +574,9 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 	}
 	for i := range evs {
 		e := &evs[i]
+		if s.later(e) {
+			continue
+		}
 		uid := e.UserID
 		if uid == "" {
 			uid = aliases[e.AnonymousID]
@@ -580,6 +598,9 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 func (s *Service) replay(b batch) {
 	for i := range b.evs {
 		e := &b.evs[i]
+		if s.later(e) {
+			continue
+		}
 		switch uid := b.users[i]; {
 		case uid != "":
 			s.moved(uid, e.GroupID, s.roll.AddMatched(uid, b.matches, i))
@@ -654,7 +675,7 @@ func (s *Service) flush(ctx context.Context, now time.Time, rep *Report) error {
 // reads the subjects about to be scored that it has never seen.
 func (s *Service) freshen(ctx context.Context) error {
 	if s.stale.everyone || s.dir == nil {
-		d, err := readDirectory(ctx, s.db)
+		d, err := readDirectory(ctx, s.db, s.asOf)
 		if err != nil {
 			return err
 		}
