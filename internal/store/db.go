@@ -21,6 +21,9 @@ var migrations embed.FS
 // dialect is what differs between the engines.
 type dialect interface {
 	name() string
+	// seqOrdered: sequence order is commit order (one writer), so a
+	// stretch of the stream can be cut by seq and read in parts at once.
+	seqOrdered() bool
 	// lockMigrations serialises migrators, for several nodes starting at once.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
 	forUpdate() string

@@ -83,10 +83,10 @@ func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int) ([]e
 
 // Split cuts the stream between after and upTo into at most n parts of at
 // least least events that can be read at once, as the cursors that bound
-// them. Only SQLite's stream, where sequence order is commit order, is cut.
+// them. Only a stream whose sequence order is commit order (seqOrdered) is cut.
 func (db *DB) Split(after, upTo Cursor, n int, least int64) []Cursor {
 	span := upTo.Seq - after.Seq
-	if db.d.name() != "sqlite" || n < 2 || span < 2*least {
+	if !db.d.seqOrdered() || n < 2 || span < 2*least {
 		return []Cursor{after, upTo}
 	}
 	n = min(n, int(span/least))

@@ -12,6 +12,10 @@ type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
 
+// seqOrdered: several writers commit out of sequence order; the stream is
+// read by (tx, seq).
+func (postgresDialect) seqOrdered() bool { return false }
+
 func (postgresDialect) lockMigrations(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7362001)`)
 	return err

@@ -28,6 +28,9 @@ type sqliteDialect struct {
 
 func (*sqliteDialect) name() string { return "sqlite" }
 
+// seqOrdered: SQLite's single writer commits in sequence order.
+func (*sqliteDialect) seqOrdered() bool { return true }
+
 // SQLite's writer lock (BEGIN IMMEDIATE) already serialises migrators.
 func (*sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }
 
