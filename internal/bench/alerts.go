@@ -168,7 +168,15 @@ func toReceiver(sp *score.Spec) (*score.Rules, error) {
 }
 
 // deliverAll writes n alerts with a delivery each and times delivering them.
-func deliverAll(ctx context.Context, db *store.DB, disp *route.Dispatcher, n int) (time.Duration, error) {
+// alertStore is what delivering alerts under load needs of the store.
+type alertStore interface {
+	pipelineStore
+	keys.Store
+	collect.Ingester
+	DeliveryCounts(ctx context.Context) (map[string]map[string]int, error)
+}
+
+func deliverAll(ctx context.Context, db alertStore, disp *route.Dispatcher, n int) (time.Duration, error) {
 	const chunk = 1000
 	now := time.Now()
 	for done := 0; done < n; done += chunk {
@@ -195,7 +203,7 @@ func deliverAll(ctx context.Context, db *store.DB, disp *route.Dispatcher, n int
 
 // underLoad ingests at o.Rate while probes each create a new account whose
 // first events put it in a routed tier, timing until its webhook arrives.
-func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *receiver, rules *score.Rules, o AlertOptions,
+func underLoad(ctx context.Context, db alertStore, disp *route.Dispatcher, rc *receiver, rules *score.Rules, o AlertOptions,
 	res AlertResult, log *slog.Logger) (AlertResult, error) {
 	key, err := keys.Create(ctx, db, store.WriteKey, "bench")
 	if err != nil {
@@ -263,7 +271,7 @@ func underLoad(ctx context.Context, db *store.DB, disp *route.Dispatcher, rc *re
 }
 
 // delivered waits until no delivery is pending or under way.
-func delivered(ctx context.Context, db *store.DB) error {
+func delivered(ctx context.Context, db alertStore) error {
 	for {
 		counts, err := db.DeliveryCounts(ctx)
 		if err != nil {

@@ -24,7 +24,13 @@ type pipeline struct {
 	stop   context.CancelFunc
 }
 
-func startPipeline(db *store.DB, rules *score.Rules, log *slog.Logger) *pipeline {
+// pipelineStore is what identity and scoring need of the store.
+type pipelineStore interface {
+	identity.Store
+	score.Store
+}
+
+func startPipeline(db pipelineStore, rules *score.Rules, log *slog.Logger) *pipeline {
 	p := &pipeline{scorer: score.New(db, rules, log, time.Now)}
 	p.ids = identity.New(db, log, p.scorer.Changed)
 	ctx, stop := context.WithCancel(context.Background())
@@ -41,7 +47,7 @@ func (p *pipeline) close() { p.stop(); p.wg.Wait() }
 // view for its own account and waits until the account's stored PQL score
 // counts it.
 type prober struct {
-	db            *store.DB
+	db            scoreReader
 	client        *http.Client
 	base, key     string
 	account, user string
@@ -51,7 +57,12 @@ type prober struct {
 // probers returns n probers, each with an account of its own: one alone,
 // waiting for each probe before the next, takes too few under load for a
 // 99th percentile to mean much.
-func probers(n int, db *store.DB, client *http.Client, base, key string) []*prober {
+// scoreReader reads stored scores.
+type scoreReader interface {
+	ScoresIn(ctx context.Context, scorecard string, subjects []string) ([]store.Score, error)
+}
+
+func probers(n int, db scoreReader, client *http.Client, base, key string) []*prober {
 	ps := make([]*prober, n)
 	for i := range ps {
 		ps[i] = &prober{db: db, client: client, base: base, key: key,
