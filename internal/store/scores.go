@@ -127,6 +127,10 @@ var ScoreSorts = map[string]string{
 const scoreColumns = `scorecard, subject, score, tier, reasons, signals, rules_version, updated_at, tier_since, digest,
 	momentum, active_users, last_active, activity`
 
+// scoreWritten are the columns a score is written with: its account's id
+// (for the queue's joins) beside what is read.
+const scoreWritten = scoreColumns + `, account_id`
+
 // SaveScores writes a scoring pass: the new scores and their history.
 func (db *DB) SaveScores(ctx context.Context, b ScoreBatch) error {
 	if len(b.Scores) == 0 && len(b.Refreshed) == 0 && len(b.History) == 0 && len(b.Cleared) == 0 && len(b.Alerts) == 0 &&
@@ -180,13 +184,17 @@ const (
 // upsertScores writes scores whole where they are new, and sets where they
 // are stored.
 func upsertScores(ctx context.Context, tx *idTx, scores []Score, set string) error {
-	return insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreColumns+`) VALUES `,
-		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 14, len(scores),
+	return insertRows(ctx, tx.d, tx, `INSERT INTO scores (`+scoreWritten+`) VALUES `,
+		` ON CONFLICT (scorecard, subject) DO UPDATE SET `+set, 15, len(scores),
 		func(i int, args []any) []any {
 			s := scores[i]
+			account := ""
+			if kind, id := SubjectID(s.Subject); kind == "account" {
+				account = id
+			}
 			return append(args, s.Scorecard, s.Subject, s.Score, s.Tier, rawOr(s.Reasons, "[]"),
 				rawOr(s.Signals, "{}"), s.RulesVersion, ms(s.UpdatedAt), ms(s.TierSince), s.Digest,
-				s.Momentum, s.ActiveUsers, ms(s.LastActive), string(s.Activity))
+				s.Momentum, s.ActiveUsers, ms(s.LastActive), string(s.Activity), account)
 		})
 }
 
@@ -262,12 +270,12 @@ func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error
 		held = "EXISTS"
 	}
 	where := `WHERE scorecard = $1 AND subject LIKE $2 AND ($3 = '' OR tier = $3)
-		AND ($4 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9)
+		AND ($4 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = scores.account_id
 			AND (lower(a.name) LIKE $4 ESCAPE '\' OR lower(a.domains) LIKE $4 ESCAPE '\' OR lower(a.id) LIKE $4 ESCAPE '\')))
-		AND ($5 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9) AND a.owner = $5))
+		AND ($5 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = scores.account_id AND a.owner = $5))
 		AND ($6 = '' OR $6 = (SELECT al.segment FROM alerts al WHERE al.subject = scores.subject
 			ORDER BY al.created_at DESC, al.id DESC LIMIT 1))
-		AND ($7 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = substr(scores.subject, 9) AND a.owner = $7)
+		AND ($7 = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = scores.account_id AND a.owner = $7)
 			OR $7 = (SELECT al.assigned_to FROM alerts al WHERE al.subject = scores.subject
 				ORDER BY al.created_at DESC, al.id DESC LIMIT 1))
 		AND ` + held + ` (SELECT 1 FROM holds h WHERE h.scorecard = scores.scorecard AND h.subject = scores.subject
