@@ -33,7 +33,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 			defer cleanup()
 			o.DSN = dsn
 			if live {
-				rules, err := a.cfg.Rules()
+				rules, err := a.compiled()
 				if err != nil {
 					return err
 				}

@@ -38,6 +38,9 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// rules are the configuration's scoring section compiled, once
+	// (compiled); config only decodes and validates it.
+	rules *score.Rules
 }
 
 // Main runs the command line and returns the process exit code.
@@ -109,7 +112,11 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	a.cfg, a.log = c, newLogger(c.Log, a.stderr)
+	rules, err := compile(c)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	a.cfg, a.rules, a.log = c, rules, newLogger(c.Log, a.stderr)
 	return nil
 }
 
@@ -178,12 +185,30 @@ func (a *app) reloadRules() (*score.Rules, error) {
 	if err := c.LoadFile(a.loaded.file, a.loaded.explicit); err != nil {
 		return nil, err
 	}
-	return c.Rules()
+	return compile(c)
+}
+
+// compile compiles a configuration's scoring section: config decodes and
+// validates it, scoring compiles what it hands over.
+func compile(c config.Config) (*score.Rules, error) {
+	return score.Compile(*c.Scoring)
+}
+
+// compiled returns the configured rules, compiled once.
+func (a *app) compiled() (*score.Rules, error) {
+	if a.rules == nil {
+		r, err := compile(a.cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.rules = r
+	}
+	return a.rules, nil
 }
 
 // scorer returns the scoring service over db with the configured rules.
 func (a *app) scorer(db *store.DB) (*score.Service, error) {
-	rules, err := a.cfg.Rules()
+	rules, err := a.compiled()
 	if err != nil {
 		return nil, err
 	}

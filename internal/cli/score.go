@@ -82,7 +82,7 @@ func (a *app) scoreAll(ctx context.Context, db *store.DB, clock func() time.Time
 	if _, err := a.identity(db, nil).Sync(ctx); err != nil {
 		return err
 	}
-	rules, err := a.cfg.Rules()
+	rules, err := a.compiled()
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (a *app) explain(ctx context.Context, db *store.DB, subject string, asJSON 
 	if len(ss) == 0 {
 		return fmt.Errorf("%s has no score (yet): %w", subject, store.ErrNotFound)
 	}
-	rules, err := a.cfg.Rules()
+	rules, err := a.compiled()
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (a *app) rulesCmd() *cobra.Command {
 			if err := c.LoadFile(args[0], true); err != nil {
 				return err
 			}
-			rules, err := c.Rules()
+			rules, err := compile(c)
 			if err != nil {
 				return err
 			}

@@ -103,14 +103,6 @@ func (c *Config) LoadFile(path string, explicit bool) error {
 	return nil
 }
 
-// Rules compiles the scoring section.
-func (c Config) Rules() (*score.Rules, error) {
-	if c.Scoring == nil {
-		return nil, errors.New("scoring: no rules")
-	}
-	return score.Compile(*c.Scoring)
-}
-
 // LoadEnv overlays BEACON_* variables found by lookup (os.LookupEnv).
 func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
 	var errs []error
@@ -184,11 +176,11 @@ func (c Config) Validate() error {
 	if err := route.Validate(c.Destinations); err != nil {
 		errs = append(errs, err)
 	}
-	rules, err := c.Rules()
-	if err != nil {
-		errs = append(errs, err)
-	} else if rules.Routing != nil {
-		for _, d := range rules.Routing.Destinations() {
+	switch {
+	case c.Scoring == nil:
+		errs = append(errs, errors.New("scoring: no rules"))
+	case c.Scoring.Routing != nil:
+		for _, d := range c.Scoring.Routing.Destinations() {
 			if !slices.ContainsFunc(c.Destinations, func(s route.Spec) bool { return s.Name == d }) {
 				errs = append(errs, fmt.Errorf("scoring.routing: an action sends to %q, which is not among the destinations", d))
 			}

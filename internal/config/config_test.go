@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/sso"
 )
 
@@ -95,6 +96,9 @@ func TestScoringSection(t *testing.T) {
 			if err == nil {
 				err = c.Validate()
 			}
+			if err == nil { // config decodes; scoring compiles what it hands over
+				_, err = score.Compile(*c.Scoring)
+			}
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatal(err)
@@ -102,7 +106,7 @@ func TestScoringSection(t *testing.T) {
 				t.Fatalf("error %v, want one with %q", err, tc.want)
 			}
 			if tc.want == "" {
-				r, err := c.Rules()
+				r, err := score.Compile(*c.Scoring)
 				own := strings.Contains(tc.body, "scoring")
 				if err != nil || (own && len(r.Cards) != 1) || (!own && len(r.Cards) < 2) {
 					t.Fatalf("rules %v %v", r, err)

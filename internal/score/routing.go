@@ -178,9 +178,9 @@ func (rt *Routing) Action(name string) (ActionSpec, bool) {
 }
 
 // Destinations lists every destination an action names.
-func (rt *Routing) Destinations() []string {
+func (rs RoutingSpec) Destinations() []string {
 	var out []string
-	for _, a := range rt.Actions {
+	for _, a := range rs.Actions {
 		for _, d := range a.To {
 			if !slices.Contains(out, d) {
 				out = append(out, d)
