@@ -113,7 +113,8 @@ func newSender(sp Spec, deps Deps, pace *pacer) (Sender, error) {
 	case Slack:
 		return &slack{url: sp.URL, link: deps.PublicURL, client: &client, ua: deps.UserAgent, pace: pace}, nil
 	case HubSpot:
-		return &hubspot{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace, now: deps.Clock}, nil
+		return &hubspot{spec: sp, token: sp.secret(), client: &client, ua: deps.UserAgent, pace: pace,
+			searching: newPacer(hubspotSearchRate), now: deps.Clock}, nil
 	case Salesforce:
 		return &salesforce{spec: sp, session: newSession(sp, &client, deps.Clock), client: &client, ua: deps.UserAgent, pace: pace,
 			now: deps.Clock}, nil

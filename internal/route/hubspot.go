@@ -32,7 +32,10 @@ type hubspot struct {
 	client *http.Client
 	ua     string
 	pace   *pacer
-	now    func() time.Time
+	// searching paces the search API, which takes fewer requests a
+	// second than the rest ("API usage guidelines": 4 a second).
+	searching *pacer
+	now       func() time.Time
 
 	schema described[*hsSchema]
 
@@ -272,7 +275,7 @@ func (h *hubspot) search(ctx context.Context, property string, values []string) 
 					} `json:"next"`
 				} `json:"paging"`
 			}
-			err := h.call(ctx, http.MethodPost, "/crm/v3/objects/"+url.PathEscape(h.spec.Object)+"/search", body,
+			err := h.searchCall(ctx, "/crm/v3/objects/"+url.PathEscape(h.spec.Object)+"/search", body,
 				func(b []byte) error { return json.Unmarshal(b, &ans) })
 			if err != nil {
 				return nil, fmt.Errorf("searching HubSpot %s by %s: %w", h.spec.Object, property, err)
@@ -358,6 +361,17 @@ func (h *hubspot) named(errs []struct {
 	}
 	return true
 }
+
+// searchCall is call for the search API, paced to its own limit.
+func (h *hubspot) searchCall(ctx context.Context, path string, body []byte, read func([]byte) error) error {
+	if err := h.searching.wait(ctx); err != nil {
+		return &SendError{Err: err}
+	}
+	return h.call(ctx, http.MethodPost, path, body, read)
+}
+
+// hubspotSearchRate is how many search requests a second a portal takes.
+const hubspotSearchRate = 4.0
 
 // caller sends a request to a CRM's API: path under its base URL, read
 // taking a 2xx body.

@@ -98,3 +98,17 @@ func TestSlackFits(t *testing.T) {
 		t.Fatalf("pace at rate_limit 4: every %v", p.every)
 	}
 }
+
+// HubSpot's search API is paced to the 4 requests a second a portal takes,
+// apart from the destination's own rate.
+func TestHubSpotSearchPace(t *testing.T) {
+	d, err := New([]Spec{{Name: "h", Type: HubSpot, URL: "https://api.hubapi.com", Secret: "t", Object: "companies",
+		IDProperty: "beacon_account_id", Properties: map[string]string{"beacon_score": "score"}, RateLimit: 10}}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := d.dests[0].sender.(*hubspot)
+	if h.searching.every != 250*time.Millisecond || h.pace.every != 100*time.Millisecond {
+		t.Fatalf("search every %v, the rest every %v", h.searching.every, h.pace.every)
+	}
+}

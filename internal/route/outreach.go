@@ -143,7 +143,7 @@ func (h *hubspot) firstActivity(ctx context.Context, a AlertData, after time.Tim
 				Properties map[string]string `json:"properties"`
 			} `json:"results"`
 		}
-		err := h.call(ctx, http.MethodPost, "/crm/v3/objects/"+obj+"/search", body, func(b []byte) error { return json.Unmarshal(b, &ans) })
+		err := h.searchCall(ctx, "/crm/v3/objects/"+obj+"/search", body, func(b []byte) error { return json.Unmarshal(b, &ans) })
 		if err != nil {
 			return time.Time{}, fmt.Errorf("searching HubSpot %s: %w", obj, err)
 		}
