@@ -141,20 +141,13 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 	defer srv.Close()
 
 	url := "http://" + ln.Addr().String() + "/v1/batch"
-	batches := (o.Events + o.Batch - 1) / o.Batch
-	// Bodies are made before the clock starts, and kept off the heap, as a
-	// load generator on another machine would have them: only the server's
-	// work is timed.
 	var room slab
 	defer room.release()
-	bodies := make([][]byte, batches)
-	g := newGenerator(0, strconv.FormatInt(time.Now().UnixNano(), 36))
-	for b := range bodies {
-		if bodies[b], err = room.hold(g.batch(b, min(o.Batch, o.Events-b*o.Batch))); err != nil {
-			return IngestResult{}, fmt.Errorf("room for the load: %w", err)
-		}
+	bodies, err := makeBodies(&room, o.Events, o.Batch)
+	if err != nil {
+		return IngestResult{}, err
 	}
-	lat := make([]time.Duration, batches)
+	batches := len(bodies)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
 	var probes []*prober
 	if live != nil && !o.Cold {
@@ -181,50 +174,20 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		probeLat, err = probeAll(ctx, stopProbes, probes, 100*time.Millisecond)
 		probed <- err
 	}()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, o.Clients)
 	done := func() {}
 	if o.Timed != nil {
 		done = o.Timed()
 	}
-	start := time.Now()
-	for range o.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				b := int(next.Add(1)) - 1
-				if b >= batches || ctx.Err() != nil {
-					return
-				}
-				t0 := time.Now()
-				if o.Rate > 0 {
-					t0 = start.Add(time.Duration(float64(b*o.Batch) / float64(o.Rate) * float64(time.Second)))
-					time.Sleep(time.Until(t0))
-				}
-				if err := post(ctx, client, url, key, bodies[b]); err != nil {
-					errs <- fmt.Errorf("batch %d: %w", b, err)
-					cancel()
-					return
-				}
-				lat[b] = time.Since(t0)
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	lat, elapsed, sendErr := send(ctx, cancel, client, url, key, bodies, o.Batch, o.Clients, o.Rate)
 	done()
 	close(stopProbes)
-	close(errs)
-	if err := errors.Join(<-errs, <-probed); err != nil {
+	if err := errors.Join(sendErr, <-probed); err != nil {
 		return IngestResult{}, err
 	}
 	after, err := db.Stats(context.Background())
 	if err != nil {
 		return IngestResult{}, err
 	}
-	slices.Sort(lat)
 	res := IngestResult{Engine: db.Engine(), Events: int64(o.Events), Stored: after.Events - before.Events,
 		Batches: batches, Batch: o.Batch, Clients: o.Clients, Elapsed: elapsed, Rate: o.Rate,
 		EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
@@ -243,6 +206,62 @@ func Ingest(ctx context.Context, o IngestOptions, log *slog.Logger) (IngestResul
 		res.ProjectionTime = time.Since(projStart)
 	}
 	return res, nil
+}
+
+// makeBodies makes the batches of a load before the clock starts, kept off
+// the heap in room, as a load generator on another machine would have
+// them: only the server's work is timed.
+func makeBodies(room *slab, events, batch int) ([][]byte, error) {
+	bodies := make([][]byte, (events+batch-1)/batch)
+	g := newGenerator(0, strconv.FormatInt(time.Now().UnixNano(), 36))
+	for b := range bodies {
+		var err error
+		if bodies[b], err = room.hold(g.batch(b, min(batch, events-b*batch))); err != nil {
+			return nil, fmt.Errorf("room for the load: %w", err)
+		}
+	}
+	return bodies, nil
+}
+
+// send posts bodies to url from clients at once (batch events each; on a
+// schedule at rate events/s if rate is positive, latency then counted from
+// when each batch was due), and returns each batch's latency, sorted, and
+// how long it all took. The first failure cancels the rest.
+func send(ctx context.Context, cancel context.CancelFunc, client *http.Client, url, key string, bodies [][]byte,
+	batch, clients, rate int) ([]time.Duration, time.Duration, error) {
+	lat := make([]time.Duration, len(bodies))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= len(bodies) || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				if rate > 0 {
+					t0 = start.Add(time.Duration(float64(b*batch) / float64(rate) * float64(time.Second)))
+					time.Sleep(time.Until(t0))
+				}
+				if err := post(ctx, client, url, key, bodies[b]); err != nil {
+					errs <- fmt.Errorf("batch %d: %w", b, err)
+					cancel()
+					return
+				}
+				lat[b] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	slices.Sort(lat)
+	return lat, elapsed, <-errs
 }
 
 func post(ctx context.Context, client *http.Client, url, key string, body []byte) error {

@@ -66,7 +66,7 @@ temporary directory) or a postgres:// URL (its events are added to what it holds
 	ingest.Flags().BoolVar(&live, "score", false, "run identity and scoring live during the ingest and probe event accepted → score updated")
 	ingest.Flags().BoolVar(&o.Cold, "cold", false, "with --score: skip the warm-up that makes the 40,000 users known first")
 	ingest.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the timed load to this file (go tool pprof)")
-	cmd.AddCommand(ingest, a.benchAlertsCmd())
+	cmd.AddCommand(ingest, a.benchAlertsCmd(), a.benchLoadCmd())
 	return cmd
 }
 
@@ -147,4 +147,31 @@ func cpuProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func (a *app) benchLoadCmd() *cobra.Command {
+	var o bench.LoadOptions
+	cmd := &cobra.Command{
+		Use:   "load",
+		Short: "Post realistic track events to a Beacon running in another process; report durable events/s and latency",
+		Long: `Post batches of realistic track events, from concurrent clients in this process,
+to the Beacon listening at --url (started apart: beacon serve), with one of its
+write keys, and report acknowledged events per second and batch latency. The
+server's cost is then measured alone, as its users' clients see it.
+
+  beacon serve --db bench.db &
+  beacon bench load --url http://127.0.0.1:8080 --write-key "$(beacon keys create --db bench.db)"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.measure("", func() (fmt.Stringer, error) { return bench.Load(cmd.Context(), o) })
+		},
+	}
+	cmd.Flags().StringVar(&o.URL, "url", "http://127.0.0.1:8080", "where the Beacon to load listens")
+	cmd.Flags().StringVar(&o.Key, "write-key", "", "a write key of that Beacon")
+	cmd.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
+	cmd.Flags().IntVar(&o.Batch, "batch", 100, "events per request")
+	cmd.Flags().IntVar(&o.Clients, "clients", 8, "concurrent HTTP clients")
+	cmd.Flags().IntVar(&o.Rate, "rate", 0, "offer events/s on a schedule (0: as fast as answered)")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	return cmd
 }
