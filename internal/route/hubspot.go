@@ -234,13 +234,13 @@ func (h *hubspot) find(ctx context.Context, recs []record, skip []error) ([]stri
 	if len(domains) == 0 {
 		return ids, nil
 	}
-	byDomain, err := h.search(ctx, "domain", domains)
+	found, err := h.search(ctx, "domain", domains)
 	if err != nil {
 		return nil, err
 	}
 	for i, r := range recs {
 		if ids[i] == "" && r.domain != "" {
-			ids[i] = byDomain[r.domain]
+			ids[i] = found[r.domain]
 		}
 	}
 	return ids, nil
@@ -310,11 +310,7 @@ func (h *hubspot) batch(ctx context.Context, op string, idx []int, inputs []map[
 		return
 	}
 	var ans struct {
-		Errors []struct {
-			Category string              `json:"category"`
-			Message  string              `json:"message"`
-			Context  map[string][]string `json:"context"`
-		} `json:"errors"`
+		Errors []hsError `json:"errors"`
 	}
 	err = h.call(ctx, http.MethodPost, "/crm/v3/objects/"+url.PathEscape(h.spec.Object)+"/batch/"+op, body,
 		func(b []byte) error { return json.Unmarshal(b, &ans) })
@@ -339,13 +335,16 @@ func (h *hubspot) batch(ctx context.Context, op string, idx []int, inputs []map[
 	}
 }
 
-// named marks the inputs a multi-status answer's errors name (by the id
-// in context.ids); it reports whether every error named one.
-func (h *hubspot) named(errs []struct {
+// hsError is one error of a multi-status batch answer.
+type hsError struct {
 	Category string              `json:"category"`
 	Message  string              `json:"message"`
 	Context  map[string][]string `json:"context"`
-}, inputs []map[string]any, idx []int, out []error) bool {
+}
+
+// named marks the inputs a multi-status answer's errors name (by the id
+// in context.ids); it reports whether every error named one.
+func (h *hubspot) named(errs []hsError, inputs []map[string]any, idx []int, out []error) bool {
 	for _, e := range errs {
 		if len(e.Context["ids"]) == 0 {
 			return false
