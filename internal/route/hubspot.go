@@ -282,7 +282,7 @@ func (h *hubspot) search(ctx context.Context, property string, values []string) 
 			}
 			for _, r := range ans.Results {
 				if v := r.Properties[property]; out[v] == "" {
-					out[v] = r.ID // the oldest, of companies that share a domain
+					out[v] = r.ID // the first HubSpot returns, of records that share a value
 				}
 			}
 			if after = ans.Paging.Next.After; after == "" {
