@@ -45,9 +45,9 @@ func quarantineViews(qs []store.Quarantined) []QuarantineView {
 func (a *API) quarantine(r *http.Request) (any, error) {
 	p := r.URL.Query()
 	q := store.QuarantineQuery{Open: p.Get("all") != "1", Stage: p.Get("stage"), UserID: p.Get("user"), AccountID: p.Get("account")}
-	if q.Stage != "" && q.Stage != store.StageIdentity && q.Stage != store.StageScoring {
+	if q.Stage != "" && q.Stage != store.StageIdentity && q.Stage != store.StageSignals && q.Stage != store.StageScoring {
 		return nil, &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "stage",
-			Message: fmt.Sprintf("stage %q: want %s or %s", q.Stage, store.StageIdentity, store.StageScoring)}
+			Message: fmt.Sprintf("stage %q: want %s, %s or %s", q.Stage, store.StageIdentity, store.StageSignals, store.StageScoring)}
 	}
 	var err error
 	if q.Limit, err = intParam(p.Get("limit"), "limit", 100, 1, 1000); err != nil {

@@ -33,8 +33,8 @@ func (a *app) quarantineListCmd() *cobra.Command {
 			if all {
 				q.Open = false
 			}
-			if q.Stage != "" && q.Stage != store.StageIdentity && q.Stage != store.StageScoring {
-				return fmt.Errorf("--stage %q: want %s or %s", q.Stage, store.StageIdentity, store.StageScoring)
+			if q.Stage != "" && q.Stage != store.StageIdentity && q.Stage != store.StageScoring && q.Stage != store.StageSignals {
+				return fmt.Errorf("--stage %q: want %s, %s or %s", q.Stage, store.StageIdentity, store.StageSignals, store.StageScoring)
 			}
 			return a.withStore(cmd.Context(), a.openExisting, func(db *store.DB) error {
 				qs, err := db.QuarantinedList(cmd.Context(), q)
@@ -59,7 +59,7 @@ func (a *app) quarantineListCmd() *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&all, "all", false, "resolved ones too")
-	list.Flags().StringVar(&q.Stage, "stage", "", "only this stage: identity or scoring")
+	list.Flags().StringVar(&q.Stage, "stage", "", "only this stage: identity, signals or scoring")
 	list.Flags().IntVar(&q.Limit, "limit", 100, "at most this many")
 	return list
 }
@@ -90,12 +90,13 @@ fails. Run it after fixing the cause (a rule, a value, a new release).`,
 					}
 				}
 				n := 0
-				if len(ids) == 0 || len(byStage[store.StageScoring]) > 0 {
-					if n, err = db.ResolveScoring(cmd.Context(), identity.EpochName, byStage[store.StageScoring], time.Now()); err != nil {
+				rescore := append(byStage[store.StageScoring], byStage[store.StageSignals]...)
+				if len(ids) == 0 || len(rescore) > 0 {
+					if n, err = db.ResolveScoring(cmd.Context(), identity.EpochName, rescore, time.Now()); err != nil {
 						return err
 					}
 				}
-				summary := fmt.Sprintf("identity: %d events projected, %d still failing; scoring: %d subjects to rescore",
+				summary := fmt.Sprintf("identity: %d events projected, %d still failing; signals and scoring: %d to take again",
 					r.Applied, r.Failed, n)
 				a.audit(cmd.Context(), db, store.AuditQuarantineRetry, fmt.Sprint(ids), summary)
 				fmt.Fprintln(a.stdout, summary)

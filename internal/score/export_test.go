@@ -1,6 +1,9 @@
 package score
 
-import "github.com/beaconplg/beacon/internal/signal"
+import (
+	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/signal"
+)
 
 // ReadInParts makes s read any stream of more than 2n events in parts, so
 // tests on small worlds take the path long replays take.
@@ -21,3 +24,7 @@ func ActivityOf(members []string, actors []*signal.Actor, today int32) []byte {
 	_, _, _, enc := activityOf(members, actors, today)
 	return enc
 }
+
+// Trap has fn see each event before the rollups take it, to stand in for a
+// bug one event triggers.
+func Trap(s *Service, fn func(*event.Event)) { s.trap = fn }

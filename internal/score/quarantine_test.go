@@ -2,10 +2,12 @@ package score_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
@@ -91,6 +93,72 @@ func TestScoringQuarantine(t *testing.T) {
 			open(0)
 			if !strings.Contains(string(pql("bad").Reasons), "many_seats") {
 				t.Fatalf("the account was not scored after the fix: %s", pql("bad").Reasons)
+			}
+		})
+	}
+}
+
+// An event the signal rollups cannot take (a bug it triggers, stood in for
+// by a trap) is set aside and the rest are counted: the rollups are rebuilt
+// passing over it, a restarted scorer passes over it too, and once it is
+// retried (the bug fixed) it counts.
+func TestSignalsQuarantine(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			db := eng.Open(t)
+			r := rules(t, "pql-150")
+			scorer := score.New(db, r, quiet, func() time.Time { return now })
+			trapped := func(e *event.Event) {
+				if e.Name == "Invite Sent" && e.UserID == "u2" {
+					var m map[string]int
+					m[e.UserID]++ // the bug
+				}
+			}
+			score.Trap(scorer, trapped)
+			live := stepping{db: db, ids: identity.New(db, quiet, scorer.Changed), scorer: scorer, t: t, counts: &counts{}}
+			evs := msgs(t, now, 1,
+				`{"type":"group","userId":"u1","groupId":"acme","traits":{"name":"Acme"}}`,
+				`{"type":"group","userId":"u2","groupId":"acme"}`,
+				`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`,
+				`{"type":"track","userId":"u2","event":"Invite Sent","context":{"groupId":"acme"}}`,
+				`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"acme"}}`)
+			live.send(ctx, evs)
+			invited := func(db *store.DB) float64 {
+				t.Helper()
+				ss, err := db.ScoresIn(ctx, "pql", []string{"account:acme"})
+				if err != nil || len(ss) != 1 {
+					t.Fatalf("pql of acme: %v %v", ss, err)
+				}
+				var sig map[string]float64
+				_ = json.Unmarshal(ss[0].Signals, &sig)
+				return sig["teammates_invited"]
+			}
+			qs, err := db.QuarantinedList(ctx, store.QuarantineQuery{Open: true, Stage: store.StageSignals})
+			if err != nil || len(qs) != 1 || qs[0].UserID != "u2" || qs[0].Seq == 0 || !strings.Contains(qs[0].Error, "panic") {
+				t.Fatalf("signals quarantine: %+v, %v", qs, err)
+			}
+			if n := invited(db); n != 1 || scorer.Quarantined() != 1 {
+				t.Fatalf("teammates invited %v with the poisoned event set aside, want 1; quarantined %d", n, scorer.Quarantined())
+			}
+
+			// A restart passes over it too, from the quarantine.
+			again := score.New(db, r, quiet, func() time.Time { return now })
+			score.Trap(again, trapped)
+			again.OneShot()
+			if _, err := again.Sync(ctx); err != nil || again.Quarantined() != 0 {
+				t.Fatalf("a restarted scorer: %v, quarantined %d more", err, again.Quarantined())
+			}
+
+			// The bug fixed, a retry takes it.
+			score.Trap(scorer, nil)
+			if n, err := db.ResolveScoring(ctx, identity.EpochName, nil, now); err != nil || n != 1 {
+				t.Fatalf("retry: %d, %v", n, err)
+			}
+			live.step(ctx)
+			if n := invited(db); n != 2 {
+				t.Fatalf("teammates invited %v after the retry, want 2", n)
 			}
 		})
 	}

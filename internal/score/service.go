@@ -38,6 +38,7 @@ type Store interface {
 	AllScoreStates(ctx context.Context) ([]store.ScoreState, error)
 	SaveScores(ctx context.Context, b store.ScoreBatch) error
 	QuarantinedList(ctx context.Context, q store.QuarantineQuery) ([]store.Quarantined, error)
+	QuarantineEvent(ctx context.Context, q store.Quarantined) error
 }
 
 const batchSize = 5000
@@ -88,9 +89,15 @@ type Service struct {
 	// encoders are the spent encoders of scoring workers.
 	encoders sync.Pool
 	// failing are the subjects quarantined and not scored since;
-	// quarantined counts those this process set aside.
+	// quarantined counts those this process set aside, events included.
 	failing     map[string]bool
 	quarantined atomic.Uint64
+	// skip are the events the signal stage set aside: every replay passes
+	// over them. nil until read from the quarantine.
+	skip map[int64]bool
+	// trap, set only by tests (export_test.go), sees each event before the
+	// rollups take it: a bug one event triggers, to show it set aside.
+	trap func(*event.Event)
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -244,8 +251,16 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if epoch.Seq != s.epoch {
-		// A CRM import may have moved anyone.
+	if epoch.Seq != s.epoch || s.skip == nil {
+		// A CRM import may have moved anyone, a retry freed an event
+		// the signal stage had set aside.
+		retried, err := s.loadSkipped(ctx)
+		if err != nil {
+			return rep, err
+		}
+		if retried {
+			s.setRules(s.rules)
+		}
 		s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
 	}
 	s.pendingMu.Lock()
@@ -395,6 +410,17 @@ func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) e
 			s.rules.Signals.Recycle(b.matches)
 			known.recycle(b.users)
 		}
+		var bad *poisoned
+		if errors.As(err, &bad) {
+			// The rollups hold part of the batch: rebuild them from the
+			// stream, passing over the event from now on.
+			if err := s.setAside(ctx, bad); err != nil {
+				return err
+			}
+			stopReading()
+			s.setRules(s.rules)
+			return s.catchUp(ctx, upTo, rep)
+		}
 		if err != nil {
 			if !whole {
 				s.setRules(s.rules)
@@ -543,9 +569,15 @@ func usersOf(evs []event.Event, known map[string]string, room []string) []string
 
 // apply adds a batch to the rollups. It reads before it changes anything, so
 // a failed read leaves the rollups as they were.
-func (s *Service) apply(ctx context.Context, b batch) error {
+func (s *Service) apply(ctx context.Context, b batch) (err error) {
+	cur := -1 // the event being taken, for a panic to name
+	defer func() {
+		if v := recover(); v != nil {
+			err = &poisoned{event: b.evs[max(cur, 0)], cause: fmt.Errorf("panic: %v", v)}
+		}
+	}()
 	if b.users != nil {
-		s.replay(b)
+		s.replay(b, &cur)
 		return nil
 	}
 	evs := b.evs
@@ -574,7 +606,8 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 	}
 	for i := range evs {
 		e := &evs[i]
-		if s.later(e) {
+		cur = i
+		if s.passOver(e) {
 			continue
 		}
 		uid := e.UserID
@@ -595,10 +628,11 @@ func (s *Service) apply(ctx context.Context, b batch) error {
 // replay adds a batch of a replay of the whole stream, its users known:
 // with every alias read first, no visitor's events wait for a user, so
 // none are merged later.
-func (s *Service) replay(b batch) {
+func (s *Service) replay(b batch, cur *int) {
 	for i := range b.evs {
 		e := &b.evs[i]
-		if s.later(e) {
+		*cur = i
+		if s.passOver(e) {
 			continue
 		}
 		switch uid := b.users[i]; {

@@ -11,6 +11,7 @@ import (
 const (
 	StageIdentity = "identity" // an event identity could not project
 	StageScoring  = "scoring"  // a subject the rules could not score
+	StageSignals  = "signals"  // an event the signal rollups could not take
 )
 
 // Quarantined is a message a stage could not apply and set aside, so that
@@ -81,6 +82,12 @@ func (t *idTx) Quarantine(ctx context.Context, r Quarantined) error {
 	return putQuarantined(ctx, t, r)
 }
 
+// QuarantineEvent records an event a stage outside identity's transactions
+// (the signal rollups, in memory) could not take.
+func (db *DB) QuarantineEvent(ctx context.Context, r Quarantined) error {
+	return putQuarantined(ctx, db.w, r)
+}
+
 // ResolveQuarantined marks a row applied at a retry.
 func (t *idTx) ResolveQuarantined(ctx context.Context, id int64, at time.Time) error {
 	_, err := t.ExecContext(ctx, `UPDATE quarantine SET resolved_at = $2, last_at = $2 WHERE id = $1`, id, ms(at))
@@ -94,16 +101,17 @@ func (db *DB) RetryFailed(ctx context.Context, id int64, reason string, at time.
 	return err
 }
 
-// ResolveScoring resolves the open scoring rows of ids (every one, if
-// none), and bumps the identity epoch in the same transaction, so that a
-// running scorer rescores everyone (and records again the subjects that
-// still fail). It returns how many rows it resolved.
+// ResolveScoring resolves the open rows of scoring and of the signal stage
+// among ids (every one, if none), and bumps the identity epoch in the same
+// transaction, so that a running scorer takes the events again and
+// rescores everyone (recording again what still fails). It returns how
+// many rows it resolved.
 func (db *DB) ResolveScoring(ctx context.Context, epochName string, ids []int64, at time.Time) (int, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		resolve := `UPDATE quarantine SET resolved_at = $2, last_at = $2 WHERE stage = $1 AND resolved_at = 0`
+		resolve := `UPDATE quarantine SET resolved_at = $2, last_at = $2 WHERE stage IN ($1, $3) AND resolved_at = 0`
 		for _, id := range ids {
-			res, err := tx.ExecContext(ctx, resolve+` AND id = $3`, StageScoring, ms(at), id)
+			res, err := tx.ExecContext(ctx, resolve+` AND id = $4`, StageScoring, ms(at), StageSignals, id)
 			if err != nil {
 				return err
 			}
@@ -114,7 +122,7 @@ func (db *DB) ResolveScoring(ctx context.Context, epochName string, ids []int64,
 			n += k
 		}
 		if len(ids) == 0 {
-			res, err := tx.ExecContext(ctx, resolve, StageScoring, ms(at))
+			res, err := tx.ExecContext(ctx, resolve, StageScoring, ms(at), StageSignals)
 			if err != nil {
 				return err
 			}
