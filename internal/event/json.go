@@ -5,6 +5,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // unmarshal decodes JSON in one pass (the standard library validates a body
@@ -18,8 +19,17 @@ func unmarshal(data []byte, v any) error {
 
 // Unmarshal decodes JSON Beacon took in (a stored body or part of one) as
 // the collector read it: in one pass, names matched case-insensitively,
-// the last of repeated names winning.
-func Unmarshal(data []byte, v any) error { return unmarshal(data, v) }
+// the last of repeated names winning. Into a map (traits, properties), a
+// repeated name's value replaces the first whatever its kind: v2 would
+// merge into it, and fail on {"plan":1,"plan":"pro"}, which the collector
+// took.
+func Unmarshal(data []byte, v any) error {
+	if _, isMap := v.(*map[string]any); isMap {
+		return jsonv2.Unmarshal(data, v, jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
+			jsonv1.MergeWithLegacySemantics(true))
+	}
+	return unmarshal(data, v)
+}
 
 // BodyParts returns copies of the traits and properties of a stored message
 // body, or nothing if it is not a JSON object. The last of repeated names
