@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/projection"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -75,7 +76,7 @@ func (s *Service) retryOne(ctx context.Context, q store.Quarantined) error {
 	}
 	var changed Changes
 	err = s.db.Project(ctx, func(tx store.IdentityTx) (err error) {
-		defer asError(&err)
+		defer projection.Catch(&err)
 		epoch, err := tx.Cursor(ctx, EpochName)
 		if err != nil {
 			return err
@@ -95,13 +96,4 @@ func (s *Service) retryOne(ctx context.Context, q store.Quarantined) error {
 		s.committed(changed)
 	}
 	return err
-}
-
-// asError turns a panic while applying events into the error of the
-// transaction, which then rolls back: a bug that one event triggers is set
-// aside with it, like any other reason it cannot be applied.
-func asError(err *error) {
-	if v := recover(); v != nil {
-		*err = fmt.Errorf("panic: %v", v)
-	}
 }

@@ -201,7 +201,7 @@ func (s *Service) commit(ctx context.Context, r run, from store.Cursor, evs []ev
 	}
 	read := time.Since(began)
 	err := s.db.Project(ctx, func(tx store.IdentityTx) (err error) {
-		defer asError(&err)
+		defer projection.Catch(&err)
 		// Taken again under the writer's lock: what was read still holds
 		// only if nobody moved them meanwhile.
 		now, err := tx.Cursor(ctx, CursorName)

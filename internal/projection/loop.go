@@ -87,6 +87,18 @@ func New(tick, settle time.Duration) *Loop {
 	return &Loop{tick: tick, settle: settle, wake: make(chan struct{}, 1)}
 }
 
+// ErrPanic is the error Catch makes of a panic.
+var ErrPanic = errors.New("panic")
+
+// Catch, deferred, turns a panic into *err, wrapping ErrPanic: a bug that
+// one message triggers is set aside with it, as any other reason it cannot
+// be applied, and never ends the process.
+func Catch(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%w: %v", ErrPanic, v)
+	}
+}
+
 // safely runs pass, a panic included in its error with where it happened.
 func safely(ctx context.Context, pass func(context.Context) (int, error)) (n int, err error) {
 	defer func() {

@@ -225,11 +225,7 @@ func (d *Dispatcher) send(ctx context.Context, dst *destination, ds []store.Deli
 
 // sendSafely sends ds, a panic its error.
 func sendSafely(ctx context.Context, s Sender, ds []store.Delivery) (errs []error, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic: %v", v)
-		}
-	}()
+	defer projection.Catch(&err)
 	return s.Send(ctx, ds), nil
 }
 
@@ -311,13 +307,15 @@ func each(ctx context.Context, pace *pacer, ds []store.Delivery, send func(conte
 
 // sendOne sends d; a panic (a bug d triggers) makes d dead, not the
 // process: it runs in a goroutine of its own, where no caller can recover.
-func sendOne(ctx context.Context, send func(context.Context, store.Delivery) error, d store.Delivery) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &SendError{Permanent: true, Err: fmt.Errorf("panic: %v", v)}
-		}
+func sendOne(ctx context.Context, send func(context.Context, store.Delivery) error, d store.Delivery) error {
+	err := func() (err error) {
+		defer projection.Catch(&err)
+		return send(ctx, d)
 	}()
-	return send(ctx, d)
+	if errors.Is(err, projection.ErrPanic) {
+		return &SendError{Permanent: true, Err: err}
+	}
+	return err
 }
 
 // pacer spaces requests to a destination at most rate a second.

@@ -3,6 +3,7 @@ package route_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -210,13 +211,7 @@ func (f *fakeHubSpot) search(w http.ResponseWriter, r *http.Request, fail func(i
 		Archived   bool              `json:"archived"`
 	}
 	results := []hit{}
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range f.records {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(f.records))
 	for _, id := range ids {
 		rec := f.records[id]
 		if !slices.Contains(flt.Values, rec[flt.PropertyName]) {

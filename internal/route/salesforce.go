@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -160,9 +159,8 @@ func fit(schema *sfSchema, props map[string]any) (map[string]any, error) {
 			if v == nil {
 				s = ""
 			}
-			if f.Length > 0 && utf8.RuneCountInString(s) > f.Length {
-				r := []rune(s)
-				s = string(r[:f.Length-1]) + "…"
+			if f.Length > 0 {
+				s = cut(s, f.Length)
 			}
 			out[name] = s
 		case "double", "int", "currency", "percent", "long":

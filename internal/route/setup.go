@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -63,13 +64,7 @@ func Setup(ctx context.Context, sp Spec, deps Deps) ([]string, error) {
 		return out, err
 	}
 	out = append(out, fmt.Sprintf("property group beacon: %s", made))
-	names := slices.Sorted(func(yield func(string) bool) {
-		for name := range sp.Properties {
-			if !yield(name) {
-				return
-			}
-		}
-	})
+	names := slices.Sorted(maps.Keys(sp.Properties))
 	names = append([]string{sp.IDProperty}, slices.DeleteFunc(names, func(n string) bool { return n == sp.IDProperty })...)
 	for _, name := range names {
 		if p, ok := props[name]; ok {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/identity"
+	"github.com/beaconplg/beacon/internal/projection"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -20,17 +21,14 @@ import (
 
 // guarded scores one subject; if that fails, or panics, the result says
 // why in failed, and holds nothing else.
-func guarded(subject string, score func() (scored, error)) (sc scored) {
-	var err error
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic: %v", v)
-		}
-		if err != nil {
-			sc = scored{subject: subject, failed: err}
-		}
+func guarded(subject string, score func() (scored, error)) scored {
+	sc, err := func() (sc scored, err error) {
+		defer projection.Catch(&err)
+		return score()
 	}()
-	sc, err = score()
+	if err != nil {
+		return scored{subject: subject, failed: err}
+	}
 	return sc
 }
 

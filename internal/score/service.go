@@ -355,11 +355,7 @@ func (s *Service) takeAhead(c <-chan ahead) error {
 // matched) its error: in a goroutine of its own, nothing else could
 // recover it, and the process would end.
 func scanSafely(scan func() error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("panic while reading the stream: %v", v)
-		}
-	}()
+	defer projection.Catch(&err)
 	return scan()
 }
 
