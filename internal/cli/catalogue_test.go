@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/store/storetest"
@@ -206,17 +205,7 @@ func TestMalformedCatalogue(t *testing.T) {
 			if status := sendRaw(t, srv, canary); status != 200 {
 				t.Fatalf("canary: %d", status)
 			}
-			for deadline := time.Now().Add(storetest.HangGuard); ; time.Sleep(20 * time.Millisecond) {
-				if err := srv.syncIdentity(); err != nil {
-					t.Fatalf("identity after the catalogue: %v", err)
-				}
-				if _, err := db.User(ctx, "canary"); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the canary was never projected")
-				}
-			}
+			projected(t, srv.syncIdentity, db, "canary")
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
@@ -34,17 +35,7 @@ func TestServedPoisonIsQuarantined(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("batch: %d", resp.StatusCode)
 			}
-			for deadline := time.Now().Add(storetest.HangGuard); ; time.Sleep(20 * time.Millisecond) {
-				if err := srv.syncIdentity(); err != nil { // what the served loop runs
-					t.Fatal(err)
-				}
-				if _, err := srv.db.User(context.Background(), "canary"); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the event after the poison was never projected")
-				}
-			}
+			projected(t, srv.syncIdentity, srv.db, "canary") // the event after the poison
 			var list struct{ Quarantine []api.QuarantineView }
 			if code := srv.get(t, "/api/v1/quarantine", srv.adminToken, &list); code != 200 || len(list.Quarantine) != 1 ||
 				list.Quarantine[0].UserID != "poison" || list.Quarantine[0].AccountID != "acme" {
@@ -77,4 +68,22 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// projected runs sync, what the served projection loop runs, until the
+// user is stored: PostgreSQL may hold the stream back while other tests
+// write, so one pass may not take every event yet.
+func projected(t *testing.T, sync func() error, db *store.DB, user string) {
+	t.Helper()
+	for deadline := time.Now().Add(storetest.HangGuard); ; time.Sleep(10 * time.Millisecond) {
+		if err := sync(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.User(context.Background(), user); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was never projected", user)
+		}
+	}
 }

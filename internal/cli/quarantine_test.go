@@ -34,18 +34,7 @@ func TestQuarantineCommands(t *testing.T) {
 				}
 			}
 			ids := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-			for deadline := time.Now().Add(storetest.HangGuard); ; {
-				if _, err := ids.Sync(ctx); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := db.User(ctx, "u1"); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("u1 was never projected")
-				}
-				time.Sleep(10 * time.Millisecond) // PostgreSQL may hold the stream back while other tests write
-			}
+			projected(t, func() error { _, err := ids.Sync(ctx); return err }, db, "u1")
 
 			run := func(want string, args ...string) string {
 				t.Helper()
