@@ -12,10 +12,9 @@ import (
 // fields or properties, and what the mapping lacks among them), read at
 // most once an hour.
 type described[T any] struct {
-	mu   sync.Mutex
-	v    T
-	at   time.Time
-	read bool
+	mu sync.Mutex
+	v  T
+	at time.Time // zero: not read, or to read again
 }
 
 // get returns what was read, reading it again when it is older than
@@ -23,14 +22,14 @@ type described[T any] struct {
 func (d *described[T]) get(now time.Time, read func() (T, error)) (T, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.read && now.Sub(d.at) < schemaTTL {
+	if !d.at.IsZero() && now.Sub(d.at) < schemaTTL {
 		return d.v, nil
 	}
 	v, err := read()
 	if err != nil {
 		return v, err
 	}
-	d.v, d.at, d.read = v, now, true
+	d.v, d.at = v, now
 	return v, nil
 }
 

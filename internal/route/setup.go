@@ -86,9 +86,6 @@ func Setup(ctx context.Context, sp Spec, deps Deps) ([]string, error) {
 		}
 		out = append(out, fmt.Sprintf("property %s (%s%s): %s", name, typ, map[bool]string{true: ", unique"}[name == sp.IDProperty], made))
 	}
-	h.schema.mu.Lock()
-	h.schema.read = false // what a running sender read is stale now
-	h.schema.mu.Unlock()
 	return out, nil
 }
 
