@@ -70,6 +70,17 @@ func testHubSpot(t *testing.T, db *store.DB) {
 		!strings.Contains(d.LastError, "beacon destinations setup hubspot") || d.NextAt.Sub(t0) < 15*time.Minute || lacking.batches != 0 {
 		t.Fatalf("a portal lacking properties: %+v", d)
 	}
+	// Once setup makes them, the waiting delivery goes at its next try,
+	// not when the hour a good description is kept runs out.
+	lacking.seed(map[string]string{"beacon_account_id": "acme"})
+	if _, err := route.Setup(context.Background(), hubspotSpec(srv2.URL), route.Deps{}); err != nil {
+		t.Fatal(err)
+	}
+	f2.clock = f2.delivery(t, "hubspot").NextAt
+	f2.drain(t)
+	if d := f2.delivery(t, "hubspot"); d.State != store.Delivered {
+		t.Fatalf("after setup: %+v", d)
+	}
 }
 
 // One record HubSpot refuses in a batch of 100 (its 400 is for the whole

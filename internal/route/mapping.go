@@ -10,19 +10,23 @@ import (
 
 // described is what a CRM says of the object a destination writes (its
 // fields or properties, and what the mapping lacks among them), read at
-// most once an hour.
-type described[T any] struct {
+// most once an hour while the mapping works, and at every send while it
+// lacks something, so that deliveries go as soon as it is made.
+type described[T mapped] struct {
 	mu sync.Mutex
 	v  T
 	at time.Time // zero: not read, or to read again
 }
 
+// mapped is what a CRM says of an object: whether the mapping works with it.
+type mapped interface{ mappingProblem() error }
+
 // get returns what was read, reading it again when it is older than
-// schemaTTL.
+// schemaTTL or the mapping lacked something.
 func (d *described[T]) get(now time.Time, read func() (T, error)) (T, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.at.IsZero() && now.Sub(d.at) < schemaTTL {
+	if !d.at.IsZero() && now.Sub(d.at) < schemaTTL && d.v.mappingProblem() == nil {
 		return d.v, nil
 	}
 	v, err := read()
@@ -36,7 +40,7 @@ func (d *described[T]) get(now time.Time, read func() (T, error)) (T, error) {
 // sendMapped sends ds with write, once the mapping is known to work: while
 // it cannot (a field to create), every delivery waits mappingWait with the
 // problem as its error, rather than die.
-func sendMapped[T interface{ mappingProblem() error }](ctx context.Context, sp Spec, ds []store.Delivery, size int, v T, err error,
+func sendMapped[T mapped](ctx context.Context, sp Spec, ds []store.Delivery, size int, v T, err error,
 	write func(context.Context, T, []record) []error) []error {
 	if err == nil {
 		if problem := v.mappingProblem(); problem != nil {
