@@ -175,8 +175,8 @@ func (a *app) withStore(ctx context.Context, open func(context.Context) (*store.
 	return fn(db)
 }
 
-func (a *app) identity(db *store.DB, committed func(identity.Changes)) *identity.Service {
-	return identity.New(db, a.log, committed)
+func (a *app) identity(db *store.DB, next identity.Next) *identity.Service {
+	return identity.New(db, a.log, next)
 }
 
 // reloadRules reads the scoring section of the configuration file again.

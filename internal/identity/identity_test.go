@@ -59,16 +59,15 @@ func (w *world) send(ms ...map[string]any) {
 	w.sync()
 }
 
-// sync waits for the projection to take every event sent. On PostgreSQL the
-// stream may hold positions back while other tests' transactions run, so it
-// first waits for the stream to show all of them.
-func (w *world) sync() {
+// visible waits until the stream shows all w.n events (PostgreSQL passes
+// none while an older transaction, another test's, still runs) and
+// returns the cursor of the last.
+func (w *world) visible() store.Cursor {
 	w.t.Helper()
-	ctx := context.Background()
 	deadline := time.Now().Add(storetest.HangGuard)
 	var end store.Cursor
 	for seen := 0; seen < w.n; {
-		evs, next, err := w.db.EventsAfter(ctx, end, 10000)
+		evs, next, err := w.db.EventsAfter(context.Background(), end, 10000)
 		if err != nil || time.Now().After(deadline) {
 			w.t.Fatalf("stream shows %d of %d events (%v)", seen, w.n, err)
 		}
@@ -77,6 +76,16 @@ func (w *world) sync() {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	return end
+}
+
+// sync waits for the projection to take every event sent, once the stream
+// shows all of them.
+func (w *world) sync() {
+	w.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(storetest.HangGuard)
+	end := w.visible()
 	for w.cursor() != end {
 		if _, err := w.svc.Sync(ctx); err != nil {
 			w.t.Fatal(err)

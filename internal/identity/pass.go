@@ -28,11 +28,16 @@ type pass struct {
 	resolve       map[string]bool
 	maybeOrphan   map[string]bool
 	refs          []store.EventRef
+	// users is each applied event's user, "" for a visitor not yet tied
+	// to one, for the next stage.
+	users []string
 	// aliases and links are written at the end of the pass, many to a
 	// statement; a nil link is one to delete.
-	aliases map[string]string
+	aliases map[string]store.Alias
 	links   map[[2]string]*store.Membership
-	absent  map[string]bool // users known not to be stored yet
+	// tied are all the aliases the pass made, for the next stage.
+	tied   map[string]string
+	absent map[string]bool // users known not to be stored yet
 	// visits are when visitors not yet tied to a user were first active,
 	// for the first_seen of the users they turn out to be.
 	visits map[string]time.Time
@@ -48,8 +53,8 @@ func newPass(ctx context.Context, tx store.IdentityTx, crm *crmIndex, c *cache) 
 	return &pass{ctx: ctx, tx: tx, crm: crm, c: c, dirtyUsers: map[string]bool{}, dirtyAccounts: map[string]bool{},
 		resolve: map[string]bool{}, maybeOrphan: map[string]bool{}, absent: map[string]bool{}, domainMoved: map[string]bool{},
 		visits:   map[string]time.Time{},
-		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}, aliases: map[string]string{},
-		links: map[[2]string]*store.Membership{}}
+		relinked: map[string]bool{}, relinkedAccounts: map[string]bool{}, aliases: map[string]store.Alias{},
+		tied: map[string]string{}, links: map[[2]string]*store.Membership{}}
 }
 
 // prefetch reads, a few queries for the whole batch, the aliases, users and
@@ -164,12 +169,16 @@ func (p *pass) apply(e event.Event) error {
 	uid := e.UserID
 	if uid == "" {
 		var err error
-		if uid, err = p.aliasOf(e.AnonymousID); err != nil || uid == "" {
+		uid, err = p.aliasOf(e.AnonymousID)
+		p.users = append(p.users, uid)
+		if err != nil || uid == "" {
 			if err == nil && e.AnonymousID != "" {
 				p.visited(e.AnonymousID, e.Timestamp)
 			}
 			return err // an anonymous visitor not yet identified: nothing to project
 		}
+	} else {
+		p.users = append(p.users, uid)
 	}
 	u, err := p.user(uid, e.Timestamp)
 	if err != nil {
@@ -177,7 +186,7 @@ func (p *pass) apply(e event.Event) error {
 	}
 	p.seen(u, e.Timestamp)
 	if e.UserID != "" && e.AnonymousID != "" {
-		if err := p.alias(e.AnonymousID, u); err != nil {
+		if err := p.alias(e.AnonymousID, u, e.Timestamp); err != nil {
 			return err
 		}
 	}
@@ -185,7 +194,7 @@ func (p *pass) apply(e event.Event) error {
 	case event.Identify:
 		p.identify(u, e)
 	case event.Alias:
-		if err := p.alias(e.PreviousID, u); err != nil {
+		if err := p.alias(e.PreviousID, u, e.Timestamp); err != nil {
 			return err
 		}
 	case event.Group:
@@ -216,15 +225,15 @@ func (p *pass) aliasOf(anon string) (string, error) {
 	return uid, err
 }
 
-// alias merges an anonymous id into a user: the first user it is seen with
-// keeps it, as Segment's identity graph does, and the visits made under it
-// count for the user's first_seen.
-func (p *pass) alias(anon string, u *store.User) error {
+// alias merges an anonymous id into a user at the time of the event that
+// tied them: the first user it is seen with keeps it, as Segment's identity
+// graph does, and the visits made under it count for the user's first_seen.
+func (p *pass) alias(anon string, u *store.User, at time.Time) error {
 	cur, err := p.aliasOf(anon)
 	if err != nil || cur != "" || anon == u.ID {
 		return err
 	}
-	p.c.aliases[anon], p.aliases[anon] = u.ID, u.ID
+	p.c.aliases[anon], p.aliases[anon], p.tied[anon] = u.ID, store.Alias{UserID: u.ID, At: at}, u.ID
 	if t, ok := p.visits[anon]; ok && t.Before(u.FirstSeen) {
 		u.FirstSeen, p.dirtyUsers[u.ID] = t, true
 	}
@@ -465,13 +474,10 @@ func (p *pass) noteChanges() {
 	}
 }
 
-// Changes are the users and accounts a projection step changed.
-type Changes struct {
-	Users, Accounts []string
-}
-
-func (p *pass) changes() Changes {
-	return Changes{Users: sortedKeys(p.relinked), Accounts: sortedKeys(p.relinkedAccounts)}
+// resolved is what the pass hands to the next stage.
+func (p *pass) resolved(from, to store.Cursor, evs []event.Event, bodies store.Bodies) Resolved {
+	return Resolved{From: from, To: to, Events: evs, Users: p.users, Aliased: p.tied, Bodies: bodies,
+		Changes: Changes{Users: sortedKeys(p.relinked), Accounts: sortedKeys(p.relinkedAccounts)}}
 }
 
 // claimDomains gives a workspace the domains it declares unless the CRM or

@@ -63,7 +63,7 @@ func (s *Service) retryOne(ctx context.Context, q store.Quarantined) error {
 	defer s.mu.Unlock()
 	before := q.Cursor()
 	before.Seq--
-	evs, _, err := s.db.IdentityEventsAfter(ctx, before, 1)
+	evs, _, err := s.db.IdentityEventsAfter(ctx, before, 1, store.Bodies{})
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (s *Service) retryOne(ctx context.Context, q store.Quarantined) error {
 	if err != nil {
 		return err
 	}
-	var changed Changes
+	var changed Resolved
 	err = s.db.Project(ctx, func(tx store.IdentityTx) (err error) {
 		defer projection.Catch(&err)
 		epoch, err := tx.Cursor(ctx, EpochName)
@@ -88,12 +88,14 @@ func (s *Service) retryOne(ctx context.Context, q store.Quarantined) error {
 		if err := p.applyAll(evs); err != nil {
 			return err
 		}
-		changed = p.changes()
+		// The event went on when it was set aside: what follows now is
+		// what projecting it changed.
+		changed = p.resolved(store.Cursor{}, store.Cursor{}, nil, store.Bodies{})
 		return tx.ResolveQuarantined(ctx, q.ID, time.Now())
 	})
 	s.cache.valid = false
 	if err == nil {
-		s.committed(changed)
+		s.next.Resolved(changed)
 	}
 	return err
 }

@@ -87,6 +87,7 @@ func TestQuarantineNeedsAWorkingStore(t *testing.T) {
 				}
 			}
 			w.n = 3
+			w.visible()
 			if _, err := w.svc.Sync(context.Background()); err == nil {
 				t.Fatal("a pass that could not set the event aside succeeded")
 			}

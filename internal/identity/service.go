@@ -19,7 +19,7 @@ import (
 // to the read side: a pass reads its events and what they need before it
 // takes the writer, and holds the writer only to write.
 type Store interface {
-	IdentityEventsAfter(ctx context.Context, c store.Cursor, limit int) ([]event.Event, store.Cursor, error)
+	IdentityEventsAfter(ctx context.Context, c store.Cursor, limit int, bodies store.Bodies) ([]event.Event, store.Cursor, error)
 	Project(ctx context.Context, fn func(store.IdentityTx) error) error
 	CRMAccounts(ctx context.Context) ([]store.Account, error)
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
@@ -87,21 +87,21 @@ type Service struct {
 	loop  *projection.Loop
 	// linksChecked: the store's links are known to follow linkRules.
 	linksChecked bool
-	// committed hears, after each commit, what the commit changed.
-	committed func(Changes)
+	// next takes, after each commit, what the commit resolved.
+	next Next
 	// quarantined counts the events this process set aside.
 	quarantined atomic.Uint64
 }
 
-// New returns a Service over db. committed, if not nil, is called after each
-// commit with the users and accounts it changed, for scoring downstream.
-func New(db Store, log *slog.Logger, committed func(Changes)) *Service {
-	if committed == nil {
-		committed = func(Changes) {}
+// New returns a Service over db that hands what each commit resolved to
+// next, if not nil.
+func New(db Store, log *slog.Logger, next Next) *Service {
+	if next == nil {
+		next = nowhere{}
 	}
 	// Under load, a pass every settle takes many events in one write
 	// transaction, sharing the writer with ingest, with warm caches.
-	return &Service{db: db, log: log, cache: newCache(), loop: projection.New(time.Second, settle), committed: committed}
+	return &Service{db: db, log: log, cache: newCache(), loop: projection.New(time.Second, settle), next: next}
 }
 
 // FailGrace is how long a projection's passes may fail, without one
@@ -148,6 +148,9 @@ func (s *Service) step(ctx context.Context) (int, error) {
 			panic(v)
 		}
 	}()
+	if !s.next.Room() {
+		return 0, nil // the next stage takes what it has first; a later notice or tick resumes
+	}
 	if err := s.relinkIfOld(ctx); err != nil {
 		return 0, err
 	}
@@ -163,12 +166,13 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	evs, next, err := s.db.IdentityEventsAfter(ctx, c, batchSize)
+	bodies := s.next.Reads()
+	evs, next, err := s.db.IdentityEventsAfter(ctx, c, batchSize, bodies)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
-	r := run{crm: crm, epoch: epoch.Seq}
-	err = s.commit(ctx, r, c, evs, next, nil)
+	r := run{crm: crm, epoch: epoch.Seq, bodies: bodies}
+	err = s.commit(ctx, r, c, evs, next)
 	switch {
 	case err == nil:
 		return len(evs), nil
@@ -182,14 +186,25 @@ func (s *Service) step(ctx context.Context) (int, error) {
 
 // run is what the commits of one step share.
 type run struct {
-	crm   *crmIndex
-	epoch int64
+	crm    *crmIndex
+	epoch  int64
+	bodies store.Bodies // what the events hold for the next stage
 }
 
-// commit projects evs, which follow from, and moves the cursor to to, in
+// commit projects evs, which follow from, moves the cursor to to, in one
+// transaction, and hands what it resolved to the next stage.
+func (s *Service) commit(ctx context.Context, r run, from store.Cursor, evs []event.Event, to store.Cursor) error {
+	res, err := s.project(ctx, r, from, evs, to, nil)
+	if err == nil {
+		s.next.Resolved(res)
+	}
+	return err
+}
+
+// project projects evs, which follow from, and moves the cursor to to, in
 // one transaction; with quarantine, it projects nothing and sets that event
 // aside instead. A panic while applying is an error like any other.
-func (s *Service) commit(ctx context.Context, r run, from store.Cursor, evs []event.Event, to store.Cursor, quarantine *store.Quarantined) error {
+func (s *Service) project(ctx context.Context, r run, from store.Cursor, evs []event.Event, to store.Cursor, quarantine *store.Quarantined) (Resolved, error) {
 	if !s.cache.usable(from, r.epoch) {
 		s.cache.reset(r.epoch)
 	}
@@ -197,7 +212,7 @@ func (s *Service) commit(ctx context.Context, r run, from store.Cursor, evs []ev
 	p := newPass(ctx, nil, r.crm, s.cache)
 	if err := p.prefetch(s.db, evs); err != nil {
 		s.cache.valid = false
-		return err
+		return Resolved{}, err
 	}
 	read := time.Since(began)
 	err := s.db.Project(ctx, func(tx store.IdentityTx) (err error) {
@@ -228,12 +243,11 @@ func (s *Service) commit(ctx context.Context, r run, from store.Cursor, evs []ev
 	})
 	if err != nil {
 		s.cache.valid = false // it may hold what was rolled back
-		return err
+		return Resolved{}, err
 	}
 	s.cache.committed(to)
-	s.committed(p.changes())
 	s.log.Debug("identity pass", "events", len(evs), "read", read, "writing", time.Since(began)-read)
-	return nil
+	return p.resolved(from, to, evs, r.bodies), nil
 }
 
 // isolate projects evs, which failed together with cause, in halves, until
@@ -245,7 +259,7 @@ func (s *Service) isolate(ctx context.Context, r run, from store.Cursor, evs []e
 		e := evs[0]
 		q := store.Quarantined{Stage: store.StageIdentity, Seq: e.Seq, Tx: e.Tx, MessageID: Storable(e.MessageID),
 			UserID: Storable(e.UserID), AccountID: Storable(e.GroupID), Error: Storable(cause.Error()), LastAt: time.Now()}
-		if err := s.commit(ctx, r, from, nil, to, &q); err != nil {
+		if err := s.setAside(ctx, r, from, e, to, q); err != nil {
 			return 0, err
 		}
 		s.quarantined.Add(1)
@@ -260,7 +274,7 @@ func (s *Service) isolate(ctx context.Context, r run, from store.Cursor, evs []e
 	}{{evs[:mid], store.Cursor{Tx: evs[mid-1].Tx, Seq: evs[mid-1].Seq}}, {evs[mid:], to}}
 	done := 0
 	for _, part := range parts {
-		err := s.commit(ctx, r, from, part.evs, part.to, nil)
+		err := s.commit(ctx, r, from, part.evs, part.to)
 		n := len(part.evs)
 		if err != nil && !errors.Is(err, errMoved) && ctx.Err() == nil {
 			n, err = s.isolate(ctx, r, from, part.evs, part.to, err)
@@ -275,6 +289,26 @@ func (s *Service) isolate(ctx context.Context, r run, from store.Cursor, evs []e
 		from = part.to
 	}
 	return done, nil
+}
+
+// setAside commits the quarantine of e, which follows from, and hands it
+// on with its user as the stream's aliases give it: identity could not
+// project it, but it still happened.
+func (s *Service) setAside(ctx context.Context, r run, from store.Cursor, e event.Event, to store.Cursor, q store.Quarantined) error {
+	uid := e.UserID
+	if uid == "" && e.AnonymousID != "" {
+		known, err := s.db.AliasesIn(ctx, []string{e.AnonymousID})
+		if err != nil {
+			return err
+		}
+		uid = known[e.AnonymousID]
+	}
+	res, err := s.project(ctx, r, from, nil, to, &q)
+	if err == nil {
+		res.Events, res.Users = []event.Event{e}, []string{uid}
+		s.next.Resolved(res)
+	}
+	return err
 }
 
 func (s *Service) crmIndex(ctx context.Context) (*crmIndex, error) {

@@ -32,9 +32,10 @@ type encoder struct {
 
 // encode marshals results; what it returns is good until its next call,
 // and the workers that score call it, so that comparing with what is
-// stored is all a pass does alone. activity, if any (an account's), is
-// given to every result and counted in its digest.
-func (e *encoder) encode(results []Result, activity []byte) []encoded {
+// stored is all a pass does alone. activity, if any (an account's: its
+// activity and the hour it was last active), is counted in every result's
+// digest.
+func (e *encoder) encode(results []Result, activity ...[]byte) []encoded {
 	out := make([]encoded, len(results))
 	e.room = e.room[:0]
 	for i := range results {
@@ -61,11 +62,7 @@ func (e *encoder) encode(results []Result, activity []byte) []encoded {
 		// Taken once both are written: a room grown meanwhile is a new
 		// array, and the old one keeps what was written before.
 		out[i].reasons, out[i].signals = e.room[start:mid:mid], e.room[mid:len(e.room):len(e.room)]
-		if activity == nil {
-			out[i].digest = digest(out[i].reasons, out[i].signals)
-		} else {
-			out[i].digest = digest(out[i].reasons, out[i].signals, activity)
-		}
+		out[i].digest = digest(out[i].reasons, out[i].signals, activity...)
 	}
 	return out
 }

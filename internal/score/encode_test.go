@@ -43,7 +43,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 func checkEncode(t *testing.T, res Result) {
 	t.Helper()
 	var e encoder
-	got := e.encode([]Result{res}, nil)[0]
+	got := e.encode([]Result{res})[0]
 	wantReasons, _ := json.Marshal(nonNil(res.Reasons))
 	wantSignals, _ := json.Marshal(res.Signals)
 	if !bytes.Equal(got.reasons, wantReasons) {
@@ -79,9 +79,9 @@ func TestEncoderReuse(t *testing.T) {
 	var e encoder
 	a := Result{Score: 1, Signals: map[string]any{"a": 1.0}, Reasons: []Reason{{Rule: "r", Label: "first"}}}
 	b := Result{Score: 2, Signals: map[string]any{"b": "a much longer value, to grow the room"}}
-	first := e.encode([]Result{a, b}, nil)
+	first := e.encode([]Result{a, b})
 	kept := []encoded{first[0].own(), first[1].own()}
-	e.encode([]Result{b, a, b}, nil)
+	e.encode([]Result{b, a, b})
 	for i, res := range []Result{a, b} {
 		wantReasons, _ := json.Marshal(nonNil(res.Reasons))
 		wantSignals, _ := json.Marshal(res.Signals)
@@ -115,7 +115,7 @@ func BenchmarkEncode(b *testing.B) {
 	b.Run("appended", func(b *testing.B) {
 		var e encoder
 		for b.Loop() {
-			e.encode(res, nil)
+			e.encode(res)
 		}
 	})
 	b.Run("encoding-json", func(b *testing.B) {

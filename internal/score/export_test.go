@@ -1,6 +1,8 @@
 package score
 
 import (
+	"time"
+
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/signal"
 )
@@ -28,3 +30,7 @@ func ActivityOf(members []string, actors []*signal.Actor, today int32) []byte {
 // Trap has fn see each event before the rollups take it, to stand in for a
 // bug one event triggers.
 func Trap(s *Service, fn func(*event.Event)) { s.trap = fn }
+
+// HandOffGrace sets how long identity's cursor may stand ahead of what it
+// handed on before s replays the stream.
+func HandOffGrace(s *Service, d time.Duration) { s.grace = d }

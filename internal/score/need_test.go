@@ -165,7 +165,7 @@ func TestShortEncodesAsFilled(t *testing.T) {
 			}
 		}
 		var e encoder
-		got := e.encode(short, nil)
+		got := e.encode(short)
 		for i := range got {
 			got[i] = got[i].own() // the next encode writes over the room
 		}
@@ -174,7 +174,7 @@ func TestShortEncodesAsFilled(t *testing.T) {
 				t.Fatalf("%s: result %d was not in short", kind, i)
 			}
 		}
-		want := e.encode(filled, nil)
+		want := e.encode(filled)
 		for i := range want {
 			if !bytes.Equal(got[i].reasons, want[i].reasons) || !bytes.Equal(got[i].signals, want[i].signals) {
 				t.Errorf("%s %s: in short %s %s, filled %s %s", kind, short[i].Card, got[i].reasons, got[i].signals,

@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,8 +26,7 @@ type Store interface {
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
 	Pack(ctx context.Context, upTo store.Cursor, bodies store.Bodies) (int, error)
 	Recycle(evs []event.Event)
-	AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]string, error)
-	AllAliases(ctx context.Context) (map[string]string, error)
+	AllAliases(ctx context.Context, asOf time.Time) (map[string]string, error)
 	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
 	AllMemberships(ctx context.Context) ([]store.Membership, error)
@@ -63,16 +63,27 @@ type Service struct {
 	// wait for one to end.
 	current atomic.Pointer[Rules]
 	roll    *signal.Rollups
-	cursor  store.Cursor
-	epoch   int64
-	day     int32 // the day the last flush scored for
-	// pending is what identity reported changed and no sync has taken yet;
-	// it has a lock of its own so that identity never waits for a sync.
-	pendingMu sync.Mutex
-	pending   dirty
-	stale     dirty // what the directory must read again
-	dirty     dirty // what must be rescored
-	dir       *directory
+	// fresh: the rollups hold nothing yet, and the next sync replays the
+	// stream up to cursor, where identity stands.
+	fresh  bool
+	cursor store.Cursor
+	epoch  int64
+	day    int32 // the day the last flush scored for
+	// pending is what identity reported changed and no sync has taken
+	// yet, handed what it resolved; they have a lock of their own so that
+	// identity never waits for a sync.
+	pendingMu    sync.Mutex
+	pending      dirty
+	handed       []identity.Resolved
+	handedEvents int
+	// behind is since when identity's cursor has stood at behindAt, ahead
+	// of what it handed on; grace is how long that may last (missed).
+	behind   time.Time
+	behindAt store.Cursor
+	grace    time.Duration
+	stale    dirty // what the directory must read again
+	dirty    dirty // what must be rescored
+	dir      *directory
 
 	loop *projection.Loop
 	// partEvents is the least a part of the stream read apart holds.
@@ -154,7 +165,7 @@ func (d *dirty) none() bool {
 // New returns a service scoring with rules; clock is the time windows end at.
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
 	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), partEvents: partEvents,
-		written: newWritten()}
+		written: newWritten(), grace: handOffGrace}
 	s.pending.reset()
 	s.stale.reset()
 	s.stale.everyone = true
@@ -163,7 +174,7 @@ func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Serv
 }
 
 func (s *Service) setRules(r *Rules) {
-	s.rules, s.roll, s.cursor, s.epoch = r, signal.NewRollups(r.Signals), store.Cursor{}, -1
+	s.rules, s.roll, s.cursor, s.epoch, s.fresh = r, signal.NewRollups(r.Signals), store.Cursor{}, -1, true
 	s.current.Store(r)
 	s.dirty.reset()
 	s.dirty.everyone = true
@@ -180,20 +191,6 @@ func (s *Service) SetRules(r *Rules) {
 
 // Rules returns the rules in force.
 func (s *Service) Rules() *Rules { return s.current.Load() }
-
-// Changed takes identity's report of a commit; it is safe to call from the
-// projection's goroutine.
-func (s *Service) Changed(c identity.Changes) {
-	s.pendingMu.Lock()
-	for _, u := range c.Users {
-		s.pending.user(u)
-	}
-	for _, a := range c.Accounts {
-		s.pending.accounts[a] = true
-	}
-	s.pendingMu.Unlock()
-	s.Notify()
-}
 
 // Lag is how long the oldest change identity reported and scoring has not
 // yet scored has waited.
@@ -222,7 +219,7 @@ func (s *Service) Run(ctx context.Context) {
 
 // Report says what a sync did.
 type Report struct {
-	Events  int // events read
+	Events  int // events taken in
 	Scored  int // subjects evaluated
 	Written int // scores written or cleared
 	Packed  int // events packed into stream blocks for later replays
@@ -231,8 +228,10 @@ type Report struct {
 	Evaluating, Writing time.Duration
 }
 
-// Sync takes in every event identity has resolved and rescores what they and
-// identity's changes touched.
+// Sync takes in what identity handed on since the last sync and rescores
+// what it and identity's changes touched. Rollups that hold nothing yet (a
+// start, new rules, a stretch identity did not hand on) are first rebuilt
+// by a replay of the stream up to where identity stands.
 func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,21 +246,8 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	epoch, err := s.db.Cursor(ctx, identity.EpochName)
-	if err != nil {
+	if err := s.checkEpoch(ctx); err != nil {
 		return rep, err
-	}
-	if epoch.Seq != s.epoch || s.skip == nil {
-		// A CRM import may have moved anyone, a retry freed an event
-		// the signal stage had set aside.
-		retried, err := s.loadSkipped(ctx)
-		if err != nil {
-			return rep, err
-		}
-		if retried {
-			s.setRules(s.rules)
-		}
-		s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
 	}
 	s.pendingMu.Lock()
 	s.dirty.merge(s.pending)
@@ -269,15 +255,49 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.pending.reset()
 	s.pendingMu.Unlock()
 	began := time.Now()
-	ahead := s.readAhead(ctx)
-	if err := s.catchUp(ctx, upTo, &rep); err != nil {
-		return rep, err
+	if s.fresh {
+		if err := s.replayAll(ctx, upTo, &rep); err != nil {
+			return rep, err
+		}
 	}
 	read := time.Since(began)
-	if err := s.takeAhead(ahead); err != nil {
+	if whole, err := s.takeHanded(ctx, &rep); err != nil || !whole || s.missed(upTo) {
+		s.Notify() // the next sync replays
 		return rep, err
 	}
-	waited := time.Since(began) - read
+	err = s.score(ctx, &rep)
+	if rep.Events > 0 || rep.Scored > 0 {
+		s.log.Debug("scoring pass", "events", rep.Events, "packed", rep.Packed, "read", read,
+			"scored", rep.Scored, "evaluating", rep.Evaluating, "written", rep.Written, "writing", rep.Writing,
+			"took", time.Since(began))
+	}
+	return rep, err
+}
+
+// checkEpoch notices identity writes outside the stream (a CRM import may
+// have moved anyone) and retries of events the signal stage set aside.
+func (s *Service) checkEpoch(ctx context.Context) error {
+	epoch, err := s.db.Cursor(ctx, identity.EpochName)
+	if err != nil {
+		return err
+	}
+	if epoch.Seq == s.epoch && s.skip != nil {
+		return nil
+	}
+	retried, err := s.loadSkipped(ctx)
+	if err != nil {
+		return err
+	}
+	if retried {
+		s.setRules(s.rules)
+	}
+	s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
+	return nil
+}
+
+// score slides the windows at the turn of the day and rescores what is
+// dirty.
+func (s *Service) score(ctx context.Context, rep *Report) error {
 	now := s.clock()
 	today := signal.Day(now)
 	swept := make(chan struct{})
@@ -290,33 +310,138 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	} else {
 		close(swept)
 	}
-	err = s.flush(ctx, now, &rep)
+	err := s.flush(ctx, now, rep)
 	<-swept
-	if err != nil {
-		return rep, err
+	if err == nil {
+		s.day = today
 	}
-	s.day = today
-	if rep.Events > 0 || rep.Scored > 0 {
-		s.log.Debug("scoring pass", "events", rep.Events, "packed", rep.Packed, "read", read, "waited_ahead", waited,
-			"scored", rep.Scored, "evaluating", rep.Evaluating, "written", rep.Written, "writing", rep.Writing,
-			"took", time.Since(began))
-	}
-	return rep, nil
+	return err
 }
 
-// ahead is what a full replay reads beside the stream: the directory and
-// every stored score, which it would otherwise read once the replay is
-// done.
-type ahead struct {
-	dir    *directory
-	scores map[string]map[string]held
-	err    error
+// replayAll rebuilds the rollups from the stream up to upTo, reading
+// beside it what flush will need.
+func (s *Service) replayAll(ctx context.Context, upTo store.Cursor, rep *Report) error {
+	ahead := s.readAhead(ctx)
+	if err := s.catchUp(ctx, upTo, rep); err != nil {
+		if ahead != nil {
+			<-ahead
+		}
+		return err
+	}
+	return s.takeAhead(ahead)
 }
 
-// readAhead starts reading what flush will need, if this sync replays
-// everything and nothing of it is in memory; nil otherwise.
+// Reads says whose properties the rules read: identity reads them with the
+// events it hands on.
+func (s *Service) Reads() store.Bodies {
+	var b store.Bodies
+	b.All, b.Names = s.current.Load().Signals.Bodies()
+	return b
+}
+
+// Resolved takes what an identity commit resolved, for the next sync; it is
+// safe to call from the projection's goroutine, and never waits for a sync.
+func (s *Service) Resolved(r identity.Resolved) {
+	s.pendingMu.Lock()
+	for _, u := range r.Changes.Users {
+		s.pending.user(u)
+	}
+	for _, a := range r.Changes.Accounts {
+		s.pending.accounts[a] = true
+	}
+	if len(r.Events) > 0 || len(r.Aliased) > 0 || r.From != r.To {
+		s.handed = append(s.handed, r)
+		s.handedEvents += len(r.Events)
+	}
+	s.pendingMu.Unlock()
+	s.Notify()
+}
+
+// maxHanded is the most events identity hands on that may wait for a sync:
+// past it identity waits (Room), so that a long replay does not fill memory.
+const maxHanded = 100_000
+
+// Room reports whether identity may hand on more: its events wait in
+// the stream, not in memory, while a sync is long.
+func (s *Service) Room() bool {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return s.handedEvents < maxHanded
+}
+
+// takeHanded adds to the rollups what identity handed on, in stream order.
+// It reports false, with the rollups emptied for the next sync to replay,
+// if a stretch is missing (identity ran elsewhere), was read for other
+// rules, or could not be taken.
+func (s *Service) takeHanded(ctx context.Context, rep *Report) (whole bool, err error) {
+	s.pendingMu.Lock()
+	handed := s.handed
+	s.handed, s.handedEvents = nil, 0
+	s.pendingMu.Unlock()
+	defer func() {
+		if !whole {
+			s.setRules(s.rules)
+		}
+	}()
+	want := s.bodies()
+	for _, r := range handed {
+		moves := r.From != r.To
+		if moves && !s.cursor.Before(r.To) {
+			continue // the replay read it
+		}
+		if moves && (r.From != s.cursor || !r.Bodies.Covers(want)) {
+			s.log.Info("identity handed on a stretch that does not follow; replaying the stream", "after", s.cursor.Seq, "from", r.From.Seq)
+			return false, nil
+		}
+		b := batch{evs: r.Events, users: r.Users, merges: r.Aliased, matches: s.rules.Signals.Match(r.Events)}
+		err := s.apply(b)
+		s.rules.Signals.Recycle(b.matches)
+		var bad *poisoned
+		if errors.As(err, &bad) {
+			return false, s.setAside(ctx, bad) // the replay passes over it
+		}
+		if err != nil {
+			return false, err
+		}
+		if moves {
+			s.cursor = r.To
+		}
+		rep.Events += len(r.Events)
+	}
+	return true, nil
+}
+
+// handOffGrace is how long identity's cursor may stand ahead of what it
+// handed on before scoring takes the stretch to have been resolved
+// elsewhere (another process, `beacon import` beside `beacon serve`): a
+// commit hands on right after it commits.
+const handOffGrace = 5 * time.Second
+
+// missed reports whether identity's cursor, upTo, has stood ahead of what
+// identity handed on for longer than the grace; the rollups are then
+// emptied for the next sync to replay.
+func (s *Service) missed(upTo store.Cursor) bool {
+	if !s.cursor.Before(upTo) {
+		s.behind = time.Time{}
+		return false
+	}
+	now := time.Now()
+	if s.behind.IsZero() || s.behindAt.Before(s.cursor) {
+		s.behind, s.behindAt = now, upTo
+		return false
+	}
+	if now.Sub(s.behind) < s.grace {
+		return false
+	}
+	s.log.Info("identity resolved a stretch it did not hand on; replaying the stream", "after", s.cursor.Seq, "identity", upTo.Seq)
+	s.setRules(s.rules)
+	return true
+}
+
+// readAhead starts reading what flush will need, if nothing of it is in
+// memory; nil otherwise.
 func (s *Service) readAhead(ctx context.Context) <-chan ahead {
-	if s.cursor != (store.Cursor{}) || !s.written.empty() {
+	if !s.written.empty() {
 		return nil
 	}
 	out := make(chan ahead, 1)
@@ -332,6 +457,15 @@ func (s *Service) readAhead(ctx context.Context) <-chan ahead {
 		out <- a
 	}()
 	return out
+}
+
+// ahead is what a full replay reads beside the stream: the directory and
+// every stored score, which it would otherwise read once the replay is
+// done.
+type ahead struct {
+	dir    *directory
+	scores map[string]map[string]held
+	err    error
 }
 
 // takeAhead waits for what readAhead started, and keeps it.
@@ -363,11 +497,11 @@ func scanSafely(scan func() error) (err error) {
 type batch struct {
 	evs     []event.Event
 	matches *signal.Matches
-	// users, in a replay of the whole stream, is each event's user: ""
-	// for a visitor who never became one. nil otherwise.
+	// users is each event's user: "" for a visitor not (yet) tied to one.
 	users []string
-	next  store.Cursor
-	err   error
+	// merges are anonymous ids tied to a user as the batch was resolved.
+	merges map[string]string
+	err    error
 }
 
 // readers is how many parts of a long stream are read at once, each of at
@@ -377,65 +511,56 @@ const (
 	partEvents = 100_000
 )
 
-// catchUp applies the events after the cursor up to upTo. Parts of a long
-// stream are read at once and their batches applied as they come: the
-// rollups do not depend on the order of events. The cursor then moves only
-// once all is applied, so a failure part way starts the rollups afresh.
-func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) error {
-	var known *aliases
-	if s.cursor == (store.Cursor{}) {
-		// A replay of everything packs the stream first: it and the next
-		// replays read blocks. Without them it only reads rows.
-		n, err := s.db.Pack(ctx, upTo, s.bodies())
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
+// catchUp replays the stream up to upTo into the rollups, which hold
+// nothing yet. Parts of a long stream are read at once and their batches
+// applied as they come: the rollups do not depend on the order of events.
+// A failure part way leaves the rollups empty for the next sync.
+func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) (err error) {
+	defer func() {
+		if err != nil {
+			s.setRules(s.rules)
 		}
-		rep.Packed += n
-		known = s.readAliases(ctx)
-		defer func() { <-known.done }() // a failed replay leaves no read behind
+	}()
+	// A replay packs the stream first: it and the next replays read
+	// blocks. Without them it only reads rows.
+	n, err := s.db.Pack(ctx, upTo, s.bodies())
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
 	}
-	parts := s.db.Split(s.cursor, upTo, readers, s.partEvents)
+	rep.Packed += n
+	known := s.readAliases(ctx)
+	defer func() { <-known.done }() // a failed replay leaves no read behind
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
-	whole := len(parts) == 2
-	for b := range s.read(readCtx, parts, known) {
+	for b := range s.read(readCtx, s.db.Split(store.Cursor{}, upTo, readers, s.partEvents), known) {
 		err := b.err
 		if err == nil {
-			err = s.apply(ctx, b)
+			err = s.apply(b)
 			s.db.Recycle(b.evs)
 			s.rules.Signals.Recycle(b.matches)
 			known.recycle(b.users)
 		}
 		var bad *poisoned
 		if errors.As(err, &bad) {
-			// The rollups hold part of the batch: rebuild them from the
-			// stream, passing over the event from now on.
+			// The rollups hold part of the stream: rebuild them,
+			// passing over the event from now on.
 			if err := s.setAside(ctx, bad); err != nil {
 				return err
 			}
 			stopReading()
+			<-known.done
 			s.setRules(s.rules)
 			return s.catchUp(ctx, upTo, rep)
 		}
 		if err != nil {
-			if !whole {
-				s.setRules(s.rules)
-			}
 			return err
 		}
 		rep.Events += len(b.evs)
-		if whole {
-			s.cursor = b.next
-		}
 	}
 	if err := ctx.Err(); err != nil {
-		// The readers stopped early and quietly: not everything is in.
-		if !whole {
-			s.setRules(s.rules)
-		}
-		return err
+		return err // the readers stopped early and quietly: not everything is in
 	}
-	s.cursor = upTo
+	s.cursor, s.fresh = upTo, false
 	return nil
 }
 
@@ -452,17 +577,13 @@ func (s *Service) readAliases(ctx context.Context) *aliases {
 	a := &aliases{done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		a.known, a.err = s.db.AllAliases(ctx)
+		a.known, a.err = s.db.AllAliases(ctx, s.asOf)
 	}()
 	return a
 }
 
-// usersOf returns each event's user, once every alias is read; nil
-// without aliases to read.
+// usersOf returns each event's user, once every alias is read.
 func (a *aliases) usersOf(evs []event.Event) ([]string, error) {
-	if a == nil {
-		return nil, nil
-	}
 	<-a.done
 	if a.err != nil {
 		return nil, a.err
@@ -476,7 +597,7 @@ func (a *aliases) usersOf(evs []event.Event) ([]string, error) {
 
 // recycle takes back what usersOf returned, once applied.
 func (a *aliases) recycle(users []string) {
-	if a != nil && users != nil {
+	if users != nil {
 		clear(users) // they hold on to the batch's strings
 		a.rooms.Put(&users)
 	}
@@ -521,8 +642,8 @@ type reading struct {
 // matched.
 func (s *Service) readPart(ctx context.Context, after, upTo store.Cursor, r reading, out chan<- batch) error {
 	set := r.set
-	return s.db.ScanLean(ctx, after, upTo, batchSize, r.bodies, func(evs []event.Event, next store.Cursor) error {
-		b := batch{evs: evs, next: next}
+	return s.db.ScanLean(ctx, after, upTo, batchSize, r.bodies, func(evs []event.Event, _ store.Cursor) error {
+		b := batch{evs: evs}
 		if !s.oneShot {
 			// Matched before waiting for the aliases, which are read
 			// beside the first blocks.
@@ -563,71 +684,23 @@ func usersOf(evs []event.Event, known map[string]string, room []string) []string
 	return out
 }
 
-// apply adds a batch to the rollups. It reads before it changes anything, so
-// a failed read leaves the rollups as they were.
-func (s *Service) apply(ctx context.Context, b batch) (err error) {
+// apply adds a batch, its users known, to the rollups, then merges into
+// their users the visitors it tied to one: what a visitor did before
+// counts for the user it turned out to be.
+func (s *Service) apply(b batch) (err error) {
 	cur := -1 // the event being taken, for a panic to name
 	defer func() {
 		if v := recover(); v != nil {
-			err = &poisoned{event: b.evs[max(cur, 0)], cause: fmt.Errorf("panic: %v", v)}
+			if cur < 0 {
+				err = fmt.Errorf("merging visitors: panic: %v", v)
+				return
+			}
+			err = &poisoned{event: b.evs[cur], cause: fmt.Errorf("panic: %v", v)}
 		}
 	}()
-	if b.users != nil {
-		s.replay(b, &cur)
-		return nil
-	}
-	evs := b.evs
-	// Only two kinds of anonymous id matter: those of events without a
-	// userId, and those of visitors the rollups hold that may now be known.
-	var anons []string
-	seen := map[string]bool{}
-	for _, e := range evs {
-		for _, a := range []string{e.AnonymousID, e.PreviousID} {
-			if a != "" && !seen[a] && (e.UserID == "" || s.roll.Visiting(a)) {
-				seen[a] = true
-				anons = append(anons, a)
-			}
-		}
-	}
-	aliases, err := s.db.AliasesIn(ctx, anons)
-	if err != nil {
-		return err
-	}
-	for anon, uid := range aliases {
-		// A visitor now known: what it did before counts for the user.
-		if s.roll.Visiting(anon) {
-			s.roll.Merge(uid, anon)
-			s.dirty.user(uid)
-		}
-	}
-	for i := range evs {
-		e := &evs[i]
-		cur = i
-		if s.passOver(e) {
-			continue
-		}
-		uid := e.UserID
-		if uid == "" {
-			uid = aliases[e.AnonymousID]
-		}
-		if uid == "" {
-			if e.AnonymousID != "" {
-				s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
-			}
-			continue
-		}
-		s.moved(uid, e.GroupID, s.roll.AddMatched(uid, b.matches, i))
-	}
-	return nil
-}
-
-// replay adds a batch of a replay of the whole stream, its users known:
-// with every alias read first, no visitor's events wait for a user, so
-// none are merged later.
-func (s *Service) replay(b batch, cur *int) {
 	for i := range b.evs {
 		e := &b.evs[i]
-		*cur = i
+		cur = i
 		if s.passOver(e) {
 			continue
 		}
@@ -638,11 +711,20 @@ func (s *Service) replay(b batch, cur *int) {
 			s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
 		}
 	}
+	cur = -1
+	for anon, uid := range b.merges {
+		if s.roll.Visiting(anon) {
+			s.roll.Merge(uid, anon)
+			s.dirty.user(uid)
+		}
+	}
+	return nil
 }
 
 // moved notes the scores a user's event may have moved: the user's, if
 // what moved reaches the signals users are scored on, and its accounts'
-// (the event's group among them), if it reaches the accounts'.
+// (the event's group among them), if it reaches the accounts' or moves
+// the hour the user was last active in, which their activity shows.
 func (s *Service) moved(uid, group string, m signal.Moved) {
 	if s.dirty.everyone {
 		return // no list to keep
@@ -650,7 +732,7 @@ func (s *Service) moved(uid, group string, m signal.Moved) {
 	if m.Reaches(s.rules.reads[OfUser]) {
 		s.dirty.users[uid] = true
 	}
-	if m.Reaches(s.rules.reads[OfAccount]) {
+	if m.Reaches(s.rules.reads[OfAccount]) || m.LaterHour() {
 		s.dirty.members[uid] = true
 		if group != "" {
 			s.dirty.accounts[group] = true
@@ -787,13 +869,24 @@ func (s *Service) evaluate(now time.Time) ([]scored, error) {
 		if enc == nil {
 			enc = &encoder{}
 		}
-		out[i].enc = enc.encode(out[i].results, out[i].activity)
+		out[i].enc = enc.encode(out[i].results, out[i].digested()...)
 		out[i].withActivity()
 		s.settle(&out[i], now)
 		s.encoders.Put(enc)
 		return nil
 	})
 	return out, err
+}
+
+// digested is what of an account's activity its digests stand for: its
+// activity, and the hour it was last active in. Kept to the hour, a score
+// is written again for its last activity at most once an hour however busy
+// the account, and a replay gives what was held live.
+func (sc *scored) digested() [][]byte {
+	if sc.activity == nil {
+		return nil
+	}
+	return [][]byte{sc.activity, binary.LittleEndian.AppendUint64(nil, uint64(sc.lastActive.UnixMilli()))}
 }
 
 // withActivity gives each of an account's encoded results its activity,
@@ -850,6 +943,7 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 	}
 	sc := scored{subject: Subject(OfAccount, id), results: res, active: active}
 	sc.momentum, sc.activeUsers, sc.lastActive, sc.activity = activityOf(c.members, actors, today)
+	sc.lastActive = sc.lastActive.Truncate(time.Hour)
 	return sc, nil
 }
 

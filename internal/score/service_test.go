@@ -104,7 +104,7 @@ func onEachEngine(t *testing.T, now time.Time, fn func(t *testing.T, db *store.D
 func liveOn(t *testing.T, db *store.DB, now time.Time) stepping {
 	t.Helper()
 	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
-	ids := identity.New(db, quiet, scorer.Changed)
+	ids := identity.New(db, quiet, scorer)
 	return stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
 }
 
@@ -177,7 +177,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			r := rules(t, "pql-150")
 			inc := eng.Open(t)
 			scorer := score.New(inc, r, quiet, clock)
-			ids := identity.New(inc, quiet, scorer.Changed)
+			ids := identity.New(inc, quiet, scorer)
 			importCRM(t, dir, ids)
 			live := stepping{db: inc, ids: ids, scorer: scorer, t: t, counts: &counts{}}
 			importEvents(t, dir, live)
@@ -197,7 +197,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			for k, want := range b {
 				got, ok := a[k]
 				if !ok || got.Score != want.Score || got.Tier != want.Tier || string(got.Reasons) != string(want.Reasons) ||
-					string(got.Signals) != string(want.Signals) || got.RulesVersion != want.RulesVersion {
+					string(got.Signals) != string(want.Signals) || got.RulesVersion != want.RulesVersion || !got.LastActive.Equal(want.LastActive) {
 					t.Fatalf("%s: incremental %+v\nfull %+v", k, got, want)
 				}
 				tiers[want.Tier]++

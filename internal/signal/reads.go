@@ -56,8 +56,14 @@ type Moved struct {
 	usage bool  // counted in the rollup; other events move traits or links
 	fresh bool  // the user's first in the rollups
 	day   bool  // made a day active
+	hour  bool  // made the user's last activity an hour later
 	hits  []hit // held by the batch's Matches until they are recycled
 }
+
+// LaterHour reports whether the event moved when the user was last active
+// by an hour or more: what an account's activity shows (LastTime, kept to
+// the hour).
+func (m Moved) LaterHour() bool { return m.hour }
 
 // Reaches reports whether what moved may change a signal of r; r nil reads
 // every signal. An event that is not usage always reaches: it may move

@@ -68,6 +68,8 @@ type sumCell struct {
 	sum float64
 }
 
+const hourMS = 3_600_000
+
 func newActor() *Actor { return &Actor{first: math.MaxInt32, last: math.MinInt32} }
 
 // LastDay is the latest day the actor was active; nil actors never were.
@@ -309,7 +311,9 @@ func (r *Rollups) AddMatched(user string, m *Matches, i int) Moved {
 		return Moved{}
 	}
 	a, fresh := r.user(user)
-	return Moved{usage: true, fresh: fresh, day: a.count(r.set, ms, hits), hits: hits}
+	before := a.lastMS
+	day := a.count(r.set, ms, hits)
+	return Moved{usage: true, fresh: fresh, day: day, hour: a.lastMS/hourMS > before/hourMS, hits: hits}
 }
 
 // AddVisitorMatched is AddVisitor for the i-th event of a batch m matched.

@@ -47,7 +47,7 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int, error) 
 // (runLog) or PostgreSQL's rows (rowLog).
 type stream interface {
 	eventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
-	identityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error)
+	identityEventsAfter(ctx context.Context, c Cursor, limit int, bodies Bodies) ([]event.Event, Cursor, error)
 	eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error
 	// timeline reads a user's events before the place (ts, seq), newest
 	// first, or with after those after it, oldest first.
@@ -73,12 +73,13 @@ func (db *DB) EventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Eve
 	return db.log.eventsAfter(ctx, c, limit)
 }
 
-// IdentityEventsAfter is EventsAfter with only what identity resolution
-// reads: ids, type, timestamp and the traits of identify and group calls.
-// Names, other times, bodies and properties are left empty. The events this
-// process committed last come from memory (tail).
-func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	return db.log.identityEventsAfter(ctx, c, limit)
+// IdentityEventsAfter is EventsAfter with only what identity resolution and
+// the stages it hands events to read: ids, type, name, timestamp, the
+// traits of identify and group calls, and the properties bodies asks for.
+// Other times and bodies are left empty. The events this process committed
+// last come from memory (tail).
+func (db *DB) IdentityEventsAfter(ctx context.Context, c Cursor, limit int, bodies Bodies) ([]event.Event, Cursor, error) {
+	return db.log.identityEventsAfter(ctx, c, limit, bodies)
 }
 
 // Split cuts the stream between after and upTo into at most n parts of at
@@ -103,6 +104,12 @@ func (db *DB) Split(after, upTo Cursor, n int, least int64) []Cursor {
 type Bodies struct {
 	All   bool
 	Names []string
+}
+
+// want reports whether b asks for the properties of an event of type typ
+// named name.
+func (b Bodies) want(typ, name string) bool {
+	return b.All || (typ == event.Track && slices.Contains(b.Names, name))
 }
 
 // ScanLean reads the events after c up to upTo in commit order and hands
@@ -134,7 +141,7 @@ func (db *DB) ScanLean(ctx context.Context, c, upTo Cursor, batch int, bodies Bo
 		return err
 	}
 	for _, b := range blocks {
-		if b.after.less(c) {
+		if b.after.Before(c) {
 			continue // overlaps what was read: not one chain
 		}
 		if c != b.after {

@@ -27,8 +27,8 @@ func (db *DB) StreamPlans(ctx context.Context) ([]string, error) {
 	case rowLog:
 		c := l.cursorArgs(Cursor{})
 		queries = map[string][]any{
-			l.afterSQL(identityColumns):   append(c, 5000),
-			l.rangeSQL("seq, type, name"): append(append(c, l.cursorArgs(Cursor{Tx: 1 << 62, Seq: 1 << 62})...), 5000),
+			l.afterSQL(identityColumns + "body"): append(c, 5000),
+			l.rangeSQL("seq, type, name"):        append(append(c, l.cursorArgs(Cursor{Tx: 1 << 62, Seq: 1 << 62})...), 5000),
 		}
 	case *runLog:
 		queries = map[string][]any{runsAfterSQL: {0}, runAtSQL: {0}}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
 )
@@ -264,16 +265,28 @@ func (t *idTx) AliasOf(ctx context.Context, anonymousID string) (string, error) 
 }
 
 func (t *idTx) PutAlias(ctx context.Context, anonymousID, userID string) error {
-	return t.PutAliases(ctx, map[string]string{anonymousID: userID})
+	return t.PutAliases(ctx, map[string]Alias{anonymousID: {UserID: userID}})
 }
 
 // PutAliases ties anonymous ids to users, many to a statement: on PostgreSQL
 // each statement is a round trip.
-func (t *idTx) PutAliases(ctx context.Context, aliases map[string]string) error {
+func (t *idTx) PutAliases(ctx context.Context, aliases map[string]Alias) error {
 	anons := slices.Sorted(maps.Keys(aliases))
-	return insertRows(ctx, t.d, t, `INSERT INTO aliases (anonymous_id, user_id) VALUES `,
-		` ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id`, 2, len(anons),
-		func(i int, args []any) []any { return append(args, anons[i], aliases[anons[i]]) })
+	return insertRows(ctx, t.d, t, `INSERT INTO aliases (anonymous_id, user_id, tied_at) VALUES `,
+		` ON CONFLICT (anonymous_id) DO UPDATE SET user_id = excluded.user_id, tied_at = excluded.tied_at`, 3, len(anons),
+		func(i int, args []any) []any {
+			a := aliases[anons[i]]
+			return append(args, anons[i], a.UserID, tiedAt(a.At))
+		})
+}
+
+// tiedAt is an alias's time as stored: 0, before every instant replayed as
+// of, for a tie without one.
+func tiedAt(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ms(t)
 }
 
 func (t *idTx) UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error) {

@@ -17,10 +17,11 @@ const BlockEvents = 4096
 // blocksPerTx is how many blocks Pack writes in one transaction.
 const blocksPerTx = 16
 
-func (c Cursor) less(o Cursor) bool { return c.Tx < o.Tx || (c.Tx == o.Tx && c.Seq < o.Seq) }
+// Before reports whether c is before o in the stream.
+func (c Cursor) Before(o Cursor) bool { return c.Tx < o.Tx || (c.Tx == o.Tx && c.Seq < o.Seq) }
 
-// covers reports whether what b keeps includes what need asks for.
-func (b Bodies) covers(need Bodies) bool {
+// Covers reports whether what b keeps includes what need asks for.
+func (b Bodies) Covers(need Bodies) bool {
 	if b.All {
 		return true
 	}
@@ -72,7 +73,7 @@ func (db *DB) blocksIn(ctx context.Context, c, upTo Cursor, bodies Bodies) ([]bl
 		if err := rows.Scan(&b.after.Tx, &b.after.Seq, &b.last.Tx, &b.last.Seq, &kept); err != nil {
 			return nil, err
 		}
-		if k, ok := readKept(kept); ok && k.covers(bodies) {
+		if k, ok := readKept(kept); ok && k.Covers(bodies) {
 			out = append(out, b)
 		}
 	}
@@ -165,7 +166,7 @@ func (db *DB) packedSoFar(ctx context.Context, bodies Bodies) (Bodies, Cursor, e
 	if err != nil || !have {
 		return bodies, Cursor{}, err
 	}
-	if stale || !keep.covers(bodies) {
+	if stale || !keep.Covers(bodies) {
 		_, err := db.w.ExecContext(ctx, `DELETE FROM stream_blocks`)
 		return keep.union(bodies), Cursor{}, err
 	}

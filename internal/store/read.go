@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"maps"
+	"math"
+	"time"
 )
 
 // CRMAccounts returns every account imported from the CRM.
@@ -100,9 +102,14 @@ func (db *DB) AliasesIn(ctx context.Context, anonymousIDs []string) (map[string]
 }
 
 // AllAliases returns every alias, anonymous id → user id: a replay of the
-// whole stream reads them once instead of a batch's at a time.
-func (db *DB) AllAliases(ctx context.Context) (map[string]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT anonymous_id, user_id FROM aliases`)
+// whole stream reads them once instead of a batch's at a time. With asOf
+// not zero, it leaves out the ties made after it.
+func (db *DB) AllAliases(ctx context.Context, asOf time.Time) (map[string]string, error) {
+	until := int64(math.MaxInt64)
+	if !asOf.IsZero() {
+		until = ms(asOf)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT anonymous_id, user_id FROM aliases WHERE tied_at <= $1`, until)
 	if err != nil {
 		return nil, err
 	}

@@ -47,11 +47,30 @@ func (rowLog) rangeSQL(columns string) string {
 
 const eventColumns = `seq, message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, original_ts, sent_at, received_at, body`
 
-// identityColumns are what identity resolution reads of an event: a body
-// only where it holds traits that it merges (identify and group calls). A
-// track event's body is most of its row, and most events are track events.
-const identityColumns = `seq, message_id, type, user_id, anonymous_id, group_id, previous_id, ts,
-	CASE WHEN type IN ('identify', 'group') THEN body ELSE '' END`
+// identityColumns are what identity resolution reads of an event, and what
+// the stages after it read: a body only where it holds traits that identity
+// merges (identify and group calls) or properties the signals read
+// (bodyWanted). A track event's body is most of its row, and most events
+// are track events.
+const identityColumns = `seq, message_id, type, name, user_id, anonymous_id, group_id, previous_id, ts, `
+
+// bodyWanted is the body column where bodies, or identity, want it, and
+// the arguments it adds after args.
+func (l rowLog) bodyWanted(bodies Bodies, args []any, identity bool) (string, []any, error) {
+	if bodies.All {
+		return "body", args, nil
+	}
+	names, err := l.d.listArg(bodies.Names)
+	if err != nil {
+		return "", nil, err
+	}
+	args = append(args, names)
+	cond := fmt.Sprintf(`type = 'track' AND name IN (%s)`, l.d.inList(fmt.Sprintf("$%d", len(args))))
+	if identity {
+		cond = `type IN ('identify', 'group') OR (` + cond + `)`
+	}
+	return `CASE WHEN ` + cond + ` THEN body ELSE '' END`, args, nil
+}
 
 func (l rowLog) eventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
 	rows, err := l.r.QueryContext(ctx, l.afterSQL(eventColumns), append(l.cursorArgs(c), limit)...)
@@ -65,8 +84,12 @@ func (l rowLog) eventsAfter(ctx context.Context, c Cursor, limit int) ([]event.E
 	return evs, Cursor{Tx: lastTx, Seq: evs[len(evs)-1].Seq}, nil
 }
 
-func (l rowLog) identityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	rows, err := l.r.QueryContext(ctx, l.afterSQL(identityColumns), append(l.cursorArgs(c), limit)...)
+func (l rowLog) identityEventsAfter(ctx context.Context, c Cursor, limit int, bodies Bodies) ([]event.Event, Cursor, error) {
+	body, args, err := l.bodyWanted(bodies, append(l.cursorArgs(c), limit), true)
+	if err != nil {
+		return nil, c, err
+	}
+	rows, err := l.r.QueryContext(ctx, l.afterSQL(identityColumns+body), args...)
 	if err != nil {
 		return nil, c, err
 	}
@@ -76,14 +99,21 @@ func (l rowLog) identityEventsAfter(ctx context.Context, c Cursor, limit int) ([
 	for rows.Next() {
 		var e event.Event
 		var ts int64
-		var body sql.RawBytes
-		if err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID,
-			&ts, &body, &tx); err != nil {
+		var b sql.RawBytes
+		if err := rows.Scan(&e.Seq, &e.MessageID, &e.Type, &e.Name, &e.UserID, &e.AnonymousID, &e.GroupID, &e.PreviousID,
+			&ts, &b, &tx); err != nil {
 			return nil, c, err
 		}
 		e.Timestamp, e.Tx = fromMS(ts), tx
-		if len(body) > 0 {
-			e.Traits, _ = event.BodyParts(body) // copies: body is the driver's until the next row
+		if len(b) > 0 {
+			// The parts are copies: b is the driver's until the next row.
+			traits, props := event.BodyParts(b)
+			if e.Type == event.Identify || e.Type == event.Group {
+				e.Traits = traits
+			}
+			if bodies.want(e.Type, e.Name) {
+				e.Properties = props
+			}
 		}
 		evs = append(evs, e)
 	}
@@ -98,14 +128,9 @@ func (l rowLog) identityEventsAfter(ctx context.Context, c Cursor, limit int) ([
 // stream again for every batch.
 func (l rowLog) eachLean(ctx context.Context, c, upTo Cursor, bodies Bodies, fn func(event.Event, Cursor) error) error {
 	args := append(append(l.cursorArgs(c), l.cursorArgs(upTo)...), math.MaxInt64)
-	body := "body"
-	if !bodies.All {
-		names, err := l.d.listArg(bodies.Names)
-		if err != nil {
-			return err
-		}
-		args = append(args, names)
-		body = fmt.Sprintf(`CASE WHEN type = 'track' AND name IN (%s) THEN body ELSE '' END`, l.d.inList(fmt.Sprintf("$%d", len(args))))
+	body, args, err := l.bodyWanted(bodies, args, false)
+	if err != nil {
+		return err
 	}
 	rows, err := l.r.QueryContext(ctx, l.rangeSQL(`seq, type, name, user_id, anonymous_id, group_id, previous_id, ts, `+body), args...)
 	if err != nil {

@@ -142,8 +142,8 @@ func (l *runLog) eventsAfter(ctx context.Context, c Cursor, limit int) ([]event.
 	return l.after(ctx, c, limit, (*eventRow).fullEvent)
 }
 
-func (l *runLog) identityEventsAfter(ctx context.Context, c Cursor, limit int) ([]event.Event, Cursor, error) {
-	return l.after(ctx, c, limit, (*eventRow).identityEvent)
+func (l *runLog) identityEventsAfter(ctx context.Context, c Cursor, limit int, bodies Bodies) ([]event.Event, Cursor, error) {
+	return l.after(ctx, c, limit, func(r *eventRow, seq int64) event.Event { return r.identityEvent(seq, bodies) })
 }
 
 func (l *runLog) after(ctx context.Context, c Cursor, limit int, conv func(*eventRow, int64) event.Event) ([]event.Event, Cursor, error) {

@@ -66,7 +66,7 @@ type IdentityTx interface {
 	PutUsers(ctx context.Context, us []User) error
 	AliasOf(ctx context.Context, anonymousID string) (string, error)
 	PutAlias(ctx context.Context, anonymousID, userID string) error
-	PutAliases(ctx context.Context, aliases map[string]string) error
+	PutAliases(ctx context.Context, aliases map[string]Alias) error
 	UsersWithEmailDomain(ctx context.Context, domain string) ([]string, error)
 	UsersWithoutGroup(ctx context.Context) ([]string, error)
 
@@ -185,6 +185,13 @@ type Account struct {
 }
 
 // Membership links a user to an account and says how the link was made.
+// Alias ties an anonymous id to a user from the time of the event that
+// tied them (zero for ties stored before times were: always in force).
+type Alias struct {
+	UserID string
+	At     time.Time
+}
+
 type Membership struct {
 	UserID     string
 	AccountID  string

@@ -31,7 +31,7 @@ func TestContract(t *testing.T) {
 		{"stats count users by strongest method", testStats},
 		{"user events include pre-signup anonymous events", testUserEvents},
 		{"timelines span the store's parts", testTimelineParts},
-		{"identity reads events without bodies it does not merge", testIdentityEventsAfter},
+		{"identity reads only the bodies it merges and those the signals ask for", testIdentityEventsAfter},
 		{"aliases and links are written many at once", testBulkLinks},
 		{"score states carry the digest, not the JSON", testScoreStates},
 		{"refreshed scores keep their rank", testScoreRefreshed},
@@ -512,7 +512,7 @@ func testIdentityEventsAfter(t *testing.T, db *store.DB) {
 	var got []event.Event
 	c := store.Cursor{}
 	for deadline := time.Now().Add(storetest.HangGuard); len(got) < len(evs) && time.Now().Before(deadline); {
-		more, next, err := db.IdentityEventsAfter(ctx, c, 3)
+		more, next, err := db.IdentityEventsAfter(ctx, c, 3, store.Bodies{Names: []string{"Report Viewed"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,17 +523,21 @@ func testIdentityEventsAfter(t *testing.T, db *store.DB) {
 	}
 	for i, e := range got {
 		w := all[i]
-		want := event.Event{Seq: w.Seq, Tx: w.Tx, MessageID: w.MessageID, Type: w.Type, UserID: w.UserID, AnonymousID: w.AnonymousID,
-			GroupID: w.GroupID, PreviousID: w.PreviousID, Timestamp: w.Timestamp}
+		want := event.Event{Seq: w.Seq, Tx: w.Tx, MessageID: w.MessageID, Type: w.Type, Name: w.Name, UserID: w.UserID,
+			AnonymousID: w.AnonymousID, GroupID: w.GroupID, PreviousID: w.PreviousID, Timestamp: w.Timestamp}
 		if w.Type == event.Identify || w.Type == event.Group {
 			want.Traits = w.Traits
+		}
+		if w.Type == event.Track {
+			want.Properties = w.Properties // its name is asked for
 		}
 		if !reflect.DeepEqual(e, want) {
 			t.Errorf("event %d = %+v, want %+v", i, e, want)
 		}
 	}
-	if string(got[0].Traits) != `{"email":"ana@acme.test"}` || string(got[1].Traits) != `{"name":"Acme"}` {
-		t.Errorf("traits = %s, %s", got[0].Traits, got[1].Traits)
+	if string(got[0].Traits) != `{"email":"ana@acme.test"}` || string(got[1].Traits) != `{"name":"Acme"}` ||
+		string(got[2].Properties) != `{"plan":"team"}` || got[2].Traits != nil {
+		t.Errorf("traits = %s, %s; properties = %s, traits of a track = %s", got[0].Traits, got[1].Traits, got[2].Properties, got[2].Traits)
 	}
 }
 
@@ -602,10 +606,10 @@ func testBulkLinks(t *testing.T, db *store.DB) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	write := func(user string, method string, conf float64) {
 		t.Helper()
-		aliases := map[string]string{}
+		aliases := map[string]store.Alias{}
 		var links []store.Membership
 		for i := range 123 {
-			aliases[fmt.Sprint("anon-", i)] = fmt.Sprint(user, i)
+			aliases[fmt.Sprint("anon-", i)] = store.Alias{UserID: fmt.Sprint(user, i), At: at.Add(time.Duration(i) * time.Minute)}
 			links = append(links, store.Membership{UserID: fmt.Sprint("u", i), AccountID: fmt.Sprint("acct-", i%7),
 				Method: method, Confidence: conf, CreatedAt: at})
 		}
@@ -618,6 +622,16 @@ func testBulkLinks(t *testing.T, db *store.DB) {
 	}
 	write("first-", store.MethodDomain, 0.9)
 	write("second-", store.MethodGroup, 1)
+	// As of the tie of anon-9, those tied later are left out.
+	for _, c := range []struct {
+		asOf time.Time
+		n    int
+	}{{time.Time{}, 123}, {at.Add(9 * time.Minute), 10}, {at.Add(-time.Second), 0}} {
+		known, err := db.AllAliases(ctx, c.asOf)
+		if err != nil || len(known) != c.n || (c.n > 0 && known["anon-0"] != "second-0") {
+			t.Errorf("aliases as of %v: %d (%v), want %d", c.asOf, len(known), err, c.n)
+		}
+	}
 	var anons, users []string
 	for i := range 123 {
 		anons, users = append(anons, fmt.Sprint("anon-", i)), append(users, fmt.Sprint("u", i))
@@ -647,7 +661,7 @@ func testBulkLinks(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := db.AllAliases(ctx)
+	all, err := db.AllAliases(ctx, time.Time{})
 	if err != nil || len(all) != 123 || all["anon-7"] != "second-7" {
 		t.Fatalf("all aliases: %d, anon-7 → %q, %v", len(all), all["anon-7"], err)
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"slices"
 	"sync"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -97,11 +96,18 @@ func (t *tail) rows(after, upTo int64, limit int) (out []eventRow, ok bool) {
 }
 
 // identityEvent is what IdentityEventsAfter reads of a row (identityColumns).
-func (r *eventRow) identityEvent(seq int64) event.Event {
-	e := event.Event{Seq: seq, MessageID: r.messageID, Type: r.typ, UserID: r.userID, AnonymousID: r.anonymousID,
+func (r *eventRow) identityEvent(seq int64, bodies Bodies) event.Event {
+	e := event.Event{Seq: seq, MessageID: r.messageID, Type: r.typ, Name: r.name, UserID: r.userID, AnonymousID: r.anonymousID,
 		GroupID: r.groupID, PreviousID: r.previousID, Timestamp: fromMS(r.ts)}
-	if r.typ == event.Identify || r.typ == event.Group {
-		e.Traits, _ = event.BodyParts([]byte(r.body))
+	traits := r.typ == event.Identify || r.typ == event.Group
+	if props := bodies.want(r.typ, r.name); traits || props {
+		t, p := event.BodyParts([]byte(r.body))
+		if traits {
+			e.Traits = t
+		}
+		if props {
+			e.Properties = p
+		}
 	}
 	return e
 }
@@ -110,7 +116,7 @@ func (r *eventRow) identityEvent(seq int64) event.Event {
 func (r *eventRow) leanEvent(seq int64, bodies Bodies) event.Event {
 	e := event.Event{Seq: seq, Type: r.typ, Name: r.name, UserID: r.userID, AnonymousID: r.anonymousID,
 		GroupID: r.groupID, PreviousID: r.previousID, Timestamp: fromMS(r.ts)}
-	if bodies.All || (r.typ == event.Track && slices.Contains(bodies.Names, r.name)) {
+	if bodies.want(r.typ, r.name) {
 		_, e.Properties = event.BodyParts([]byte(r.body))
 	}
 	return e

@@ -47,18 +47,20 @@ func TestTailReadsAsTheRows(t *testing.T) {
 		}
 	}
 	rows := another(t, db)
-	for _, after := range []int64{0, 1, 1499, 2998, 2999, 3000} {
-		for _, limit := range []int{1, 700, 5000} {
-			got, gotNext, err := db.IdentityEventsAfter(ctx, store.Cursor{Seq: after}, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, wantNext, err := rows.IdentityEventsAfter(ctx, store.Cursor{Seq: after}, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) || gotNext != wantNext {
-				t.Fatalf("identity read after %d, limit %d: %d events to %v, the rows' %d to %v", after, limit, len(got), gotNext, len(want), wantNext)
+	for _, bodies := range []store.Bodies{{}, {All: true}, {Names: []string{"Pricing"}}} {
+		for _, after := range []int64{0, 1, 1499, 2998, 2999, 3000} {
+			for _, limit := range []int{1, 700, 5000} {
+				got, gotNext, err := db.IdentityEventsAfter(ctx, store.Cursor{Seq: after}, limit, bodies)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, wantNext, err := rows.IdentityEventsAfter(ctx, store.Cursor{Seq: after}, limit, bodies)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) || gotNext != wantNext {
+					t.Fatalf("identity read after %d, limit %d, %+v: %d events to %v, the rows' %d to %v", after, limit, bodies, len(got), gotNext, len(want), wantNext)
+				}
 			}
 		}
 	}
@@ -94,7 +96,7 @@ func TestTailAfterAnotherWriter(t *testing.T) {
 	var want []string
 	read := func(c store.Cursor) (ids []string, next store.Cursor) {
 		for {
-			evs, n, err := db.IdentityEventsAfter(ctx, c, 4)
+			evs, n, err := db.IdentityEventsAfter(ctx, c, 4, store.Bodies{})
 			if err != nil {
 				t.Fatal(err)
 			}
