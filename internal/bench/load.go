@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +21,11 @@ type LoadOptions struct {
 	Clients int
 	Rate    int // offered events/s on a schedule; 0: as fast as answered
 	Timeout time.Duration
+	// AdminToken, if set, lets probes read scores: beside the load, one
+	// new workspace at a time is sent and polled until it has a score.
+	// The load then starts warm: one event from each of its users first,
+	// and a probe scored after them.
+	AdminToken string
 }
 
 // LoadResult is what the load measured: acknowledged (durable) events a
@@ -32,6 +38,9 @@ type LoadResult struct {
 	Elapsed         time.Duration
 	P50, P99, Max   time.Duration
 	EventsPerSecond float64
+	// Scored are the probes' times from acknowledgement to a score
+	// served, sorted; none without an admin token.
+	Scored []time.Duration
 }
 
 func (r LoadResult) String() string {
@@ -40,7 +49,17 @@ func (r LoadResult) String() string {
 	if r.Rate > 0 {
 		s += fmt.Sprintf(" (offered %d events/s; latency from when each batch was due)", r.Rate)
 	}
+	if n := len(r.Scored); n > 0 {
+		s += fmt.Sprintf("; acknowledged → scored, %d probes: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+			n, ms(r.Scored[n/2]), ms(r.Scored[min(n-1, n*99/100)]), ms(r.Scored[n-1]))
+	}
 	return s
+}
+
+// probed is what the probes measured.
+type probed struct {
+	lat []time.Duration
+	err error
 }
 
 // Load posts o.Events realistic track events to the Beacon at o.URL.
@@ -65,11 +84,35 @@ func Load(ctx context.Context, o LoadOptions) (LoadResult, error) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
 	url := strings.TrimSuffix(o.URL, "/") + "/v1/batch"
+	var probe *scoredProbe
+	if o.AdminToken != "" {
+		probe = &scoredProbe{client: client, base: strings.TrimSuffix(o.URL, "/"), key: o.Key, token: o.AdminToken,
+			run: strconv.FormatInt(time.Now().UnixNano(), 36), poll: 20 * time.Millisecond}
+		if err := probe.warmUp(ctx); err != nil {
+			return LoadResult{}, err
+		}
+	}
+	done := make(chan probed, 1)
+	probing, stopProbing := context.WithCancel(ctx)
+	defer stopProbing()
+	go func() {
+		if probe == nil {
+			done <- probed{}
+			return
+		}
+		lat, err := probe.measure(probing)
+		done <- probed{lat, err}
+	}()
 	lat, elapsed, err := send(ctx, cancel, client, url, o.Key, bodies, o.Batch, o.Clients, o.Rate)
+	stopProbing()
+	p := <-done
+	if err == nil {
+		err = p.err
+	}
 	if err != nil {
 		return LoadResult{}, err
 	}
 	return LoadResult{URL: o.URL, Events: o.Events, Batches: len(bodies), Batch: o.Batch, Clients: o.Clients, Rate: o.Rate,
-		Elapsed: elapsed, EventsPerSecond: float64(o.Events) / elapsed.Seconds(),
+		Elapsed: elapsed, EventsPerSecond: float64(o.Events) / elapsed.Seconds(), Scored: p.lat,
 		P50: lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}, nil
 }

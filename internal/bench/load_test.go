@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,5 +52,40 @@ func TestLoad(t *testing.T) {
 	o.Key = "bk_w_wrong"
 	if _, err := Load(context.Background(), o); err == nil {
 		t.Error("a wrong key: no error")
+	}
+}
+
+// A probe counts from its event's acknowledgement until the account's
+// score is served: not before identity made the account (404), nor while
+// it has no score yet; a refused read is an error, not a latency.
+func TestScoredProbe(t *testing.T) {
+	var polls atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/batch", func(w http.ResponseWriter, r *http.Request) {
+		if user, _, _ := r.BasicAuth(); user != "key" {
+			http.Error(w, "key", http.StatusUnauthorized)
+		}
+	})
+	mux.HandleFunc("GET /api/v1/accounts/{id}/score", func(w http.ResponseWriter, r *http.Request) {
+		switch n := polls.Add(1); {
+		case r.Header.Get("Authorization") != "Bearer admin":
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		case n < 3:
+			http.NotFound(w, r)
+		case n < 5:
+			io.WriteString(w, `{"subject":"account:`+r.PathValue("id")+`","scores":[]}`)
+		default:
+			io.WriteString(w, `{"subject":"account:`+r.PathValue("id")+`","scores":[{"scorecard":"pql","score":5}]}`)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	p := scoredProbe{client: srv.Client(), base: srv.URL, key: "key", token: "admin", run: "t", poll: time.Millisecond}
+	if _, err := p.one(context.Background(), 0); err != nil || polls.Load() != 5 {
+		t.Fatalf("probe: %v after %d polls, want a score at the 5th", err, polls.Load())
+	}
+	p.token = "wrong"
+	if _, err := p.one(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a refused read: %v", err)
 	}
 }

@@ -157,16 +157,20 @@ func (a *app) benchLoadCmd() *cobra.Command {
 		Long: `Post batches of realistic track events, from concurrent clients in this process,
 to the Beacon listening at --url (started apart: beacon serve), with one of its
 write keys, and report acknowledged events per second and batch latency. The
-server's cost is then measured alone, as its users' clients see it.
+server's cost is then measured alone, as its users' clients see it. With an
+admin token, probes also measure how long an event takes from its
+acknowledgement to its account's score served, and the load starts warm.
 
   beacon serve --db bench.db &
-  beacon bench load --url http://127.0.0.1:8080 --write-key "$(beacon keys create --db bench.db)"`,
+  beacon bench load --url http://127.0.0.1:8080 --write-key "$(beacon keys create --db bench.db)" \
+    --admin-token "$(beacon keys create --admin --db bench.db)" --rate 20000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.measure("", func() (fmt.Stringer, error) { return bench.Load(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "http://127.0.0.1:8080", "where the Beacon to load listens")
+	cmd.Flags().StringVar(&o.AdminToken, "admin-token", "", "an admin token of that Beacon: probes then measure event acknowledged → score served, beside the load")
 	cmd.Flags().StringVar(&o.Key, "write-key", "", "a write key of that Beacon")
 	cmd.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
 	cmd.Flags().IntVar(&o.Batch, "batch", 100, "events per request")

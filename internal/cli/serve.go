@@ -30,19 +30,26 @@ import (
 )
 
 func (a *app) serveCmd() *cobra.Command {
+	var profile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the collector, the identity projection and the API",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context()) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), profile) },
 	}
 	cmd.Flags().StringVar(&a.flags.addr, "addr", "", "listen address (default :8080; env BEACON_ADDR)")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to this file (go tool pprof)")
 	return cmd
 }
 
 // serve wires every part by hand and runs until interrupted.
-func (a *app) serve(ctx context.Context) error {
+func (a *app) serve(ctx context.Context, profile string) error {
 	tuneGC()
+	stop, err := cpuProfile(profile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	db, err := a.openStore(ctx)
 	if err != nil {
 		return err
