@@ -184,7 +184,6 @@ type Account struct {
 	CreatedAt       time.Time
 }
 
-// Membership links a user to an account and says how the link was made.
 // Alias ties an anonymous id to a user from the time of the event that
 // tied them (zero for ties stored before times were: always in force).
 type Alias struct {
@@ -192,6 +191,7 @@ type Alias struct {
 	At     time.Time
 }
 
+// Membership links a user to an account and says how the link was made.
 type Membership struct {
 	UserID     string
 	AccountID  string
