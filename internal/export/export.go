@@ -114,15 +114,11 @@ func users(ctx context.Context, db Store, dir string) (int, error) {
 		return 0, err
 	}
 	ids := slices.Sorted(maps.Keys(domains))
-	return len(ids), writeCSV(filepath.Join(dir, UsersFile), []string{"id", "email_domain", "business"}, func(w *csv.Writer) error {
-		for _, id := range ids {
+	return len(ids), writeRows(filepath.Join(dir, UsersFile), []string{"id", "email_domain", "business"}, ids,
+		func(id string) ([]string, error) {
 			d := domains[id]
-			if err := w.Write([]string{id, d, strconv.FormatBool(!identity.IsPersonalDomain(d))}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			return []string{id, d, strconv.FormatBool(!identity.IsPersonalDomain(d))}, nil
+		})
 }
 
 // accounts writes each account with its firmographics and traits (JSON).
@@ -131,21 +127,16 @@ func accounts(ctx context.Context, db Store, dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(all), writeCSV(filepath.Join(dir, AccountsFile), []string{"id", "kind", "name", "employees", "industry", "crm_id", "traits"},
-		func(w *csv.Writer) error {
-			for _, a := range all {
-				traits, err := json.Marshal(a.Traits)
-				if err != nil {
-					return fmt.Errorf("account %s: %w", a.ID, err)
-				}
-				if a.Traits == nil {
-					traits = []byte("{}")
-				}
-				if err := w.Write([]string{a.ID, a.Kind, a.Name, strconv.Itoa(a.Employees), a.Industry, a.CRMID, string(traits)}); err != nil {
-					return err
+	return len(all), writeRows(filepath.Join(dir, AccountsFile), []string{"id", "kind", "name", "employees", "industry", "crm_id", "traits"}, all,
+		func(a store.Account) ([]string, error) {
+			traits := []byte("{}")
+			if a.Traits != nil {
+				var err error
+				if traits, err = json.Marshal(a.Traits); err != nil {
+					return nil, fmt.Errorf("account %s: %w", a.ID, err)
 				}
 			}
-			return nil
+			return []string{a.ID, a.Kind, a.Name, strconv.Itoa(a.Employees), a.Industry, a.CRMID, string(traits)}, nil
 		})
 }
 
@@ -156,15 +147,10 @@ func memberships(ctx context.Context, db Store, dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(links), writeCSV(filepath.Join(dir, MembershipsFile), []string{"user_id", "account_id", "method", "confidence", "created_ms"},
-		func(w *csv.Writer) error {
-			for _, m := range links {
-				if err := w.Write([]string{m.UserID, m.AccountID, m.Method, strconv.FormatFloat(m.Confidence, 'g', -1, 64),
-					strconv.FormatInt(m.CreatedAt.UnixMilli(), 10)}); err != nil {
-					return err
-				}
-			}
-			return nil
+	return len(links), writeRows(filepath.Join(dir, MembershipsFile), []string{"user_id", "account_id", "method", "confidence", "created_ms"}, links,
+		func(m store.Membership) ([]string, error) {
+			return []string{m.UserID, m.AccountID, m.Method, strconv.FormatFloat(m.Confidence, 'g', -1, 64),
+				strconv.FormatInt(m.CreatedAt.UnixMilli(), 10)}, nil
 		})
 }
 
@@ -174,15 +160,26 @@ func scores(ctx context.Context, db Store, dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(all), writeCSV(filepath.Join(dir, ScoresFile), []string{"scorecard", "subject", "score", "tier", "rules_version"},
-		func(w *csv.Writer) error {
-			for _, s := range all {
-				if err := w.Write([]string{s.Scorecard, s.Subject, strconv.FormatFloat(s.Score, 'g', -1, 64), s.Tier, s.RulesVersion}); err != nil {
-					return err
-				}
-			}
-			return nil
+	return len(all), writeRows(filepath.Join(dir, ScoresFile), []string{"scorecard", "subject", "score", "tier", "rules_version"}, all,
+		func(s store.ScoreState) ([]string, error) {
+			return []string{s.Scorecard, s.Subject, strconv.FormatFloat(s.Score, 'g', -1, 64), s.Tier, s.RulesVersion}, nil
 		})
+}
+
+// writeRows writes a CSV file of rows, each as fields makes it.
+func writeRows[T any](path string, header []string, rows []T, fields func(T) ([]string, error)) error {
+	return writeCSV(path, header, func(w *csv.Writer) error {
+		for _, r := range rows {
+			f, err := fields(r)
+			if err == nil {
+				err = w.Write(f)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // writeCSV writes a CSV file: header, then what fill writes.
