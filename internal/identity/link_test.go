@@ -184,6 +184,18 @@ func TestOldLinksAreRelinked(t *testing.T) {
 			if a, err := db.Account(ctx, "ws-1"); err != nil || a.CRMID != "" {
 				t.Fatalf("after the relink: %+v (%v)", a, err)
 			}
+			// Once: the next start finds the store linked by these rules
+			// and leaves it, and everyone's scores, alone.
+			before, err := db.Cursor(ctx, identity.EpochName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), nil).Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if after, err := db.Cursor(ctx, identity.EpochName); err != nil || after != before {
+				t.Fatalf("a restart relinked again: epoch %v, then %v (%v)", before, after, err)
+			}
 		})
 	}
 }

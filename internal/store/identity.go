@@ -92,8 +92,11 @@ func (t *idTx) Cursor(ctx context.Context, name string) (Cursor, error) {
 	return c, err
 }
 
+// SetCursor stores a cursor, whether or not it was read in this
+// transaction first: an update alone would drop one never stored.
 func (t *idTx) SetCursor(ctx context.Context, name string, c Cursor) error {
-	_, err := t.ExecContext(ctx, `UPDATE cursors SET tx = $2, seq = $3 WHERE name = $1`, name, int64(c.Tx), c.Seq)
+	_, err := t.ExecContext(ctx, `INSERT INTO cursors (name, tx, seq) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET tx = excluded.tx, seq = excluded.seq`, name, int64(c.Tx), c.Seq)
 	return err
 }
 

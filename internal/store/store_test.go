@@ -257,6 +257,17 @@ func testProjectAtomic(t *testing.T, db *store.DB) {
 		}
 		return nil
 	})
+	// A cursor set without being read first in the transaction is stored
+	// all the same (a relink's version had been dropped, so every start
+	// relinked every workspace).
+	if err := db.Project(ctx, func(tx store.IdentityTx) error {
+		return tx.SetCursor(ctx, "never-read", store.Cursor{Seq: 2})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := db.Cursor(ctx, "never-read"); err != nil || c != (store.Cursor{Seq: 2}) {
+		t.Fatalf("a cursor set unread = %+v, %v", c, err)
+	}
 }
 
 func testIdentityRows(t *testing.T, db *store.DB) {
