@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -127,36 +128,69 @@ func (db *DB) Recycle(evs []event.Event) {
 // block stay as they are. Blocks keep the bodies asked for and those the
 // blocks already stored keep: if those lack some, every block is packed
 // again. upTo must be settled: no event may later commit before it. Pack
-// returns how many events it packed.
+// returns how many events it packed. It reads the stream on one goroutine
+// and encodes and writes blocks on another.
 func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error) {
 	keep, from, err := db.packedSoFar(ctx, bodies)
 	if err != nil {
 		return 0, err
 	}
-	var done []packedBlock
-	var evs []event.Event
-	packed := 0
-	write := func() error {
-		err := db.writeBlocks(ctx, keep, done)
-		packed += len(done) * BlockEvents
-		done = done[:0]
-		return err
-	}
+	full := make(chan unpacked, 2)
+	wrote := make(chan packResult, 1)
+	go func() { wrote <- db.writePacked(ctx, keep, full) }()
+	evs := make([]event.Event, 0, BlockEvents)
 	err = db.eachLeanRow(ctx, from, upTo, keep, func(e event.Event, at Cursor) error {
 		if evs = append(evs, e); len(evs) < BlockEvents {
 			return nil
 		}
-		done = append(done, packedBlock{blockSpan{from, at}, encodeBlock(evs)})
-		from, evs = at, evs[:0]
-		if len(done) < blocksPerTx {
-			return nil
+		select {
+		case full <- unpacked{blockSpan{from, at}, evs}:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		return write()
+		from, evs = at, make([]event.Event, 0, BlockEvents)
+		return nil
 	})
-	if err == nil {
-		err = write()
+	close(full)
+	r := <-wrote
+	return r.packed, errors.Join(err, r.err)
+}
+
+// unpacked is a block's events, read and not yet encoded.
+type unpacked struct {
+	span blockSpan
+	evs  []event.Event
+}
+
+type packResult struct {
+	packed int
+	err    error
+}
+
+// writePacked encodes the blocks from full and writes them, blocksPerTx a
+// transaction, until full is closed. After a failure it only drains full,
+// so that the reader never waits for it.
+func (db *DB) writePacked(ctx context.Context, keep Bodies, full <-chan unpacked) packResult {
+	var r packResult
+	var done []packedBlock
+	write := func() {
+		if r.err = db.writeBlocks(ctx, keep, done); r.err == nil {
+			r.packed += len(done) * BlockEvents
+		}
+		done = done[:0]
 	}
-	return packed, err
+	for b := range full {
+		if r.err != nil {
+			continue
+		}
+		if done = append(done, packedBlock{b.span, encodeBlock(b.evs)}); len(done) == blocksPerTx {
+			write()
+		}
+	}
+	if r.err == nil {
+		write()
+	}
+	return r
 }
 
 // packedSoFar returns the bodies blocks keep and the end of the packed
