@@ -91,6 +91,8 @@ type Service struct {
 	next Next
 	// quarantined counts the events this process set aside.
 	quarantined atomic.Uint64
+	// batch is the most events a pass takes (batchSize but in tests).
+	batch int
 }
 
 // New returns a Service over db that hands what each commit resolved to
@@ -101,7 +103,7 @@ func New(db Store, log *slog.Logger, next Next) *Service {
 	}
 	// Under load, a pass every settle takes many events in one write
 	// transaction, sharing the writer with ingest, with warm caches.
-	return &Service{db: db, log: log, cache: newCache(), loop: projection.New(time.Second, settle), next: next}
+	return &Service{db: db, log: log, cache: newCache(), loop: projection.New(time.Second, settle), next: next, batch: batchSize}
 }
 
 // FailGrace is how long a projection's passes may fail, without one
@@ -123,8 +125,18 @@ func (s *Service) Notify() { s.loop.Notify() }
 // Run projects new events as they are notified (and at least every second,
 // since PostgreSQL may hold events back until older transactions end) until
 // ctx ends.
+// Each pass takes one batch: a pass that ran until the stream was drained
+// never ended under sustained load, and its lag (beacon_stage_lag_seconds,
+// /readyz) grew from the first event on. A full batch asks for the next
+// pass at once, so that a backlog is taken without waiting for a tick.
 func (s *Service) Run(ctx context.Context) {
-	s.loop.Run(ctx, s.Sync, func(err error) { s.log.Error("identity projection failed; retrying", "err", err) })
+	s.loop.Run(ctx, func(ctx context.Context) (int, error) {
+		n, err := s.step(ctx)
+		if n >= s.batch {
+			s.loop.Notify()
+		}
+		return n, err
+	}, func(err error) { s.log.Error("identity projection failed; retrying", "err", err) })
 }
 
 // Sync projects every event committed so far and returns how many it took.
@@ -167,7 +179,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	bodies := s.next.Reads()
-	evs, next, err := s.db.IdentityEventsAfter(ctx, c, batchSize, bodies)
+	evs, next, err := s.db.IdentityEventsAfter(ctx, c, s.batch, bodies)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
