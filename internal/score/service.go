@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -251,16 +252,10 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	s.pending.reset()
 	s.pendingMu.Unlock()
 	began := time.Now()
-	if s.fresh {
-		if err := s.replayAll(ctx, upTo, &rep); err != nil {
-			return rep, err
-		}
-	}
-	read := time.Since(began)
-	if whole, err := s.takeHanded(ctx, &rep); err != nil || !whole || s.missed(upTo) {
-		s.Notify() // the next sync replays
+	if err := s.takeIn(ctx, upTo, &rep); err != nil {
 		return rep, err
 	}
+	read := time.Since(began)
 	err = s.score(ctx, &rep)
 	if rep.Events > 0 || rep.Scored > 0 {
 		s.log.Debug("scoring pass", "events", rep.Events, "packed", rep.Packed, "read", read,
@@ -268,6 +263,36 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 			"took", time.Since(began))
 	}
 	return rep, err
+}
+
+// takeIn brings the rollups up to where identity stands: a replay up to
+// upTo if they hold nothing, then what identity handed on. A stretch
+// missing from what was handed on (set aside, read for older rules,
+// resolved elsewhere) empties them, and they are replayed at once, up to
+// where identity stands then; if even that leaves a stretch missing, the
+// next sync goes on.
+func (s *Service) takeIn(ctx context.Context, upTo store.Cursor, rep *Report) error {
+	for tries := 0; ; tries++ {
+		if s.fresh {
+			if err := s.replayAll(ctx, upTo, rep); err != nil {
+				return err
+			}
+		}
+		whole, err := s.takeHanded(ctx, rep)
+		if err != nil {
+			return err
+		}
+		if whole && !s.missed(upTo) {
+			return nil
+		}
+		if tries == 1 {
+			s.Notify()
+			return errors.New("scoring: identity's stretches still do not follow after a replay; trying again")
+		}
+		if upTo, err = s.db.Cursor(ctx, identity.CursorName); err != nil {
+			return err
+		}
+	}
 }
 
 // checkEpoch notices identity writes outside the stream (a CRM import may
