@@ -150,16 +150,24 @@ func probeAll(ctx context.Context, stop <-chan struct{}, ps []*prober, interval 
 	return all, errors.Join(errs...)
 }
 
+// sendKnown posts one event from each of the generator's users to base.
+func sendKnown(ctx context.Context, client *http.Client, base, key, run string) error {
+	g := newGenerator(2, run)
+	for first := 0; first < Users; first += 100 {
+		if err := post(ctx, client, base+"/v1/batch", key, g.known(first, 100)); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	return nil
+}
+
 // warmUp sends one event from each of the generator's users and waits until
 // identity and scoring have taken them in: the timed load is then a
 // product's known users at work, not 40,000 sign-ups at once (which --cold
 // measures).
 func (p *pipeline) warmUp(ctx context.Context, client *http.Client, base, key string) error {
-	g := newGenerator(2, "warm-up")
-	for first := 0; first < Users; first += 100 {
-		if err := post(ctx, client, base+"/v1/batch", key, g.known(first, 100)); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
+	if err := sendKnown(ctx, client, base, key, "warm-up"); err != nil {
+		return err
 	}
 	if _, err := p.ids.Sync(ctx); err != nil {
 		return fmt.Errorf("warm-up: %w", err)

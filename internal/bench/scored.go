@@ -28,11 +28,8 @@ type scoredProbe struct {
 // a probe sent after them to be scored: the timed load is then a product's
 // known users at work, not 40,000 sign-ups at once.
 func (p scoredProbe) warmUp(ctx context.Context) error {
-	g := newGenerator(2, "warm-up-"+p.run)
-	for first := 0; first < Users; first += 100 {
-		if err := post(ctx, p.client, p.base+"/v1/batch", p.key, g.known(first, 100)); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
+	if err := sendKnown(ctx, p.client, p.base, p.key, "warm-up-"+p.run); err != nil {
+		return err
 	}
 	if _, err := p.one(ctx, -1); err != nil {
 		return fmt.Errorf("warm-up: %w", err)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/beaconplg/beacon/internal/export"
+	"github.com/beaconplg/beacon/internal/store"
 )
 
 func (a *app) exportCmd() *cobra.Command {
@@ -23,22 +24,19 @@ memberships.csv and scores.csv. Identity first takes every stored event.`,
 			if out == "" {
 				return errors.New("--out: name the directory to write the files into")
 			}
-			ctx := cmd.Context()
-			db, err := a.openExisting(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if _, err := a.identity(db, nil).Sync(ctx); err != nil {
-				return err
-			}
-			sum, err := export.Write(ctx, db, out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%d events, %d users, %d accounts, %d memberships, %d scores written to %s\n",
-				sum.Events, sum.Users, sum.Accounts, sum.Memberships, sum.Scores, out)
-			return nil
+			return a.withStore(cmd.Context(), a.openExisting, func(db *store.DB) error {
+				ctx := cmd.Context()
+				if _, err := a.identity(db, nil).Sync(ctx); err != nil {
+					return err
+				}
+				sum, err := export.Write(ctx, db, out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%d events, %d users, %d accounts, %d memberships, %d scores written to %s\n",
+					sum.Events, sum.Users, sum.Accounts, sum.Memberships, sum.Scores, out)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the files into (made if missing)")

@@ -14,11 +14,7 @@ import (
 
 // Reads says whose properties the rules read: identity reads them with the
 // events it hands on.
-func (s *Service) Reads() store.Bodies {
-	var b store.Bodies
-	b.All, b.Names = s.current.Load().Signals.Bodies()
-	return b
-}
+func (s *Service) Reads() store.Bodies { return bodiesOf(s.current.Load()) }
 
 // Resolved takes what an identity commit resolved, for the next sync; it is
 // safe to call from the projection's goroutine, and never waits for a sync.

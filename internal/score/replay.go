@@ -256,10 +256,13 @@ func (s *Service) readPart(ctx context.Context, after, upTo store.Cursor, r read
 	})
 }
 
-// bodies is whose bodies the rules read.
-func (s *Service) bodies() store.Bodies {
+// bodies is whose bodies the rules in force read.
+func (s *Service) bodies() store.Bodies { return bodiesOf(s.rules) }
+
+// bodiesOf is whose bodies r reads.
+func bodiesOf(r *Rules) store.Bodies {
 	var b store.Bodies
-	b.All, b.Names = s.rules.Signals.Bodies()
+	b.All, b.Names = r.Signals.Bodies()
 	return b
 }
 
