@@ -247,7 +247,7 @@ func underLoad(ctx context.Context, db alertStore, disp *route.Dispatcher, rc *r
 	}()
 	var lat []time.Duration
 	for i := 0; loadCtx.Err() == nil; i++ {
-		d, err := probeWebhook(loadCtx, client, base, key, rc, i)
+		d, err := probeWebhook(loadCtx, client, base, key, rc, strconv.Itoa(i))
 		if err != nil {
 			if loadCtx.Err() != nil {
 				break
@@ -354,10 +354,10 @@ func steadyLoad(ctx context.Context, client *http.Client, base, key string, rate
 
 // probeWebhook signs up a new mid-market account whose first project puts it
 // in the watching tier, and waits for its alert's webhook.
-func probeWebhook(ctx context.Context, client *http.Client, base, key string, rc *receiver, i int) (time.Duration, error) {
-	acct, user := fmt.Sprintf("probe-acct-%d", i), fmt.Sprintf("probe-user-%d", i)
-	body := fmt.Sprintf(`{"batch":[{"type":"group","userId":%q,"groupId":%q,"traits":{"name":"Probe %d","employees":200}},
-		{"type":"track","userId":%q,"event":"Project Created","context":{"groupId":%q}}]}`, user, acct, i, user, acct)
+func probeWebhook(ctx context.Context, client *http.Client, base, key string, rc *receiver, id string) (time.Duration, error) {
+	acct, user := "probe-acct-"+id, "probe-user-"+id
+	body := fmt.Sprintf(`{"batch":[{"type":"group","userId":%q,"groupId":%q,"traits":{"name":"Probe %s","employees":200}},
+		{"type":"track","userId":%q,"event":"Project Created","context":{"groupId":%q}}]}`, user, acct, id, user, acct)
 	sent := time.Now()
 	if err := post(ctx, client, base+"/v1/batch", key, []byte(body)); err != nil {
 		return 0, err

@@ -26,6 +26,12 @@ type LoadOptions struct {
 	// The load then starts warm: one event from each of its users first,
 	// and a probe scored after them.
 	AdminToken string
+	// Receive, if set (host:port), is where this process listens for the
+	// webhooks of the Beacon under load (its beacon.yaml sends alerts to
+	// http://Receive/): probes then time a new mid-market workspace's first
+	// project, from sent to its alert's webhook received, and the load
+	// starts warm.
+	Receive string
 }
 
 // LoadResult is what the load measured: acknowledged (durable) events a
@@ -38,9 +44,11 @@ type LoadResult struct {
 	Elapsed         time.Duration
 	P50, P99, Max   time.Duration
 	EventsPerSecond float64
-	// Scored are the probes' times from acknowledgement to a score
-	// served, sorted; none without an admin token.
-	Scored []time.Duration
+	// Probes are the probes' times, sorted: from acknowledgement to a
+	// score served, or from sent to a webhook received (Hooked); none
+	// without an admin token or a receiver.
+	Probes []time.Duration
+	Hooked bool
 }
 
 func (r LoadResult) String() string {
@@ -49,9 +57,13 @@ func (r LoadResult) String() string {
 	if r.Rate > 0 {
 		s += fmt.Sprintf(" (offered %d events/s; latency from when each batch was due)", r.Rate)
 	}
-	if n := len(r.Scored); n > 0 {
-		s += fmt.Sprintf("; acknowledged → scored, %d probes: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
-			n, ms(r.Scored[n/2]), ms(r.Scored[min(n-1, n*99/100)]), ms(r.Scored[n-1]))
+	if n := len(r.Probes); n > 0 {
+		what := "acknowledged → scored"
+		if r.Hooked {
+			what = "sent → webhook received"
+		}
+		s += fmt.Sprintf("; %s, %d probes: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+			what, n, ms(r.Probes[n/2]), ms(r.Probes[min(n-1, n*99/100)]), ms(r.Probes[n-1]))
 	}
 	return s
 }
@@ -73,6 +85,8 @@ func Load(ctx context.Context, o LoadOptions) (LoadResult, error) {
 		return LoadResult{}, fmt.Errorf("url %q: want where Beacon listens, http(s)://host:port", o.URL)
 	case o.Key == "":
 		return LoadResult{}, errors.New("a write key of that Beacon is needed (beacon keys create)")
+	case o.Receive != "" && o.AdminToken != "":
+		return LoadResult{}, errors.New("probes time either scores (an admin token) or webhooks (a receiver), not both")
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -84,11 +98,23 @@ func Load(ctx context.Context, o LoadOptions) (LoadResult, error) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 1}}
 	url := strings.TrimSuffix(o.URL, "/") + "/v1/batch"
-	var probe *scoredProbe
-	if o.AdminToken != "" {
-		probe = &scoredProbe{client: client, base: strings.TrimSuffix(o.URL, "/"), key: o.Key, token: o.AdminToken,
-			run: strconv.FormatInt(time.Now().UnixNano(), 36), poll: 20 * time.Millisecond}
-		if err := probe.warmUp(ctx); err != nil {
+	base := strings.TrimSuffix(o.URL, "/")
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var probe latencyProbe
+	switch {
+	case o.Receive != "":
+		rc := &receiver{probe: map[string]time.Time{}}
+		stop, err := receive(o.Receive, rc)
+		if err != nil {
+			return LoadResult{}, err
+		}
+		defer stop()
+		probe = hookedProbe{client: client, base: base, key: o.Key, run: run, rc: rc}
+	case o.AdminToken != "":
+		probe = scoredProbe{client: client, base: base, key: o.Key, token: o.AdminToken, run: run, poll: 20 * time.Millisecond}
+	}
+	if probe != nil {
+		if err := warmUp(ctx, probe, client, base, o.Key, run); err != nil {
 			return LoadResult{}, err
 		}
 	}
@@ -100,7 +126,7 @@ func Load(ctx context.Context, o LoadOptions) (LoadResult, error) {
 			done <- probed{}
 			return
 		}
-		lat, err := probe.measure(probing)
+		lat, err := measure(probing, probe)
 		done <- probed{lat, err}
 	}()
 	lat, elapsed, err := send(ctx, cancel, client, url, o.Key, bodies, o.Batch, o.Clients, o.Rate)
@@ -113,6 +139,6 @@ func Load(ctx context.Context, o LoadOptions) (LoadResult, error) {
 		return LoadResult{}, err
 	}
 	return LoadResult{URL: o.URL, Events: o.Events, Batches: len(bodies), Batch: o.Batch, Clients: o.Clients, Rate: o.Rate,
-		Elapsed: elapsed, EventsPerSecond: float64(o.Events) / elapsed.Seconds(), Scored: p.lat,
+		Elapsed: elapsed, EventsPerSecond: float64(o.Events) / elapsed.Seconds(), Probes: p.lat, Hooked: o.Receive != "",
 		P50: lat[len(lat)/2], P99: lat[min(len(lat)-1, len(lat)*99/100)], Max: lat[len(lat)-1]}, nil
 }

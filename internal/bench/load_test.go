@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,5 +88,62 @@ func TestScoredProbe(t *testing.T) {
 	p.token = "wrong"
 	if _, err := p.one(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("a refused read: %v", err)
+	}
+}
+
+// A webhook probe waits for its own workspace's webhook at the receiver,
+// not for any webhook; probes time either scores or webhooks.
+func TestHookedProbe(t *testing.T) {
+	got := make(chan string, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/batch", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Batch []struct {
+				GroupID string `json:"groupId"`
+			} `json:"batch"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil || len(b.Batch) == 0 {
+			http.Error(w, "bad batch", http.StatusBadRequest)
+			return
+		}
+		got <- b.Batch[0].GroupID
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	rc := &receiver{probe: map[string]time.Time{}}
+	stop, err := receive("127.0.0.1:0", rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p := hookedProbe{client: srv.Client(), base: srv.URL, key: "key", run: "t", rc: rc}
+	type result struct {
+		d   time.Duration
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { d, err := p.one(context.Background(), 3); done <- result{d, err} }()
+	acct := <-got
+	if acct != "probe-acct-t-3" {
+		t.Fatalf("probe's workspace %q", acct)
+	}
+	hook := func(account string) {
+		rc.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/",
+			strings.NewReader(`{"type":"alert.created","data":{"account":{"id":"`+account+`"}}}`)))
+	}
+	hook("someone-else")
+	select {
+	case r := <-done:
+		t.Fatalf("returned on another workspace's webhook: %+v", r)
+	default:
+	}
+	hook(acct)
+	if r := <-done; r.err != nil || r.d <= 0 {
+		t.Fatalf("probe: %+v", r)
+	}
+	_, err = Load(context.Background(), LoadOptions{URL: srv.URL, Key: "key", Events: 1, Batch: 1, Clients: 1,
+		AdminToken: "admin", Receive: "127.0.0.1:0", Timeout: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("both probes asked for: %v", err)
 	}
 }

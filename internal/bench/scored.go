@@ -24,11 +24,17 @@ type scoredProbe struct {
 	poll   time.Duration
 }
 
+// latencyProbe sends probe i and waits for what it times: a score served,
+// a webhook received.
+type latencyProbe interface {
+	one(ctx context.Context, i int) (time.Duration, error)
+}
+
 // warmUp sends one event from each of the generator's users and waits for
-// a probe sent after them to be scored: the timed load is then a product's
-// known users at work, not 40,000 sign-ups at once.
-func (p scoredProbe) warmUp(ctx context.Context) error {
-	if err := sendKnown(ctx, p.client, p.base, p.key, "warm-up-"+p.run); err != nil {
+// a probe sent after them: the timed load is then a product's known users
+// at work, not 40,000 sign-ups at once.
+func warmUp(ctx context.Context, p latencyProbe, client *http.Client, base, key, run string) error {
+	if err := sendKnown(ctx, client, base, key, "warm-up-"+run); err != nil {
 		return err
 	}
 	if _, err := p.one(ctx, -1); err != nil {
@@ -39,7 +45,7 @@ func (p scoredProbe) warmUp(ctx context.Context) error {
 
 // measure sends probes one after another until ctx ends and returns each
 // one's latency, sorted. A probe cut off by ctx is not counted.
-func (p scoredProbe) measure(ctx context.Context) ([]time.Duration, error) {
+func measure(ctx context.Context, p latencyProbe) ([]time.Duration, error) {
 	var lat []time.Duration
 	for i := 0; ctx.Err() == nil; i++ {
 		d, err := p.one(ctx, i)

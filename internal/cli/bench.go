@@ -159,7 +159,10 @@ to the Beacon listening at --url (started apart: beacon serve), with one of its
 write keys, and report acknowledged events per second and batch latency. The
 server's cost is then measured alone, as its users' clients see it. With an
 admin token, probes also measure how long an event takes from its
-acknowledgement to its account's score served, and the load starts warm.
+acknowledgement to its account's score served, and the load starts warm. With
+--receive, this process listens there for that Beacon's webhooks (its
+beacon.yaml sends its alerts to http://ADDR/), and probes measure a new
+workspace's first project from sent to its alert's webhook received.
 
   beacon serve --db bench.db &
   beacon bench load --url http://127.0.0.1:8080 --write-key "$(beacon keys create --db bench.db)" \
@@ -171,6 +174,7 @@ acknowledgement to its account's score served, and the load starts warm.
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "http://127.0.0.1:8080", "where the Beacon to load listens")
 	cmd.Flags().StringVar(&o.AdminToken, "admin-token", "", "an admin token of that Beacon: probes then measure event acknowledged → score served, beside the load")
+	cmd.Flags().StringVar(&o.Receive, "receive", "", "host:port to receive that Beacon's webhooks on: probes then measure event sent → webhook received, beside the load")
 	cmd.Flags().StringVar(&o.Key, "write-key", "", "a write key of that Beacon")
 	cmd.Flags().IntVar(&o.Events, "events", 500_000, "events to send")
 	cmd.Flags().IntVar(&o.Batch, "batch", 100, "events per request")

@@ -23,18 +23,9 @@ func TestServedPoisonIsQuarantined(t *testing.T) {
 			dsn := eng.DSN(t)
 			srv := startServer(t, storetest.OpenDSN(t, dsn))
 			storetest.Refuse(t, dsn, "users", "id", "poison")
-			req, _ := http.NewRequest(http.MethodPost, srv.url+"/v1/batch", strings.NewReader(`{"batch":[
+			postBatch(t, srv.url, srv.writeKey, `{"batch":[
 				{"type":"group","userId":"poison","groupId":"acme","traits":{"name":"Acme"}},
-				{"type":"identify","userId":"canary","traits":{"email":"c@canary.example"}}]}`))
-			req.SetBasicAuth(srv.writeKey, "")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("batch: %d", resp.StatusCode)
-			}
+				{"type":"identify","userId":"canary","traits":{"email":"c@canary.example"}}]}`)
 			projected(t, srv.syncIdentity, srv.db, "canary") // the event after the poison
 			var list struct{ Quarantine []api.QuarantineView }
 			if code := srv.get(t, "/api/v1/quarantine", srv.adminToken, &list); code != 200 || len(list.Quarantine) != 1 ||
@@ -44,7 +35,7 @@ func TestServedPoisonIsQuarantined(t *testing.T) {
 			if code := srv.get(t, "/api/v1/quarantine?stage=nope", srv.adminToken, nil); code != 400 {
 				t.Fatalf("a bad stage: %d", code)
 			}
-			resp, err = http.Get(srv.url + "/metrics")
+			resp, err := http.Get(srv.url + "/metrics")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -31,19 +31,22 @@ import (
 
 func (a *app) serveCmd() *cobra.Command {
 	var profile string
+	var collectOnly bool
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the collector, the identity projection and the API",
+		Short: "Run the collector, the identity projection, scoring, alerts, the API and the web app",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), profile) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), profile, collectOnly) },
 	}
 	cmd.Flags().StringVar(&a.flags.addr, "addr", "", "listen address (default :8080; env BEACON_ADDR)")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to this file (go tool pprof)")
+	cmd.Flags().BoolVar(&collectOnly, "collect-only", false,
+		"run the collector alone (events in, /healthz, /readyz, /metrics): a `beacon serve` without it on the same store resolves, scores and alerts")
 	return cmd
 }
 
 // serve wires every part by hand and runs until interrupted.
-func (a *app) serve(ctx context.Context, profile string) error {
+func (a *app) serve(ctx context.Context, profile string, collectOnly bool) error {
 	tuneGC()
 	stop, err := cpuProfile(profile)
 	if err != nil {
@@ -55,7 +58,27 @@ func (a *app) serve(ctx context.Context, profile string) error {
 		return err
 	}
 	defer db.Close()
+	if collectOnly {
+		return a.collectOnly(ctx, db, func(net.Addr) {})
+	}
 	return a.run(ctx, db, func(net.Addr) {})
+}
+
+// collectOnly serves the collector alone until ctx ends: a node that takes
+// events in and stores them, for the processes that read the same store.
+func (a *app) collectOnly(ctx context.Context, db *store.DB, ready func(net.Addr)) error {
+	m := metrics.New()
+	col := collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: m, Log: a.log,
+		Errors: httpjson.NewErrors(a.log, api.Statuses()...)})
+	s := server.New(a.cfg, server.Deps{Routes: []server.Route{col}, Store: db,
+		Checks: []server.Check{{Name: "collector", Health: col.Health}}, Metrics: m, Log: a.log})
+	ln, err := s.Listen()
+	if err != nil {
+		return err
+	}
+	a.log.Info("beacon is listening, collector only", "addr", ln.Addr().String(), "store", db.Engine(), "version", Version)
+	ready(ln.Addr())
+	return s.Serve(ctx, ln)
 }
 
 // run serves db until ctx ends; ready is called once the port is open.

@@ -253,3 +253,49 @@ func TestAPIAuthAndErrors(t *testing.T) {
 		t.Fatalf("metrics lack request latency by route:\n%.2000s", metrics.String())
 	}
 }
+
+// `serve --collect-only` stores what it is sent and does nothing more: no
+// user is resolved, no API or page is served; a full serve on the same
+// store takes the events in later.
+func TestCollectOnly(t *testing.T) {
+	db := storetest.SQLite(t)
+	a := newTestApp()
+	key := createKey(t, db, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.collectOnly(ctx, db, func(ad net.Addr) { addr <- ad }) }()
+	t.Cleanup(func() { cancel(); <-done })
+	base := "http://" + (<-addr).String()
+	body := `{"batch":[{"type":"identify","userId":"u1","traits":{"email":"a@acme.io"}},{"type":"track","userId":"u1","event":"Project Created"}]}`
+	postBatch(t, base, key, body)
+	st, err := db.Stats(context.Background())
+	if err != nil || st.Events != 2 || st.Users != 0 {
+		t.Fatalf("stored %+v (%v): want 2 events and no user resolved", st, err)
+	}
+	for path, want := range map[string]int{"/readyz": 200, "/api/v1/accounts": 404, "/": 404} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
+
+// postBatch sends a /v1/batch body with a write key; it must be taken.
+func postBatch(t *testing.T, base, key, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/batch", strings.NewReader(body))
+	req.SetBasicAuth(key, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("batch: %d", resp.StatusCode)
+	}
+}
