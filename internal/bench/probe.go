@@ -32,7 +32,7 @@ type pipelineStore interface {
 
 func startPipeline(db pipelineStore, rules *score.Rules, log *slog.Logger) *pipeline {
 	p := &pipeline{scorer: score.New(db, rules, log, time.Now)}
-	p.ids = identity.New(db, log, p.scorer)
+	p.ids = identity.New(db, log, p.scorer.Signals())
 	ctx, stop := context.WithCancel(context.Background())
 	p.stop = stop
 	p.wg.Add(2)

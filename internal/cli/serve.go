@@ -166,7 +166,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 	if err != nil {
 		return wired{}, err
 	}
-	ids := a.identity(db, scorer)
+	ids := a.identity(db, scorer.Signals())
 	errs := httpjson.NewErrors(a.log, api.Statuses()...)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Errors: errs, Committed: ids.Notify})
 	queues := queue.New(db, time.Now)

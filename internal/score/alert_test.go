@@ -66,7 +66,7 @@ func TestAlerts(t *testing.T) {
 			}
 			db := eng.Open(t)
 			scorer := score.New(db, r, quiet, func() time.Time { return now })
-			ids := identity.New(db, quiet, scorer)
+			ids := identity.New(db, quiet, scorer.Signals())
 			live := stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
 			send := func(evs []event.Event) { live.send(ctx, evs) }
 			alerts := func(subject string) []store.Alert {

@@ -83,7 +83,7 @@ func BenchmarkRollups(b *testing.B) {
 		// The daily sweep of a running server: cells no window reads, and
 		// visitors never identified, gone quiet.
 		roll.Prune(today)
-		roll.DropVisitors(today - score.VisitorDays)
+		roll.DropVisitors(today - signal.VisitorDays)
 		b.ReportMetric(float64(roll.Len()), "actors")
 		member, gen = nil, nil
 		runtime.GC()

@@ -50,7 +50,7 @@ func BenchmarkPQLConversion(b *testing.B) {
 		db := storetest.SQLite(b)
 		now := p.Start
 		scorer := score.New(db, rules(b, "pql-150"), quiet, func() time.Time { return now })
-		ids := identity.New(db, quiet, scorer)
+		ids := identity.New(db, quiet, scorer.Signals())
 		importCRM(b, dir, ids)
 		live := stepping{db: db, ids: ids, scorer: scorer, t: b, counts: &counts{}}
 		importEvents(b, dir, replaying{live, &now})

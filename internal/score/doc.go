@@ -3,5 +3,6 @@
 // and labels, tiers with their routes), its compilation with errors that name
 // the line, the presets that ship with Beacon, the evaluation of a subject
 // into a score, a tier and the reasons behind them, and the service that keeps
-// every score current as events commit.
+// every score current: it rescores the subjects its signal stage marks and
+// identity's changes touch, and writes what changed.
 package score

@@ -42,7 +42,7 @@ func TestFailedPassWritesNothingInMemory(t *testing.T) {
 			now := time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC)
 			db := &failingUsers{DB: eng.Open(t)}
 			scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
-			ids := identity.New(db.DB, quiet, scorer)
+			ids := identity.New(db.DB, quiet, scorer.Signals())
 			send := func(evs []event.Event) error {
 				n, err := db.AppendEvents(ctx, evs)
 				if err != nil {
@@ -155,7 +155,7 @@ func TestIdleEventsRescoreNobody(t *testing.T) {
 	now := time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC)
 	db := storetest.Engines(t)[0].Open(t)
 	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
-	ids := identity.New(db, quiet, scorer)
+	ids := identity.New(db, quiet, scorer.Signals())
 	send := func(lines ...string) score.Report {
 		t.Helper()
 		if _, err := db.AppendEvents(ctx, msgs(t, now, 0, lines...)); err != nil {

@@ -40,7 +40,7 @@ func TestLiveScoringReadsNoStream(t *testing.T) {
 			db := eng.Open(t)
 			var read atomic.Int64
 			scorer := score.New(reading{db, &read}, rules(t, "pql-150"), quiet, func() time.Time { return end })
-			ids := identity.New(db, quiet, scorer)
+			ids := identity.New(db, quiet, scorer.Signals())
 			if _, err := scorer.Sync(ctx); err != nil { // the replay of an empty stream
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestReplayAsOfEqualsLive(t *testing.T) {
 			t.Parallel()
 			then := eng.Open(t)
 			liveScorer := score.New(then, r, quiet, func() time.Time { return at })
-			ids := identity.New(then, quiet, liveScorer)
+			ids := identity.New(then, quiet, liveScorer.Signals())
 			importCRM(t, dir, ids)
 			live := stepping{db: then, ids: ids, scorer: liveScorer, t: t, counts: &counts{}}
 

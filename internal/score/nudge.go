@@ -121,7 +121,7 @@ func (s *Service) Nudges(ctx context.Context, userID string) ([]Nudge, error) {
 	}
 	today := signal.Day(s.clock())
 	f := Facts{Members: 1}
-	actors := []*signal.Actor{s.roll.Actor(userID)}
+	actors := []*signal.Actor{s.signals.Actor(userID)}
 	if p := s.dir.users[userID]; p != nil {
 		f.BusinessEmail = p.business
 	}
@@ -129,7 +129,7 @@ func (s *Service) Nudges(ctx context.Context, userID string) ([]Nudge, error) {
 		f.Account, f.Members = c.info, len(c.members)
 		actors = actors[:0]
 		for _, u := range c.members {
-			actors = append(actors, s.roll.Actor(u))
+			actors = append(actors, s.signals.Actor(u))
 		}
 	}
 	return s.rules.nudgesFor(actors, today, f)

@@ -205,7 +205,7 @@ func (s *Service) scoreAccount(id string, today int32) (scored, error) {
 	business := false
 	var active int32
 	for i, u := range c.members {
-		actors[i] = s.roll.Actor(u)
+		actors[i] = s.signals.Actor(u)
 		business = business || (s.dir.users[u] != nil && s.dir.users[u].business)
 		if d, ok := actors[i].LastDay(); ok {
 			active = max(active, d)
@@ -229,7 +229,7 @@ func (s *Service) scoreUser(id string, today int32) (scored, error) {
 	if c := s.dir.accounts[s.dir.primary(id)]; c != nil {
 		f.Account = c.info
 	}
-	res, err := s.rules.evaluate(OfUser, []*signal.Actor{s.roll.Actor(id)}, today, f)
+	res, err := s.rules.evaluate(OfUser, []*signal.Actor{s.signals.Actor(id)}, today, f)
 	if err != nil {
 		return scored{}, fmt.Errorf("user %s: %w", id, err)
 	}

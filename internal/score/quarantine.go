@@ -2,9 +2,7 @@ package score
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/beaconplg/beacon/internal/event"
 	"strings"
 	"time"
 
@@ -99,67 +97,7 @@ func (s *Service) loadFailing(ctx context.Context) error {
 	return nil
 }
 
-// Quarantined counts the subjects this process has set aside since it
-// started, for the beacon_quarantined_total metric.
-func (s *Service) Quarantined() uint64 { return s.quarantined.Load() }
-
-// poisoned is an event the rollups could not take (a bug it triggers).
-type poisoned struct {
-	event event.Event
-	cause error
-}
-
-func (p *poisoned) Error() string {
-	return fmt.Sprintf("event %s (seq %d): %v", p.event.MessageID, p.event.Seq, p.cause)
-}
-
-// passOver reports whether the rollups leave e out: an event set aside, or
-// one after the instant scored as of. It lets the tests' trap see e first.
-func (s *Service) passOver(e *event.Event) bool {
-	if (len(s.skip) > 0 && s.skip[e.Seq]) || s.later(e) {
-		return true
-	}
-	if s.trap != nil {
-		s.trap(e)
-	}
-	return false
-}
-
-// setAside quarantines an event the signal stage could not take, and passes
-// over it from now on.
-func (s *Service) setAside(ctx context.Context, p *poisoned) error {
-	e := p.event
-	err := s.db.QuarantineEvent(ctx, store.Quarantined{Stage: store.StageSignals, Seq: e.Seq, Tx: e.Tx,
-		MessageID: identity.Storable(e.MessageID), UserID: identity.Storable(e.UserID), AccountID: identity.Storable(e.GroupID),
-		Error: identity.Storable(p.cause.Error()), LastAt: s.clock()})
-	if err != nil {
-		return fmt.Errorf("quarantining %v: %w", p, err)
-	}
-	if s.skip == nil {
-		s.skip = map[int64]bool{}
-	}
-	s.skip[e.Seq] = true
-	s.quarantined.Add(1)
-	s.log.Warn("signals quarantined an event they could not take; `beacon quarantine list` shows it", "seq", e.Seq, "err", p.cause)
-	return nil
-}
-
-// loadSkipped reads the events the signal stage set aside and not resolved
-// since; it reports whether any it passed over before is no longer among
-// them (retried), which the rollups must then take.
-func (s *Service) loadSkipped(ctx context.Context) (bool, error) {
-	open, err := s.db.QuarantinedList(ctx, store.QuarantineQuery{Open: true, Stage: store.StageSignals, Limit: 1 << 30})
-	if err != nil {
-		return false, err
-	}
-	skip := make(map[int64]bool, len(open))
-	for _, q := range open {
-		skip[q.Seq] = true
-	}
-	retried := false
-	for seq := range s.skip {
-		retried = retried || !skip[seq]
-	}
-	s.skip = skip
-	return retried, nil
-}
+// Quarantined counts the subjects and the events this process's scoring
+// and signal stage have set aside since it started, for the
+// beacon_quarantined_total metric.
+func (s *Service) Quarantined() uint64 { return s.quarantined.Load() + s.signals.Quarantined() }

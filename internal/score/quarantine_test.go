@@ -36,7 +36,7 @@ func TestScoringQuarantine(t *testing.T) {
 			}
 			db := eng.Open(t)
 			scorer := score.New(db, r, quiet, func() time.Time { return now })
-			live := stepping{db: db, ids: identity.New(db, quiet, scorer), scorer: scorer, t: t, counts: &counts{}}
+			live := stepping{db: db, ids: identity.New(db, quiet, scorer.Signals()), scorer: scorer, t: t, counts: &counts{}}
 			open := func(want int) []store.Quarantined {
 				t.Helper()
 				qs, err := db.QuarantinedList(ctx, store.QuarantineQuery{Open: true, Stage: store.StageScoring})
@@ -117,7 +117,7 @@ func TestSignalsQuarantine(t *testing.T) {
 				}
 			}
 			score.Trap(scorer, trapped)
-			live := stepping{db: db, ids: identity.New(db, quiet, scorer), scorer: scorer, t: t, counts: &counts{}}
+			live := stepping{db: db, ids: identity.New(db, quiet, scorer.Signals()), scorer: scorer, t: t, counts: &counts{}}
 			evs := msgs(t, now, 1,
 				`{"type":"group","userId":"u1","groupId":"acme","traits":{"name":"Acme"}}`,
 				`{"type":"group","userId":"u2","groupId":"acme"}`,

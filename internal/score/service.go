@@ -2,28 +2,20 @@ package score
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/projection"
 	"github.com/beaconplg/beacon/internal/signal"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
-// Store is what scoring reads and writes.
+// Store is what scoring reads and writes, and what its signal stage does.
 type Store interface {
-	Cursor(ctx context.Context, name string) (store.Cursor, error)
-	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
-	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
-	Pack(ctx context.Context, upTo store.Cursor, bodies store.Bodies) (int, error)
-	Recycle(evs []event.Event)
-	AllAliases(ctx context.Context, asOf time.Time) (map[string]string, error)
+	signal.Store
 	MembershipsIn(ctx context.Context, userIDs []string) ([]store.Membership, error)
 	MembershipsOfAccounts(ctx context.Context, accountIDs []string) ([]store.Membership, error)
 	AllMemberships(ctx context.Context) ([]store.Membership, error)
@@ -34,21 +26,13 @@ type Store interface {
 	ScoreStatesIn(ctx context.Context, scorecard string, subjects []string) ([]store.ScoreState, error)
 	AllScoreStates(ctx context.Context) ([]store.ScoreState, error)
 	SaveScores(ctx context.Context, b store.ScoreBatch) error
-	QuarantinedList(ctx context.Context, q store.QuarantineQuery) ([]store.Quarantined, error)
-	QuarantineEvent(ctx context.Context, q store.Quarantined) error
 }
 
-const batchSize = 5000
-
-// VisitorDays is how long the rollups keep a visitor never identified after
-// their last visit. One who signs up later than that starts afresh.
-const VisitorDays = 30
-
-// Service keeps every score current. It follows the event stream behind the
-// identity projection, so each event's user and account are known, keeps
-// the rollups in memory, and rescores only the subjects an event, a change
-// of identity or the turn of a day touched. A restart replays the stream
-// into fresh rollups; only scores that changed are written.
+// Service keeps every score current. Its signal stage takes in what
+// identity resolves, commit by commit, and marks who moved; each pass
+// rescores what is marked, and the subjects a change of identity or the
+// turn of a day touched. A restart replays the stream into fresh rollups;
+// only scores that changed are written.
 type Service struct {
 	db    Store
 	log   *slog.Logger
@@ -59,53 +43,26 @@ type Service struct {
 	// current is rules for readers outside a sync (the API), who must not
 	// wait for one to end.
 	current atomic.Pointer[Rules]
-	roll    *signal.Rollups
-	// fresh: the rollups hold nothing yet, and the next sync replays the
-	// stream up to cursor, where identity stands.
-	fresh  bool
-	cursor store.Cursor
-	epoch  int64
-	day    int32 // the day the last flush scored for
-	// pending is what identity reported changed and no sync has taken
-	// yet, handed what it resolved; they have a lock of their own so that
-	// identity never waits for a sync.
-	pendingMu    sync.Mutex
-	pending      dirty
-	handed       []identity.Resolved
-	handedEvents int
-	// behind is since when identity's cursor has stood at behindAt, ahead
-	// of what it handed on; grace is how long that may last (missed).
-	behind   time.Time
-	behindAt store.Cursor
-	grace    time.Duration
-	stale    dirty // what the directory must read again
-	dirty    dirty // what must be rescored
-	dir      *directory
+	signals *signal.Stage
+	epoch   int64
+	day     int32 // the day the last flush scored for
+	stale   dirty // what the directory must read again
+	dirty   dirty // what must be rescored
+	dir     *directory
 
 	loop *projection.Loop
-	// partEvents is the least a part of the stream read apart holds.
-	partEvents int64
 	// alerted hears that a pass wrote alerts with deliveries.
 	alerted func()
 	// written is what the store holds of each score.
 	written *written
-	// oneShot: no event follows the first sync (see OneShot).
-	oneShot bool
-	// asOf, if not zero, leaves out of the rollups every event after it
-	// (see AsOf).
+	// asOf, if not zero, is the instant scored as of (see AsOf).
 	asOf time.Time
 	// encoders are the spent encoders of scoring workers.
 	encoders sync.Pool
 	// failing are the subjects quarantined and not scored since;
-	// quarantined counts those this process set aside, events included.
+	// quarantined counts those this process set aside.
 	failing     map[string]bool
 	quarantined atomic.Uint64
-	// skip are the events the signal stage set aside: every replay passes
-	// over them. nil until read from the quarantine.
-	skip map[int64]bool
-	// trap, set only by tests (export_test.go), sees each event before the
-	// rollups take it: a bug one event triggers, to show it set aside.
-	trap func(*event.Event)
 }
 
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
@@ -117,7 +74,7 @@ func (s *Service) OnAlerts(fn func()) { s.alerted = fn }
 // and a visitor's events would count only once a later alias made it a
 // user, which a replay that reads every alias first has already seen.
 // Call it before the first Sync.
-func (s *Service) OneShot() { s.oneShot = true }
+func (s *Service) OneShot() { s.signals.OneShot() }
 
 // AsOf readies s to score as things stood at t: events whose timestamp is
 // after t are left out of the rollups, and links to accounts made after t
@@ -126,10 +83,11 @@ func (s *Service) OneShot() { s.oneShot = true }
 // backtests need. Traits (an account's size, a user's email) are as the
 // store holds them now. Call it before the first Sync; the clock should
 // say t.
-func (s *Service) AsOf(t time.Time) { s.asOf = t }
+func (s *Service) AsOf(t time.Time) { s.asOf = t; s.signals.AsOf(t) }
 
-// later reports whether e happened after the instant s scores as of.
-func (s *Service) later(e *event.Event) bool { return !s.asOf.IsZero() && e.Timestamp.After(s.asOf) }
+// Signals is the stage that keeps the rollups: identity hands it what it
+// resolves.
+func (s *Service) Signals() *signal.Stage { return s.signals }
 
 // dirty is what needs rescoring: users, accounts, and the accounts of
 // members (users whose events moved what only accounts read); everyone wins
@@ -146,11 +104,40 @@ func (d *dirty) reset() {
 // user notes a user whose scores and whose accounts' may have moved.
 func (d *dirty) user(id string) { d.users[id], d.members[id] = true, true }
 
-func (d *dirty) merge(o dirty) {
-	d.everyone = d.everyone || o.everyone
-	for _, m := range []struct{ to, from map[string]bool }{{d.users, o.users}, {d.accounts, o.accounts}, {d.members, o.members}} {
-		for k := range m.from {
-			m.to[k] = true
+// marks is how the signal stage tells scoring who moved.
+type marks struct{ s *Service }
+
+func (m marks) Everyone() { m.s.dirty.everyone = true }
+
+func (m marks) Changed(users, accounts []string) {
+	for _, d := range []*dirty{&m.s.dirty, &m.s.stale} {
+		for _, u := range users {
+			d.user(u)
+		}
+		for _, a := range accounts {
+			d.accounts[a] = true
+		}
+	}
+}
+
+func (m marks) Merged(user string) { m.s.dirty.user(user) }
+
+// Moved notes the scores a user's event may have moved: the user's, if
+// what moved reaches the signals users are scored on, and its accounts'
+// (the event's group among them), if it reaches the accounts' or moves
+// the hour the user was last active in, which their activity shows.
+func (m marks) Moved(uid, group string, mv signal.Moved) {
+	d, reads := &m.s.dirty, m.s.rules.reads
+	if d.everyone {
+		return // no list to keep
+	}
+	if mv.Reaches(reads[OfUser]) {
+		d.users[uid] = true
+	}
+	if mv.Reaches(reads[OfAccount]) || mv.LaterHour() {
+		d.members[uid] = true
+		if group != "" {
+			d.accounts[group] = true
 		}
 	}
 }
@@ -161,9 +148,9 @@ func (d *dirty) none() bool {
 
 // New returns a service scoring with rules; clock is the time windows end at.
 func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Service {
-	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), partEvents: partEvents,
-		written: newWritten(), grace: handOffGrace}
-	s.pending.reset()
+	s := &Service{db: db, log: log, clock: clock, loop: projection.New(time.Minute, settle), written: newWritten()}
+	s.signals = signal.NewStage(db, rules.Signals, log, clock, s.Notify)
+	s.dirty.reset()
 	s.stale.reset()
 	s.stale.everyone = true
 	s.setRules(rules)
@@ -171,8 +158,9 @@ func New(db Store, rules *Rules, log *slog.Logger, clock func() time.Time) *Serv
 }
 
 func (s *Service) setRules(r *Rules) {
-	s.rules, s.roll, s.cursor, s.epoch, s.fresh = r, signal.NewRollups(r.Signals), store.Cursor{}, -1, true
+	s.rules, s.epoch = r, -1
 	s.current.Store(r)
+	s.signals.Reset(r.Signals)
 	s.dirty.reset()
 	s.dirty.everyone = true
 }
@@ -239,20 +227,17 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 		}
 	}()
 	var rep Report
-	upTo, err := s.db.Cursor(ctx, identity.CursorName)
-	if err != nil {
-		return rep, err
-	}
 	if err := s.checkEpoch(ctx); err != nil {
 		return rep, err
 	}
-	s.pendingMu.Lock()
-	s.dirty.merge(s.pending)
-	s.stale.merge(s.pending)
-	s.pending.reset()
-	s.pendingMu.Unlock()
 	began := time.Now()
-	if err := s.takeIn(ctx, upTo, &rep); err != nil {
+	ahead := s.readAhead(ctx)
+	taken, err := s.signals.TakeIn(ctx, marks{s})
+	rep.Events, rep.Packed = taken.Events, taken.Packed
+	if aerr := s.takeAhead(ahead); err == nil {
+		err = aerr
+	}
+	if err != nil {
 		return rep, err
 	}
 	read := time.Since(began)
@@ -265,36 +250,6 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-// takeIn brings the rollups up to where identity stands: a replay up to
-// upTo if they hold nothing, then what identity handed on. A stretch
-// missing from what was handed on (set aside, read for older rules,
-// resolved elsewhere) empties them, and they are replayed at once, up to
-// where identity stands then; if even that leaves a stretch missing, the
-// next sync goes on.
-func (s *Service) takeIn(ctx context.Context, upTo store.Cursor, rep *Report) error {
-	for tries := 0; ; tries++ {
-		if s.fresh {
-			if err := s.replayAll(ctx, upTo, rep); err != nil {
-				return err
-			}
-		}
-		whole, err := s.takeHanded(ctx, rep)
-		if err != nil {
-			return err
-		}
-		if whole && !s.missed(upTo) {
-			return nil
-		}
-		if tries == 1 {
-			s.Notify()
-			return errors.New("scoring: identity's stretches still do not follow after a replay; trying again")
-		}
-		if upTo, err = s.db.Cursor(ctx, identity.CursorName); err != nil {
-			return err
-		}
-	}
-}
-
 // checkEpoch notices identity writes outside the stream (a CRM import may
 // have moved anyone) and retries of events the signal stage set aside.
 func (s *Service) checkEpoch(ctx context.Context) error {
@@ -302,17 +257,13 @@ func (s *Service) checkEpoch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if epoch.Seq == s.epoch && s.skip != nil {
-		return nil
-	}
-	retried, err := s.loadSkipped(ctx)
-	if err != nil {
+	moved := epoch.Seq != s.epoch
+	if err := s.signals.ReadSkipped(ctx, moved); err != nil {
 		return err
 	}
-	if retried {
-		s.setRules(s.rules)
+	if moved {
+		s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
 	}
-	s.dirty.everyone, s.stale.everyone, s.epoch = true, true, epoch.Seq
 	return nil
 }
 
@@ -321,15 +272,16 @@ func (s *Service) checkEpoch(ctx context.Context) error {
 func (s *Service) score(ctx context.Context, rep *Report) error {
 	now := s.clock()
 	today := signal.Day(now)
-	swept := make(chan struct{})
+	var swept <-chan struct{}
 	if today != s.day {
 		s.dirty.everyone = true // windows slid
-		s.roll.Prune(today)
 		// Scoring reads no visitor: forgetting the quiet ones, which
 		// copies all the others, runs beside it.
-		go func() { defer close(swept); s.roll.DropVisitors(today - VisitorDays) }()
+		swept = s.signals.Turn(today)
 	} else {
-		close(swept)
+		done := make(chan struct{})
+		close(done)
+		swept = done
 	}
 	err := s.flush(ctx, now, rep)
 	<-swept
@@ -337,62 +289,6 @@ func (s *Service) score(ctx context.Context, rep *Report) error {
 		s.day = today
 	}
 	return err
-}
-
-// apply adds a batch, its users known, to the rollups, then merges into
-// their users the visitors it tied to one: what a visitor did before
-// counts for the user it turned out to be.
-func (s *Service) apply(b batch) (err error) {
-	cur := -1 // the event being taken, for a panic to name
-	defer func() {
-		if v := recover(); v != nil {
-			if cur < 0 {
-				err = fmt.Errorf("merging visitors: panic: %v", v)
-				return
-			}
-			err = &poisoned{event: b.evs[cur], cause: fmt.Errorf("panic: %v", v)}
-		}
-	}()
-	for i := range b.evs {
-		e := &b.evs[i]
-		cur = i
-		if s.passOver(e) {
-			continue
-		}
-		switch uid := b.users[i]; {
-		case uid != "":
-			s.moved(uid, e.GroupID, s.roll.AddMatched(uid, b.matches, i))
-		case e.AnonymousID != "" && !s.oneShot:
-			s.roll.AddVisitorMatched(e.AnonymousID, b.matches, i)
-		}
-	}
-	cur = -1
-	for anon, uid := range b.merges {
-		if s.roll.Visiting(anon) {
-			s.roll.Merge(uid, anon)
-			s.dirty.user(uid)
-		}
-	}
-	return nil
-}
-
-// moved notes the scores a user's event may have moved: the user's, if
-// what moved reaches the signals users are scored on, and its accounts'
-// (the event's group among them), if it reaches the accounts' or moves
-// the hour the user was last active in, which their activity shows.
-func (s *Service) moved(uid, group string, m signal.Moved) {
-	if s.dirty.everyone {
-		return // no list to keep
-	}
-	if m.Reaches(s.rules.reads[OfUser]) {
-		s.dirty.users[uid] = true
-	}
-	if m.Reaches(s.rules.reads[OfAccount]) || m.LaterHour() {
-		s.dirty.members[uid] = true
-		if group != "" {
-			s.dirty.accounts[group] = true
-		}
-	}
 }
 
 // Subject names a scored account or user.

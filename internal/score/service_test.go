@@ -104,7 +104,7 @@ func onEachEngine(t *testing.T, now time.Time, fn func(t *testing.T, db *store.D
 func liveOn(t *testing.T, db *store.DB, now time.Time) stepping {
 	t.Helper()
 	scorer := score.New(db, rules(t, "pql-150"), quiet, func() time.Time { return now })
-	ids := identity.New(db, quiet, scorer)
+	ids := identity.New(db, quiet, scorer.Signals())
 	return stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
 }
 
@@ -177,7 +177,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			r := rules(t, "pql-150")
 			inc := eng.Open(t)
 			scorer := score.New(inc, r, quiet, clock)
-			ids := identity.New(inc, quiet, scorer)
+			ids := identity.New(inc, quiet, scorer.Signals())
 			importCRM(t, dir, ids)
 			live := stepping{db: inc, ids: ids, scorer: scorer, t: t, counts: &counts{}}
 			importEvents(t, dir, live)

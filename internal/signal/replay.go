@@ -1,8 +1,8 @@
 // The replay: rebuilding the rollups from the event log, at a start, after
-// new rules, for score --all (as of an instant, if asked), and when
+// new signals, for score --all (as of an instant, if asked), and when
 // identity resolved a stretch it could not hand on.
 
-package score
+package signal
 
 import (
 	"context"
@@ -12,82 +12,13 @@ import (
 
 	"github.com/beaconplg/beacon/internal/event"
 	"github.com/beaconplg/beacon/internal/projection"
-	"github.com/beaconplg/beacon/internal/signal"
 	"github.com/beaconplg/beacon/internal/store"
 )
-
-// replayAll rebuilds the rollups from the stream up to upTo, reading
-// beside it what flush will need.
-func (s *Service) replayAll(ctx context.Context, upTo store.Cursor, rep *Report) error {
-	ahead := s.readAhead(ctx)
-	if err := s.catchUp(ctx, upTo, rep); err != nil {
-		if ahead != nil {
-			<-ahead
-		}
-		return err
-	}
-	return s.takeAhead(ahead)
-}
-
-// readAhead starts reading what flush will need, if nothing of it is in
-// memory; nil otherwise.
-func (s *Service) readAhead(ctx context.Context) <-chan ahead {
-	if !s.written.empty() {
-		return nil
-	}
-	out := make(chan ahead, 1)
-	needDir, cards := s.stale.everyone || s.dir == nil, s.rules.Cards
-	go func() {
-		var a ahead
-		if needDir {
-			a.dir, a.err = readDirectory(ctx, s.db, s.asOf)
-		}
-		if a.err == nil {
-			a.scores, a.err = readWritten(ctx, s.db, cards)
-		}
-		out <- a
-	}()
-	return out
-}
-
-// ahead is what a full replay reads beside the stream: the directory and
-// every stored score, which it would otherwise read once the replay is
-// done.
-type ahead struct {
-	dir    *directory
-	scores map[string]map[string]held
-	err    error
-}
-
-// takeAhead waits for what readAhead started, and keeps it.
-func (s *Service) takeAhead(c <-chan ahead) error {
-	if c == nil {
-		return nil
-	}
-	a := <-c
-	if a.err != nil {
-		return a.err
-	}
-	if a.dir != nil {
-		s.dir = a.dir
-		s.stale.everyone = false
-	}
-	s.written.whole(a.scores)
-	return nil
-}
-
-// scanSafely runs a reader, a panic (a bug an event triggers while it is
-// matched) its error: in a goroutine of its own, nothing else could
-// recover it, and the process would end.
-func scanSafely(scan func() error) (err error) {
-	defer projection.Catch(&err)
-	return scan()
-}
 
 // batch is a read of the stream, or the error that ended it.
 type batch struct {
 	evs     []event.Event
-	matches *signal.Matches
+	matches *Matches
 	// users is each event's user: "" for a visitor not (yet) tied to one.
 	users []string
 	// merges are anonymous ids tied to a user as the batch was resolved.
@@ -100,59 +31,68 @@ type batch struct {
 const (
 	readers    = 2
 	partEvents = 100_000
+	batchSize  = 5000
 )
 
 // catchUp replays the stream up to upTo into the rollups, which hold
 // nothing yet. Parts of a long stream are read at once and their batches
 // applied as they come: the rollups do not depend on the order of events.
-// A failure part way leaves the rollups empty for the next sync.
-func (s *Service) catchUp(ctx context.Context, upTo store.Cursor, rep *Report) (err error) {
+// A failure part way leaves the rollups empty for the next TakeIn.
+func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Taken) (err error) {
 	defer func() {
 		if err != nil {
-			s.setRules(s.rules)
+			st.Reset(st.set)
 		}
 	}()
 	// A replay packs the stream first: it and the next replays read
 	// blocks. Without them it only reads rows.
-	n, err := s.db.Pack(ctx, upTo, s.bodies())
+	n, err := st.db.Pack(ctx, upTo, bodiesOf(st.set))
 	if err != nil && ctx.Err() == nil {
-		s.log.Warn("packing the event stream failed; replaying its rows", "err", err)
+		st.log.Warn("packing the event stream failed; replaying its rows", "err", err)
 	}
-	rep.Packed += n
-	known := s.readAliases(ctx)
+	t.Packed += n
+	known := st.readAliases(ctx)
 	defer func() { <-known.done }() // a failed replay leaves no read behind
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
-	for b := range s.read(readCtx, s.db.Split(store.Cursor{}, upTo, readers, s.partEvents), known) {
+	for b := range st.read(readCtx, st.db.Split(store.Cursor{}, upTo, readers, st.partEvents), known) {
 		err := b.err
 		if err == nil {
-			err = s.apply(b)
-			s.db.Recycle(b.evs)
-			s.rules.Signals.Recycle(b.matches)
+			err = st.apply(b, m)
+			st.db.Recycle(b.evs)
+			st.set.Recycle(b.matches)
 			known.recycle(b.users)
 		}
 		var bad *poisoned
 		if errors.As(err, &bad) {
 			// The rollups hold part of the stream: rebuild them,
 			// passing over the event from now on.
-			if err := s.setAside(ctx, bad); err != nil {
+			if err := st.setAside(ctx, bad); err != nil {
 				return err
 			}
 			stopReading()
 			<-known.done
-			s.setRules(s.rules)
-			return s.catchUp(ctx, upTo, rep)
+			st.Reset(st.set)
+			return st.catchUp(ctx, upTo, m, t)
 		}
 		if err != nil {
 			return err
 		}
-		rep.Events += len(b.evs)
+		t.Events += len(b.evs)
 	}
 	if err := ctx.Err(); err != nil {
 		return err // the readers stopped early and quietly: not everything is in
 	}
-	s.cursor, s.fresh = upTo, false
+	st.cursor, st.fresh = upTo, false
 	return nil
+}
+
+// scanSafely runs a reader, a panic (a bug an event triggers while it is
+// matched) its error: in a goroutine of its own, nothing else could
+// recover it, and the process would end.
+func scanSafely(scan func() error) (err error) {
+	defer projection.Catch(&err)
+	return scan()
 }
 
 // aliases is every alias, for a replay of the whole stream, read beside
@@ -164,11 +104,11 @@ type aliases struct {
 	rooms sync.Pool // of *[]string, spent by usersOf's callers
 }
 
-func (s *Service) readAliases(ctx context.Context) *aliases {
+func (st *Stage) readAliases(ctx context.Context) *aliases {
 	a := &aliases{done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		a.known, a.err = s.db.AllAliases(ctx, s.asOf)
+		a.known, a.err = st.db.AllAliases(ctx, st.asOf)
 	}()
 	return a
 }
@@ -195,20 +135,20 @@ func (a *aliases) recycle(users []string) {
 }
 
 // read streams the events of each part, reading and matching the next
-// batches while the caller applies the last. known, in a replay of the
-// whole stream, is every alias: the readers then find each event's user.
-// The caller cancels ctx if it stops early.
-func (s *Service) read(ctx context.Context, parts []store.Cursor, known *aliases) <-chan batch {
-	// Taken here, under the sync's lock: a failed sync may replace the
-	// rules while the readers still run.
-	r := reading{bodies: s.bodies(), set: s.rules.Signals, known: known}
+// batches while the caller applies the last. known is every alias: the
+// readers find each event's user. The caller cancels ctx if it stops
+// early.
+func (st *Stage) read(ctx context.Context, parts []store.Cursor, known *aliases) <-chan batch {
+	// Taken here, by the reader's call: a failed replay may reset the
+	// signals while the readers still run.
+	r := reading{bodies: bodiesOf(st.set), set: st.set, known: known, oneShot: st.oneShot}
 	out := make(chan batch, len(parts))
 	var wg sync.WaitGroup
 	for i := 0; i+1 < len(parts); i++ {
 		wg.Add(1)
 		go func(after, upTo store.Cursor) {
 			defer wg.Done()
-			err := scanSafely(func() error { return s.readPart(ctx, after, upTo, r, out) })
+			err := scanSafely(func() error { return st.readPart(ctx, after, upTo, r, out) })
 			if err != nil && ctx.Err() == nil {
 				select {
 				case out <- batch{err: err}:
@@ -222,30 +162,30 @@ func (s *Service) read(ctx context.Context, parts []store.Cursor, known *aliases
 }
 
 // reading is what readers share: the bodies to read, the signals to match
-// and, in a replay of the whole stream, every alias.
+// and every alias.
 type reading struct {
-	bodies store.Bodies
-	set    *signal.Set
-	known  *aliases
+	bodies  store.Bodies
+	set     *Set
+	known   *aliases
+	oneShot bool
 }
 
 // readPart sends out the batches of the events after after up to upTo,
 // matched.
-func (s *Service) readPart(ctx context.Context, after, upTo store.Cursor, r reading, out chan<- batch) error {
-	set := r.set
-	return s.db.ScanLean(ctx, after, upTo, batchSize, r.bodies, func(evs []event.Event, _ store.Cursor) error {
+func (st *Stage) readPart(ctx context.Context, after, upTo store.Cursor, r reading, out chan<- batch) error {
+	return st.db.ScanLean(ctx, after, upTo, batchSize, r.bodies, func(evs []event.Event, _ store.Cursor) error {
 		b := batch{evs: evs}
-		if !s.oneShot {
+		if !r.oneShot {
 			// Matched before waiting for the aliases, which are read
 			// beside the first blocks.
-			b.matches = set.Match(evs)
+			b.matches = r.set.Match(evs)
 		}
 		var err error
 		if b.users, err = r.known.usersOf(evs); err != nil {
 			return err
 		}
-		if s.oneShot {
-			b.matches = set.MatchUsers(evs, b.users) // it keeps no visitor
+		if r.oneShot {
+			b.matches = r.set.MatchUsers(evs, b.users) // it keeps no visitor
 		}
 		select {
 		case out <- b:
@@ -256,13 +196,10 @@ func (s *Service) readPart(ctx context.Context, after, upTo store.Cursor, r read
 	})
 }
 
-// bodies is whose bodies the rules in force read.
-func (s *Service) bodies() store.Bodies { return bodiesOf(s.rules) }
-
-// bodiesOf is whose bodies r reads.
-func bodiesOf(r *Rules) store.Bodies {
+// bodiesOf is whose bodies set's signals read.
+func bodiesOf(set *Set) store.Bodies {
 	var b store.Bodies
-	b.All, b.Names = r.Signals.Bodies()
+	b.All, b.Names = set.Bodies()
 	return b
 }
 
