@@ -219,8 +219,11 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			}
 			// Replayed once with nothing after it, as score --all does, it
 			// keeps no visitor and still changes no score.
+			// It reads the blocks in parts, and the events after the
+			// last whole block as the packer reads them.
 			once := score.New(full, r, quiet, clock)
 			once.OneShot()
+			score.ReadInParts(once, 1000)
 			again, err := once.Sync(ctx)
 			if err != nil || again.Written != 0 || again.Packed != 0 || again.Events != loaded.counts.stored {
 				t.Fatalf("replay of the packed stream: %+v, %v; %d events stored", again, err, loaded.counts.stored)

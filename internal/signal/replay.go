@@ -23,7 +23,9 @@ type batch struct {
 	users []string
 	// merges are anonymous ids tied to a user as the batch was resolved.
 	merges map[string]string
-	err    error
+	// packing: its events are being packed too (see Packer.Pack).
+	packing bool
+	err     error
 }
 
 // readers is how many parts of a long stream are read at once, each of at
@@ -35,31 +37,33 @@ const (
 )
 
 // catchUp replays the stream up to upTo into the rollups, which hold
-// nothing yet. Parts of a long stream are read at once and their batches
-// applied as they come: the rollups do not depend on the order of events.
-// A failure part way leaves the rollups empty for the next TakeIn.
+// nothing yet. What is packed already is read in parts at once, what is
+// not is packed and taken in as it is read, and their batches are applied
+// as they come: the rollups do not depend on the order of events. A
+// failure part way leaves the rollups empty for the next TakeIn.
 func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Taken) (err error) {
 	defer func() {
 		if err != nil {
 			st.Reset(st.set)
 		}
 	}()
-	// A replay packs the stream first: it and the next replays read
-	// blocks. Without them it only reads rows.
-	n, err := st.db.Pack(ctx, upTo, bodiesOf(st.set))
-	if err != nil && ctx.Err() == nil {
-		st.log.Warn("packing the event stream failed; replaying its rows", "err", err)
-	}
-	t.Packed += n
 	known := st.readAliases(ctx)
 	defer func() { <-known.done }() // a failed replay leaves no read behind
 	readCtx, stopReading := context.WithCancel(ctx)
-	defer stopReading()
-	for b := range st.read(readCtx, st.db.Split(store.Cursor{}, upTo, readers, st.partEvents), known) {
+	batches, packing := st.read(readCtx, upTo, known)
+	defer func() {
+		// No reader, and no packing, outlives the replay.
+		stopReading()
+		for range batches {
+		}
+	}()
+	for b := range batches {
 		err := b.err
 		if err == nil {
 			err = st.apply(b, m)
-			st.db.Recycle(b.evs)
+			if !b.packing {
+				st.db.Recycle(b.evs)
+			}
 			st.set.Recycle(b.matches)
 			known.recycle(b.users)
 		}
@@ -71,6 +75,8 @@ func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Tak
 				return err
 			}
 			stopReading()
+			for range batches {
+			}
 			<-known.done
 			st.Reset(st.set)
 			return st.catchUp(ctx, upTo, m, t)
@@ -82,6 +88,10 @@ func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Tak
 	}
 	if err := ctx.Err(); err != nil {
 		return err // the readers stopped early and quietly: not everything is in
+	}
+	t.Packed += packing.packed
+	if packing.err != nil {
+		st.log.Warn("packing the event stream failed; the next replay reads its rows", "err", packing.err)
 	}
 	st.cursor, st.fresh = upTo, false
 	return nil
@@ -134,31 +144,65 @@ func (a *aliases) recycle(users []string) {
 	}
 }
 
-// read streams the events of each part, reading and matching the next
-// batches while the caller applies the last. known is every alias: the
-// readers find each event's user. The caller cancels ctx if it stops
-// early.
-func (st *Stage) read(ctx context.Context, parts []store.Cursor, known *aliases) <-chan batch {
+// packing is what packing the stream did in a replay, known once its
+// batches are all out.
+type packing struct {
+	packed int
+	err    error // writing blocks failed: the events were still read
+}
+
+// read streams the events up to upTo in batches, matched, each with its
+// users, reading and matching the next while the caller applies the last:
+// what is packed already in parts at once, and what is not as it is
+// packed. known is every alias. The caller cancels ctx if it stops early,
+// and drains the channel.
+func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<-chan batch, *packing) {
 	// Taken here, by the reader's call: a failed replay may reset the
 	// signals while the readers still run.
 	r := reading{bodies: bodiesOf(st.set), set: st.set, known: known, oneShot: st.oneShot}
-	out := make(chan batch, len(parts))
+	packer, err := st.db.Packer(ctx, r.bodies)
+	packed := upTo // without a packer, everything is read as it is stored
+	if err != nil {
+		if ctx.Err() == nil {
+			st.log.Warn("packing the event stream failed; replaying its rows", "err", err)
+		}
+		packer = nil
+	} else if packer.From.Before(upTo) {
+		packed = packer.From
+	}
+	parts := st.db.Split(store.Cursor{}, packed, readers, st.partEvents)
+	out := make(chan batch, len(parts)+1)
 	var wg sync.WaitGroup
-	for i := 0; i+1 < len(parts); i++ {
+	send := func(read func() error) {
 		wg.Add(1)
-		go func(after, upTo store.Cursor) {
+		go func() {
 			defer wg.Done()
-			err := scanSafely(func() error { return st.readPart(ctx, after, upTo, r, out) })
-			if err != nil && ctx.Err() == nil {
+			if err := scanSafely(read); err != nil && ctx.Err() == nil {
 				select {
 				case out <- batch{err: err}:
 				case <-ctx.Done():
 				}
 			}
-		}(parts[i], parts[i+1])
+		}()
+	}
+	for i := 0; i+1 < len(parts); i++ {
+		after, to := parts[i], parts[i+1]
+		send(func() error {
+			return st.db.ScanLean(ctx, after, to, batchSize, r.bodies, func(evs []event.Event, _ store.Cursor) error {
+				return r.handOut(ctx, evs, false, out)
+			})
+		})
+	}
+	var p packing
+	if packer != nil && packed.Before(upTo) {
+		send(func() error {
+			n, err, werr := packer.Pack(ctx, upTo, func(evs []event.Event) error { return r.handOut(ctx, evs, true, out) })
+			p.packed, p.err = n, werr
+			return err
+		})
 	}
 	go func() { wg.Wait(); close(out) }()
-	return out
+	return out, &p
 }
 
 // reading is what readers share: the bodies to read, the signals to match
@@ -170,30 +214,28 @@ type reading struct {
 	oneShot bool
 }
 
-// readPart sends out the batches of the events after after up to upTo,
-// matched.
-func (st *Stage) readPart(ctx context.Context, after, upTo store.Cursor, r reading, out chan<- batch) error {
-	return st.db.ScanLean(ctx, after, upTo, batchSize, r.bodies, func(evs []event.Event, _ store.Cursor) error {
-		b := batch{evs: evs}
-		if !r.oneShot {
-			// Matched before waiting for the aliases, which are read
-			// beside the first blocks.
-			b.matches = r.set.Match(evs)
-		}
-		var err error
-		if b.users, err = r.known.usersOf(evs); err != nil {
-			return err
-		}
-		if r.oneShot {
-			b.matches = r.set.MatchUsers(evs, b.users) // it keeps no visitor
-		}
-		select {
-		case out <- b:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
+// handOut sends out a batch of events read, matched and with their users.
+// packing: the events are being packed too, and must not be recycled.
+func (r reading) handOut(ctx context.Context, evs []event.Event, packing bool, out chan<- batch) error {
+	b := batch{evs: evs, packing: packing}
+	if !r.oneShot {
+		// Matched before waiting for the aliases, which are read beside
+		// the first blocks.
+		b.matches = r.set.Match(evs)
+	}
+	var err error
+	if b.users, err = r.known.usersOf(evs); err != nil {
+		return err
+	}
+	if r.oneShot {
+		b.matches = r.set.MatchUsers(evs, b.users) // it keeps no visitor
+	}
+	select {
+	case out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // bodiesOf is whose bodies set's signals read.

@@ -23,7 +23,7 @@ type Store interface {
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
 	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
-	Pack(ctx context.Context, upTo store.Cursor, bodies store.Bodies) (int, error)
+	Packer(ctx context.Context, bodies store.Bodies) (*store.Packer, error)
 	Recycle(evs []event.Event)
 	AllAliases(ctx context.Context, asOf time.Time) (map[string]string, error)
 	QuarantinedList(ctx context.Context, q store.QuarantineQuery) ([]store.Quarantined, error)

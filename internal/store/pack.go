@@ -128,20 +128,57 @@ func (db *DB) Recycle(evs []event.Event) {
 // block stay as they are. Blocks keep the bodies asked for and those the
 // blocks already stored keep: if those lack some, every block is packed
 // again. upTo must be settled: no event may later commit before it. Pack
-// returns how many events it packed. It reads the stream on one goroutine
-// and encodes and writes blocks on another.
+// returns how many events it packed.
 func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error) {
-	keep, from, err := db.packedSoFar(ctx, bodies)
+	p, err := db.Packer(ctx, bodies)
 	if err != nil {
 		return 0, err
 	}
+	n, err, werr := p.Pack(ctx, upTo, nil)
+	return n, errors.Join(err, werr)
+}
+
+// Packer packs the stream after From: what is packed already ends there.
+type Packer struct {
+	db   *DB
+	keep Bodies
+	From Cursor
+}
+
+// Packer readies packing the stream for bodies. Blocks that keep less than
+// bodies asks for are deleted, and the stream is packed again from its
+// start; the blocks made keep what bodies and the blocks left keep.
+func (db *DB) Packer(ctx context.Context, bodies Bodies) (*Packer, error) {
+	keep, from, err := db.packedSoFar(ctx, bodies)
+	if err != nil {
+		return nil, err
+	}
+	return &Packer{db: db, keep: keep, From: from}, nil
+}
+
+// Pack packs the stream after p.From up to upTo (see DB.Pack), reading it
+// on one goroutine and encoding and writing blocks on another. If each is
+// not nil, it is handed every event read, in stream order, a block's worth
+// at a time (the last one short), on the reading goroutine: a replay then
+// takes the events in as they are packed instead of reading the blocks
+// back. The encoder reads the same events meanwhile: each must not change
+// them. Pack returns how many events it packed, what ended the reading
+// (each's error included), and what failed writing the blocks, after which
+// the reading goes on.
+func (p *Packer) Pack(ctx context.Context, upTo Cursor, each func([]event.Event) error) (packed int, err, writeErr error) {
+	db, from := p.db, p.From
 	full := make(chan unpacked, 2)
 	wrote := make(chan packResult, 1)
-	go func() { wrote <- db.writePacked(ctx, keep, full) }()
+	go func() { wrote <- db.writePacked(ctx, p.keep, full) }()
 	evs := make([]event.Event, 0, BlockEvents)
-	err = db.eachLeanRow(ctx, from, upTo, keep, func(e event.Event, at Cursor) error {
+	err = db.eachLeanRow(ctx, from, upTo, p.keep, func(e event.Event, at Cursor) error {
 		if evs = append(evs, e); len(evs) < BlockEvents {
 			return nil
+		}
+		if each != nil {
+			if err := each(evs); err != nil {
+				return err
+			}
 		}
 		select {
 		case full <- unpacked{blockSpan{from, at}, evs}:
@@ -151,9 +188,12 @@ func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error)
 		from, evs = at, make([]event.Event, 0, BlockEvents)
 		return nil
 	})
+	if err == nil && each != nil && len(evs) > 0 {
+		err = each(evs)
+	}
 	close(full)
 	r := <-wrote
-	return r.packed, errors.Join(err, r.err)
+	return r.packed, err, r.err
 }
 
 // unpacked is a block's events, read and not yet encoded.
