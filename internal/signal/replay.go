@@ -195,8 +195,29 @@ func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<
 	}
 	var p packing
 	if packer != nil && packed.Before(upTo) {
+		// Matched on a goroutine of their own: reading the rows is the
+		// longest part of a first replay.
+		read := make(chan []event.Event, 2)
 		send(func() error {
-			n, err, werr := packer.Pack(ctx, upTo, func(evs []event.Event) error { return r.handOut(ctx, evs, true, out) })
+			for evs := range read {
+				if err := r.handOut(ctx, evs, true, out); err != nil {
+					for range read {
+					}
+					return err
+				}
+			}
+			return nil
+		})
+		send(func() error {
+			defer close(read)
+			n, err, werr := packer.Pack(ctx, upTo, func(evs []event.Event) error {
+				select {
+				case read <- evs:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
 			p.packed, p.err = n, werr
 			return err
 		})
