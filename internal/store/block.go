@@ -63,8 +63,28 @@ func (d *dictionary) appendTo(out []byte) []byte {
 
 // encodeBlock packs evs, of which it keeps Seq, Type, Name, the four ids,
 // Timestamp and Properties.
-func encodeBlock(evs []event.Event) []byte {
-	strs, props := dictionary{nums: map[string]uint64{}}, dictionary{nums: map[string]uint64{}}
+func encodeBlock(evs []event.Event) []byte { return new(blockEncoder).encode(evs) }
+
+// blockEncoder packs blocks one after another, its dictionaries kept from
+// one to the next: grown anew for each block, they took a tenth of a first
+// replay's time.
+type blockEncoder struct {
+	strs, props dictionary
+}
+
+func (d *dictionary) reset() {
+	if d.nums == nil {
+		d.nums = map[string]uint64{}
+	}
+	clear(d.nums)
+	clear(d.strs) // they hold on to the last block's strings
+	d.strs = d.strs[:0]
+}
+
+func (enc *blockEncoder) encode(evs []event.Event) []byte {
+	strs, props := &enc.strs, &enc.props
+	strs.reset()
+	props.reset()
 	var body []byte
 	var seq, ts int64
 	for i := range evs {

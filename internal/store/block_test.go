@@ -97,7 +97,11 @@ func FuzzDecodeBlock(f *testing.F) {
 
 // A block as replay reads them: 4,096 events of a few hundred users and
 // visitors, bodies for one event in ten.
-func benchBlock() []byte {
+func benchBlock() []byte { return encodeBlock(benchEvents()) }
+
+// benchEvents are a block's worth of events: tracks of a few users and
+// workspaces, visitors' page views, some properties.
+func benchEvents() []event.Event {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	evs := make([]event.Event, BlockEvents)
 	for i := range evs {
@@ -112,7 +116,17 @@ func benchBlock() []byte {
 			e.Properties = []byte(`{"project_count":3}`)
 		}
 	}
-	return encodeBlock(evs)
+	return evs
+}
+
+func BenchmarkEncodeBlock(b *testing.B) {
+	evs := benchEvents()
+	b.ReportAllocs()
+	var enc blockEncoder
+	for b.Loop() {
+		enc.encode(evs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*BlockEvents), "ns/event")
 }
 
 func BenchmarkDecodeBlock(b *testing.B) {

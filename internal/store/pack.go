@@ -213,6 +213,7 @@ type packResult struct {
 func (db *DB) writePacked(ctx context.Context, keep Bodies, full <-chan unpacked) packResult {
 	var r packResult
 	var done []packedBlock
+	var enc blockEncoder
 	write := func() {
 		if r.err = db.writeBlocks(ctx, keep, done); r.err == nil {
 			r.packed += len(done) * BlockEvents
@@ -223,7 +224,7 @@ func (db *DB) writePacked(ctx context.Context, keep Bodies, full <-chan unpacked
 		if r.err != nil {
 			continue
 		}
-		if done = append(done, packedBlock{b.span, encodeBlock(b.evs)}); len(done) == blocksPerTx {
+		if done = append(done, packedBlock{b.span, enc.encode(b.evs)}); len(done) == blocksPerTx {
 			write()
 		}
 	}
