@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -162,6 +163,9 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	scorer.OnAlerts(dispatcher.Notify)
+	// A replay's garbage is many times what the rollups keep, and with
+	// GOGC at 400 the heap would keep room for it: give it back.
+	scorer.OnReplayed(debug.FreeOSMemory)
 	outreach, err := route.NewOutreach(a.cfg.Destinations, db, a.routeDeps())
 	if err != nil {
 		return wired{}, err

@@ -41,14 +41,14 @@ func TestLiveScoringReadsNoStream(t *testing.T) {
 			var read atomic.Int64
 			scorer := score.New(reading{db, &read}, rules(t, "pql-150"), quiet, func() time.Time { return end })
 			ids := identity.New(db, quiet, scorer.Signals())
-			if _, err := scorer.Sync(ctx); err != nil { // the replay of an empty stream
-				t.Fatal(err)
+			if rep, err := scorer.Sync(ctx); err != nil || !rep.Replayed { // the replay of an empty stream
+				t.Fatalf("first pass: %+v, %v; want a replay", rep, err)
 			}
 			live := stepping{db: db, ids: ids, scorer: scorer, t: t, counts: &counts{}}
 			importEvents(t, dir, live)
 			live.settle(ctx)
-			if n := read.Load(); n != 0 || live.counts.projected == 0 {
-				t.Fatalf("live scoring read %d events of the stream; identity took %d", n, live.counts.projected)
+			if n := read.Load(); n != 0 || live.counts.projected == 0 || live.counts.replays != 0 {
+				t.Fatalf("live scoring read %d events of the stream in %d replays; identity took %d", n, live.counts.replays, live.counts.projected)
 			}
 			if got := allScores(t, db, scorer.Rules()); len(got) == 0 {
 				t.Fatal("nothing scored")
@@ -82,12 +82,17 @@ func TestStretchResolvedElsewhereIsReplayed(t *testing.T) {
 				t.Fatalf("the other identity took nothing (%v)", err)
 			}
 		}
-		for {
-			if _, err := live.scorer.Sync(ctx); err != nil {
+		for replayed := false; ; {
+			rep, err := live.scorer.Sync(ctx)
+			if err != nil {
 				t.Fatal(err)
 			}
+			replayed = replayed || rep.Replayed
 			after := allScores(t, db, live.scorer.Rules())["pql/account:acme"]
 			if after.Score > before.Score {
+				if !replayed {
+					t.Fatal("the stretch counted with no pass reporting a replay")
+				}
 				break
 			}
 			if time.Now().After(deadline) {

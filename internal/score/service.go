@@ -51,8 +51,9 @@ type Service struct {
 	dir     *directory
 
 	loop *projection.Loop
-	// alerted hears that a pass wrote alerts with deliveries.
-	alerted func()
+	// alerted hears that a pass wrote alerts with deliveries; replayed,
+	// that a pass rebuilt the rollups.
+	alerted, replayed func()
 	// written is what the store holds of each score.
 	written *written
 	// asOf, if not zero, is the instant scored as of (see AsOf).
@@ -68,6 +69,11 @@ type Service struct {
 // OnAlerts sets what to call once a pass has written alerts to deliver (the
 // dispatcher's Notify). Call it before Run.
 func (s *Service) OnAlerts(fn func()) { s.alerted = fn }
+
+// OnReplayed sets what Run calls after a pass that rebuilt the rollups
+// from the log: the heaviest work a process does, whose garbage it may
+// want to give back. Call it before Run.
+func (s *Service) OnReplayed(fn func()) { s.replayed = fn }
 
 // OneShot readies s for one replay of the stream with nothing after it, as
 // `beacon score --all` runs. It then keeps no visitor: no score reads one,
@@ -198,6 +204,9 @@ const settle = 200 * time.Millisecond
 func (s *Service) Run(ctx context.Context) {
 	s.loop.Run(ctx, func(ctx context.Context) (int, error) {
 		rep, err := s.Sync(ctx)
+		if err == nil && rep.Replayed && s.replayed != nil {
+			s.replayed()
+		}
 		return rep.Events, err
 	}, func(err error) { s.log.Error("scoring failed; retrying", "err", err) })
 }
@@ -208,6 +217,8 @@ type Report struct {
 	Scored  int // subjects evaluated
 	Written int // scores written or cleared
 	Packed  int // events packed into stream blocks for later replays
+	// Replayed: the rollups were rebuilt from the log.
+	Replayed bool
 	// Evaluating and Writing are how long the pass took to score its
 	// subjects and to write what changed (waiting for the writer included).
 	Evaluating, Writing time.Duration
@@ -233,7 +244,7 @@ func (s *Service) Sync(ctx context.Context) (Report, error) {
 	began := time.Now()
 	ahead := s.readAhead(ctx)
 	taken, err := s.signals.TakeIn(ctx, marks{s})
-	rep.Events, rep.Packed = taken.Events, taken.Packed
+	rep.Events, rep.Packed, rep.Replayed = taken.Events, taken.Packed, taken.Replayed
 	if aerr := s.takeAhead(ahead); err == nil {
 		err = aerr
 	}

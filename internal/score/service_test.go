@@ -42,8 +42,9 @@ type stepping struct {
 	counts *counts
 }
 
-// counts are the events stored and the events identity has taken.
-type counts struct{ stored, projected int }
+// counts are the events stored, the events identity has taken, and the
+// scoring passes that replayed the stream.
+type counts struct{ stored, projected, replays int }
 
 func (s stepping) AppendEvents(ctx context.Context, evs []event.Event) (int, error) {
 	n, err := s.db.AppendEvents(ctx, evs)
@@ -61,8 +62,12 @@ func (s stepping) step(ctx context.Context) {
 		s.t.Fatal(err)
 	}
 	s.counts.projected += n
-	if _, err := s.scorer.Sync(ctx); err != nil {
+	rep, err := s.scorer.Sync(ctx)
+	if err != nil {
 		s.t.Fatal(err)
+	}
+	if rep.Replayed {
+		s.counts.replays++
 	}
 }
 

@@ -139,6 +139,8 @@ func (st *Stage) Turn(today int32) (done <-chan struct{}) {
 type Taken struct {
 	Events int // events added to the rollups
 	Packed int // events packed into stream blocks for later replays
+	// Replayed: the rollups were rebuilt from the log.
+	Replayed bool
 }
 
 // TakeIn brings the rollups up to where identity stands: a replay if they
@@ -179,6 +181,7 @@ func (st *Stage) TakeIn(ctx context.Context, m Marks) (Taken, error) {
 // replay rebuilds the rollups from the stream up to upTo; everyone moved.
 func (st *Stage) replay(ctx context.Context, upTo store.Cursor, m Marks, t *Taken) error {
 	m.Everyone()
+	t.Replayed = true
 	return st.catchUp(ctx, upTo, m, t)
 }
 
