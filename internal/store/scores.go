@@ -252,7 +252,11 @@ func scanScoreStates(rows *sql.Rows, out []ScoreState) ([]ScoreState, error) {
 
 // SubjectScores returns a subject's scores on every scorecard.
 func (db *DB) SubjectScores(ctx context.Context, subject string) ([]Score, error) {
-	return db.scores(ctx, `WHERE subject = $1 ORDER BY scorecard`, subject)
+	// The key leads with the scorecard: the few scorecards are found first
+	// (a loose scan of the key), then the subject on each, rather than
+	// every score read to find one subject's (3 ms a call at 45,000 scores).
+	return db.queryScores(ctx, scorecardsCTE+`SELECT `+scoreColumns+` FROM scores
+		WHERE scorecard IN (SELECT card FROM scorecards) AND subject = $1 ORDER BY scorecard`, subject)
 }
 
 // ListScores returns a page of scores and how many match in all.
@@ -289,8 +293,19 @@ func (db *DB) ListScores(ctx context.Context, q ScoreQuery) ([]Score, int, error
 	return ss, total, err
 }
 
+// scorecardsCTE names the scorecards that have scores, each found by one
+// search of the key.
+const scorecardsCTE = `WITH RECURSIVE scorecards(card) AS (
+	SELECT min(scorecard) FROM scores
+	UNION ALL SELECT (SELECT min(scorecard) FROM scores WHERE scorecard > card) FROM scorecards WHERE card IS NOT NULL) `
+
 func (db *DB) scores(ctx context.Context, where string, args ...any) ([]Score, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+scoreColumns+` FROM scores `+where, args...)
+	return db.queryScores(ctx, `SELECT `+scoreColumns+` FROM scores `+where, args...)
+}
+
+// queryScores runs a query of scoreColumns.
+func (db *DB) queryScores(ctx context.Context, query string, args ...any) ([]Score, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

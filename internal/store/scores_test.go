@@ -55,6 +55,20 @@ func testScoreStates(t *testing.T, db *store.DB) {
 	if len(full) != 1 || full[0].Digest != scores[0].Digest || string(full[0].Signals) != `{"x":1}` {
 		t.Fatalf("ScoresIn = %+v", full)
 	}
+	// A subject's scores on every scorecard, in scorecard order.
+	for subject, cards := range map[string][]string{"account:a": {"health", "pql"}, "account:b": {"pql"}, "account:c": nil} {
+		got, err := db.SubjectScores(ctx, subject)
+		var names []string
+		for _, s := range got {
+			if s.Subject != subject {
+				t.Fatalf("SubjectScores(%s) returned %s", subject, s.Subject)
+			}
+			names = append(names, s.Scorecard)
+		}
+		if err != nil || !reflect.DeepEqual(names, cards) {
+			t.Fatalf("SubjectScores(%s) = %v (%v), want %v", subject, names, err, cards)
+		}
+	}
 	// A rewrite replaces the digest with the rest.
 	scores[0].Digest, scores[0].Score = 11, 90
 	if err := db.SaveScores(ctx, store.ScoreBatch{Scores: scores[:1]}); err != nil {
