@@ -15,7 +15,7 @@ import (
 
 func (a *app) importCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "import", Short: "Bulk-load events or CRM accounts from files"}
-	var format, defaultType string
+	var format, defaultType, profile string
 	var maps []string
 	events := &cobra.Command{
 		Use:   "events FILE",
@@ -35,6 +35,11 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 			if err != nil {
 				return err
 			}
+			stop, err := cpuProfile(profile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			db, err := a.openStore(ctx)
 			if err != nil {
 				return err
@@ -59,13 +64,14 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 			if err := db.Optimize(ctx); err != nil {
 				return err
 			}
-			_, err = a.identity(db, nil).Sync(ctx)
+			_, err = a.identity(db, nil).Bulk().Sync(ctx)
 			return err
 		},
 	}
 	events.Flags().StringVar(&format, "format", "", "jsonl or csv (default: from the file name)")
 	events.Flags().StringVar(&defaultType, "type", "track", "message type of CSV rows without a type column")
 	events.Flags().StringArrayVar(&maps, "map", nil, "FIELD=COLUMN: fill a message field from a CSV column (repeatable)")
+	events.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the import to this file (go tool pprof)")
 
 	accounts := &cobra.Command{
 		Use:   "accounts FILE.csv",

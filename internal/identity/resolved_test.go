@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -77,5 +78,31 @@ func TestIdentityHandsOnWhatItResolved(t *testing.T) {
 				t.Fatalf("tied %v; handed from %v to %v, identity at %v", tied, n.got[0].From, n.got[len(n.got)-1].To, w.cursor())
 			}
 		})
+	}
+}
+
+// A bulk load takes more than a live pass does in one commit: 25,000
+// events are one commit in bulk, two otherwise.
+func TestBulkTakesLongerPasses(t *testing.T) {
+	for _, c := range []struct {
+		bulk    bool
+		commits int
+	}{{false, 2}, {true, 1}} {
+		db := storetest.SQLite(t)
+		evs := make([]event.Event, 25_000)
+		for i := range evs {
+			evs[i] = msg(t, i+1, map[string]any{"type": "track", "userId": fmt.Sprintf("u%d", i%20), "event": "Report Viewed"})
+		}
+		if _, err := db.AppendEvents(context.Background(), evs); err != nil {
+			t.Fatal(err)
+		}
+		n := &next{}
+		svc := identity.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), n)
+		if c.bulk {
+			svc.Bulk()
+		}
+		if got, err := svc.Sync(context.Background()); err != nil || got != len(evs) || len(n.got) != c.commits {
+			t.Fatalf("bulk %v: took %d of %d events in %d commits (%v), want %d commits", c.bulk, got, len(evs), len(n.got), err, c.commits)
+		}
 	}
 }

