@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/importer"
 )
 
@@ -50,12 +53,13 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 				return err
 			}
 			defer done()
-			var sum importer.Summary
-			if format == "csv" || (format == "" && strings.Contains(strings.ToLower(args[0]), ".csv")) {
-				sum, err = importer.CSV(ctx, r, mapping, defaultType, db)
-			} else {
-				sum, err = importer.JSONLines(ctx, r, db)
-			}
+			ids := a.identity(db, nil).Bulk()
+			sum, err := resolving(ctx, ids, func() (importer.Summary, error) {
+				if format == "csv" || (format == "" && strings.Contains(strings.ToLower(args[0]), ".csv")) {
+					return importer.CSV(ctx, r, mapping, defaultType, db)
+				}
+				return importer.JSONLines(ctx, r, db)
+			})
 			done()
 			sum.Report(a.stdout)
 			if err != nil {
@@ -64,7 +68,7 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 			if err := db.Optimize(ctx); err != nil {
 				return err
 			}
-			_, err = a.identity(db, nil).Bulk().Sync(ctx)
+			_, err = ids.Sync(ctx)
 			return err
 		},
 	}
@@ -181,4 +185,33 @@ func (a *app) progress(c *countingReader, size int64) func() {
 		}
 	}()
 	return func() { close(stop); <-done }
+}
+
+// resolving runs load while identity resolves what it has stored so far,
+// so that the two share the cores instead of taking turns; what is left
+// when load ends is for the caller's last pass.
+func resolving(ctx context.Context, ids *identity.Service, load func() (importer.Summary, error)) (importer.Summary, error) {
+	follow, stop := context.WithCancel(ctx)
+	followed := make(chan error, 1)
+	go func() {
+		for {
+			n, err := ids.Sync(follow)
+			switch {
+			case follow.Err() != nil:
+				followed <- nil // the last pass will take the rest
+				return
+			case err != nil:
+				followed <- err
+				return
+			case n == 0:
+				select {
+				case <-follow.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}
+	}()
+	sum, err := load()
+	stop()
+	return sum, errors.Join(err, <-followed)
 }
