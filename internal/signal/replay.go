@@ -23,7 +23,7 @@ type batch struct {
 	users []string
 	// merges are anonymous ids tied to a user as the batch was resolved.
 	merges map[string]string
-	// packing: its events are being packed too (see Packer.Pack).
+	// packing: its events are being packed too (see store.DB.PackFrom).
 	packing bool
 	err     error
 }
@@ -144,9 +144,9 @@ func (a *aliases) recycle(users []string) {
 	}
 }
 
-// packing is what packing the stream did in a replay, known once its
+// packed is what packing the stream did in a replay, known once its
 // batches are all out.
-type packing struct {
+type packed struct {
 	packed int
 	err    error // writing blocks failed: the events were still read
 }
@@ -156,21 +156,19 @@ type packing struct {
 // what is packed already in parts at once, and what is not as it is
 // packed. known is every alias. The caller cancels ctx if it stops early,
 // and drains the channel.
-func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<-chan batch, *packing) {
+func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<-chan batch, *packed) {
 	// Taken here, by the reader's call: a failed replay may reset the
 	// signals while the readers still run.
 	r := reading{bodies: bodiesOf(st.set), set: st.set, known: known, oneShot: st.oneShot}
-	packer, err := st.db.Packer(ctx, r.bodies)
-	packed := upTo // without a packer, everything is read as it is stored
-	if err != nil {
-		if ctx.Err() == nil {
-			st.log.Warn("packing the event stream failed; replaying its rows", "err", err)
-		}
-		packer = nil
-	} else if packer.From.Before(upTo) {
-		packed = packer.From
+	from, keep, err := st.db.PackedTo(ctx, r.bodies)
+	blocks, packing := upTo, err == nil && from.Before(upTo) // without packing, everything is read as it is stored
+	if err != nil && ctx.Err() == nil {
+		st.log.Warn("packing the event stream failed; replaying its rows", "err", err)
 	}
-	parts := st.db.Split(store.Cursor{}, packed, readers, st.partEvents)
+	if packing {
+		blocks = from
+	}
+	parts := st.db.Split(store.Cursor{}, blocks, readers, st.partEvents)
 	out := make(chan batch, len(parts)+1)
 	var wg sync.WaitGroup
 	send := func(read func() error) {
@@ -193,8 +191,8 @@ func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<
 			})
 		})
 	}
-	var p packing
-	if packer != nil && packed.Before(upTo) {
+	var p packed
+	if packing {
 		// Matched on a goroutine of their own: reading the rows is the
 		// longest part of a first replay.
 		read := make(chan []event.Event, 2)
@@ -210,7 +208,7 @@ func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<
 		})
 		send(func() error {
 			defer close(read)
-			n, err, werr := packer.Pack(ctx, upTo, func(evs []event.Event) error {
+			n, err, werr := st.db.PackFrom(ctx, from, upTo, keep, func(evs []event.Event) error {
 				select {
 				case read <- evs:
 					return nil

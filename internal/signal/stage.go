@@ -23,7 +23,8 @@ type Store interface {
 	Cursor(ctx context.Context, name string) (store.Cursor, error)
 	ScanLean(ctx context.Context, after, upTo store.Cursor, batch int, bodies store.Bodies, fn func([]event.Event, store.Cursor) error) error
 	Split(after, upTo store.Cursor, n int, least int64) []store.Cursor
-	Packer(ctx context.Context, bodies store.Bodies) (*store.Packer, error)
+	PackedTo(ctx context.Context, bodies store.Bodies) (from store.Cursor, keep store.Bodies, err error)
+	PackFrom(ctx context.Context, from, upTo store.Cursor, keep store.Bodies, each func([]event.Event) error) (packed int, err, writeErr error)
 	Recycle(evs []event.Event)
 	AllAliases(ctx context.Context, asOf time.Time) (map[string]string, error)
 	QuarantinedList(ctx context.Context, q store.QuarantineQuery) ([]store.Quarantined, error)

@@ -130,48 +130,39 @@ func (db *DB) Recycle(evs []event.Event) {
 // again. upTo must be settled: no event may later commit before it. Pack
 // returns how many events it packed.
 func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error) {
-	p, err := db.Packer(ctx, bodies)
+	from, keep, err := db.PackedTo(ctx, bodies)
 	if err != nil {
 		return 0, err
 	}
-	n, err, werr := p.Pack(ctx, upTo, nil)
+	n, err, werr := db.PackFrom(ctx, from, upTo, keep, nil)
 	return n, errors.Join(err, werr)
 }
 
-// Packer packs the stream after From: what is packed already ends there.
-type Packer struct {
-	db   *DB
-	keep Bodies
-	From Cursor
+// PackedTo returns where the packed stream ends for bodies, and what the
+// blocks packed after it must keep: bodies and what the stored blocks
+// keep. Blocks that keep less than bodies asks for are deleted, and the
+// stream is then packed again from its start.
+func (db *DB) PackedTo(ctx context.Context, bodies Bodies) (from Cursor, keep Bodies, err error) {
+	keep, from, err = db.packedSoFar(ctx, bodies)
+	return from, keep, err
 }
 
-// Packer readies packing the stream for bodies. Blocks that keep less than
-// bodies asks for are deleted, and the stream is packed again from its
-// start; the blocks made keep what bodies and the blocks left keep.
-func (db *DB) Packer(ctx context.Context, bodies Bodies) (*Packer, error) {
-	keep, from, err := db.packedSoFar(ctx, bodies)
-	if err != nil {
-		return nil, err
-	}
-	return &Packer{db: db, keep: keep, From: from}, nil
-}
-
-// Pack packs the stream after p.From up to upTo (see DB.Pack), reading it
-// on one goroutine and encoding and writing blocks on another. If each is
-// not nil, it is handed every event read, in stream order, a block's worth
-// at a time (the last one short), on the reading goroutine: a replay then
-// takes the events in as they are packed instead of reading the blocks
-// back. The encoder reads the same events meanwhile: each must not change
-// them. Pack returns how many events it packed, what ended the reading
-// (each's error included), and what failed writing the blocks, after which
-// the reading goes on.
-func (p *Packer) Pack(ctx context.Context, upTo Cursor, each func([]event.Event) error) (packed int, err, writeErr error) {
-	db, from := p.db, p.From
+// PackFrom packs the stream after from up to upTo into blocks keeping keep
+// (both as PackedTo said), as Pack does, reading it on one goroutine and
+// encoding and writing blocks on another. If each is not nil, it is handed
+// every event read, in stream order, a block's worth at a time (the last
+// one short), on the reading goroutine: a replay then takes the events in
+// as they are packed instead of reading the blocks back. The encoder reads
+// the same events meanwhile: each must not change them. PackFrom returns
+// how many events it packed, what ended the reading (each's error
+// included), and what failed writing the blocks (another process packing
+// the same stretch, say), after which the reading goes on.
+func (db *DB) PackFrom(ctx context.Context, from, upTo Cursor, keep Bodies, each func([]event.Event) error) (packed int, err, writeErr error) {
 	full := make(chan unpacked, 2)
 	wrote := make(chan packResult, 1)
-	go func() { wrote <- db.writePacked(ctx, p.keep, full) }()
+	go func() { wrote <- db.writePacked(ctx, keep, full) }()
 	evs := make([]event.Event, 0, BlockEvents)
-	err = db.eachLeanRow(ctx, from, upTo, p.keep, func(e event.Event, at Cursor) error {
+	err = db.eachLeanRow(ctx, from, upTo, keep, func(e event.Event, at Cursor) error {
 		if evs = append(evs, e); len(evs) < BlockEvents {
 			return nil
 		}
