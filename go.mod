@@ -17,6 +17,7 @@ require (
 	github.com/segmentio/analytics-go/v3 v3.3.0
 	github.com/spf13/cobra v1.10.1
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
+	github.com/stripe/stripe-go/v82 v82.5.1
 	golang.org/x/crypto v0.45.0
 	golang.org/x/oauth2 v0.38.0
 	modernc.org/sqlite v1.61.1

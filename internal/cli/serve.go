@@ -15,6 +15,7 @@ import (
 
 	"github.com/beaconplg/beacon/docs"
 	"github.com/beaconplg/beacon/internal/api"
+	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/collect"
 	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/identity"
@@ -71,7 +72,7 @@ func (a *app) collectOnly(ctx context.Context, db *store.DB, ready func(net.Addr
 	m := metrics.New()
 	col := collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: m, Log: a.log,
 		Errors: httpjson.NewErrors(a.log, api.Statuses()...)})
-	s := server.New(a.cfg, server.Deps{Routes: []server.Route{col}, Store: db,
+	s := server.New(a.cfg, server.Deps{Routes: append([]server.Route{col}, a.billing(db)...), Store: db,
 		Checks: []server.Check{{Name: "collector", Health: col.Health}}, Metrics: m, Log: a.log})
 	ln, err := s.Listen()
 	if err != nil {
@@ -188,8 +189,9 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	s := server.New(a.cfg, server.Deps{
-		Routes: []server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, errs), pages},
-		Store:  db,
+		Routes: append([]server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, errs), pages},
+			a.billing(db)...),
+		Store: db,
 		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health, Quarantined: ids.Quarantined, Lag: ids.Lag},
 			{Name: "scoring", Health: scorer.Health, Quarantined: scorer.Quarantined, Lag: scorer.Lag}},
 		Metrics: m,
@@ -202,4 +204,14 @@ func (a *app) server(db *store.DB) (wired, error) {
 func (a *app) dispatcher(db *store.DB) (*route.Dispatcher, error) {
 	return route.New(a.cfg.Destinations, route.Deps{Store: db, Log: a.log, PublicURL: strings.TrimSuffix(a.cfg.PublicURL, "/"),
 		UserAgent: "Beacon/" + Version})
+}
+
+// billing receives the billing system's events, if beacon.yaml says from
+// where.
+func (a *app) billing(db *store.DB) []server.Route {
+	if a.cfg.Billing == nil || a.cfg.Billing.Stripe == nil {
+		return nil
+	}
+	return []server.Route{billing.NewStripe(*a.cfg.Billing.Stripe, billing.Deps{Store: db,
+		Errors: httpjson.NewErrors(a.log, api.Statuses()...), Log: a.log})}
 }

@@ -9,12 +9,15 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	analytics "github.com/segmentio/analytics-go/v3"
+	"github.com/stripe/stripe-go/v82/webhook"
 
+	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/config"
 	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
@@ -297,5 +300,35 @@ func postBatch(t *testing.T, base, key, body string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("batch: %d", resp.StatusCode)
+	}
+}
+
+// `beacon serve` receives Stripe's webhooks at /v1/billing/stripe once
+// beacon.yaml names the signing secret, and not before.
+func TestServeReceivesStripe(t *testing.T) {
+	body := `{"id":"evt_9","object":"event","type":"invoice.paid","created":1767225600,"data":{"object":{"object":"invoice","customer":"cus_9"}}}`
+	for _, configured := range []bool{false, true} {
+		db := storetest.SQLite(t)
+		a := newTestApp()
+		if configured {
+			a.cfg.Billing = &billing.Config{Stripe: &billing.StripeConfig{WebhookSecret: "whsec_serve"}}
+		}
+		w, err := a.server(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(w.s.Handler())
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/billing/stripe", strings.NewReader(body))
+		req.Header.Set("Stripe-Signature", webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: []byte(body), Secret: "whsec_serve"}).Header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		srv.Close()
+		got, _ := db.BillingEvents(context.Background(), 10)
+		if want := map[bool]int{false: 404, true: 200}[configured]; resp.StatusCode != want || len(got) != map[bool]int{false: 0, true: 1}[configured] {
+			t.Fatalf("configured %v: %d, %d stored; want %d", configured, resp.StatusCode, len(got), want)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/sso"
@@ -43,6 +44,9 @@ type Config struct {
 	// SSO, if set, signs people in to the web app with an OpenID Connect
 	// provider beside passwords.
 	SSO *sso.Config `yaml:"sso"`
+	// Billing, if set, receives the billing system's events (Stripe's
+	// webhooks).
+	Billing *billing.Config `yaml:"billing"`
 }
 
 // SignOn is the single sign-on section as it is used: its redirect URL,
@@ -123,6 +127,10 @@ func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
 		}
 		c.SSO.ClientSecret = v
 	}
+	if c.Billing != nil && c.Billing.Stripe != nil && c.Billing.Stripe.WebhookSecretEnv != "" {
+		// Validate names a variable that is not set.
+		c.Billing.Stripe.WebhookSecret, _ = lookup(c.Billing.Stripe.WebhookSecretEnv)
+	}
 	for _, e := range []struct {
 		name string
 		dst  *time.Duration
@@ -172,6 +180,9 @@ func (c Config) Validate() error {
 		if err := s.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.Billing.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := route.Validate(c.Destinations); err != nil {
 		errs = append(errs, err)

@@ -230,3 +230,38 @@ sso:
 		}
 	}
 }
+
+// The billing section names where Stripe's signing secret is; a missing
+// name, an unset variable or a negative tolerance is refused, naming it.
+func TestBillingSection(t *testing.T) {
+	t.Setenv("BEACON_TEST_STRIPE_SECRET", "whsec_test")
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, body, want string }{
+		{"set", "billing:\n  stripe: {webhook_secret_env: BEACON_TEST_STRIPE_SECRET, tolerance: 10m}\n", ""},
+		{"no variable named", "billing:\n  stripe: {tolerance: 10m}\n", "billing.stripe.webhook_secret_env: name the variable"},
+		{"variable not set", "billing:\n  stripe: {webhook_secret_env: BEACON_NOT_SET_ANYWHERE}\n", "BEACON_NOT_SET_ANYWHERE is not set"},
+		{"negative tolerance", "billing:\n  stripe: {webhook_secret_env: BEACON_TEST_STRIPE_SECRET, tolerance: -1s}\n", "billing.stripe.tolerance -1s"},
+		{"unknown key", "billing:\n  stripe: {secret: whsec_x}\n", "[2:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+			if err := os.WriteFile(file, []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c := Default()
+			err := c.LoadFile(file, true)
+			if err == nil {
+				err = c.LoadEnv(os.LookupEnv)
+			}
+			if err == nil {
+				err = c.Validate()
+			}
+			switch {
+			case tc.want == "" && (err != nil || c.Billing.Stripe.WebhookSecret != "whsec_test" || c.Billing.Stripe.Tolerance != 10*time.Minute):
+				t.Fatalf("%v; %+v", err, c.Billing.Stripe)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want one with %q", err, tc.want)
+			}
+		})
+	}
+}
