@@ -93,7 +93,7 @@ func (s *Stripe) verified(body []byte, signature string) (store.BillingEvent, er
 	if err := webhook.ValidatePayloadWithTolerance(body, signature, s.cfg.WebhookSecret, s.cfg.Tolerance); err != nil {
 		return store.BillingEvent{}, bad("Stripe-Signature", signatureReason(err, s.cfg.Tolerance))
 	}
-	return decodeEvent(body, s.d.Clock())
+	return ParseEvent(body, s.d.Clock())
 }
 
 // signatureReason says why a signature was refused, in words an operator
@@ -110,8 +110,9 @@ func signatureReason(err error, tolerance time.Duration) string {
 	return "the signature could not be checked: " + err.Error()
 }
 
-// decodeEvent reads a verified event's id, type, time and customer.
-func decodeEvent(body []byte, now time.Time) (store.BillingEvent, error) {
+// ParseEvent reads a Stripe event's id, type, time and customer, for one
+// received (once its signature is verified) or loaded from an export.
+func ParseEvent(body []byte, now time.Time) (store.BillingEvent, error) {
 	var ev struct {
 		ID      string `json:"id"`
 		Object  string `json:"object"`

@@ -105,7 +105,7 @@ func TestEventCustomer(t *testing.T) {
 		{`{"id":"prod_1","object":"product"}`, ""},
 	} {
 		body := `{"id":"evt_1","object":"event","type":"t","created":1,"data":{"object":` + c.object + `}}`
-		e, err := decodeEvent([]byte(body), time.Now())
+		e, err := ParseEvent([]byte(body), time.Now())
 		if err != nil || e.Customer != c.want {
 			t.Errorf("%s: customer %q (%v), want %q", c.object, e.Customer, err, c.want)
 		}
@@ -114,12 +114,12 @@ func TestEventCustomer(t *testing.T) {
 
 // No body, however malformed, makes the decoder panic; what it accepts has
 // an id, a type and a time.
-func FuzzDecodeEvent(f *testing.F) {
+func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(subscriptionCreated))
 	f.Add([]byte(`{"id":"evt_1","object":"event","type":"t","created":1,"data":{"object":{"customer":{"id":7}}}}`))
 	f.Add([]byte(`{"object":"event"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		e, err := decodeEvent(body, time.Now())
+		e, err := ParseEvent(body, time.Now())
 		if err == nil && (e.ID == "" || e.Type == "" || e.Created.Unix() <= 0) {
 			t.Fatalf("accepted %q as %+v", body, e)
 		}

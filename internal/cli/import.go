@@ -14,6 +14,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/importer"
+	"github.com/beaconplg/beacon/internal/store"
 )
 
 func (a *app) importCmd() *cobra.Command {
@@ -43,33 +44,25 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 				return err
 			}
 			defer stop()
-			db, err := a.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			r, done, err := a.openInput(args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
-			ids := a.identity(db, nil).Bulk()
-			sum, err := resolving(ctx, ids, func() (importer.Summary, error) {
-				if format == "csv" || (format == "" && strings.Contains(strings.ToLower(args[0]), ".csv")) {
-					return importer.CSV(ctx, r, mapping, defaultType, db)
+			return a.withInput(ctx, args[0], func(db *store.DB, r io.Reader, done func()) error {
+				ids := a.identity(db, nil).Bulk()
+				sum, err := resolving(ctx, ids, func() (importer.Summary, error) {
+					if format == "csv" || (format == "" && strings.Contains(strings.ToLower(args[0]), ".csv")) {
+						return importer.CSV(ctx, r, mapping, defaultType, db)
+					}
+					return importer.JSONLines(ctx, r, db)
+				})
+				done()
+				sum.Report(a.stdout)
+				if err != nil {
+					return err
 				}
-				return importer.JSONLines(ctx, r, db)
+				if err := db.Optimize(ctx); err != nil {
+					return err
+				}
+				_, err = ids.Sync(ctx)
+				return err
 			})
-			done()
-			sum.Report(a.stdout)
-			if err != nil {
-				return err
-			}
-			if err := db.Optimize(ctx); err != nil {
-				return err
-			}
-			_, err = ids.Sync(ctx)
-			return err
 		},
 	}
 	events.Flags().StringVar(&format, "format", "", "jsonl or csv (default: from the file name)")
@@ -108,8 +101,46 @@ fill them; columns named properties.X, traits.X or context.X fill those keys;
 			return nil
 		},
 	}
-	cmd.AddCommand(events, accounts)
+	cmd.AddCommand(events, accounts, a.importBillingCmd())
 	return cmd
+}
+
+func (a *app) importBillingCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "billing FILE",
+		Short: "Import Stripe events, one JSON object a line (.jsonl, .gz); idempotent on the event id",
+		Long: `Import Stripe events as the webhook at /v1/billing/stripe stores them: one event
+object a line (an export of Stripe's events, or the demo world's billing.jsonl),
+plain or gzip. A second run of the same file adds nothing: events are kept once
+by id. A line that is not an event is reported with its number and reason, and
+the others are loaded.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return a.withInput(ctx, args[0], func(db *store.DB, r io.Reader, done func()) error {
+				sum, err := importer.BillingLines(ctx, r, db)
+				done()
+				sum.Report(a.stdout)
+				return err
+			})
+		},
+	}
+}
+
+// withInput opens the store (making it if need be) and the file at path,
+// and runs fn on them; done ends the file's progress line.
+func (a *app) withInput(ctx context.Context, path string, fn func(db *store.DB, r io.Reader, done func()) error) error {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, done, err := a.openInput(path)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(db, r, done)
 }
 
 // openInput opens a file (gzip or not), with a progress line on stderr when
