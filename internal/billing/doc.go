@@ -2,6 +2,6 @@
 // webhooks received at POST /v1/billing/stripe, their signatures verified
 // before anything of them is read, and each event stored once by its id
 // (a retried delivery is a no-op). Events of every type are kept as they
-// came; what subscriptions, MRR and conversions they make is read from
-// them.
+// came; a subscription and what its MRR is made of are read from them
+// (ParseSubscription), for package revenue to price.
 package billing
