@@ -3,13 +3,18 @@ package billing_test
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/beaconplg/beacon/internal/billing"
+	"github.com/beaconplg/beacon/internal/importer"
 	"github.com/beaconplg/beacon/internal/revenue"
 	"github.com/beaconplg/beacon/internal/sim"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // Every subscription event of the demo world parses, and its MRR is its
@@ -50,4 +55,122 @@ func TestDemoWorldSubscriptions(t *testing.T) {
 	if err := sc.Err(); err != nil || n == 0 {
 		t.Fatalf("%d subscription events (%v)", n, err)
 	}
+}
+
+// The demo world's billing, loaded into a store of each engine and read
+// back in Stripe's order, gives every account the MRR the simulator's
+// truth says it paid at the end, and one movement for each change of it:
+// new at conversion, expansion or contraction at a renewal that changed
+// its seats, churn at cancellation.
+func TestLedgerMatchesSimulatorTruth(t *testing.T) {
+	p := sim.DefaultParams()
+	p.Accounts, p.Days = 600, 150
+	dir := t.TempDir()
+	if _, err := p.Simulate(dir); err != nil {
+		t.Fatal(err)
+	}
+	truth := readTruth(t, filepath.Join(dir, sim.TruthFile))
+	world, err := os.ReadFile(filepath.Join(dir, sim.BillingFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			db := eng.Open(t)
+			if _, err := importer.BillingLines(ctx, bytes.NewReader(world), db); err != nil {
+				t.Fatal(err)
+			}
+			stored, err := db.BillingEvents(ctx, 1<<30)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := billing.NewLedger()
+			for _, e := range stored {
+				if err := l.Add(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kinds := map[string][]revenue.Kind{}
+			for _, m := range l.Movements {
+				kinds[m.Customer] = append(kinds[m.Customer], m.Kind)
+			}
+			counted := map[revenue.Kind]int{}
+			for group, life := range truth {
+				customer := "cus_" + group
+				if got, want := l.MRR(customer), int64(life.MRROn(p.Days-1)); got != want {
+					t.Fatalf("%s: MRR %d at the end, truth %d (%+v)", group, got, want, life)
+				}
+				if want := truthMoves(life, p.Days); !slices.Equal(kinds[customer], want) {
+					t.Fatalf("%s: movements %v, truth %v (%+v)", group, kinds[customer], want, life)
+				}
+				for _, k := range kinds[customer] {
+					counted[k]++
+				}
+			}
+			if counted[revenue.New] == 0 || counted[revenue.Churn] == 0 || counted[revenue.Expansion] == 0 {
+				t.Fatalf("the world moves too little to test: %v", counted)
+			}
+			t.Logf("%d accounts; movements %v", len(truth), counted)
+		})
+	}
+}
+
+// truthMoves are the movements the simulator's lifecycle makes: its seats
+// at each monthly renewal before the end or its churn.
+func truthMoves(l sim.Lifecycle, days int) []revenue.Kind {
+	if !l.Converted {
+		return nil
+	}
+	out := []revenue.Kind{revenue.New}
+	end := days
+	if l.Churned {
+		end = l.ChurnDay
+	}
+	seats := l.Seats
+	for d := l.ConvertedDay; d < end; d += 30 {
+		now := l.SeatsOn(d)
+		switch {
+		case now > seats:
+			out = append(out, revenue.Expansion)
+		case now < seats:
+			out = append(out, revenue.Contraction)
+		}
+		seats = now
+	}
+	if l.Churned {
+		out = append(out, revenue.Churn)
+	}
+	return out
+}
+
+// readTruth reads each account's lifecycle from the simulator's truth.
+func readTruth(t *testing.T, path string) map[string]sim.Lifecycle {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]sim.Lifecycle{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var row struct {
+			Kind    string `json:"kind"`
+			GroupID string `json:"group_id"`
+			sim.Lifecycle
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		if row.Kind == "account" {
+			out[row.GroupID] = row.Lifecycle
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

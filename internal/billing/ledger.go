@@ -1,0 +1,64 @@
+package billing
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/revenue"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+// Movement is one change of a customer's MRR.
+type Movement struct {
+	Customer      string
+	At            time.Time // when Stripe made the event that caused it
+	Kind          revenue.Kind
+	Before, After int64  // the customer's MRR, in cents
+	Cause         string // that event's id
+}
+
+// Ledger follows each customer's subscriptions through their events, taken
+// in the order Stripe made them, and records every change of the
+// customer's MRR (the sum of its subscriptions') as a movement.
+type Ledger struct {
+	subs      map[string]int64 // subscription → its MRR
+	customers map[string]int64 // customer → MRR
+	paid      map[string]bool  // customers that ever paid
+	Movements []Movement
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{subs: map[string]int64{}, customers: map[string]int64{}, paid: map[string]bool{}}
+}
+
+// Add takes one stored event; events other than a subscription's change
+// nothing.
+func (l *Ledger) Add(e store.BillingEvent) error {
+	if !strings.HasPrefix(e.Type, "customer.subscription.") {
+		return nil
+	}
+	s, err := ParseSubscription(e.Body)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	mrr := int64(0)
+	if e.Type != "customer.subscription.deleted" {
+		if mrr, err = revenue.MRR(s.Subscription); err != nil {
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+	}
+	customer := s.Customer
+	before := l.customers[customer]
+	after := before - l.subs[s.ID] + mrr
+	l.subs[s.ID], l.customers[customer] = mrr, after
+	if kind := revenue.Classify(before, after, l.paid[customer]); kind != revenue.None {
+		l.Movements = append(l.Movements, Movement{Customer: customer, At: e.Created, Kind: kind, Before: before, After: after, Cause: e.ID})
+	}
+	l.paid[customer] = l.paid[customer] || after > 0
+	return nil
+}
+
+// MRR is a customer's MRR now, in cents.
+func (l *Ledger) MRR(customer string) int64 { return l.customers[customer] }
