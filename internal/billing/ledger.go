@@ -62,3 +62,34 @@ func (l *Ledger) Add(e store.BillingEvent) error {
 
 // MRR is a customer's MRR now, in cents.
 func (l *Ledger) MRR(customer string) int64 { return l.customers[customer] }
+
+// Period sums, for the customers in (a segment, say; nil takes all) that
+// paid at from, what became of their MRR by to: its expansion, contraction
+// and churn, as seed 004's NRR counts them. A starting customer that
+// churns and comes back within the period counts the return as
+// expansion, so that starting MRR plus the movements is their MRR at to.
+func (l *Ledger) Period(from, to time.Time, in func(customer string) bool) revenue.Period {
+	start := map[string]int64{}
+	var p revenue.Period
+	for _, m := range l.Movements {
+		if in != nil && !in(m.Customer) {
+			continue
+		}
+		switch {
+		case !m.At.After(from):
+			start[m.Customer] = m.After
+		case m.At.After(to) || start[m.Customer] == 0:
+			// after the period, or a customer that did not pay at its start
+		case m.Kind == revenue.Churn:
+			p.Churn += m.Before
+		case m.After > m.Before:
+			p.Expansion += m.After - m.Before
+		default:
+			p.Contraction += m.Before - m.After
+		}
+	}
+	for _, mrr := range start {
+		p.Starting += mrr
+	}
+	return p
+}

@@ -64,7 +64,7 @@ func TestDemoWorldSubscriptions(t *testing.T) {
 // its seats, churn at cancellation.
 func TestLedgerMatchesSimulatorTruth(t *testing.T) {
 	p := sim.DefaultParams()
-	p.Accounts, p.Days = 600, 150
+	p.Accounts, p.Days = 2000, 150
 	dir := t.TempDir()
 	if _, err := p.Simulate(dir); err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestLedgerMatchesSimulatorTruth(t *testing.T) {
 				if got, want := l.MRR(customer), int64(life.MRROn(p.Days-1)); got != want {
 					t.Fatalf("%s: MRR %d at the end, truth %d (%+v)", group, got, want, life)
 				}
-				if want := truthMoves(life, p.Days); !slices.Equal(kinds[customer], want) {
+				if want := truthMoves(life.Lifecycle, p.Days); !slices.Equal(kinds[customer], want) {
 					t.Fatalf("%s: movements %v, truth %v (%+v)", group, kinds[customer], want, life)
 				}
 				for _, k := range kinds[customer] {
@@ -113,6 +113,24 @@ func TestLedgerMatchesSimulatorTruth(t *testing.T) {
 				t.Fatalf("the world moves too little to test: %v", counted)
 			}
 			t.Logf("%d accounts; movements %v", len(truth), counted)
+
+			// Retention by segment over days 60–150 equals the truth's.
+			from, to := p.Start.AddDate(0, 0, 60), p.Start.AddDate(0, 0, p.Days)
+			var all revenue.Period
+			for _, segment := range []string{"smb", "mid-market", "enterprise"} {
+				got := l.Period(from, to, func(customer string) bool { return truth[customer[len("cus_"):]].Segment == segment })
+				want := truthPeriod(truth, segment, 60, p.Days)
+				if got != want {
+					t.Fatalf("%s: %+v, truth %+v", segment, got, want)
+				}
+				nrr, _ := got.NRR()
+				grr, _ := got.GRR()
+				t.Logf("%s: NRR %.1f%%, GRR %.1f%% (%+v)", segment, nrr, grr, got)
+				all.Expansion, all.Contraction, all.Churn = all.Expansion+got.Expansion, all.Contraction+got.Contraction, all.Churn+got.Churn
+			}
+			if all.Expansion == 0 || all.Contraction == 0 || all.Churn == 0 {
+				t.Fatalf("the period moves too little to test: %+v", all)
+			}
 		})
 	}
 }
@@ -145,28 +163,61 @@ func truthMoves(l sim.Lifecycle, days int) []revenue.Kind {
 	return out
 }
 
+// truthPeriod is what the lifecycles of a segment's accounts paying at
+// the start of day from did by the start of day to: a change on day d is
+// billed that day.
+func truthPeriod(truth map[string]account, segment string, from, to int) revenue.Period {
+	var p revenue.Period
+	for _, a := range truth {
+		start := int64(a.MRROn(from - 1))
+		if a.Segment != segment || start == 0 {
+			continue
+		}
+		p.Starting += start
+		for d := from; d < to; d++ {
+			before, after := int64(a.MRROn(d-1)), int64(a.MRROn(d))
+			switch {
+			case after == before:
+			case after == 0:
+				p.Churn += before
+			case after > before:
+				p.Expansion += after - before
+			default:
+				p.Contraction += before - after
+			}
+		}
+	}
+	return p
+}
+
+// account is an account's truth: its segment and lifecycle.
+type account struct {
+	Segment string `json:"segment"`
+	sim.Lifecycle
+}
+
 // readTruth reads each account's lifecycle from the simulator's truth.
-func readTruth(t *testing.T, path string) map[string]sim.Lifecycle {
+func readTruth(t *testing.T, path string) map[string]account {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	out := map[string]sim.Lifecycle{}
+	out := map[string]account{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var row struct {
 			Kind    string `json:"kind"`
 			GroupID string `json:"group_id"`
-			sim.Lifecycle
+			account
 		}
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			t.Fatal(err)
 		}
 		if row.Kind == "account" {
-			out[row.GroupID] = row.Lifecycle
+			out[row.GroupID] = row.account
 		}
 	}
 	if err := sc.Err(); err != nil {
