@@ -100,8 +100,12 @@ func (rc *receiver) arrived(account string) (time.Time, bool) {
 }
 
 // listen serves h on loopback and returns its base URL and a stop.
-func listen(h http.Handler) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func listen(h http.Handler) (string, func(), error) { return listenAt("127.0.0.1:0", h) }
+
+// listenAt serves h at addr (host:port) and returns its base URL and a
+// stop.
+func listenAt(addr string, h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, err
 	}

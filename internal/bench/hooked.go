@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 )
@@ -23,15 +22,4 @@ type hookedProbe struct {
 // one sends probe i's events and waits for its workspace's webhook.
 func (p hookedProbe) one(ctx context.Context, i int) (time.Duration, error) {
 	return probeWebhook(ctx, p.client, p.base, p.key, p.rc, fmt.Sprintf("%s-%d", p.run, i))
-}
-
-// receive serves rc at addr (host:port) until the returned stop.
-func receive(addr string, rc *receiver) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listening for webhooks: %w", err)
-	}
-	srv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return func() { _ = srv.Close() }, nil
 }

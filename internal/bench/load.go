@@ -104,9 +104,9 @@ func Load(ctx context.Context, o LoadOptions) (LoadResult, error) {
 	switch {
 	case o.Receive != "":
 		rc := &receiver{probe: map[string]time.Time{}}
-		stop, err := receive(o.Receive, rc)
+		_, stop, err := listenAt(o.Receive, rc)
 		if err != nil {
-			return LoadResult{}, err
+			return LoadResult{}, fmt.Errorf("listening for webhooks: %w", err)
 		}
 		defer stop()
 		probe = hookedProbe{client: client, base: base, key: o.Key, run: run, rc: rc}

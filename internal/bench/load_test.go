@@ -111,7 +111,7 @@ func TestHookedProbe(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	rc := &receiver{probe: map[string]time.Time{}}
-	stop, err := receive("127.0.0.1:0", rc)
+	_, stop, err := listen(rc)
 	if err != nil {
 		t.Fatal(err)
 	}

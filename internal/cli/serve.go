@@ -70,9 +70,9 @@ func (a *app) serve(ctx context.Context, profile string, collectOnly bool) error
 // events in and stores them, for the processes that read the same store.
 func (a *app) collectOnly(ctx context.Context, db *store.DB, ready func(net.Addr)) error {
 	m := metrics.New()
-	col := collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: m, Log: a.log,
-		Errors: httpjson.NewErrors(a.log, api.Statuses()...)})
-	s := server.New(a.cfg, server.Deps{Routes: append([]server.Route{col}, a.billing(db)...), Store: db,
+	errs := httpjson.NewErrors(a.log, api.Statuses()...)
+	col := collect.New(collect.Deps{Ingester: db, Keys: keys.NewChecker(db), Metrics: m, Log: a.log, Errors: errs})
+	s := server.New(a.cfg, server.Deps{Routes: append([]server.Route{col}, a.billing(db, errs)...), Store: db,
 		Checks: []server.Check{{Name: "collector", Health: col.Health}}, Metrics: m, Log: a.log})
 	ln, err := s.Listen()
 	if err != nil {
@@ -190,7 +190,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 	}
 	s := server.New(a.cfg, server.Deps{
 		Routes: append([]server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, errs), pages},
-			a.billing(db)...),
+			a.billing(db, errs)...),
 		Store: db,
 		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health, Quarantined: ids.Quarantined, Lag: ids.Lag},
 			{Name: "scoring", Health: scorer.Health, Quarantined: scorer.Quarantined, Lag: scorer.Lag}},
@@ -208,10 +208,9 @@ func (a *app) dispatcher(db *store.DB) (*route.Dispatcher, error) {
 
 // billing receives the billing system's events, if beacon.yaml says from
 // where.
-func (a *app) billing(db *store.DB) []server.Route {
+func (a *app) billing(db *store.DB, errs *httpjson.Errors) []server.Route {
 	if a.cfg.Billing == nil || a.cfg.Billing.Stripe == nil {
 		return nil
 	}
-	return []server.Route{billing.NewStripe(*a.cfg.Billing.Stripe, billing.Deps{Store: db,
-		Errors: httpjson.NewErrors(a.log, api.Statuses()...), Log: a.log})}
+	return []server.Route{billing.NewStripe(*a.cfg.Billing.Stripe, billing.Deps{Store: db, Errors: errs, Log: a.log})}
 }

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -26,37 +25,24 @@ type BillingSink interface {
 func BillingLines(ctx context.Context, r io.Reader, sink BillingSink) (Summary, error) {
 	var sum Summary
 	now := time.Now().UTC()
-	br := bufio.NewReaderSize(r, 2*billing.MaxBody)
-	for line := 1; ; line++ {
-		raw, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = br.ReadSlice('\n')
-			}
-			sum.Rows++
-			sum.reject(line, "too_large", fmt.Sprintf("line is over the %d-byte event limit", billing.MaxBody))
-		} else if raw = bytes.TrimSpace(raw); len(raw) > 0 {
-			sum.Rows++
-			if err := addBilling(ctx, sink, &sum, line, raw, now); err != nil {
-				return sum, err
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return sum, nil
-		}
-		if err != nil {
-			return sum, fmt.Errorf("line %d: %w", line, err)
-		}
+	tooLong := func(line int) {
+		sum.Rows++
+		sum.reject(line, "too_large", fmt.Sprintf("line is over the %d-byte event limit", billing.MaxBody))
 	}
+	err := eachLine(r, 2*billing.MaxBody, tooLong, func(line int, raw []byte) error {
+		if raw = bytes.TrimSpace(raw); len(raw) > billing.MaxBody {
+			tooLong(line)
+			return nil
+		}
+		sum.Rows++
+		return addBilling(ctx, sink, &sum, line, raw, now)
+	})
+	return sum, err
 }
 
 // addBilling stores one line's event; only the store's failure is an
 // error, a line that is not an event is counted as rejected.
 func addBilling(ctx context.Context, sink BillingSink, sum *Summary, line int, raw []byte, now time.Time) error {
-	if len(raw) > billing.MaxBody {
-		sum.reject(line, "too_large", fmt.Sprintf("line is over the %d-byte event limit", billing.MaxBody))
-		return nil
-	}
 	e, err := billing.ParseEvent(bytes.Clone(raw), now)
 	var bad *httpjson.Problem
 	if errors.As(err, &bad) {

@@ -129,28 +129,40 @@ func (l *loader) flush() error {
 // limit is refused like any invalid message, and the import goes on.
 func JSONLines(ctx context.Context, r io.Reader, sink Sink) (Summary, error) {
 	l := &loader{ctx: ctx, sink: sink, now: time.Now().UTC()}
-	br := bufio.NewReaderSize(r, 2*event.MaxMessageBytes)
+	err := eachLine(r, 2*event.MaxMessageBytes, func(line int) {
+		l.sum.Rows++
+		l.sum.reject(line, event.KindTooLarge, fmt.Sprintf("line is over the %d-byte message limit", event.MaxMessageBytes))
+	}, func(line int, raw []byte) error { return l.add(line, bytes.Clone(raw)) })
+	if err != nil {
+		return l.sum, err
+	}
+	return l.sum, l.flush()
+}
+
+// eachLine calls fn with each line of r that is not blank, its line ending
+// cut; the bytes are r's until fn returns. A line longer than size is
+// skipped, and tooLong told of it. fn's error ends the reading.
+func eachLine(r io.Reader, size int, tooLong func(line int), fn func(line int, raw []byte) error) error {
+	br := bufio.NewReaderSize(r, size)
 	for line := 1; ; line++ {
 		raw, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = br.ReadSlice('\n')
 			}
-			l.sum.Rows++
-			l.sum.reject(line, event.KindTooLarge, fmt.Sprintf("line is over the %d-byte message limit", event.MaxMessageBytes))
+			tooLong(line)
 		} else if len(bytes.TrimSpace(raw)) > 0 {
-			if aerr := l.add(line, bytes.Clone(bytes.TrimRight(raw, "\r\n"))); aerr != nil {
-				return l.sum, aerr
+			if ferr := fn(line, bytes.TrimRight(raw, "\r\n")); ferr != nil {
+				return ferr
 			}
 		}
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return l.sum, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 	}
-	return l.sum, l.flush()
 }
 
 // marshal builds a message for CSV rows.

@@ -289,13 +289,11 @@ func (s *Service) score(ctx context.Context, rep *Report) error {
 		// Scoring reads no visitor: forgetting the quiet ones, which
 		// copies all the others, runs beside it.
 		swept = s.signals.Turn(today)
-	} else {
-		done := make(chan struct{})
-		close(done)
-		swept = done
 	}
 	err := s.flush(ctx, now, rep)
-	<-swept
+	if swept != nil {
+		<-swept
+	}
 	if err == nil {
 		s.day = today
 	}

@@ -37,16 +37,27 @@ const (
 )
 
 // catchUp replays the stream up to upTo into the rollups, which hold
-// nothing yet. What is packed already is read in parts at once, what is
-// not is packed and taken in as it is read, and their batches are applied
-// as they come: the rollups do not depend on the order of events. A
-// failure part way leaves the rollups empty for the next TakeIn.
-func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Taken) (err error) {
-	defer func() {
-		if err != nil {
+// nothing yet. An event they cannot take is set aside and the replay
+// begins again, passing over it. A failure part way leaves the rollups
+// empty for the next TakeIn.
+func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Taken) error {
+	for {
+		again, err := st.replayOnce(ctx, upTo, m, t)
+		if err != nil || again {
 			st.Reset(st.set)
 		}
-	}()
+		if err != nil || !again {
+			return err
+		}
+	}
+}
+
+// replayOnce reads the stream up to upTo into the rollups: what is packed
+// already in parts at once, what is not as it is packed, each batch
+// applied as it comes (the rollups do not depend on the order of events).
+// again says an event was set aside, and the rollups hold part of the
+// stream.
+func (st *Stage) replayOnce(ctx context.Context, upTo store.Cursor, m Marks, t *Taken) (again bool, err error) {
 	known := st.readAliases(ctx)
 	defer func() { <-known.done }() // a failed replay leaves no read behind
 	readCtx, stopReading := context.WithCancel(ctx)
@@ -69,32 +80,22 @@ func (st *Stage) catchUp(ctx context.Context, upTo store.Cursor, m Marks, t *Tak
 		}
 		var bad *poisoned
 		if errors.As(err, &bad) {
-			// The rollups hold part of the stream: rebuild them,
-			// passing over the event from now on.
-			if err := st.setAside(ctx, bad); err != nil {
-				return err
-			}
-			stopReading()
-			for range batches {
-			}
-			<-known.done
-			st.Reset(st.set)
-			return st.catchUp(ctx, upTo, m, t)
+			return true, st.setAside(ctx, bad)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		t.Events += len(b.evs)
 	}
 	if err := ctx.Err(); err != nil {
-		return err // the readers stopped early and quietly: not everything is in
+		return false, err // the readers stopped early and quietly: not everything is in
 	}
 	t.Packed += packing.packed
 	if packing.err != nil {
 		st.log.Warn("packing the event stream failed; the next replay reads its rows", "err", packing.err)
 	}
 	st.cursor, st.fresh = upTo, false
-	return nil
+	return false, nil
 }
 
 // scanSafely runs a reader, a panic (a bug an event triggers while it is
@@ -193,35 +194,42 @@ func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<
 	}
 	var p packed
 	if packing {
-		// Matched on a goroutine of their own: reading the rows is the
-		// longest part of a first replay.
-		read := make(chan []event.Event, 2)
-		send(func() error {
-			for evs := range read {
-				if err := r.handOut(ctx, evs, true, out); err != nil {
-					for range read {
-					}
-					return err
-				}
-			}
-			return nil
-		})
-		send(func() error {
-			defer close(read)
-			n, err, werr := st.db.PackFrom(ctx, from, upTo, keep, func(evs []event.Event) error {
-				select {
-				case read <- evs:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-			p.packed, p.err = n, werr
-			return err
-		})
+		st.pack(ctx, from, upTo, keep, r, out, send, &p)
 	}
 	go func() { wg.Wait(); close(out) }()
 	return out, &p
+}
+
+// pack packs the stream after from up to upTo and sends out its events as
+// they are read, matched on a goroutine of their own (reading the rows is
+// the longest part of a first replay). send starts a reader; p is what the
+// packing did, once the readers are done.
+func (st *Stage) pack(ctx context.Context, from, upTo store.Cursor, keep store.Bodies, r reading, out chan<- batch,
+	send func(func() error), p *packed) {
+	read := make(chan []event.Event, 2)
+	send(func() error {
+		for evs := range read {
+			if err := r.handOut(ctx, evs, true, out); err != nil {
+				for range read {
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	send(func() error {
+		defer close(read)
+		n, err, werr := st.db.PackFrom(ctx, from, upTo, keep, func(evs []event.Event) error {
+			select {
+			case read <- evs:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		p.packed, p.err = n, werr
+		return err
+	})
 }
 
 // reading is what readers share: the bodies to read, the signals to match

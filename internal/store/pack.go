@@ -138,15 +138,6 @@ func (db *DB) Pack(ctx context.Context, upTo Cursor, bodies Bodies) (int, error)
 	return n, errors.Join(err, werr)
 }
 
-// PackedTo returns where the packed stream ends for bodies, and what the
-// blocks packed after it must keep: bodies and what the stored blocks
-// keep. Blocks that keep less than bodies asks for are deleted, and the
-// stream is then packed again from its start.
-func (db *DB) PackedTo(ctx context.Context, bodies Bodies) (from Cursor, keep Bodies, err error) {
-	keep, from, err = db.packedSoFar(ctx, bodies)
-	return from, keep, err
-}
-
 // PackFrom packs the stream after from up to upTo into blocks keeping keep
 // (both as PackedTo said), as Pack does, reading it on one goroutine and
 // encoding and writing blocks on another. If each is not nil, it is handed
@@ -225,21 +216,22 @@ func (db *DB) writePacked(ctx context.Context, keep Bodies, full <-chan unpacked
 	return r
 }
 
-// packedSoFar returns the bodies blocks keep and the end of the packed
-// stream. Blocks that keep less than bodies asks for are deleted.
-func (db *DB) packedSoFar(ctx context.Context, bodies Bodies) (Bodies, Cursor, error) {
+// PackedTo returns where the packed stream ends for bodies, and what the
+// blocks packed after it must keep: bodies and what the stored blocks
+// keep. Blocks that keep less than bodies asks for are deleted, and the
+// stream is then packed again from its start.
+func (db *DB) PackedTo(ctx context.Context, bodies Bodies) (from Cursor, keep Bodies, err error) {
 	keep, have, stale, err := db.keptBodies(ctx)
 	if err != nil || !have {
-		return bodies, Cursor{}, err
+		return Cursor{}, bodies, err
 	}
 	if stale || !keep.Covers(bodies) {
 		_, err := db.w.ExecContext(ctx, `DELETE FROM stream_blocks`)
-		return keep.union(bodies), Cursor{}, err
+		return Cursor{}, keep.union(bodies), err
 	}
-	var end Cursor
 	err = db.r.QueryRowContext(ctx, `SELECT last_tx, last_seq FROM stream_blocks
-		ORDER BY last_tx DESC, last_seq DESC LIMIT 1`).Scan(&end.Tx, &end.Seq)
-	return keep, end, err
+		ORDER BY last_tx DESC, last_seq DESC LIMIT 1`).Scan(&from.Tx, &from.Seq)
+	return from, keep, err
 }
 
 // keptBodies is the union of what the stored blocks of this format keep,
