@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -25,18 +26,38 @@ type Ledger struct {
 	subs      map[string]int64 // subscription → its MRR
 	customers map[string]int64 // customer → MRR
 	paid      map[string]bool  // customers that ever paid
-	Movements []Movement
+	custs     map[string]*Customer
+	// checkoutAt is each Checkout session's place in Checkouts.
+	checkoutAt map[string]int
+	Movements  []Movement
+	// Checkouts are the Checkout sessions created, and of them those
+	// completed, by when each was made.
+	Checkouts []Checkout
+}
+
+// Checkout is one Stripe Checkout session.
+type Checkout struct {
+	ID        string
+	At        time.Time // created
+	Completed bool
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{subs: map[string]int64{}, customers: map[string]int64{}, paid: map[string]bool{}}
+	return &Ledger{subs: map[string]int64{}, customers: map[string]int64{}, paid: map[string]bool{}, custs: map[string]*Customer{}, checkoutAt: map[string]int{}}
 }
 
 // Add takes one stored event; events other than a subscription's change
 // nothing.
 func (l *Ledger) Add(e store.BillingEvent) error {
-	if !strings.HasPrefix(e.Type, "customer.subscription.") {
+	switch {
+	case e.Type == "customer.created" || e.Type == "customer.updated":
+		l.eventCustomer(e)
+		return nil
+	case strings.HasPrefix(e.Type, "checkout.session."):
+		l.checkout(e)
+		return nil
+	case !strings.HasPrefix(e.Type, "customer.subscription."):
 		return nil
 	}
 	s, err := ParseSubscription(e.Body)
@@ -57,7 +78,54 @@ func (l *Ledger) Add(e store.BillingEvent) error {
 		l.Movements = append(l.Movements, Movement{Customer: customer, At: e.Created, Kind: kind, Before: before, After: after, Cause: e.ID})
 	}
 	l.paid[customer] = l.paid[customer] || after > 0
+	l.follow(customer, s, e, before, after)
 	return nil
+}
+
+// follow keeps the customer's record in step with its subscription.
+func (l *Ledger) follow(id string, s Subscription, e store.BillingEvent, before, after int64) {
+	c := l.customer(id)
+	c.note(s.Metadata)
+	c.MRR, c.TrialEnd = after, s.TrialEnd
+	if e.Type != "customer.subscription.deleted" {
+		c.Plan, c.Seats = s.Plan, 0
+		for _, it := range s.Items {
+			c.Seats += max(it.Quantity, 1)
+		}
+	}
+	switch {
+	case after == 0:
+		c.PayingSince = time.Time{}
+	case before == 0:
+		c.PayingSince = e.Created
+		if c.FirstPaid.IsZero() {
+			c.FirstPaid = e.Created
+		}
+	}
+}
+
+// checkout records a Checkout session's creation or completion.
+func (l *Ledger) checkout(e store.BillingEvent) {
+	var ev struct {
+		Data struct {
+			Object struct {
+				ID string `json:"id"`
+			} `json:"object"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(e.Body, &ev) != nil || ev.Data.Object.ID == "" {
+		return
+	}
+	id := ev.Data.Object.ID
+	i, ok := l.checkoutAt[id]
+	if !ok {
+		i = len(l.Checkouts)
+		l.Checkouts = append(l.Checkouts, Checkout{ID: id, At: e.Created})
+		l.checkoutAt[id] = i
+	}
+	if e.Type == "checkout.session.completed" {
+		l.Checkouts[i].Completed = true
+	}
 }
 
 // MRR is a customer's MRR now, in cents.

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -19,6 +20,8 @@ type Subscription struct {
 	Metadata map[string]string
 	// TrialEnd is when its trial ends; zero without one.
 	TrialEnd time.Time
+	// Plan names its first item's price: its nickname, lookup key or id.
+	Plan string
 	revenue.Subscription
 }
 
@@ -48,6 +51,9 @@ type stripeSubscription struct {
 
 // stripeAmt is a price (or a plan, whose amount is "amount").
 type stripeAmt struct {
+	ID                string `json:"id"`
+	Nickname          string `json:"nickname"`
+	LookupKey         string `json:"lookup_key"`
 	UnitAmount        *int64 `json:"unit_amount"`
 	Amount            *int64 `json:"amount"`
 	UnitAmountDecimal string `json:"unit_amount_decimal"`
@@ -85,6 +91,9 @@ func ParseSubscription(body []byte) (Subscription, error) {
 			return Subscription{}, fmt.Errorf("data.object.items.data[%d]: %w", i, err)
 		}
 		out.Items = append(out.Items, item)
+		if i == 0 {
+			out.Plan = planName(it.Price, it.Plan)
+		}
 	}
 	if d := s.Discount; d != nil {
 		out.Discount = &revenue.Coupon{PercentOff: d.Coupon.PercentOff, AmountOff: d.Coupon.AmountOff, Duration: d.Coupon.Duration}
@@ -128,4 +137,14 @@ func itemOf(price, plan *stripeAmt, quantity *int64) (revenue.Item, error) {
 		return revenue.Item{}, fmt.Errorf("the price is not recurring")
 	}
 	return item, nil
+}
+
+// planName is how a price is shown: its nickname, else its lookup key,
+// else its id.
+func planName(price, plan *stripeAmt) string {
+	p := price
+	if p == nil {
+		p = plan
+	}
+	return cmp.Or(p.Nickname, p.LookupKey, p.ID)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/beaconplg/beacon/internal/importer"
 	"github.com/beaconplg/beacon/internal/revenue"
 	"github.com/beaconplg/beacon/internal/sim"
+	"github.com/beaconplg/beacon/internal/store"
 	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
@@ -82,16 +83,12 @@ func TestLedgerMatchesSimulatorTruth(t *testing.T) {
 			if _, err := importer.BillingLines(ctx, bytes.NewReader(world), db); err != nil {
 				t.Fatal(err)
 			}
-			stored, err := db.BillingEvents(ctx, 1<<30)
-			if err != nil {
-				t.Fatal(err)
+			l, bad, err := billing.NewBook(db).Ledger(ctx)
+			if err != nil || len(bad) > 0 {
+				t.Fatal(err, bad)
 			}
-			l := billing.NewLedger()
-			for _, e := range stored {
-				if err := l.Add(e); err != nil {
-					t.Fatal(err)
-				}
-			}
+			checkLinks(t, l, truth)
+			checkCheckouts(t, l, truth)
 			kinds := map[string][]revenue.Kind{}
 			for _, m := range l.Movements {
 				kinds[m.Customer] = append(kinds[m.Customer], m.Kind)
@@ -192,8 +189,68 @@ func truthPeriod(truth map[string]account, segment string, from, to int) revenue
 
 // account is an account's truth: its segment and lifecycle.
 type account struct {
-	Segment string `json:"segment"`
+	Index   int
+	Segment string   `json:"segment"`
+	Domains []string `json:"domains"`
 	sim.Lifecycle
+}
+
+// checkLinks: every paying customer is tied to its workspace, by the
+// metadata the simulator wrote for three in four of them and by its
+// email's domain for the rest; and the ledger holds its plan and seats.
+func checkLinks(t *testing.T, l *billing.Ledger, truth map[string]account) {
+	t.Helper()
+	var accounts []store.Account
+	for group, a := range truth {
+		accounts = append(accounts, store.Account{ID: group, Domains: a.Domains})
+	}
+	links := l.Links(accounts)
+	methods := map[string]int{}
+	for group, a := range truth {
+		if !a.Converted {
+			continue
+		}
+		link := links["cus_"+group]
+		want := billing.ByMetadata
+		if a.Index%4 == 3 {
+			want = billing.ByDomain
+		}
+		if link.Account != group || link.Method != want {
+			t.Fatalf("%s (index %d): linked %+v, want %s by %s", group, a.Index, link, group, want)
+		}
+		methods[link.Method]++
+		c, _ := l.Customer("cus_" + group)
+		if c.Plan != "price_"+a.Plan+"_monthly" || c.FirstPaid.IsZero() {
+			t.Fatalf("%s: customer %+v, truth plan %s", group, c, a.Plan)
+		}
+	}
+	if methods[billing.ByMetadata] == 0 || methods[billing.ByDomain] == 0 {
+		t.Fatalf("links by method %v: the world should use both", methods)
+	}
+}
+
+// checkCheckouts: self-serve conversions completed a Checkout session;
+// one in three of them had left one before.
+func checkCheckouts(t *testing.T, l *billing.Ledger, truth map[string]account) {
+	t.Helper()
+	created, completed := 0, 0
+	for _, a := range truth {
+		if a.Converted && a.Motion == "self-serve" {
+			created, completed = created+1, completed+1
+			if a.Index%3 == 0 {
+				created++
+			}
+		}
+	}
+	done := 0
+	for _, c := range l.Checkouts {
+		if c.Completed {
+			done++
+		}
+	}
+	if len(l.Checkouts) != created || done != completed || created == completed {
+		t.Fatalf("checkouts %d created, %d completed; truth %d, %d", len(l.Checkouts), done, created, completed)
+	}
 }
 
 // readTruth reads each account's lifecycle from the simulator's truth.
@@ -213,6 +270,7 @@ func readTruth(t *testing.T, path string) map[string]account {
 			GroupID string `json:"group_id"`
 			account
 		}
+		row.Index = len(out)
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			t.Fatal(err)
 		}

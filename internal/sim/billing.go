@@ -50,6 +50,21 @@ type price struct {
 	} `json:"recurring"`
 }
 
+type customer struct {
+	ID       string            `json:"id"`
+	Object   string            `json:"object"`
+	Email    string            `json:"email"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+type checkoutSession struct {
+	ID       string `json:"id"`
+	Object   string `json:"object"`
+	Customer string `json:"customer"`
+	Mode     string `json:"mode"`
+	Status   string `json:"status"`
+}
+
 type invoice struct {
 	ID           string `json:"id"`
 	Object       string `json:"object"`
@@ -78,8 +93,20 @@ func (p Params) writeBilling(w io.Writer, accounts []Account, lives []Lifecycle)
 		}
 		pr := price{ID: "price_" + l.Plan + "_monthly", Object: "price", UnitAmount: planPrices[l.Plan], Currency: "usd"}
 		pr.Recurring.Interval = "month"
-		sub := subscription{ID: "sub_" + a.GroupID, Object: "subscription", Customer: "cus_" + a.GroupID, Status: "active",
-			Currency: "usd", Metadata: map[string]string{"group_id": a.GroupID},
+		cus := customer{ID: "cus_" + a.GroupID, Object: "customer", Email: "billing@" + a.Domains[0], Metadata: map[string]string{}}
+		if a.Index%4 != 3 {
+			// Most customers name their workspace; the rest are
+			// linked by their email's domain.
+			cus.Metadata[accountKey] = a.GroupID
+		}
+		if err := emit(cus.ID+"_created", "customer.created", l.ConvertedDay, cus); err != nil {
+			return n, err
+		}
+		if err := p.writeCheckout(emit, a, l); err != nil {
+			return n, err
+		}
+		sub := subscription{ID: "sub_" + a.GroupID, Object: "subscription", Customer: cus.ID, Status: "active",
+			Currency: "usd", Metadata: cus.Metadata,
 			Items: subscriptionItems{Object: "list", Data: []subscriptionItem{{Object: "subscription_item", Price: pr, Quantity: l.Seats}}}}
 		if err := emit(sub.ID+"_created", "customer.subscription.created", l.ConvertedDay, sub); err != nil {
 			return n, err
@@ -110,4 +137,28 @@ func (p Params) writeBilling(w io.Writer, accounts []Account, lives []Lifecycle)
 		}
 	}
 	return n, nil
+}
+
+// accountKey is the metadata key Beacon reads a customer's workspace from.
+const accountKey = "beacon_account_id"
+
+// writeCheckout writes a self-serve conversion's Checkout sessions: the one
+// completed, and for every third account one left before it.
+func (p Params) writeCheckout(emit func(id, typ string, day int, obj any) error, a Account, l Lifecycle) error {
+	if l.Motion != "self-serve" {
+		return nil
+	}
+	s := checkoutSession{ID: "cs_" + a.GroupID, Object: "checkout.session", Customer: "cus_" + a.GroupID, Mode: "subscription", Status: "open"}
+	if a.Index%3 == 0 {
+		left := s
+		left.ID += "_left"
+		if err := emit(left.ID+"_created", "checkout.session.created", l.ConvertedDay, left); err != nil {
+			return err
+		}
+	}
+	if err := emit(s.ID+"_created", "checkout.session.created", l.ConvertedDay, s); err != nil {
+		return err
+	}
+	s.Status = "complete"
+	return emit(s.ID+"_completed", "checkout.session.completed", l.ConvertedDay, s)
 }

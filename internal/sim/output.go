@@ -79,17 +79,18 @@ func writeFile(path string, fill func(io.Writer) error) error {
 
 // truthAccount and truthUser are the ground-truth records, one JSON line each.
 type truthAccount struct {
-	Kind      string  `json:"kind"`
-	GroupID   string  `json:"group_id"`
-	CRMID     string  `json:"crm_id,omitempty"`
-	Name      string  `json:"name"`
-	Segment   string  `json:"segment"`
-	Employees int     `json:"employees"`
-	Industry  string  `json:"industry"`
-	Channel   string  `json:"channel"`
-	Fit       float64 `json:"fit"`
-	Intent    float64 `json:"intent"`
-	SignupDay int     `json:"signup_day"`
+	Kind      string   `json:"kind"`
+	GroupID   string   `json:"group_id"`
+	CRMID     string   `json:"crm_id,omitempty"`
+	Name      string   `json:"name"`
+	Domains   []string `json:"domains"`
+	Segment   string   `json:"segment"`
+	Employees int      `json:"employees"`
+	Industry  string   `json:"industry"`
+	Channel   string   `json:"channel"`
+	Fit       float64  `json:"fit"`
+	Intent    float64  `json:"intent"`
+	SignupDay int      `json:"signup_day"`
 	Lifecycle
 }
 
@@ -105,7 +106,7 @@ type truthUser struct {
 func writeTruth(w io.Writer, accounts []Account, lives []Lifecycle, users [][]User) error {
 	enc := json.NewEncoder(w)
 	for i, a := range accounts {
-		if err := enc.Encode(truthAccount{Kind: "account", GroupID: a.GroupID, CRMID: a.CRMID, Name: a.Name,
+		if err := enc.Encode(truthAccount{Kind: "account", GroupID: a.GroupID, CRMID: a.CRMID, Name: a.Name, Domains: a.Domains,
 			Segment: a.Segment, Employees: a.Employees, Industry: a.Industry, Channel: a.Channel,
 			Fit: round3(a.Fit), Intent: round3(a.Intent), SignupDay: a.SignupDay, Lifecycle: lives[i]}); err != nil {
 			return err

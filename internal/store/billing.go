@@ -54,3 +54,11 @@ func (db *DB) BillingEvents(ctx context.Context, limit int) ([]BillingEvent, err
 	}
 	return out, rows.Err()
 }
+
+// BillingCount is how many billing events are stored: a reader that built
+// something from them knows by it whether more came.
+func (db *DB) BillingCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM billing_events`).Scan(&n)
+	return n, err
+}
