@@ -76,17 +76,23 @@ func (c *Customer) note(meta map[string]string) {
 
 // Links ties every customer to an account: its metadata's account id
 // first, then the account whose CRM record its metadata names, then the
-// account holding its email's domain. A customer none of these ties is
-// left out.
+// account holding its email's domain. Where a workspace and a CRM record
+// both match, the workspace wins: it is the account Beacon scores, linked
+// to its CRM record. A customer none of these ties is left out.
 func (l *Ledger) Links(accounts []store.Account) map[string]Link {
 	byCRM, byDomain := map[string]string{}, map[string]string{}
-	for _, a := range accounts {
-		if a.CRMID != "" && byCRM[a.CRMID] == "" {
-			byCRM[a.CRMID] = a.ID
-		}
-		for _, d := range a.Domains {
-			if byDomain[d] == "" {
-				byDomain[d] = a.ID
+	for _, pass := range []bool{true, false} {
+		for _, a := range accounts {
+			if (a.Kind == "group") != pass {
+				continue
+			}
+			if a.CRMID != "" && byCRM[a.CRMID] == "" {
+				byCRM[a.CRMID] = a.ID
+			}
+			for _, d := range a.Domains {
+				if byDomain[d] == "" {
+					byDomain[d] = a.ID
+				}
 			}
 		}
 	}

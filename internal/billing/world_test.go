@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,7 +69,7 @@ func TestLedgerMatchesSimulatorTruth(t *testing.T) {
 	if _, err := p.Simulate(dir); err != nil {
 		t.Fatal(err)
 	}
-	truth := readTruth(t, filepath.Join(dir, sim.TruthFile))
+	truth := readTruth(t, dir)
 	world, err := os.ReadFile(filepath.Join(dir, sim.BillingFile))
 	if err != nil {
 		t.Fatal(err)
@@ -166,23 +165,11 @@ func truthMoves(l sim.Lifecycle, days int) []revenue.Kind {
 func truthPeriod(truth map[string]account, segment string, from, to int) revenue.Period {
 	var p revenue.Period
 	for _, a := range truth {
-		start := int64(a.MRROn(from - 1))
-		if a.Segment != segment || start == 0 {
+		if a.Segment != segment {
 			continue
 		}
-		p.Starting += start
-		for d := from; d < to; d++ {
-			before, after := int64(a.MRROn(d-1)), int64(a.MRROn(d))
-			switch {
-			case after == before:
-			case after == 0:
-				p.Churn += before
-			case after > before:
-				p.Expansion += after - before
-			default:
-				p.Contraction += before - after
-			}
-		}
+		s, e, c, ch := a.Retention(from, to)
+		p.Starting, p.Expansion, p.Contraction, p.Churn = p.Starting+int64(s), p.Expansion+int64(e), p.Contraction+int64(c), p.Churn+int64(ch)
 	}
 	return p
 }
@@ -190,8 +177,8 @@ func truthPeriod(truth map[string]account, segment string, from, to int) revenue
 // account is an account's truth: its segment and lifecycle.
 type account struct {
 	Index   int
-	Segment string   `json:"segment"`
-	Domains []string `json:"domains"`
+	Segment string
+	Domains []string
 	sim.Lifecycle
 }
 
@@ -202,7 +189,9 @@ func checkLinks(t *testing.T, l *billing.Ledger, truth map[string]account) {
 	t.Helper()
 	var accounts []store.Account
 	for group, a := range truth {
-		accounts = append(accounts, store.Account{ID: group, Domains: a.Domains})
+		accounts = append(accounts, store.Account{ID: group, Kind: "group", Domains: a.Domains},
+			// The CRM record holds the same domain: the workspace wins.
+			store.Account{ID: "crm-" + group, Kind: "crm", Domains: a.Domains})
 	}
 	links := l.Links(accounts)
 	methods := map[string]int{}
@@ -254,32 +243,15 @@ func checkCheckouts(t *testing.T, l *billing.Ledger, truth map[string]account) {
 }
 
 // readTruth reads each account's lifecycle from the simulator's truth.
-func readTruth(t *testing.T, path string) map[string]account {
+func readTruth(t *testing.T, dir string) map[string]account {
 	t.Helper()
-	f, err := os.Open(path)
+	truth, err := sim.ReadTruth(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	out := map[string]account{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct {
-			Kind    string `json:"kind"`
-			GroupID string `json:"group_id"`
-			account
-		}
-		row.Index = len(out)
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		if row.Kind == "account" {
-			out[row.GroupID] = row.account
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	for i, a := range truth.Accounts {
+		out[a.GroupID] = account{Index: i, Segment: a.Segment, Domains: a.Domains, Lifecycle: a.Lifecycle}
 	}
 	return out
 }

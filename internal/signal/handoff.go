@@ -14,7 +14,7 @@ import (
 
 // Reads says whose properties the signals read: identity reads them with
 // the events it hands on.
-func (st *Stage) Reads() store.Bodies { return bodiesOf(st.current.Load()) }
+func (st *Stage) Reads() store.Bodies { return st.bodies(st.current.Load()) }
 
 // Resolved takes what an identity commit resolved, for the next TakeIn; it
 // is safe to call from identity's goroutine, and never waits for the
@@ -57,7 +57,7 @@ func (st *Stage) takeHanded(ctx context.Context, m Marks, t *Taken) (whole bool,
 	for _, r := range handed {
 		m.Changed(r.Changes.Users, r.Changes.Accounts)
 	}
-	want := bodiesOf(st.set)
+	want := st.bodies(st.set)
 	for _, r := range handed {
 		moves := r.From != r.To
 		if len(r.Events) == 0 && len(r.Aliased) == 0 && !moves {

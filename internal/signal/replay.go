@@ -160,7 +160,7 @@ type packed struct {
 func (st *Stage) read(ctx context.Context, upTo store.Cursor, known *aliases) (<-chan batch, *packed) {
 	// Taken here, by the reader's call: a failed replay may reset the
 	// signals while the readers still run.
-	r := reading{bodies: bodiesOf(st.set), set: st.set, known: known, oneShot: st.oneShot}
+	r := reading{bodies: st.bodies(st.set), set: st.set, known: known, oneShot: st.oneShot}
 	from, keep, err := st.db.PackedTo(ctx, r.bodies)
 	blocks, packing := upTo, err == nil && from.Before(upTo) // without packing, everything is read as it is stored
 	if err != nil && ctx.Err() == nil {
@@ -265,10 +265,18 @@ func (r reading) handOut(ctx context.Context, evs []event.Event, packing bool, o
 	}
 }
 
-// bodiesOf is whose bodies set's signals read.
-func bodiesOf(set *Set) store.Bodies {
+// bodies is whose bodies set's signals, and the watcher, read.
+func (st *Stage) bodies(set *Set) store.Bodies {
 	var b store.Bodies
 	b.All, b.Names = set.Bodies()
+	if st.watch != nil && !b.All {
+		for _, n := range st.watch.Names() {
+			if !slices.Contains(b.Names, n) {
+				b.Names = append(b.Names, n)
+			}
+		}
+		slices.Sort(b.Names)
+	}
 	return b
 }
 

@@ -90,6 +90,28 @@ type Stage struct {
 	skip        map[int64]bool
 	quarantined atomic.Uint64
 	trap        func(*event.Event)
+	// watch hears every event the rollups take; passed is its batch's
+	// events passed over.
+	watch  Watcher
+	passed []int
+}
+
+// Watcher hears every event the rollups take, in the stage's goroutine:
+// users[i] is event i's user ("" for a visitor), passed the indexes of
+// events passed over, merges the anonymous ids tied to a user. Reset
+// says the stage is about to replay the stream. Names are the track
+// events whose properties it reads.
+type Watcher interface {
+	Names() []string
+	Reset()
+	Took(evs []event.Event, users []string, passed []int, merges map[string]string)
+}
+
+// Watch has w hear every event from now on; call it before the first
+// TakeIn.
+func (st *Stage) Watch(w Watcher) {
+	st.watch = w
+	w.Reset()
 }
 
 // NewStage returns a stage over set's signals, empty: its first TakeIn
@@ -105,6 +127,9 @@ func NewStage(db Store, set *Set, log *slog.Logger, clock func() time.Time, wake
 func (st *Stage) Reset(set *Set) {
 	st.set, st.roll, st.cursor, st.fresh = set, NewRollups(set), store.Cursor{}, true
 	st.current.Store(set)
+	if st.watch != nil {
+		st.watch.Reset()
+	}
 }
 
 // OneShot readies the stage for one replay of the stream with nothing after
@@ -200,10 +225,12 @@ func (st *Stage) apply(b batch, m Marks) (err error) {
 			err = &poisoned{event: b.evs[cur], cause: fmt.Errorf("panic: %v", v)}
 		}
 	}()
+	st.passed = st.passed[:0]
 	for i := range b.evs {
 		e := &b.evs[i]
 		cur = i
 		if st.passOver(e) {
+			st.passed = append(st.passed, i)
 			continue
 		}
 		switch uid := b.users[i]; {
@@ -214,6 +241,9 @@ func (st *Stage) apply(b batch, m Marks) (err error) {
 		}
 	}
 	cur = -1
+	if st.watch != nil {
+		st.watch.Took(b.evs, b.users, st.passed, b.merges)
+	}
 	for anon, uid := range b.merges {
 		if st.roll.Visiting(anon) {
 			st.roll.Merge(uid, anon)

@@ -296,3 +296,18 @@ func (g *dayGen) visitors(signups int) {
 }
 
 var visitorPages = []string{"Home", "Pricing", "Features"}
+
+// ActivationEvent is the world's activation milestone: an account's first
+// project.
+const ActivationEvent = "Project Created"
+
+// CoreFeatures are the events of the world's core features.
+func CoreFeatures() []string {
+	var out []string
+	for _, e := range coreEvents {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -78,7 +78,9 @@ func writeFile(path string, fill func(io.Writer) error) error {
 }
 
 // truthAccount and truthUser are the ground-truth records, one JSON line each.
-type truthAccount struct {
+// TruthAccount is an account as the simulator's truth file records it:
+// what it is, how it was acquired, and its lifecycle.
+type TruthAccount struct {
 	Kind      string   `json:"kind"`
 	GroupID   string   `json:"group_id"`
 	CRMID     string   `json:"crm_id,omitempty"`
@@ -94,7 +96,8 @@ type truthAccount struct {
 	Lifecycle
 }
 
-type truthUser struct {
+// TruthUser is a user as the truth file records it.
+type TruthUser struct {
 	Kind     string `json:"kind"`
 	UserID   string `json:"user_id"`
 	GroupID  string `json:"group_id"`
@@ -106,13 +109,13 @@ type truthUser struct {
 func writeTruth(w io.Writer, accounts []Account, lives []Lifecycle, users [][]User) error {
 	enc := json.NewEncoder(w)
 	for i, a := range accounts {
-		if err := enc.Encode(truthAccount{Kind: "account", GroupID: a.GroupID, CRMID: a.CRMID, Name: a.Name, Domains: a.Domains,
+		if err := enc.Encode(TruthAccount{Kind: "account", GroupID: a.GroupID, CRMID: a.CRMID, Name: a.Name, Domains: a.Domains,
 			Segment: a.Segment, Employees: a.Employees, Industry: a.Industry, Channel: a.Channel,
 			Fit: round3(a.Fit), Intent: round3(a.Intent), SignupDay: a.SignupDay, Lifecycle: lives[i]}); err != nil {
 			return err
 		}
 		for _, u := range users[i] {
-			if err := enc.Encode(truthUser{Kind: "user", UserID: u.ID, GroupID: a.GroupID, Email: u.Email,
+			if err := enc.Encode(TruthUser{Kind: "user", UserID: u.ID, GroupID: a.GroupID, Email: u.Email,
 				Personal: u.Personal, JoinDay: u.JoinDay}); err != nil {
 				return err
 			}

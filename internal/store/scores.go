@@ -402,3 +402,31 @@ func (db *DB) ScoredAccounts(ctx context.Context, ss []Score) ([]string, map[str
 	}
 	return ids, byID, nil
 }
+
+// TierEntry is when a subject first entered a tier of a scorecard.
+type TierEntry struct {
+	Subject, Tier string
+	At            time.Time
+}
+
+// TierEntries returns, for each subject of a scorecard and each tier it
+// was ever in, when it first entered it.
+func (db *DB) TierEntries(ctx context.Context, scorecard string) ([]TierEntry, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT subject, tier, MIN(at) FROM score_history
+		WHERE scorecard = $1 GROUP BY subject, tier`, scorecard)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TierEntry
+	for rows.Next() {
+		var e TierEntry
+		var at int64
+		if err := rows.Scan(&e.Subject, &e.Tier, &at); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,181 @@
+package growth
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Query asks for a report: the period [From, To), the metrics (Names;
+// empty for all) and a breakdown (By: "", segment, cohort or channel).
+type Query struct {
+	From, To time.Time
+	Names    []string
+	By       string
+}
+
+// ErrQuery is a query that cannot be answered; the error names the field.
+var ErrQuery = errors.New("invalid metrics query")
+
+// Check reports what is wrong with q.
+func (q Query) Check() error {
+	switch {
+	case !q.To.After(q.From):
+		return fmt.Errorf("%w: to %s must be after from %s", ErrQuery, q.To.Format(time.DateOnly), q.From.Format(time.DateOnly))
+	case q.To.Sub(q.From) > 800*24*time.Hour:
+		return fmt.Errorf("%w: from–to spans %d days, at most 800", ErrQuery, int(q.To.Sub(q.From).Hours()/24))
+	}
+	switch q.By {
+	case "", "segment", "cohort", "channel":
+	default:
+		return fmt.Errorf("%w: by %q: want segment, cohort or channel", ErrQuery, q.By)
+	}
+	for _, n := range q.Names {
+		if defs[n] == nil {
+			return fmt.Errorf("%w: names: no metric %q (see docs/metrics.md)", ErrQuery, n)
+		}
+	}
+	return nil
+}
+
+// Value is one metric over the period.
+type Value struct {
+	Name, Label, Table, Unit string
+	Value                    float64
+	OK                       bool // defined: false when nothing to measure (no sign-ups, no starting MRR)
+	Target                   float64
+	HasTarget                bool
+	// Trend is the change from the period of the same length before.
+	Trend   float64
+	TrendOK bool
+	// Level and Band judge it against seed 004's bands, where it has one.
+	Level Level
+	Band  string
+}
+
+// Group is one part of a breakdown.
+type Group struct {
+	Name   string
+	Values []Value
+}
+
+// Report is the metrics of a period.
+type Report struct {
+	From, To time.Time
+	By       string
+	Values   []Value
+	Groups   []Group
+}
+
+// Report computes q's metrics from the book and src.
+func (b *Book) Report(src Sources, q Query) (*Report, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	w := b.join(src)
+	r := &Report{From: q.From, To: q.To, By: q.By}
+	names := q.Names
+	if len(names) == 0 {
+		for _, d := range Defs {
+			names = append(names, d.Name)
+		}
+	}
+	r.Values = w.values(q.From, q.To, nil, names)
+	for _, g := range w.groups(q.By) {
+		r.Groups = append(r.Groups, Group{Name: g.name, Values: w.values(q.From, q.To, g.keep, names)})
+	}
+	return r, nil
+}
+
+// values computes the named metrics over the accounts keep says, with
+// their trend, target and band.
+func (w *world) values(from, to time.Time, keep func(*acct) bool, names []string) []Value {
+	now, before := w.scope(from, to, keep), w.scope(from.Add(-to.Sub(from)), from, keep)
+	out := make([]Value, 0, len(names))
+	for _, n := range names {
+		d := defs[n]
+		v := Value{Name: d.Name, Label: d.Label, Table: d.Table, Unit: d.Unit}
+		v.Value, v.OK = d.fn(now)
+		if prev, ok := d.fn(before); ok && v.OK {
+			v.Trend, v.TrendOK = v.Value-prev, true
+		}
+		v.Target, v.HasTarget = w.cfg.Targets[n]
+		if v.OK {
+			v.Level, v.Band = w.judge(d, v.Value)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// judge places a value in its bands: the worst level, with every band's
+// text.
+func (w *world) judge(d *Def, v float64) (Level, string) {
+	if d.Unit == Seconds {
+		v /= 3600 // bands of times are in hours
+	}
+	var level Level
+	var texts []string
+	rank := map[Level]int{"": 0, Good: 1, Warning: 2, Red: 3}
+	add := func(l Level, t string) {
+		if rank[l] > rank[level] {
+			level = l
+		}
+		texts = append(texts, t)
+	}
+	for _, key := range d.Bands {
+		if key == "free_to_paid" {
+			key += "_" + w.cfg.model()
+		}
+		if f, ok := funnelBands[key]; ok {
+			add(f.Judge(v))
+		}
+		if q, ok := quickBands[key]; ok {
+			l, t := q.Judge(v)
+			add(l, fmt.Sprintf("%s, %q: %s", q.Table, q.Question, t))
+		}
+	}
+	return level, strings.Join(texts, " · ")
+}
+
+// group is one part of a breakdown and the accounts in it.
+type group struct {
+	name string
+	keep func(*acct) bool
+}
+
+// groups are the parts of a breakdown by segment, sign-up month or
+// channel, in order.
+func (w *world) groups(by string) []group {
+	var names []string
+	var key func(*acct) string
+	switch by {
+	case "segment":
+		names, key = Segments, func(a *acct) string { return a.segment }
+	case "cohort":
+		key = func(a *acct) string { return a.cohort }
+	case "channel":
+		key = func(a *acct) string { return a.channel }
+	default:
+		return nil
+	}
+	if names == nil {
+		seen := map[string]bool{}
+		for _, a := range w.accounts {
+			if k := key(a); k != "" && !seen[k] {
+				seen[k] = true
+				names = append(names, k)
+			}
+		}
+		slices.Sort(names)
+	}
+	out := make([]group, len(names))
+	for i, n := range names {
+		out[i] = group{name: n, keep: func(a *acct) bool { return key(a) == n }}
+	}
+	return out
+}
