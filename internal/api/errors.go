@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/keys"
 	"github.com/beaconplg/beacon/internal/queue"
@@ -33,6 +34,16 @@ func Statuses() []httpjson.Status {
 			}
 			return &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: bad.Field, Message: bad.Message,
 				Limit: bad.Limit}
+		},
+		func(err error) *Problem {
+			var bad *growth.QueryError
+			if errors.As(err, &bad) {
+				return &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: bad.Field, Message: bad.Message}
+			}
+			if errors.Is(err, growth.ErrQuery) {
+				return &Problem{Status: http.StatusBadRequest, Code: "invalid_parameter", Message: err.Error()}
+			}
+			return nil
 		},
 		httpjson.Is(store.ErrNotFound, http.StatusNotFound, "not_found", ""),
 		httpjson.Is(store.ErrConflict, http.StatusConflict, "conflict", ""),

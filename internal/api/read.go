@@ -80,6 +80,18 @@ func (a *API) Register(mux *http.ServeMux) {
 }
 
 func (a *API) admin(fn func(*http.Request) (any, error)) http.Handler {
+	return a.adminRaw(func(w http.ResponseWriter, r *http.Request) {
+		v, err := fn(r)
+		if err != nil {
+			a.errs.Write(w, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, v)
+	})
+}
+
+// adminRaw is admin for a handler that writes its own answer.
+func (a *API) adminRaw(fn http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -91,12 +103,7 @@ func (a *API) admin(fn func(*http.Request) (any, error)) http.Handler {
 			a.errs.Write(w, err)
 			return
 		}
-		v, err := fn(r.WithContext(context.WithValue(r.Context(), actorKey{}, "token "+keys.PrefixOf(token))))
-		if err != nil {
-			a.errs.Write(w, err)
-			return
-		}
-		WriteJSON(w, http.StatusOK, v)
+		fn(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, "token "+keys.PrefixOf(token))))
 	})
 }
 

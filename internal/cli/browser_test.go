@@ -52,31 +52,8 @@ func TestBrowserQueue(t *testing.T) {
 	waitOpenAlerts(t, db)
 	waitMine(t, db, secrets.email)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exec), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 900))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTime := context.WithTimeout(ctx, storetest.HangGuard)
-	defer cancelTime()
-
-	shots := map[string]*[]byte{}
-	shot := func(name string) chromedp.Action {
-		var b []byte
-		shots[name] = &b
-		return chromedp.CaptureScreenshot(&b)
-	}
-	run := func(what string, actions ...chromedp.Action) string {
-		t.Helper()
-		var page string
-		if err := chromedp.Run(ctx, append(actions, chromedp.OuterHTML(`main`, &page, chromedp.ByQuery))...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return page
-	}
+	br := newBrowser(t, exec)
+	shot, run := br.shot, br.run
 
 	run("sign-in page", chromedp.Navigate(base+"/"), // redirected to sign in
 		chromedp.WaitVisible(`#email`, chromedp.ByQuery), shot("login.png"))
@@ -168,13 +145,74 @@ func TestBrowserQueue(t *testing.T) {
 	if acked != 1 {
 		t.Fatalf("%d alerts acknowledged by %s, want 1", acked, secrets.email)
 	}
-	dir := screenshots(t)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	br.save()
+}
+
+// browser is a Chromium session for a test, and the screenshots it took.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots map[string]*[]byte
+}
+
+// newBrowser starts Chromium for t; it stops when t ends.
+func newBrowser(t *testing.T, exec string) *browser {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exec), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancelTime := context.WithTimeout(ctx, storetest.HangGuard)
+	t.Cleanup(cancelTime)
+	return &browser{t: t, ctx: ctx, shots: map[string]*[]byte{}}
+}
+
+// shot takes a screenshot of the page, saved as name.
+func (b *browser) shot(name string) chromedp.Action {
+	var buf []byte
+	b.shots[name] = &buf
+	return chromedp.CaptureScreenshot(&buf)
+}
+
+// fullShot takes a screenshot of the whole page, saved as name.
+func (b *browser) fullShot(name string) chromedp.Action {
+	var buf []byte
+	b.shots[name] = &buf
+	return chromedp.FullScreenshot(&buf, 100) // 100: PNG
+}
+
+// run runs actions and returns the page's main element.
+func (b *browser) run(what string, actions ...chromedp.Action) string {
+	b.t.Helper()
+	var page string
+	if err := chromedp.Run(b.ctx, append(actions, chromedp.OuterHTML(`main`, &page, chromedp.ByQuery))...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
 	}
-	for name, b := range shots {
-		if err := os.WriteFile(filepath.Join(dir, name), *b, 0o644); err != nil {
-			t.Fatal(err)
+	return page
+}
+
+// signIn signs in from the sign-in page, and lands on the queue.
+func (b *browser) signIn(base, email, password string, then ...chromedp.Action) string {
+	return b.run("sign in", append([]chromedp.Action{chromedp.Navigate(base + "/"),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		chromedp.SendKeys(`#email`, email, chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, password, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`table.queue`, chromedp.ByQuery)}, then...)...)
+}
+
+// save writes the screenshots (see screenshots).
+func (b *browser) save() {
+	dir := screenshots(b.t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	for name, buf := range b.shots {
+		if err := os.WriteFile(filepath.Join(dir, name), *buf, 0o644); err != nil {
+			b.t.Fatal(err)
 		}
 	}
 }

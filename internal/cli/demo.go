@@ -59,7 +59,7 @@ temporary directory).`,
 	return cmd
 }
 
-type demoSecrets struct{ writeKey, adminToken, email, password string }
+type demoSecrets struct{ writeKey, adminToken, email, password, stripe string }
 
 // loadDemo simulates the world into dir and loads it into dir/beacon.db.
 func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB, demoSecrets, error) {
@@ -82,6 +82,10 @@ func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB
 		return fail(err)
 	}
 	var s demoSecrets
+	if s.stripe, err = a.demoBilling(ctx, db, world); err != nil {
+		return fail(err)
+	}
+	a.demoMetrics()
 	if s.writeKey, err = keys.Create(ctx, db, store.WriteKey, "demo"); err != nil {
 		return fail(err)
 	}
@@ -98,6 +102,17 @@ func (a *app) loadDemo(ctx context.Context, p sim.Params, dir string) (*store.DB
 	return db, s, nil
 }
 
+// demoMetrics names the demo world's activation milestone and core
+// features for the metrics, unless beacon.yaml does.
+func (a *app) demoMetrics() {
+	if a.cfg.Metrics.ActivationEvent == "" {
+		a.cfg.Metrics.ActivationEvent = sim.ActivationEvent
+	}
+	if len(a.cfg.Metrics.CoreFeatures) == 0 {
+		a.cfg.Metrics.CoreFeatures = sim.CoreFeatures()
+	}
+}
+
 func (a *app) printDemo(addr net.Addr, s demoSecrets, dir string, took time.Duration) {
 	url := "http://" + addr.String()
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
@@ -109,6 +124,7 @@ func (a *app) printDemo(addr net.Addr, s demoSecrets, dir string, took time.Dura
   write key    %[3]s
   admin token  %[4]s
   store        %[5]s
+  stripe       %[2]s/v1/billing/stripe, signing secret %[8]s
 
 Scores appear a few seconds after start, once the stored events are replayed. Try:
   curl -H "Authorization: Bearer %[4]s" '%[2]s/api/v1/accounts?tier=hot&limit=10'
@@ -116,6 +132,7 @@ Scores appear a few seconds after start, once the stored events are replayed. Tr
   curl -H "Authorization: Bearer %[4]s" %[2]s/api/v1/stats
   curl -u "%[3]s:" %[2]s/v1/page -d '{"userId":"usr-00001-01","name":"Pricing"}'
   curl -H "Authorization: Bearer %[4]s" '%[2]s/api/v1/alerts?open=true&limit=5'
+  curl -H "Authorization: Bearer %[4]s" '%[2]s/api/v1/metrics?names=free_to_paid,nrr&by=segment'
   curl -u "%[3]s:" '%[2]s/v1/nudges?userId=usr-00001-01'
-`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"), s.email, s.password)
+`, took.Round(100*time.Millisecond), url, s.writeKey, s.adminToken, filepath.Join(dir, "beacon.db"), s.email, s.password, s.stripe)
 }

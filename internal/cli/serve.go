@@ -17,6 +17,7 @@ import (
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/collect"
+	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/httpjson"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/keys"
@@ -171,6 +172,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 	if err != nil {
 		return wired{}, err
 	}
+	grow := a.growth(db, scorer)
 	ids := a.identity(db, scorer.Signals())
 	errs := httpjson.NewErrors(a.log, api.Statuses()...)
 	col := collect.New(collect.Deps{Ingester: db, Keys: checker, Metrics: m, Log: a.log, Errors: errs, Committed: ids.Notify})
@@ -180,7 +182,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 		dests = append(dests, web.Destination{Name: d.Name, Type: d.Type})
 	}
 	deps := web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		Destinations: dests, Queues: queues, Docs: docs.Files}
+		Destinations: dests, Queues: queues, Docs: docs.Files, Metrics: grow}
 	if sc := a.cfg.SignOn(); sc != nil {
 		deps.SSO = sso.New(*sc, nil, nil)
 	}
@@ -188,8 +190,9 @@ func (a *app) server(db *store.DB) (wired, error) {
 	if err != nil {
 		return wired{}, err
 	}
+	admin := api.New(db, checker, scorer, queues, a.log)
 	s := server.New(a.cfg, server.Deps{
-		Routes: append([]server.Route{col, api.New(db, checker, scorer, queues, a.log), nudge.New(scorer, checker, errs), pages},
+		Routes: append([]server.Route{col, admin, admin.WithMetrics(grow, time.Now), nudge.New(scorer, checker, errs), pages},
 			a.billing(db, errs)...),
 		Store: db,
 		Checks: []server.Check{{Name: "collector", Health: col.Health}, {Name: "identity", Health: ids.Health, Quarantined: ids.Quarantined, Lag: ids.Lag},
@@ -198,6 +201,17 @@ func (a *app) server(db *store.DB) (wired, error) {
 		Log:     a.log,
 	})
 	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher, outreach: outreach}, nil
+}
+
+// growth is the PLG metrics: a book the signal stage feeds as it takes
+// events in, read with the store and the billing ledger.
+func (a *app) growth(db *store.DB, scorer *score.Service) *growth.Service {
+	book := growth.NewBook(a.cfg.Metrics)
+	scorer.Signals().Watch(book)
+	return growth.New(a.cfg.Metrics, book, db, billing.NewBook(db), func() (string, []string, string) {
+		card, tiers := scorer.Rules().RoutedTiers()
+		return card, tiers, score.Subject(score.OfAccount, "")
+	})
 }
 
 // dispatcher delivers alerts to the configured destinations.

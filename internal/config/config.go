@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/billing"
+	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/route"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/sso"
@@ -47,6 +48,10 @@ type Config struct {
 	// Billing, if set, receives the billing system's events (Stripe's
 	// webhooks).
 	Billing *billing.Config `yaml:"billing"`
+	// Metrics names the events the PLG metrics count (sign-up,
+	// activation, onboarding, invitations, core features) and their
+	// targets.
+	Metrics growth.Config `yaml:"metrics"`
 }
 
 // SignOn is the single sign-on section as it is used: its redirect URL,
@@ -75,7 +80,7 @@ func Default() Config {
 	// missing, and Validate would say so if it were.
 	scoring, _ := score.Preset(score.DefaultPreset)
 	return Config{DB: "beacon.db", Addr: ":8080", Log: Log{Level: "info", Format: "text"}, ShutdownTimeout: 15 * time.Second,
-		StageMaxLag: 5 * time.Minute, Scoring: scoring}
+		StageMaxLag: 5 * time.Minute, Scoring: scoring, Metrics: growth.Default()}
 }
 
 // DefaultFile is read when it exists and no other file is named.
@@ -182,6 +187,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Billing.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Metrics.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := route.Validate(c.Destinations); err != nil {

@@ -8,28 +8,35 @@ import (
 )
 
 // Step is one stage of the funnel: the period's sign-ups that reached it
-// and every stage before it by the period's end, the rate from the stage
-// before, and the median time from the stage before.
+// by the period's end, whatever they skipped (a self-serve buyer may pay
+// without ever being a PQL), the rate from the stage before (its count
+// over the stage before's), and the median time from the stage before, of
+// those that reached both in order.
 type Step struct {
-	Name, Label string
-	Count       int
-	Rate        float64 // percent of the stage before; 100 for the first
-	RateOK      bool
-	Median      time.Duration
-	MedianOK    bool
-	Level       Level
-	Band        string
+	Name   string        `json:"name"`
+	Label  string        `json:"label"`
+	Count  int           `json:"count"`
+	Rate   float64       `json:"rate"` // percent of the stage before; 100 for the first
+	RateOK bool          `json:"rate_ok"`
+	Median time.Duration `json:"-"`
+	// MedianSeconds is Median, for JSON.
+	MedianSeconds float64 `json:"median_seconds"`
+	MedianOK      bool    `json:"median_ok"`
+	Level         Level   `json:"level"`
+	Band          string  `json:"band"`
 }
 
 // Funnel is the period's funnel, where it leaks first, and the leaking
 // stage's rate by segment and by channel.
 type Funnel struct {
-	From, To time.Time
-	Steps    []Step
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	Steps []Step    `json:"steps"`
 	// Leak is the index of the first stage below its band's low, -1 if
 	// none is.
-	Leak                 int
-	BySegment, ByChannel []Group
+	Leak      int     `json:"leak"`
+	BySegment []Group `json:"by_segment"`
+	ByChannel []Group `json:"by_channel"`
 }
 
 // stages: visitor → sign-up counts people; from sign-up on, accounts.
@@ -88,10 +95,10 @@ func (s *scope) funnel() []Step {
 		at := []int64{a.signup, a.activated, a.pql, a.paid, a.expanded}
 		for k, t := range at {
 			if k > 0 && !s.by(t) {
-				break
+				continue
 			}
 			steps[k+1].Count++
-			if k > 0 && t >= at[k-1] {
+			if k > 0 && s.by(at[k-1]) && t >= at[k-1] {
 				times[k+1] = append(times[k+1], float64(t-at[k-1]))
 			}
 		}
@@ -105,7 +112,7 @@ func (s *scope) funnel() []Step {
 			st.Rate, st.RateOK = pct(st.Count, prev)
 		}
 		if m, ok := median(times[i]); ok {
-			st.Median, st.MedianOK = time.Duration(m)*time.Millisecond, true
+			st.Median, st.MedianOK, st.MedianSeconds = time.Duration(m)*time.Millisecond, true, m/1000
 		}
 		if band, ok := funnelBands[stages[i].band]; ok && st.RateOK {
 			st.Level, st.Band = band.Judge(st.Rate)
@@ -118,16 +125,17 @@ func (s *scope) funnel() []Step {
 // share of its accounts (or users) active in each month (or week) after
 // sign-up, counted from each one's own sign-up day.
 type Cohorts struct {
-	Unit, Of string // month or week; accounts or users
-	Rows     []CohortRow
+	Unit string      `json:"unit"` // month or week; accounts or users
+	Of   string      `json:"of"`   // month or week; accounts or users
+	Rows []CohortRow `json:"rows"`
 }
 
 // CohortRow is one cohort: its size, and the percentage active in each
 // period after sign-up that has ended.
 type CohortRow struct {
-	Cohort string
-	Size   int
-	Active []float64
+	Cohort string    `json:"cohort"`
+	Size   int       `json:"size"`
+	Active []float64 `json:"active"`
 }
 
 // Cohorts computes the retention grid of the sign-ups of [from, to), as of
@@ -212,12 +220,13 @@ func sortRows(rows []CohortRow) {
 // SegmentNRR is a segment's retention over a period against seed 004's
 // band for it.
 type SegmentNRR struct {
-	Segment  string
-	Period   revenue.Period
-	NRR, GRR float64
-	OK       bool
-	Level    Level
-	Judged   string
+	Segment string         `json:"segment"`
+	Period  revenue.Period `json:"period"`
+	NRR     float64        `json:"nrr"`
+	GRR     float64        `json:"grr"`
+	OK      bool           `json:"ok"`
+	Level   Level          `json:"level"`
+	Judged  string         `json:"judged"`
 }
 
 // Retention is each segment's NRR and GRR over [from, to).

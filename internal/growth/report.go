@@ -42,31 +42,37 @@ func (q Query) Check() error {
 
 // Value is one metric over the period.
 type Value struct {
-	Name, Label, Table, Unit string
-	Value                    float64
-	OK                       bool // defined: false when nothing to measure (no sign-ups, no starting MRR)
-	Target                   float64
-	HasTarget                bool
+	Name      string  `json:"name"`
+	Label     string  `json:"label"`
+	Table     string  `json:"table"`
+	Unit      string  `json:"unit"`
+	Value     float64 `json:"value"`
+	OK        bool    `json:"ok"` // defined: false when nothing to measure (no sign-ups, no starting MRR)
+	Target    float64 `json:"target"`
+	HasTarget bool    `json:"has_target"`
 	// Trend is the change from the period of the same length before.
-	Trend   float64
-	TrendOK bool
+	Trend   float64 `json:"trend"`
+	TrendOK bool    `json:"trend_ok"`
 	// Level and Band judge it against seed 004's bands, where it has one.
-	Level Level
-	Band  string
+	Level Level  `json:"level"`
+	Band  string `json:"band"`
+	// OutOf is what a breadth is out of: the core features configured.
+	OutOf int `json:"out_of,omitempty"`
 }
 
 // Group is one part of a breakdown.
 type Group struct {
-	Name   string
-	Values []Value
+	Name   string  `json:"name"`
+	Values []Value `json:"values"`
 }
 
 // Report is the metrics of a period.
 type Report struct {
-	From, To time.Time
-	By       string
-	Values   []Value
-	Groups   []Group
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	By     string    `json:"by"`
+	Values []Value   `json:"values"`
+	Groups []Group   `json:"groups"`
 }
 
 // Report computes q's metrics from the book and src.
@@ -104,6 +110,9 @@ func (w *world) values(from, to time.Time, keep func(*acct) bool, names []string
 			v.Trend, v.TrendOK = v.Value-prev, true
 		}
 		v.Target, v.HasTarget = w.cfg.Targets[n]
+		if d.Unit == Breadth {
+			v.OutOf = len(w.cfg.CoreFeatures)
+		}
 		if v.OK {
 			v.Level, v.Band = w.judge(d, v.Value)
 		}

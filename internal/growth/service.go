@@ -3,6 +3,7 @@ package growth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/billing"
@@ -21,8 +22,10 @@ type Ledgers interface {
 	Ledger(ctx context.Context) (*billing.Ledger, map[string]string, error)
 }
 
-// PQL names the routing scorecard and its tiers, lowest first, in force.
-type PQL func() (scorecard string, tiers []string)
+// PQL names the routing scorecard and its tiers, lowest first, in force,
+// and what its subjects that are accounts begin with (score's
+// "account:").
+type PQL func() (scorecard string, tiers []string, prefix string)
 
 // Service answers metrics queries from the book and the store.
 type Service struct {
@@ -55,7 +58,7 @@ func (s *Service) Sources(ctx context.Context) (Sources, error) {
 		return src, err
 	}
 	src.PQL = map[string]time.Time{}
-	scorecard, tiers := s.pql()
+	scorecard, tiers, prefix := s.pql()
 	if scorecard == "" {
 		return src, nil
 	}
@@ -68,8 +71,9 @@ func (s *Service) Sources(ctx context.Context) (Sources, error) {
 		return src, fmt.Errorf("metrics: PQL entries: %w", err)
 	}
 	for _, e := range entries {
-		if t, ok := src.PQL[e.Subject]; pqlTier[e.Tier] && (!ok || e.At.Before(t)) {
-			src.PQL[e.Subject] = e.At
+		id, isAccount := strings.CutPrefix(e.Subject, prefix)
+		if t, ok := src.PQL[id]; isAccount && pqlTier[e.Tier] && (!ok || e.At.Before(t)) {
+			src.PQL[id] = e.At
 		}
 	}
 	return src, nil

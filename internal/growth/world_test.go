@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,13 +84,9 @@ func (w demoWorld) load(t *testing.T, db *store.DB) *growth.Service {
 	if _, err := svc.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return growth.New(cfg, book, db, billing.NewBook(db), func() (string, []string) {
-		card, _ := rules.Card(rules.Routing.Scorecard)
-		var tiers []string
-		for _, t := range card.Tiers {
-			tiers = append(tiers, t.Name)
-		}
-		return card.Name, tiers
+	return growth.New(cfg, book, db, billing.NewBook(db), func() (string, []string, string) {
+		card, tiers := rules.RoutedTiers()
+		return card, tiers, score.Subject(score.OfAccount, "")
 	})
 }
 
@@ -129,6 +126,7 @@ func TestMetricsMatchSimulatorTruth(t *testing.T) {
 				}
 			}
 			checkRetention(t, m, w, from, w.p.Start.AddDate(0, 0, w.p.Days), seg)
+			checkFunnelAndCohorts(t, m, w)
 			if c := got["signup_conversion"]; c < 3.9 || c > 4.1 {
 				t.Errorf("signup conversion %.2f%%, the simulator made 4%%", c)
 			}
@@ -263,3 +261,58 @@ func checkRetention(t *testing.T, m *growth.Service, w demoWorld, from, to time.
 
 // day is the world's day of t.
 func (w demoWorld) day(t time.Time) int { return int(t.Sub(w.p.Start).Hours() / 24) }
+
+// checkFunnelAndCohorts: the funnel of every sign-up, as of the day after
+// the world's end, counts the truth's sign-ups, activations, payments and
+// expansions; scoring made PQLs. Each monthly
+// cohort was active in full in its first month (its sign-up is use); the last may have
+// no month ended yet.
+func checkFunnelAndCohorts(t *testing.T, m *growth.Service, w demoWorld) {
+	t.Helper()
+	ctx := context.Background()
+	from, to := w.p.Start, w.p.Start.AddDate(0, 0, w.p.Days+1)
+	f, err := m.Funnel(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	activated, paid, expanded := 0, 0, 0
+	for _, a := range w.truth.Accounts {
+		if a.Activated {
+			activated++
+		}
+		if a.Converted {
+			paid++
+		}
+		if s, e, _, _ := a.Retention(a.ConvertedDay+1, w.p.Days); a.Converted && s > 0 && e > 0 {
+			expanded++
+		}
+	}
+	steps := f.Steps
+	got := []int{steps[1].Count, steps[2].Count, steps[4].Count, steps[5].Count}
+	if want := []int{len(w.truth.Accounts), activated, paid, expanded}; !slices.Equal(got, want) {
+		t.Errorf("funnel signed up, activated, paid, expanded: %v; truth %v", got, want)
+	}
+	if steps[3].Count == 0 || !steps[4].RateOK {
+		t.Errorf("no PQL in the funnel: %+v", steps)
+	}
+	c, err := m.Cohorts(ctx, from, to, "month", "accounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rows) < 3 {
+		t.Fatalf("%d monthly cohorts in 90 days", len(c.Rows))
+	}
+	ended := 0
+	for _, r := range c.Rows {
+		if len(r.Active) == 0 {
+			continue // no member's first month has ended
+		}
+		ended++
+		if r.Active[0] != 100 {
+			t.Errorf("cohort %s: %v, want 100%% active in its first month", r.Cohort, r.Active)
+		}
+	}
+	if ended < 2 {
+		t.Errorf("%d cohorts with a month ended: %+v", ended, c.Rows)
+	}
+}

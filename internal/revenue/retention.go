@@ -7,7 +7,10 @@ import "fmt"
 // New and reactivated accounts are not in it: retention measures the
 // accounts one started with.
 type Period struct {
-	Starting, Expansion, Contraction, Churn int64
+	Starting    int64 `json:"starting"`
+	Expansion   int64 `json:"expansion"`
+	Contraction int64 `json:"contraction"`
+	Churn       int64 `json:"churn"`
 }
 
 // NRR is net revenue retention in percent, as seed 004 defines it:

@@ -246,3 +246,19 @@ func (r *Rules) RouteFor(tier string, actors []*signal.Actor, now int32, f Facts
 	defer r.release(sc)
 	return r.Routing.decide(sc, tier)
 }
+
+// RoutedTiers are the routing scorecard and its tiers, lowest first; empty
+// without routing.
+func (r *Rules) RoutedTiers() (scorecard string, tiers []string) {
+	if r.Routing == nil {
+		return "", nil
+	}
+	card, ok := r.Card(r.Routing.Scorecard)
+	if !ok {
+		return "", nil
+	}
+	for _, t := range card.Tiers {
+		tiers = append(tiers, t.Name)
+	}
+	return card.Name, tiers
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/score"
@@ -42,6 +43,8 @@ type accountData struct {
 	// have not applied since; Whom names the subject in their notice.
 	Quarantined []store.Quarantined
 	Whom        string
+	// Revenue is what billing says of the account; nil without metrics.
+	Revenue *growth.AccountRevenue
 }
 
 type personRow struct {
@@ -107,6 +110,14 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request, v viewer) {
 	if err := w.fillAccount(r, &d); err != nil {
 		w.fail(rw, err)
 		return
+	}
+	if w.metrics != nil {
+		rev, err := w.metrics.AccountRevenue(ctx, id)
+		if err != nil {
+			w.fail(rw, err)
+			return
+		}
+		d.Revenue = &rev
 	}
 	status := http.StatusOK
 	if d.Timeline.Error != "" {

@@ -90,21 +90,24 @@ type Deps struct {
 	// SSO signs people in with an OpenID Connect provider; nil for
 	// passwords only.
 	SSO SignOn
+	// Metrics computes the PLG metrics; nil shows none.
+	Metrics Metrics
 }
 
 // Web serves the pages.
 type Web struct {
-	db     Store
-	rules  RulesSource
-	log    *slog.Logger
-	clock  func() time.Time
-	secure bool
-	dests  []Destination
-	queues *queue.Reader
-	docs   fs.FS
-	pages  map[string]*template.Template
-	tries  throttle
-	sso    SignOn
+	db      Store
+	rules   RulesSource
+	log     *slog.Logger
+	clock   func() time.Time
+	secure  bool
+	dests   []Destination
+	queues  *queue.Reader
+	docs    fs.FS
+	pages   map[string]*template.Template
+	tries   throttle
+	sso     SignOn
+	metrics Metrics
 }
 
 // New parses the templates.
@@ -113,8 +116,8 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
-		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO}
-	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "response", "message"} {
+		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO, metrics: d.Metrics}
+	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "response", "message", "metrics", "funnel", "cohorts"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -150,6 +153,12 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /destinations/{name}/retry", w.signedIn(w.retryDestination))
 	mux.HandleFunc("GET /audit", w.signedIn(w.auditPage))
 	mux.HandleFunc("GET /response", w.signedIn(w.response))
+	if w.metrics != nil {
+		mux.HandleFunc("GET /dashboard", w.signedIn(w.dashboard))
+		mux.HandleFunc("GET /dashboard.csv", w.signedIn(w.metricsCSV))
+		mux.HandleFunc("GET /dashboard/funnel", w.signedIn(w.funnelPage))
+		mux.HandleFunc("GET /dashboard/cohorts", w.signedIn(w.cohortsPage))
+	}
 }
 
 // formLimit bounds what a form may post.
