@@ -77,7 +77,7 @@ Create a write key for SDKs:     beacon keys create`,
 	pf.StringVar(&a.flags.db, "db", "", "SQLite file or postgres:// URL (default beacon.db; env BEACON_DB)")
 	pf.StringVar(&a.flags.logLevel, "log-level", "", "debug, info, warn or error (env BEACON_LOG_LEVEL)")
 	pf.StringVar(&a.flags.logFormat, "log-format", "", "text or json (env BEACON_LOG_FORMAT)")
-	root.AddCommand(a.versionCmd(), a.serveCmd(), a.keysCmd(), a.usersCmd(), a.actionsCmd(), a.quarantineCmd(), a.destinationsCmd(), a.migrateCmd(), a.statsCmd(), a.exportCmd(), a.importCmd(), a.benchCmd(), a.simulateCmd(), a.demoCmd(),
+	root.AddCommand(a.versionCmd(), a.serveCmd(), a.keysCmd(), a.usersCmd(), a.actionsCmd(), a.quarantineCmd(), a.destinationsCmd(), a.migrateCmd(), a.statsCmd(), a.metricsCmd(), a.exportCmd(), a.importCmd(), a.benchCmd(), a.simulateCmd(), a.demoCmd(),
 		a.scoreCmd(), a.explainCmd(), a.rulesCmd(), a.initCmd())
 	return root
 }

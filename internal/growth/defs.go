@@ -72,6 +72,7 @@ var Defs = []Def{
 	{"referral_signups", "Referral Sign-ups", "virality", Count, "sign-ups of the period whose channel is referral", nil, (*scope).referralSignups},
 	{"checkout_completion", "Self-serve Checkout Completion", "infrastructure", Percent, "Checkout sessions created in the period and completed / sessions created × 100 (Stripe)", []string{"checkout_completion"}, (*scope).checkout},
 	{"identity_match_rate", "Identity Match Rate", "infrastructure", Percent, "users active in the period whose account is linked to a CRM record / users active × 100", []string{"identity_match_rate"}, (*scope).identityMatch},
+	{"alert_to_outreach", "PQL Alert to Outreach", "infrastructure", Seconds, "median time from a PQL alert raised in the period to the first outreach the CRM records (calls, emails, meetings, tasks)", []string{"alert_to_outreach"}, (*scope).alertToOutreach},
 	{"pql_precision", "PQL Precision", "infrastructure", Percent, "accounts becoming PQLs in the period that paid or have an open opportunity by its end / those PQLs × 100", []string{"pql_precision"}, (*scope).pqlPrecision},
 }
 

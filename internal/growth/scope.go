@@ -456,3 +456,16 @@ func abs(x int64) int64 {
 	}
 	return x
 }
+
+func (s *scope) alertToOutreach() (float64, bool) {
+	if !s.all {
+		return 0, false
+	}
+	var xs []float64
+	for _, a := range s.w.src.Alerts {
+		if s.in(a.Created.UnixMilli()) && !a.Outreach.IsZero() {
+			xs = append(xs, a.Outreach.Sub(a.Created).Seconds())
+		}
+	}
+	return median(xs)
+}

@@ -15,6 +15,7 @@ type Store interface {
 	AllAccounts(ctx context.Context) ([]store.Account, error)
 	AllMemberships(ctx context.Context) ([]store.Membership, error)
 	TierEntries(ctx context.Context, scorecard string) ([]store.TierEntry, error)
+	AlertTimes(ctx context.Context, since time.Time) ([]store.AlertTime, error)
 }
 
 // Ledgers gives the billing ledger as of every stored event.
@@ -56,6 +57,10 @@ func (s *Service) Sources(ctx context.Context) (Sources, error) {
 	}
 	if src.Ledger, _, err = s.ledgers.Ledger(ctx); err != nil {
 		return src, err
+	}
+	// Alerts of every time: a period's are picked by the metric.
+	if src.Alerts, err = s.db.AlertTimes(ctx, time.Time{}); err != nil {
+		return src, fmt.Errorf("metrics: alerts: %w", err)
 	}
 	src.PQL = map[string]time.Time{}
 	scorecard, tiers, prefix := s.pql()

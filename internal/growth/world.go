@@ -17,10 +17,9 @@ type Sources struct {
 	// PQL is when each account first entered a PQL tier.
 	PQL    map[string]time.Time
 	Ledger *billing.Ledger
-	// Latency is the time from an event to the CRM write it caused, per
-	// delivery in the period, and Outreach from a PQL alert to the first
-	// outreach; either may be empty.
-	Latency, Outreach []time.Duration
+	// Alerts are the alerts that needed a person: when each was raised
+	// and first followed by outreach (zero if not yet).
+	Alerts []store.AlertTime
 }
 
 // acct is one account as the metrics see it. Times in Unix ms, 0 never.

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 
+	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/queue"
 	"github.com/beaconplg/beacon/internal/store"
 	"math"
@@ -73,12 +74,12 @@ func stamp(t time.Time) string {
 }
 
 var funcs = template.FuncMap{
-	"metricValue":  metricValue,
-	"metricTarget": metricTarget,
-	"metricTrend":  metricTrend,
+	"metricValue":  growth.Value.Text,
+	"metricTarget": growth.Value.TargetText,
+	"metricTrend":  growth.Value.TrendText,
 	"cents":        cents,
 	"heat":         heat,
-	"duration":     duration,
+	"duration":     growth.Duration,
 	"pct":          func(f float64) string { return number(math.Round(f*10)/10) + "%" },
 	"points":       points,
 	"number":       number,

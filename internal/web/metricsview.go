@@ -3,104 +3,14 @@ package web
 import (
 	"fmt"
 	"html/template"
-	"math"
 	"strings"
 
 	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/revenue"
 )
 
-// metricValue writes a metric's value in its unit, as seed 002's tables
-// do: 12,450; 42%; 45 sec; $1,840; 4.2/wk; 2.8/5; 65/35.
-func metricValue(v growth.Value) string {
-	if !v.OK {
-		return "—"
-	}
-	return inUnit(v.Unit, v.Value, v.OutOf)
-}
-
-// metricTarget writes a metric's target, if it has one.
-func metricTarget(v growth.Value) string {
-	if !v.HasTarget {
-		return "—"
-	}
-	return inUnit(v.Unit, v.Target, v.OutOf)
-}
-
-// metricTrend writes the change from the period before, with its sign.
-func metricTrend(v growth.Value) string {
-	if !v.TrendOK {
-		return "—"
-	}
-	sign := "+"
-	if v.Trend < 0 {
-		sign = "−"
-	}
-	d := math.Abs(v.Trend)
-	switch v.Unit {
-	case growth.Percent, growth.Split:
-		return sign + number(math.Round(d*10)/10) + " pts"
-	}
-	return sign + inUnit(v.Unit, d, 0)
-}
-
-func inUnit(unit string, f float64, outOf int) string {
-	switch unit {
-	case growth.Count:
-		return thousands(math.Round(f))
-	case growth.Percent:
-		return number(math.Round(f*10)/10) + "%"
-	case growth.Split:
-		o := math.Round(f)
-		return fmt.Sprintf("%.0f/%.0f", o, 100-o)
-	case growth.Seconds:
-		return duration(f)
-	case growth.Cents:
-		return "$" + thousands(math.Round(f/100))
-	case growth.PerWeek:
-		return number(math.Round(f*10)/10) + "/wk"
-	case growth.Breadth:
-		if outOf == 0 {
-			return number(math.Round(f*10) / 10)
-		}
-		return fmt.Sprintf("%s/%d", number(math.Round(f*10)/10), outOf)
-	}
-	return number(f)
-}
-
-// duration writes seconds as the unit a reader expects: 45 sec, 8 min,
-// 5.2 h, 28 days.
-func duration(s float64) string {
-	switch {
-	case s < 120:
-		return number(math.Round(s)) + " sec"
-	case s < 2*3600:
-		return number(math.Round(s/60)) + " min"
-	case s < 2*86400:
-		return number(math.Round(s/360)/10) + " h"
-	}
-	return number(math.Round(s/8640)/10) + " days"
-}
-
-// thousands writes a whole number with commas.
-func thousands(f float64) string {
-	neg := f < 0
-	s := fmt.Sprintf("%.0f", math.Abs(f))
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "−" + b.String()
-	}
-	return b.String()
-}
-
 // cents writes an amount of cents as dollars.
-func cents(c int64) string { return inUnit(growth.Cents, float64(c), 0) }
+func cents(c int64) string { return growth.FormatIn(growth.Cents, float64(c), 0) }
 
 // heat is a cohort cell's shade class, by tenths.
 func heat(pct float64) string { return fmt.Sprintf("heat-%d", min(9, int(pct/10))) }
@@ -174,7 +84,7 @@ func funnelChart(f *growth.Funnel) template.HTML {
 		}
 		fmt.Fprintf(&b, `<text class="label start" x="%.1f" y="%.1f">%s</text>`, pad, y+row/2+4, template.HTMLEscapeString(st.Label))
 		fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, class, labelW, y+4, max(bw, 1), row-8)
-		fmt.Fprintf(&b, `<text class="label start" x="%.1f" y="%.1f">%s</text>`, labelW+max(bw, 1)+4, y+row/2+4, thousands(float64(st.Count)))
+		fmt.Fprintf(&b, `<text class="label start" x="%.1f" y="%.1f">%s</text>`, labelW+max(bw, 1)+4, y+row/2+4, growth.FormatIn(growth.Count, float64(st.Count), 0))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
