@@ -15,6 +15,7 @@ type Metrics interface {
 	Funnel(ctx context.Context, from, to time.Time) (*growth.Funnel, error)
 	Cohorts(ctx context.Context, from, to time.Time, unit, of string) (*growth.Cohorts, error)
 	Retention(ctx context.Context, from, to time.Time) ([]growth.SegmentNRR, error)
+	Movements(ctx context.Context, from, to time.Time) ([]growth.MonthMoves, error)
 }
 
 // MetricsAPI serves /api/v1/metrics: the metrics of a period, as JSON or
@@ -36,6 +37,7 @@ func (a *MetricsAPI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/metrics/funnel", a.admin(a.funnel))
 	mux.Handle("GET /api/v1/metrics/cohorts", a.admin(a.cohorts))
 	mux.Handle("GET /api/v1/metrics/retention", a.admin(a.retention))
+	mux.Handle("GET /api/v1/metrics/movements", a.admin(a.movements))
 }
 
 func (a *MetricsAPI) report(w http.ResponseWriter, r *http.Request) {
@@ -86,4 +88,12 @@ func (a *MetricsAPI) retention(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return a.m.Retention(r.Context(), q.From, q.To)
+}
+
+func (a *MetricsAPI) movements(r *http.Request) (any, error) {
+	q, err := growth.ParseQuery(r.URL.Query(), a.clock())
+	if err != nil {
+		return nil, err
+	}
+	return a.m.Movements(r.Context(), q.From, q.To)
 }

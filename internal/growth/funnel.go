@@ -236,7 +236,11 @@ func (b *Book) Retention(src Sources, from, to time.Time) ([]SegmentNRR, error) 
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	w := b.join(src)
+	return b.join(src).retention(from, to), nil
+}
+
+// retention is each segment's NRR and GRR over [from, to).
+func (w *world) retention(from, to time.Time) []SegmentNRR {
 	var out []SegmentNRR
 	for i, g := range w.groups("segment") {
 		p := w.scope(from, to, g.keep).retention()
@@ -257,5 +261,5 @@ func (b *Book) Retention(src Sources, from, to time.Time) ([]SegmentNRR, error) 
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out
 }

@@ -77,12 +77,28 @@ type Report struct {
 
 // Report computes q's metrics from the book and src.
 func (b *Book) Report(src Sources, q Query) (*Report, error) {
+	r, _, err := b.report(src, q, false)
+	return r, err
+}
+
+// report computes q's metrics and, if asked, each segment's retention,
+// from one join of the book and src.
+func (b *Book) report(src Sources, q Query, retention bool) (*Report, []SegmentNRR, error) {
 	if err := q.Check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	w := b.join(src)
+	var segs []SegmentNRR
+	if retention {
+		segs = w.retention(q.From, q.To)
+	}
+	return w.report(q), segs, nil
+}
+
+// report computes q's metrics.
+func (w *world) report(q Query) *Report {
 	r := &Report{From: q.From, To: q.To, By: q.By}
 	names := q.Names
 	if len(names) == 0 {
@@ -94,7 +110,7 @@ func (b *Book) Report(src Sources, q Query) (*Report, error) {
 	for _, g := range w.groups(q.By) {
 		r.Groups = append(r.Groups, Group{Name: g.name, Values: w.values(q.From, q.To, g.keep, names)})
 	}
-	return r, nil
+	return r
 }
 
 // values computes the named metrics over the accounts keep says, with

@@ -26,6 +26,11 @@ func (s *Service) Movements(ctx context.Context, from, to time.Time) ([]MonthMov
 	if err != nil {
 		return nil, err
 	}
+	return movements(l, from, to), nil
+}
+
+// movements are the ledger's movements by calendar month of [from, to).
+func movements(l *billing.Ledger, from, to time.Time) []MonthMoves {
 	var out []MonthMoves
 	mrr, total, j := map[string]int64{}, int64(0), 0
 	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); m.Before(to); m = m.AddDate(0, 1, 0) {
@@ -46,7 +51,7 @@ func (s *Service) Movements(ctx context.Context, from, to time.Time) ([]MonthMov
 		mm.MRR = total
 		out = append(out, mm)
 	}
-	return out, nil
+	return out
 }
 
 // AccountRevenue is what billing says of one account: its customers with
@@ -71,7 +76,7 @@ func (s *Service) AccountRevenue(ctx context.Context, id string) (AccountRevenue
 	if err != nil {
 		return out, err
 	}
-	accounts, err := s.db.AllAccounts(ctx)
+	accounts, err := s.db.AllAccountsLean(ctx)
 	if err != nil {
 		return out, err
 	}

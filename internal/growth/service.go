@@ -2,8 +2,10 @@ package growth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/billing"
@@ -12,8 +14,8 @@ import (
 
 // Store is what the metrics read from storage.
 type Store interface {
-	AllAccounts(ctx context.Context) ([]store.Account, error)
-	AllMemberships(ctx context.Context) ([]store.Membership, error)
+	AllAccountsLean(ctx context.Context) ([]store.Account, error)
+	AllMembershipPairs(ctx context.Context) ([]store.Membership, error)
 	TierEntries(ctx context.Context, scorecard string) ([]store.TierEntry, error)
 	AlertTimes(ctx context.Context, since time.Time) ([]store.AlertTime, error)
 }
@@ -45,43 +47,60 @@ func New(cfg Config, book *Book, db Store, ledgers Ledgers, pql PQL) *Service {
 // Config is the metrics section in force.
 func (s *Service) Config() Config { return s.cfg }
 
-// Sources reads what a report needs beside the book.
+// Sources reads what a report needs beside the book. The reads are
+// independent, and on two cores most of a report's time: they run at once.
 func (s *Service) Sources(ctx context.Context) (Sources, error) {
 	var src Sources
-	var err error
-	if src.Accounts, err = s.db.AllAccounts(ctx); err != nil {
-		return src, fmt.Errorf("metrics: accounts: %w", err)
+	var entries []store.TierEntry
+	scorecard, tiers, prefix := s.pql()
+	reads := []func() error{
+		func() (err error) { src.Accounts, err = s.db.AllAccountsLean(ctx); return wrap("accounts", err) },
+		func() (err error) { src.Members, err = s.db.AllMembershipPairs(ctx); return wrap("memberships", err) },
+		func() (err error) { src.Ledger, _, err = s.ledgers.Ledger(ctx); return err },
+		// Alerts of every time: a period's are picked by the metric.
+		func() (err error) { src.Alerts, err = s.db.AlertTimes(ctx, time.Time{}); return wrap("alerts", err) },
+		func() (err error) {
+			if scorecard != "" {
+				entries, err = s.db.TierEntries(ctx, scorecard)
+			}
+			return wrap("PQL entries", err)
+		},
 	}
-	if src.Members, err = s.db.AllMemberships(ctx); err != nil {
-		return src, fmt.Errorf("metrics: memberships: %w", err)
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, read := range reads {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = read() }()
 	}
-	if src.Ledger, _, err = s.ledgers.Ledger(ctx); err != nil {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return src, err
 	}
-	// Alerts of every time: a period's are picked by the metric.
-	if src.Alerts, err = s.db.AlertTimes(ctx, time.Time{}); err != nil {
-		return src, fmt.Errorf("metrics: alerts: %w", err)
+	src.PQL = s.pqlEntries(entries, tiers, prefix)
+	return src, nil
+}
+
+func wrap(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("metrics: %s: %w", what, err)
 	}
-	src.PQL = map[string]time.Time{}
-	scorecard, tiers, prefix := s.pql()
-	if scorecard == "" {
-		return src, nil
-	}
+	return nil
+}
+
+// pqlEntries is when each account first entered a PQL tier.
+func (s *Service) pqlEntries(entries []store.TierEntry, tiers []string, prefix string) map[string]time.Time {
 	pqlTier := map[string]bool{}
 	for _, t := range s.pqlTiers(tiers) {
 		pqlTier[t] = true
 	}
-	entries, err := s.db.TierEntries(ctx, scorecard)
-	if err != nil {
-		return src, fmt.Errorf("metrics: PQL entries: %w", err)
-	}
+	out := map[string]time.Time{}
 	for _, e := range entries {
 		id, isAccount := strings.CutPrefix(e.Subject, prefix)
-		if t, ok := src.PQL[id]; isAccount && pqlTier[e.Tier] && (!ok || e.At.Before(t)) {
-			src.PQL[id] = e.At
+		if t, ok := out[id]; isAccount && pqlTier[e.Tier] && (!ok || e.At.Before(t)) {
+			out[id] = e.At
 		}
 	}
-	return src, nil
+	return out
 }
 
 // pqlTiers are the configured PQL tiers, or every tier but the lowest.
@@ -132,4 +151,29 @@ func (s *Service) Retention(ctx context.Context, from, to time.Time) ([]SegmentN
 		return nil, err
 	}
 	return s.book.Retention(src, from, to)
+}
+
+// Overview is the dashboard: a report, each segment's retention over its
+// period, and the movements of the six months to its end.
+type Overview struct {
+	Report    *Report
+	Segments  []SegmentNRR
+	Movements []MonthMoves
+}
+
+// Overview computes the dashboard of q from one read of the sources.
+func (s *Service) Overview(ctx context.Context, q Query) (*Overview, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	src, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := &Overview{}
+	if o.Report, o.Segments, err = s.book.report(src, q, true); err != nil {
+		return nil, err
+	}
+	o.Movements = movements(src.Ledger, q.To.AddDate(0, -6, 0), q.To)
+	return o, nil
 }

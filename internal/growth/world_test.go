@@ -30,7 +30,7 @@ type demoWorld struct {
 	dir   string
 }
 
-func newWorld(t *testing.T, accounts, days int) demoWorld {
+func newWorld(t testing.TB, accounts, days int) demoWorld {
 	t.Helper()
 	p := sim.DefaultParams()
 	p.Accounts, p.Days = accounts, days
@@ -53,7 +53,7 @@ func metricsConfig() growth.Config {
 }
 
 // load loads the world into db and returns the metrics over it.
-func (w demoWorld) load(t *testing.T, db *store.DB) *growth.Service {
+func (w demoWorld) load(t testing.TB, db *store.DB) *growth.Service {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

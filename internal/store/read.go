@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/beaconplg/beacon/internal/event"
 	"maps"
 	"math"
 	"time"
@@ -190,4 +191,46 @@ func (db *DB) Cursor(ctx context.Context, name string) (Cursor, error) {
 	}
 	c.Tx = uint64(tx)
 	return c, err
+}
+
+// AllAccountsLean returns every account with only its id, kind, domains,
+// employees, open opportunity and CRM id: what a pass over all of them
+// needs (the metrics' segments and billing links), without decoding
+// every account's traits.
+func (db *DB) AllAccountsLean(ctx context.Context) ([]Account, error) {
+	return wholeTable(ctx, db, "accounts", `id, kind, domains, employees, open_opportunity, crm_id`,
+		func(rows *sql.Rows, as []Account) ([]Account, error) {
+			defer rows.Close()
+			for rows.Next() {
+				var a Account
+				var domains string
+				if err := rows.Scan(&a.ID, &a.Kind, &domains, &a.Employees, &a.OpenOpportunity, &a.CRMID); err != nil {
+					return nil, err
+				}
+				if domains != "[]" {
+					if err := event.Unmarshal([]byte(domains), &a.Domains); err != nil {
+						return nil, err
+					}
+				}
+				as = append(as, a)
+			}
+			return as, rows.Err()
+		})
+}
+
+// AllMembershipPairs returns every membership with only its user and
+// account: what a pass over all of them needs to know who is in which
+// account.
+func (db *DB) AllMembershipPairs(ctx context.Context) ([]Membership, error) {
+	return wholeTable(ctx, db, "memberships", `user_id, account_id`, func(rows *sql.Rows, ms []Membership) ([]Membership, error) {
+		defer rows.Close()
+		for rows.Next() {
+			var m Membership
+			if err := rows.Scan(&m.UserID, &m.AccountID); err != nil {
+				return nil, err
+			}
+			ms = append(ms, m)
+		}
+		return ms, rows.Err()
+	})
 }

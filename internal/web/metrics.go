@@ -14,10 +14,9 @@ import (
 type Metrics interface {
 	Config() growth.Config
 	Report(ctx context.Context, q growth.Query) (*growth.Report, error)
+	Overview(ctx context.Context, q growth.Query) (*growth.Overview, error)
 	Funnel(ctx context.Context, from, to time.Time) (*growth.Funnel, error)
 	Cohorts(ctx context.Context, from, to time.Time, unit, of string) (*growth.Cohorts, error)
-	Retention(ctx context.Context, from, to time.Time) ([]growth.SegmentNRR, error)
-	Movements(ctx context.Context, from, to time.Time) ([]growth.MonthMoves, error)
 	AccountRevenue(ctx context.Context, id string) (growth.AccountRevenue, error)
 }
 
@@ -80,12 +79,12 @@ func (w *Web) dashboard(rw http.ResponseWriter, r *http.Request, v viewer) {
 		w.message(rw, http.StatusBadRequest, v, "Metrics", err.Error())
 		return
 	}
-	ctx := r.Context()
-	rep, err := w.metrics.Report(ctx, q)
+	o, err := w.metrics.Overview(r.Context(), q)
 	if err != nil {
 		w.fail(rw, err)
 		return
 	}
+	rep := o.Report
 	d := dashboardData{chrome: chromeOf(v), Period: periodOf(q, r.URL.Query().Get("names")), Groups: rep.Groups,
 		Query: "from=" + q.From.Format(time.DateOnly) + "&to=" + q.To.Format(time.DateOnly)}
 	if q.By != "" && len(q.Names) == 1 && len(rep.Values) == 1 {
@@ -103,16 +102,7 @@ func (w *Web) dashboard(rw http.ResponseWriter, r *http.Request, v viewer) {
 		}
 	}
 	if d.Breakdown == nil {
-		if d.Segments, err = w.metrics.Retention(ctx, q.From, q.To); err != nil {
-			w.fail(rw, err)
-			return
-		}
-		moves, err := w.metrics.Movements(ctx, q.To.AddDate(0, -6, 0), q.To)
-		if err != nil {
-			w.fail(rw, err)
-			return
-		}
-		d.Chart = movementsChart(moves)
+		d.Segments, d.Chart = o.Segments, movementsChart(o.Movements)
 	}
 	w.render(rw, http.StatusOK, "metrics", d)
 }

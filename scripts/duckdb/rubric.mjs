@@ -4,6 +4,7 @@
 // again. Prints one JSON line: the times, and how many accounts agree with
 // Beacon's scores.csv (score and tier).
 import { DuckDBInstance } from '@duckdb/node-api';
+import { exportTables } from './export.mjs';
 
 const [dir, day] = process.argv.slice(2);
 if (!dir || !/^\d{4}-\d{2}-\d{2}$/.test(day ?? '')) {
@@ -14,16 +15,6 @@ const db = await DuckDBInstance.create(':memory:');
 const c = await db.connect();
 const file = (name) => `'${dir}/${name}'`;
 
-const load = `
-CREATE OR REPLACE TABLE events AS SELECT * FROM read_csv(${file('events.csv')}, header = true,
-  columns = {'seq': 'BIGINT', 'ts_ms': 'BIGINT', 'type': 'VARCHAR', 'name': 'VARCHAR', 'user_id': 'VARCHAR',
-             'anonymous_id': 'VARCHAR', 'group_id': 'VARCHAR', 'properties': 'VARCHAR'});
-CREATE OR REPLACE TABLE users AS SELECT * FROM read_csv(${file('users.csv')}, header = true);
-CREATE OR REPLACE TABLE accounts AS SELECT * FROM read_csv(${file('accounts.csv')}, header = true,
-  columns = {'id': 'VARCHAR', 'kind': 'VARCHAR', 'name': 'VARCHAR', 'employees': 'INTEGER', 'industry': 'VARCHAR',
-             'crm_id': 'VARCHAR', 'traits': 'VARCHAR'});
-CREATE OR REPLACE TABLE memberships AS SELECT * FROM read_csv(${file('memberships.csv')}, header = true);
-`;
 
 // Days are UTC days since the epoch; today is DAY, and nothing after its end
 // counts (as beacon score --all --at DAY).
@@ -94,7 +85,7 @@ const timed = async (sql) => {
   await c.run(sql);
   return Number(process.hrtime.bigint() - start) / 1e9;
 };
-const loadSeconds = await timed(load);
+const loadSeconds = await timed(exportTables(dir));
 const firstSeconds = await timed(score);
 const againSeconds = await timed(score);
 
