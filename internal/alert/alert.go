@@ -30,6 +30,34 @@ type Payload struct {
 	// Quiet alerts are kept in Beacon but sent nowhere: the account had
 	// not been active for a day when it moved (new rules, imported history).
 	Quiet bool `json:"quiet,omitempty"`
+	// Metric, on a band alert, is the metric that crossed into a worse
+	// band; such an alert names no account.
+	Metric *Metric `json:"metric,omitempty"`
+}
+
+// Metric is a PLG metric that crossed into warning or red at a check:
+// its value over the window to the check, its band, and the part of a
+// breakdown that moved most from the window before.
+type Metric struct {
+	Name          string    `json:"name"`
+	Label         string    `json:"label"`
+	Window        string    `json:"window"` // 30d (each day's close) or 7d (each week's)
+	From          time.Time `json:"from"`
+	To            time.Time `json:"to"`
+	Value         float64   `json:"value"`
+	Text          string    `json:"text"` // the value as the dashboard writes it
+	Level         string    `json:"level"`
+	PreviousLevel string    `json:"previous_level"`
+	Band          string    `json:"band"`
+	MovedMost     *Moved    `json:"moved_most,omitempty"`
+}
+
+// Moved is one part of a breakdown and how its value moved.
+type Moved struct {
+	By     string `json:"by"` // segment or channel
+	Group  string `json:"group"`
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 // AccountRef is an account as alerts name it.

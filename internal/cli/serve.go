@@ -109,6 +109,8 @@ func (a *app) run(ctx context.Context, db *store.DB, ready func(net.Addr)) error
 	go func() { defer wg.Done(); srv.scorer.Run(projCtx) }()
 	go func() { defer wg.Done(); srv.dispatcher.Run(projCtx) }()
 	go func() { defer wg.Done(); a.reloadOnHangup(projCtx, hup, srv.scorer, db) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.bands.Run(projCtx, srv.replayed, time.Now) }()
 	if srv.outreach != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); srv.outreach.Run(projCtx) }()
@@ -151,6 +153,10 @@ type wired struct {
 	scorer     *score.Service
 	dispatcher *route.Dispatcher
 	outreach   *route.Outreach // nil without a CRM destination of accounts
+	bands      *growth.Checker
+	// replayed is closed once the first replay is written: the metrics'
+	// book holds the stored events.
+	replayed <-chan struct{}
 }
 
 func (a *app) server(db *store.DB) (wired, error) {
@@ -165,9 +171,14 @@ func (a *app) server(db *store.DB) (wired, error) {
 		return wired{}, err
 	}
 	scorer.OnAlerts(dispatcher.Notify)
-	// A replay's garbage is many times what the rollups keep, and with
-	// GOGC at 400 the heap would keep room for it: give it back.
-	scorer.OnReplayed(debug.FreeOSMemory)
+	replayed := make(chan struct{})
+	var once sync.Once
+	scorer.OnReplayed(func() {
+		once.Do(func() { close(replayed) })
+		// A replay's garbage is many times what the rollups keep, and with
+		// GOGC at 400 the heap would keep room for it: give it back.
+		debug.FreeOSMemory()
+	})
 	outreach, err := route.NewOutreach(a.cfg.Destinations, db, a.routeDeps())
 	if err != nil {
 		return wired{}, err
@@ -200,7 +211,8 @@ func (a *app) server(db *store.DB) (wired, error) {
 		Metrics: m,
 		Log:     a.log,
 	})
-	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher, outreach: outreach}, nil
+	bands := growth.NewChecker(grow, db, a.cfg.Metrics.AlertTo, dispatcher.Notify, a.log)
+	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher, outreach: outreach, bands: bands, replayed: replayed}, nil
 }
 
 // growth is the PLG metrics: a book the signal stage feeds as it takes

@@ -192,6 +192,7 @@ func (c Config) Validate() error {
 	if err := c.Metrics.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.bandAlertsTo()...)
 	if err := route.Validate(c.Destinations); err != nil {
 		errs = append(errs, err)
 	}
@@ -206,4 +207,21 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// bandAlertsTo checks that the metrics' band alerts go to declared
+// destinations that can carry them: a band alert names no account for a
+// CRM to write to.
+func (c Config) bandAlertsTo() []error {
+	var errs []error
+	for i, name := range c.Metrics.AlertTo {
+		j := slices.IndexFunc(c.Destinations, func(d route.Spec) bool { return d.Name == name })
+		switch {
+		case j < 0:
+			errs = append(errs, fmt.Errorf("metrics.alert_to[%d] %q: no such destination", i, name))
+		case c.Destinations[j].Type != route.Webhook && c.Destinations[j].Type != route.Slack:
+			errs = append(errs, fmt.Errorf("metrics.alert_to[%d] %q: a %s destination cannot carry band alerts (webhook or slack)", i, name, c.Destinations[j].Type))
+		}
+	}
+	return errs
 }

@@ -244,18 +244,7 @@ func TestBillingSection(t *testing.T) {
 		{"unknown key", "billing:\n  stripe: {secret: whsec_x}\n", "[2:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
-			if err := os.WriteFile(file, []byte(tc.body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			c := Default()
-			err := c.LoadFile(file, true)
-			if err == nil {
-				err = c.LoadEnv(os.LookupEnv)
-			}
-			if err == nil {
-				err = c.Validate()
-			}
+			c, err := loadBody(t, dir, tc.name, tc.body)
 			switch {
 			case tc.want == "" && (err != nil || c.Billing.Stripe.WebhookSecret != "whsec_test" || c.Billing.Stripe.Tolerance != 10*time.Minute):
 				t.Fatalf("%v; %+v", err, c.Billing.Stripe)
@@ -264,4 +253,52 @@ func TestBillingSection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The metrics section merges with its defaults, and each mistake is named
+// by its key.
+func TestMetricsSection(t *testing.T) {
+	dir := t.TempDir()
+	dests := "destinations:\n  - {name: growth, type: slack, url: 'https://hooks.slack.com/services/T/B/x'}\n" +
+		"  - {name: crm, type: hubspot, url: 'https://api.hubapi.com', secret: t, object: companies, id_property: beacon_account_id, properties: {beacon_score: score}}\n"
+	for _, tc := range []struct{ name, body, want string }{
+		{"set", dests + "metrics:\n  activation_event: Project Created\n  core_features: [A, B]\n  targets: {free_to_paid: 6}\n  alert_to: [growth]\n", ""},
+		{"unknown target", "metrics:\n  targets: {free_to_pay: 6}\n", "metrics.targets.free_to_pay: no such metric"},
+		{"bad model", "metrics:\n  model: enterprise\n", `metrics.model "enterprise": want freemium or trial`},
+		{"repeated feature", "metrics:\n  core_features: [A, A]\n", `metrics.core_features[1] "A": empty or repeated`},
+		{"no sign-up", "metrics:\n  signup_event: ''\n", "metrics.signup_event: name the event"},
+		{"alerts to nowhere", "metrics:\n  alert_to: [ops]\n", `metrics.alert_to[0] "ops": no such destination`},
+		{"alerts to a CRM", dests + "metrics:\n  alert_to: [crm]\n", `metrics.alert_to[0] "crm": a hubspot destination cannot carry band alerts`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadBody(t, dir, tc.name, tc.body)
+			m := c.Metrics
+			switch {
+			case tc.want == "" && (err != nil || m.SignUpEvent != "Signed Up" || m.ActivationEvent != "Project Created" ||
+				len(m.CoreFeatures) != 2 || m.Targets["free_to_paid"] != 6 || m.AlertTo[0] != "growth"):
+				t.Fatalf("%v; %+v", err, m)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want one with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// loadBody writes a beacon.yaml of body and loads it as `beacon serve`
+// does: the file, the environment, then validation.
+func loadBody(t *testing.T, dir, name, body string) (Config, error) {
+	t.Helper()
+	file := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	err := c.LoadFile(file, true)
+	if err == nil {
+		err = c.LoadEnv(os.LookupEnv)
+	}
+	if err == nil {
+		err = c.Validate()
+	}
+	return c, err
 }

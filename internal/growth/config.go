@@ -32,6 +32,10 @@ type Config struct {
 	Model string `yaml:"model"`
 	// Targets are each metric's target, by its name (Defs).
 	Targets map[string]float64 `yaml:"targets"`
+	// AlertTo names the destinations (webhooks, Slack) that carry band
+	// alerts: a metric crossing into warning or red. Without any, they are
+	// kept in Beacon.
+	AlertTo []string `yaml:"alert_to"`
 }
 
 // model is the free tier's kind, freemium unless set.

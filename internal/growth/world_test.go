@@ -45,6 +45,18 @@ func newWorld(t testing.TB, accounts, days int) demoWorld {
 	return demoWorld{p: p, truth: truth, dir: dir}
 }
 
+// onEachEngine loads the world into a store of each engine, in parallel
+// subtests, and runs test on it.
+func (w demoWorld) onEachEngine(t *testing.T, test func(t *testing.T, db *store.DB, m *growth.Service)) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			db := eng.Open(t)
+			test(t, db, w.load(t, db))
+		})
+	}
+}
+
 // metricsConfig names the world's events.
 func metricsConfig() growth.Config {
 	c := growth.Default()
@@ -100,42 +112,37 @@ func TestMetricsMatchSimulatorTruth(t *testing.T) {
 	w := newWorld(t, 1500, 90)
 	from, to := w.p.Start.AddDate(0, 0, 30), w.p.Start.AddDate(0, 0, 60)
 	ctx := context.Background()
-	for _, eng := range storetest.Engines(t) {
-		t.Run(eng.Name, func(t *testing.T) {
-			t.Parallel()
-			db := eng.Open(t)
-			m := w.load(t, db)
-			seg := segments(t, db)
-			want := w.truthMetrics(30, 60, seg)
-			r, err := m.Report(ctx, growth.Query{From: from, To: to, By: "segment"})
-			if err != nil {
-				t.Fatal(err)
+	w.onEachEngine(t, func(t *testing.T, db *store.DB, m *growth.Service) {
+		seg := segments(t, db)
+		want := w.truthMetrics(30, 60, seg)
+		r, err := m.Report(ctx, growth.Query{From: from, To: to, By: "segment"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := valuesOf(r.Values)
+		for name, v := range want[""] {
+			if math.Abs(got[name]-v) > 1e-9 {
+				t.Errorf("%s = %v, truth %v", name, got[name], v)
 			}
-			got := valuesOf(r.Values)
-			for name, v := range want[""] {
+		}
+		for _, g := range r.Groups {
+			got := valuesOf(g.Values)
+			for name, v := range want[g.Name] {
 				if math.Abs(got[name]-v) > 1e-9 {
-					t.Errorf("%s = %v, truth %v", name, got[name], v)
+					t.Errorf("%s: %s = %v, truth %v", g.Name, name, got[name], v)
 				}
 			}
-			for _, g := range r.Groups {
-				got := valuesOf(g.Values)
-				for name, v := range want[g.Name] {
-					if math.Abs(got[name]-v) > 1e-9 {
-						t.Errorf("%s: %s = %v, truth %v", g.Name, name, got[name], v)
-					}
-				}
-			}
-			checkRetention(t, m, w, from, w.p.Start.AddDate(0, 0, w.p.Days), seg)
-			checkFunnelAndCohorts(t, m, w)
-			if c := got["signup_conversion"]; c < 3.9 || c > 4.1 {
-				t.Errorf("signup conversion %.2f%%, the simulator made 4%%", c)
-			}
-			if d := got["dau_mau"]; d <= 0 || d > 100 {
-				t.Errorf("DAU/MAU %v", d)
-			}
-			t.Logf("%v", got)
-		})
-	}
+		}
+		checkRetention(t, m, w, from, w.p.Start.AddDate(0, 0, w.p.Days), seg)
+		checkFunnelAndCohorts(t, m, w)
+		if c := got["signup_conversion"]; c < 3.9 || c > 4.1 {
+			t.Errorf("signup conversion %.2f%%, the simulator made 4%%", c)
+		}
+		if d := got["dau_mau"]; d <= 0 || d > 100 {
+			t.Errorf("DAU/MAU %v", d)
+		}
+		t.Logf("%v", got)
+	})
 }
 
 func valuesOf(vs []growth.Value) map[string]float64 {

@@ -112,3 +112,25 @@ func TestHubSpotSearchPace(t *testing.T) {
 		t.Fatalf("search every %v, the rest every %v", h.searching.every, h.pace.every)
 	}
 }
+
+// A band alert's Slack message names the metric, its band and what moved
+// most, links to its breakdown, and escapes what Slack would read as
+// markup.
+func TestSlackBandAlert(t *testing.T) {
+	s := &slack{link: "https://beacon.example.com"}
+	to := time.Date(2026, 4, 5, 0, 0, 0, 0, time.UTC)
+	msg := s.message(AlertData{Payload: alert.Payload{Metric: &alert.Metric{Name: "free_to_paid", Label: "Free-to-Paid Conversion",
+		Window: "30d", From: to.AddDate(0, 0, -30), To: to, Value: 2.1, Text: "2.1%", Level: "red", PreviousLevel: "warning",
+		Band:      "Free-to-Paid (Freemium) low band (1-2%) <below>",
+		MovedMost: &alert.Moved{By: "segment", Group: "mid-market", Before: "4%", After: "1.2%"}}}})
+	text := msg.Blocks[0].Text.Text
+	for _, want := range []string{"<https://beacon.example.com/dashboard?names=free_to_paid&by=segment|Free-to-Paid Conversion>",
+		"*red* over the 30 days to 2026-04-04: 2.1% (was warning)", "&lt;below&gt;", "*Moved most:* segment mid-market, 4% → 1.2%"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in:\n%s", want, text)
+		}
+	}
+	if msg.Text != "Free-to-Paid Conversion is red: 2.1%" {
+		t.Errorf("notification %q", msg.Text)
+	}
+}

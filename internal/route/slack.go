@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -51,6 +53,9 @@ func slackEscape(s string) string {
 }
 
 func (s *slack) message(a AlertData) slackMessage {
+	if a.Metric != nil {
+		return s.metricMessage(a.Metric)
+	}
 	name := a.Account.Name
 	if name == "" {
 		name = a.Account.ID
@@ -83,6 +88,28 @@ func (s *slack) message(a AlertData) slackMessage {
 	}
 	if len(todo) > 0 {
 		fmt.Fprintf(&b, "\n*Next:* %s", strings.Join(todo, "; "))
+	}
+	return slackMessage{Text: cut(title, slackTextMax),
+		Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: cut(b.String(), slackTextMax)}}}}
+}
+
+// metricMessage says which metric crossed into which band, and where it
+// moved most.
+func (s *slack) metricMessage(m *alert.Metric) slackMessage {
+	title := fmt.Sprintf("%s is %s: %s", m.Label, m.Level, m.Text)
+	head := "*" + slackEscape(m.Label) + "*"
+	if s.link != "" {
+		head = fmt.Sprintf("*<%s/dashboard?names=%s&by=segment|%s>*", s.link, url.QueryEscape(m.Name), slackEscape(m.Label))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s is *%s* over the %s to %s: %s", head, m.Level, strings.TrimSuffix(m.Window, "d")+" days",
+		m.To.AddDate(0, 0, -1).Format(time.DateOnly), slackEscape(m.Text))
+	if m.PreviousLevel != "" {
+		fmt.Fprintf(&b, " (was %s)", m.PreviousLevel)
+	}
+	fmt.Fprintf(&b, ".\n%s", slackEscape(m.Band))
+	if mm := m.MovedMost; mm != nil {
+		fmt.Fprintf(&b, "\n*Moved most:* %s %s, %s → %s", mm.By, slackEscape(mm.Group), slackEscape(mm.Before), slackEscape(mm.After))
 	}
 	return slackMessage{Text: cut(title, slackTextMax),
 		Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: cut(b.String(), slackTextMax)}}}}
