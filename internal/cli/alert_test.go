@@ -100,3 +100,41 @@ func TestEventReachesWebhook(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Once `beacon serve` has replayed the demo world, the band check at the
+// last day's close raises the metrics that stand in warning or red, and a
+// webhook destination named by metrics.alert_to receives them, signed,
+// each with its metric and band and no account.
+func TestBandAlertsReachWebhook(t *testing.T) {
+	secret, err := route.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, srv := newHookReceiver(t, secret)
+	a := newTestApp()
+	a.demoMetrics()
+	a.cfg.Destinations = []route.Spec{{Name: "hook", Type: route.Webhook, URL: srv.URL, Secret: secret}}
+	a.cfg.Metrics.AlertTo = []string{"hook"}
+	if err := a.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	serveDemo(t, a, 300, t.TempDir())
+	start := time.Now()
+	for {
+		got, _ := rc.of("") // band alerts name no account
+		for _, m := range got {
+			mt := m.Data.Metric
+			if mt == nil || (mt.Level != "warning" && mt.Level != "red") || mt.Band == "" || (mt.Window != "30d" && mt.Window != "7d") {
+				t.Fatalf("a band alert %+v", m.Data)
+			}
+		}
+		if len(got) > 0 {
+			t.Logf("%d band alerts, the first %s %s: %s", len(got), got[0].Data.Metric.Label, got[0].Data.Metric.Level, got[0].Data.Metric.Band)
+			return
+		}
+		if time.Since(start) > storetest.HangGuard {
+			t.Fatalf("no band alert %s after start", storetest.HangGuard)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
