@@ -19,7 +19,7 @@ import (
 // again at the same close, nothing more; at the next close, only the
 // levels that got worse.
 func TestBandAlerts(t *testing.T) {
-	w := newWorld(t, 600, 90)
+	w := newWorld(t, 400, 90)
 	ctx := context.Background()
 	w.onEachEngine(t, func(t *testing.T, db *store.DB, m *growth.Service) {
 		notified := 0

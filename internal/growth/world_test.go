@@ -109,7 +109,7 @@ func (w demoWorld) load(t testing.TB, db *store.DB) *growth.Service {
 // MRR at the end and NRR by segment; and the sign-up conversion the
 // simulator was asked for (4 %).
 func TestMetricsMatchSimulatorTruth(t *testing.T) {
-	w := newWorld(t, 1500, 90)
+	w := newWorld(t, 1000, 90)
 	from, to := w.p.Start.AddDate(0, 0, 30), w.p.Start.AddDate(0, 0, 60)
 	ctx := context.Background()
 	w.onEachEngine(t, func(t *testing.T, db *store.DB, m *growth.Service) {
