@@ -220,10 +220,18 @@ func (a *app) server(db *store.DB) (wired, error) {
 func (a *app) growth(db *store.DB, scorer *score.Service) *growth.Service {
 	book := growth.NewBook(a.cfg.Metrics)
 	scorer.Signals().Watch(book)
-	return growth.New(a.cfg.Metrics, book, db, billing.NewBook(db), func() (string, []string, string) {
+	var crm []string
+	for _, d := range a.cfg.Destinations {
+		if d.Type == route.HubSpot || d.Type == route.Salesforce {
+			crm = append(crm, d.Name)
+		}
+	}
+	m := growth.New(a.cfg.Metrics, book, db, billing.NewBook(db), func() (string, []string, string) {
 		card, tiers := scorer.Rules().RoutedTiers()
 		return card, tiers, score.Subject(score.OfAccount, "")
 	})
+	m.TimeCRM(crm)
+	return m
 }
 
 // dispatcher delivers alerts to the configured destinations.

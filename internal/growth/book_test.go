@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
+	"github.com/beaconplg/beacon/internal/store"
 )
 
 var day0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -65,5 +66,59 @@ func TestBookSkipsPassedOver(t *testing.T) {
 		[]string{"u1", "u2"}, []int{1}, nil)
 	if b.users["u1"] == nil || b.users["u2"] != nil {
 		t.Fatalf("users %v: want u1 only", b.users)
+	}
+}
+
+// A conversion is sales-assisted when sales touched the account before its
+// first payment (an acknowledged alert, a CRM outreach) or the CRM shows
+// an opportunity; self-serve otherwise.
+func TestMotion(t *testing.T) {
+	paid := day0.AddDate(0, 0, 10)
+	cases := []struct {
+		name    string
+		a       acct
+		touched time.Time
+		want    string
+	}{
+		{"never paid", acct{}, time.Time{}, ""},
+		{"no touch", acct{paid: paid.UnixMilli()}, time.Time{}, SelfServe},
+		{"touched before", acct{paid: paid.UnixMilli()}, paid.Add(-time.Hour), SalesAssisted},
+		{"touched after", acct{paid: paid.UnixMilli()}, paid.Add(time.Hour), SelfServe},
+		{"an opportunity", acct{paid: paid.UnixMilli(), openOpportunity: true}, time.Time{}, SalesAssisted},
+	}
+	for _, c := range cases {
+		var touched int64
+		if !c.touched.IsZero() {
+			touched = c.touched.UnixMilli()
+		}
+		if got := motionOf(&c.a, touched); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	src := Sources{AccountPrefix: "account:", Alerts: []store.AlertTime{
+		{Subject: "account:a", Created: paid, Acked: paid.Add(time.Hour), Outreach: paid.Add(-time.Hour)},
+		{Subject: "user:u", Acked: paid}}}
+	if got := salesTouches(src); len(got) != 1 || got["a"] != paid.Add(-time.Hour).UnixMilli() {
+		t.Fatalf("touches %v: want account a's outreach, the earliest", got)
+	}
+}
+
+// Product event to CRM is the median time from an alert raised in the
+// period to its write into the CRM; writes of alerts outside it do not
+// count.
+func TestCRMLatency(t *testing.T) {
+	from := day0
+	w := NewBook(Default()).join(Sources{CRMWrites: []store.DeliveryTime{
+		{Destination: "hubspot", Created: from.Add(time.Hour), DeliveredAt: from.Add(time.Hour + 30*time.Second)},
+		{Destination: "hubspot", Created: from.Add(2 * time.Hour), DeliveredAt: from.Add(2*time.Hour + 90*time.Second)},
+		{Destination: "salesforce", Created: from.Add(3 * time.Hour), DeliveredAt: from.Add(3*time.Hour + 10*time.Minute)},
+		{Destination: "hubspot", Created: from.AddDate(0, 0, -1), DeliveredAt: from},
+	}})
+	v, ok := w.scope(from, from.AddDate(0, 0, 1), nil).crmLatency()
+	if !ok || v != 90 {
+		t.Fatalf("CRM latency %v (%v), want the median 90 s", v, ok)
+	}
+	if level, _ := quickBands["crm_latency"].Judge(v / 3600); level != Good {
+		t.Fatalf("90 s is %s, want good (< 1 hour)", level)
 	}
 }

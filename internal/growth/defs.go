@@ -54,6 +54,7 @@ var Defs = []Def{
 	{"free_to_paid", "Free-to-Paid Conversion", "monetization", Percent, "sign-ups of the period paying by its end / sign-ups × 100 (seed 004: paid customers / total free sign-ups)", []string{"free_to_paid"}, (*scope).freeToPaid},
 	{"time_to_conversion", "Time to Conversion", "monetization", Seconds, "median time from sign-up to first payment, for accounts first paying in the period", nil, (*scope).timeToConversion},
 	{"acv", "Average Contract Value", "monetization", Cents, "mean first-year value (MRR at first payment × 12) of accounts first paying in the period", nil, (*scope).acv},
+	{"self_serve_share", "Self-serve Conversions", "monetization", Percent, "accounts first paying in the period with no sales touch before (no acknowledged alert or CRM outreach, no opportunity) / accounts first paying × 100", nil, (*scope).selfServeShare},
 	{"pql_to_customer", "PQL to Customer Rate", "monetization", Percent, "accounts becoming PQLs in the period that paid after it by its end / those PQLs × 100", []string{"pql_to_paid", "pql_to_customer"}, (*scope).pqlToCustomer},
 	{"mrr", "MRR", "revenue", Cents, "monthly recurring revenue at the period's end", nil, (*scope).mrr},
 	{"arr", "ARR", "revenue", Cents, "MRR × 12 at the period's end", nil, (*scope).arr},
@@ -72,6 +73,7 @@ var Defs = []Def{
 	{"referral_signups", "Referral Sign-ups", "virality", Count, "sign-ups of the period whose channel is referral", nil, (*scope).referralSignups},
 	{"checkout_completion", "Self-serve Checkout Completion", "infrastructure", Percent, "Checkout sessions created in the period and completed / sessions created × 100 (Stripe)", []string{"checkout_completion"}, (*scope).checkout},
 	{"identity_match_rate", "Identity Match Rate", "infrastructure", Percent, "users active in the period whose account is linked to a CRM record / users active × 100", []string{"identity_match_rate"}, (*scope).identityMatch},
+	{"crm_latency", "Product Event to CRM", "infrastructure", Seconds, "median time from a score's move (raised by an event) to its write into the CRM, for the moves of the period (Beacon's deliveries to HubSpot and Salesforce)", []string{"crm_latency"}, (*scope).crmLatency},
 	{"alert_to_outreach", "PQL Alert to Outreach", "infrastructure", Seconds, "median time from a PQL alert raised in the period to the first outreach the CRM records (calls, emails, meetings, tasks)", []string{"alert_to_outreach"}, (*scope).alertToOutreach},
 	{"pql_precision", "PQL Precision", "infrastructure", Percent, "accounts becoming PQLs in the period that paid or have an open opportunity by its end / those PQLs × 100", []string{"pql_precision"}, (*scope).pqlPrecision},
 }

@@ -57,8 +57,11 @@ func movements(l *billing.Ledger, from, to time.Time) []MonthMoves {
 // AccountRevenue is what billing says of one account: its customers with
 // how each is linked, and their movements.
 type AccountRevenue struct {
-	Customers []LinkedCustomer   `json:"customers"`
-	MRR       int64              `json:"mrr"`
+	Customers []LinkedCustomer `json:"customers"`
+	MRR       int64            `json:"mrr"`
+	// Motion is how it came to pay first: self-serve or sales-assisted;
+	// "" if it never paid.
+	Motion    string             `json:"motion"`
 	Movements []billing.Movement `json:"movements"`
 }
 
@@ -81,6 +84,7 @@ func (s *Service) AccountRevenue(ctx context.Context, id string) (AccountRevenue
 		return out, err
 	}
 	mine := map[string]bool{}
+	a := &acct{id: id}
 	for c, link := range l.Links(accounts) {
 		if link.Account != id {
 			continue
@@ -89,7 +93,19 @@ func (s *Service) AccountRevenue(ctx context.Context, id string) (AccountRevenue
 		out.Customers = append(out.Customers, LinkedCustomer{Customer: cust, Method: link.Method})
 		out.MRR += cust.MRR
 		mine[c] = true
+		if !cust.FirstPaid.IsZero() {
+			a.paid = earliest(a.paid, cust.FirstPaid.UnixMilli())
+		}
 	}
+	alerts, err := s.db.AlertTimes(ctx, time.Time{})
+	if err != nil {
+		return out, err
+	}
+	for _, x := range accounts {
+		a.openOpportunity = a.openOpportunity || x.ID == id && x.OpenOpportunity
+	}
+	_, _, prefix := s.pql()
+	out.Motion = motionOf(a, salesTouches(Sources{Alerts: alerts, AccountPrefix: prefix})[id])
 	for _, m := range l.Movements {
 		if mine[m.Customer] {
 			out.Movements = append(out.Movements, m)

@@ -469,3 +469,29 @@ func (s *scope) alertToOutreach() (float64, bool) {
 	}
 	return median(xs)
 }
+
+func (s *scope) selfServeShare() (float64, bool) {
+	paid, self := 0, 0
+	for _, a := range s.accounts {
+		if s.in(a.paid) {
+			paid++
+			if a.motion == SelfServe {
+				self++
+			}
+		}
+	}
+	return pct(self, paid)
+}
+
+func (s *scope) crmLatency() (float64, bool) {
+	if !s.all {
+		return 0, false
+	}
+	var xs []float64
+	for _, d := range s.w.src.CRMWrites {
+		if s.in(d.Created.UnixMilli()) {
+			xs = append(xs, max(0, d.DeliveredAt.Sub(d.Created).Seconds()))
+		}
+	}
+	return median(xs)
+}

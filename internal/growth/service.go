@@ -18,6 +18,7 @@ type Store interface {
 	AllMembershipPairs(ctx context.Context) ([]store.Membership, error)
 	TierEntries(ctx context.Context, scorecard string) ([]store.TierEntry, error)
 	AlertTimes(ctx context.Context, since time.Time) ([]store.AlertTime, error)
+	DeliveryTimes(ctx context.Context, since time.Time, destinations []string) ([]store.DeliveryTime, error)
 }
 
 // Ledgers gives the billing ledger as of every stored event.
@@ -33,6 +34,7 @@ type PQL func() (scorecard string, tiers []string, prefix string)
 // Service answers metrics queries from the book and the store.
 type Service struct {
 	cfg     Config
+	crm     []string // the CRM destinations: their deliveries time events to the CRM
 	book    *Book
 	db      Store
 	ledgers Ledgers
@@ -43,6 +45,10 @@ type Service struct {
 func New(cfg Config, book *Book, db Store, ledgers Ledgers, pql PQL) *Service {
 	return &Service{cfg: cfg, book: book, db: db, ledgers: ledgers, pql: pql}
 }
+
+// TimeCRM has the service time the writes to these CRM destinations, for
+// the pipeline's latency from product events to the CRM.
+func (s *Service) TimeCRM(destinations []string) { s.crm = destinations }
 
 // Config is the metrics section in force.
 func (s *Service) Config() Config { return s.cfg }
@@ -60,6 +66,10 @@ func (s *Service) Sources(ctx context.Context) (Sources, error) {
 		// Alerts of every time: a period's are picked by the metric.
 		func() (err error) { src.Alerts, err = s.db.AlertTimes(ctx, time.Time{}); return wrap("alerts", err) },
 		func() (err error) {
+			src.CRMWrites, err = s.db.DeliveryTimes(ctx, time.Time{}, s.crm)
+			return wrap("CRM writes", err)
+		},
+		func() (err error) {
 			if scorecard != "" {
 				entries, err = s.db.TierEntries(ctx, scorecard)
 			}
@@ -76,7 +86,7 @@ func (s *Service) Sources(ctx context.Context) (Sources, error) {
 	if err := errors.Join(errs...); err != nil {
 		return src, err
 	}
-	src.PQL = s.pqlEntries(entries, tiers, prefix)
+	src.PQL, src.AccountPrefix = s.pqlEntries(entries, tiers, prefix), prefix
 	return src, nil
 }
 

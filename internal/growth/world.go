@@ -3,6 +3,7 @@ package growth
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/billing"
@@ -17,17 +18,24 @@ type Sources struct {
 	// PQL is when each account first entered a PQL tier.
 	PQL    map[string]time.Time
 	Ledger *billing.Ledger
-	// Alerts are the alerts that needed a person: when each was raised
-	// and first followed by outreach (zero if not yet).
+	// Alerts are the alerts that needed a person: when each was raised,
+	// acknowledged, and first followed by outreach (zero if not yet).
 	Alerts []store.AlertTime
+	// AccountPrefix is what an alert's subject that is an account begins
+	// with (score's "account:").
+	AccountPrefix string
+	// CRMWrites are the deliveries to CRM destinations: an alert (raised
+	// by the event that moved a score) written to the CRM.
+	CRMWrites []store.DeliveryTime
 }
 
 // acct is one account as the metrics see it. Times in Unix ms, 0 never.
 type acct struct {
 	id, segment, cohort, channel            string
+	motion                                  string // of its first payment: self-serve or sales-assisted
 	signup, activated, onboarded, pql, paid int64
 	expanded                                int64
-	crm, advanced                           bool
+	crm, advanced, openOpportunity          bool
 	users                                   []*person
 	customers                               []string
 }
@@ -55,7 +63,7 @@ func (b *Book) join(src Sources) *world {
 	w.links = w.ledger.Links(src.Accounts)
 	byID := make(map[string]*acct, len(src.Accounts))
 	for _, a := range src.Accounts {
-		x := &acct{id: a.ID, segment: Segment(a.Employees), crm: a.CRMID != "", advanced: a.OpenOpportunity}
+		x := &acct{id: a.ID, segment: Segment(a.Employees), crm: a.CRMID != "", advanced: a.OpenOpportunity, openOpportunity: a.OpenOpportunity}
 		byID[a.ID] = x
 		w.accounts = append(w.accounts, x)
 	}
@@ -83,8 +91,10 @@ func (b *Book) join(src Sources) *world {
 		}
 	}
 	first := firstMoves(w.ledger)
+	touched := salesTouches(src)
 	for _, a := range w.accounts {
 		w.fill(a, src.PQL, first)
+		a.motion = motionOf(a, touched[a.id])
 	}
 	return w
 }
@@ -161,4 +171,41 @@ func median(xs []float64) (float64, bool) {
 		return xs[n/2], true
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2, true
+}
+
+// The motions of a conversion.
+const (
+	SelfServe     = "self-serve"
+	SalesAssisted = "sales-assisted"
+)
+
+// salesTouches is, by account, the first time sales touched it: an alert
+// acknowledged, or the first outreach the CRM recorded after one.
+func salesTouches(src Sources) map[string]int64 {
+	out := map[string]int64{}
+	for _, al := range src.Alerts {
+		id, ok := strings.CutPrefix(al.Subject, src.AccountPrefix)
+		if !ok {
+			continue
+		}
+		for _, t := range []time.Time{al.Acked, al.Outreach} {
+			if !t.IsZero() {
+				out[id] = earliest(out[id], t.UnixMilli())
+			}
+		}
+	}
+	return out
+}
+
+// motionOf is how an account came to pay: sales-assisted when sales
+// touched it before its first payment or the CRM shows an opportunity on
+// it; self-serve otherwise.
+func motionOf(a *acct, touched int64) string {
+	switch {
+	case a.paid == 0:
+		return ""
+	case a.openOpportunity, touched != 0 && touched <= a.paid:
+		return SalesAssisted
+	}
+	return SelfServe
 }

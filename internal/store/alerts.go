@@ -435,6 +435,7 @@ func (db *DB) ListAlerts(ctx context.Context, q AlertQuery) ([]Alert, int, error
 // was, acknowledged.
 type AlertTime struct {
 	Created, Acked, Outreach time.Time
+	Subject                  string // the scored subject (score's "account:ID")
 	Segment                  string
 	// Owner is whom the alert is assigned to, else its account's owner.
 	Owner string
@@ -444,7 +445,7 @@ type AlertTime struct {
 // of the alerts needing a person raised since since, with their segment
 // and owner.
 func (db *DB) AlertTimes(ctx context.Context, since time.Time) ([]AlertTime, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT created_at, acked_at, outreach_at, segment, assigned_to, payload FROM alerts
+	rows, err := db.r.QueryContext(ctx, `SELECT created_at, acked_at, outreach_at, subject, segment, assigned_to, payload FROM alerts
 		WHERE needs_ack = 1 AND created_at >= $1 ORDER BY created_at`, ms(since))
 	if err != nil {
 		return nil, err
@@ -455,7 +456,7 @@ func (db *DB) AlertTimes(ctx context.Context, since time.Time) ([]AlertTime, err
 		var c, a, o int64
 		var t AlertTime
 		var payload []byte
-		if err := rows.Scan(&c, &a, &o, &t.Segment, &t.Owner, &payload); err != nil {
+		if err := rows.Scan(&c, &a, &o, &t.Subject, &t.Segment, &t.Owner, &payload); err != nil {
 			return nil, err
 		}
 		if t.Owner == "" {
@@ -536,4 +537,39 @@ func (db *DB) LatestAlerts(ctx context.Context, subjects []string) (map[string]A
 		return err
 	})
 	return out, err
+}
+
+// DeliveryTime is when an alert was raised and when one of its deliveries
+// arrived.
+type DeliveryTime struct {
+	Destination          string
+	Created, DeliveredAt time.Time
+}
+
+// DeliveryTimes returns the delivered deliveries of alerts raised since
+// since, to the given destinations, with the alert's time.
+func (db *DB) DeliveryTimes(ctx context.Context, since time.Time, destinations []string) ([]DeliveryTime, error) {
+	if len(destinations) == 0 {
+		return nil, nil
+	}
+	return collectIn(db.d, destinations, func(arg any) ([]DeliveryTime, error) {
+		rows, err := db.r.QueryContext(ctx, `SELECT d.destination, a.created_at, d.delivered_at FROM deliveries d
+			JOIN alerts a ON a.id = d.alert_id
+			WHERE d.state = $2 AND a.created_at >= $3 AND d.destination IN (`+db.d.inList("$1")+`)`, arg, Delivered, ms(since))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []DeliveryTime
+		for rows.Next() {
+			var t DeliveryTime
+			var c, d int64
+			if err := rows.Scan(&t.Destination, &c, &d); err != nil {
+				return nil, err
+			}
+			t.Created, t.DeliveredAt = fromMS(c), fromMS(d)
+			out = append(out, t)
+		}
+		return out, rows.Err()
+	})
 }

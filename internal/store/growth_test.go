@@ -69,6 +69,8 @@ func TestMetricsReads(t *testing.T) {
 				t.Fatalf("tier entries %v", got)
 			}
 
+			checkDeliveryTimes(t, db, at)
+
 			if n, err := db.BillingCount(ctx); err != nil || n != 0 {
 				t.Fatalf("billing count %d (%v)", n, err)
 			}
@@ -79,5 +81,31 @@ func TestMetricsReads(t *testing.T) {
 				t.Fatalf("billing count %d (%v), want 1", n, err)
 			}
 		})
+	}
+}
+
+// checkDeliveryTimes: the delivered deliveries to the destinations named,
+// with their alert's time; pending ones and other destinations are not.
+func checkDeliveryTimes(t *testing.T, db *store.DB, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.SaveMetricLevels(ctx, nil, []store.Alert{{Scorecard: "pql", Subject: "account:ws1", Tier: "hot", Payload: []byte(`{}`),
+		CreatedAt: at, Destinations: []string{"hubspot", "slack"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := db.Claim(ctx, "hubspot", at.Add(time.Minute), time.Minute, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d (%v)", len(claimed), err)
+	}
+	if err := db.Settle(ctx, []store.Outcome{{ID: claimed[0].ID, At: at.Add(90 * time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.DeliveryTimes(ctx, at.Add(-time.Hour), []string{"hubspot", "salesforce"})
+	if err != nil || len(got) != 1 || got[0].Destination != "hubspot" || !got[0].Created.Equal(at) || !got[0].DeliveredAt.Equal(at.Add(90*time.Second)) {
+		t.Fatalf("delivery times %+v (%v)", got, err)
+	}
+	if got, err := db.DeliveryTimes(ctx, at.Add(time.Second), []string{"hubspot"}); err != nil || len(got) != 0 {
+		t.Fatalf("alerts raised before since: %+v (%v)", got, err)
 	}
 }
