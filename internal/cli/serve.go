@@ -212,6 +212,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 		Log:     a.log,
 	})
 	bands := growth.NewChecker(grow, db, a.cfg.Metrics.AlertTo, dispatcher.Notify, a.log)
+	bands.OnChecked(debug.FreeOSMemory)
 	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher, outreach: outreach, bands: bands, replayed: replayed}, nil
 }
 

@@ -2,6 +2,7 @@ package growth
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -25,9 +26,11 @@ type Book struct {
 	// their first event's time, for VisitorDays after it; visitorDays
 	// counts them by the day they were first seen, and keeps the count
 	// after they are forgotten.
-	visitors    map[string]int64
+	visitors    map[uint64]int64 // by a hash of the anonymous id: a key of 8 bytes, not a string
+	seed        maphash.Seed
 	visitorDays map[int32]int
 	swept       int32
+	peak        int // the most visitors the map has held since it was made
 	channels    []string
 	core        map[string]int // core feature → its bit
 }
@@ -65,12 +68,15 @@ func (b *Book) Names() []string { return []string{b.cfg.SignUpEvent} }
 func (b *Book) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.users, b.visitors, b.visitorDays, b.swept, b.channels = map[string]*person{}, map[string]int64{}, map[int32]int{}, 0, nil
+	b.users, b.visitors, b.visitorDays, b.swept, b.channels, b.peak = map[string]*person{}, map[uint64]int64{}, map[int32]int{}, 0, nil, 0
+	b.seed = maphash.MakeSeed()
 }
 
 // Took takes the events a batch added to the rollups: users[i] is event
 // i's user ("" for a visitor), passed the indexes of those passed over,
-// merges the anonymous ids tied to a user as it was resolved.
+// merges the anonymous ids tied to a user as it was resolved. What it
+// keeps of an event's strings it copies: they point into the buffers a
+// replay reads the log into, which a kept substring would keep whole.
 func (b *Book) Took(evs []event.Event, users []string, passed []int, merges map[string]string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -86,19 +92,20 @@ func (b *Book) Took(evs []event.Event, users []string, passed []int, merges map[
 		case uid != "":
 			b.user(uid, e, ms)
 		case e.AnonymousID != "" && isUsage(e.Type):
-			if v, ok := b.visitors[e.AnonymousID]; !ok || ms < v {
+			k := b.visitor(e.AnonymousID)
+			if v, ok := b.visitors[k]; !ok || ms < v {
 				if ok {
 					b.visitorDays[day(v)]--
 				}
-				b.visitors[e.AnonymousID] = ms
+				b.visitors[k] = ms
 				b.visitorDays[day(ms)]++
 			}
 		}
 	}
 	for anon, uid := range merges {
-		if v, ok := b.visitors[anon]; ok {
+		if v, ok := b.visitors[b.visitor(anon)]; ok {
 			b.visitorDays[day(v)]--
-			delete(b.visitors, anon)
+			delete(b.visitors, b.visitor(anon))
 			p := b.person(uid)
 			p.visit = earliest(p.visit, v)
 			p.first = earliest(p.first, v)
@@ -110,8 +117,8 @@ func (b *Book) Took(evs []event.Event, users []string, passed []int, merges map[
 // user takes one event of a user's.
 func (b *Book) user(uid string, e *event.Event, ms int64) {
 	p := b.person(uid)
-	if e.GroupID != "" {
-		p.group = e.GroupID
+	if e.GroupID != "" && e.GroupID != p.group {
+		p.group = strings.Clone(e.GroupID)
 	}
 	if !isUsage(e.Type) {
 		return
@@ -174,7 +181,7 @@ func (b *Book) signedUp(p *person, props json.RawMessage) {
 	}
 	i := slices.Index(b.channels, ch)
 	if i < 0 && len(b.channels) < math.MaxInt16 {
-		b.channels, i = append(b.channels, ch), len(b.channels)
+		b.channels, i = append(b.channels, strings.Clone(ch)), len(b.channels)
 	}
 	p.channel = int16(i)
 }
@@ -183,24 +190,39 @@ func (b *Book) person(uid string) *person {
 	p := b.users[uid]
 	if p == nil {
 		p = &person{channel: -1}
-		b.users[uid] = p
+		b.users[strings.Clone(uid)] = p
 	}
 	return p
 }
 
 // sweep forgets, once a day, the visitors first seen more than
-// VisitorDays before today; their day's count stays.
+// VisitorDays before today; their day's count stays. A Go map keeps its
+// room when entries go, so once most have gone it is built anew: a replay
+// of months would otherwise hold room for every visitor it ever met.
 func (b *Book) sweep(today int32) {
 	if today <= b.swept {
 		return
 	}
 	b.swept = today
+	gone := 0
 	for anon, ms := range b.visitors {
 		if day(ms) < today-VisitorDays {
 			delete(b.visitors, anon)
+			gone++
 		}
 	}
+	if b.peak = max(b.peak, len(b.visitors)+gone); b.peak > 2*len(b.visitors)+1024 {
+		fresh := make(map[uint64]int64, len(b.visitors))
+		for anon, ms := range b.visitors {
+			fresh[anon] = ms
+		}
+		b.visitors, b.peak = fresh, len(fresh)
+	}
 }
+
+// visitor is the key of an anonymous id: a 64-bit hash, whose collisions
+// among the visitors of 30 days are too rare to count.
+func (b *Book) visitor(anon string) uint64 { return maphash.String(b.seed, anon) }
 
 // isUsage: track, page and screen calls are a person's use of the
 // product; identify, group and alias are not.

@@ -35,11 +35,12 @@ var windows = []struct {
 // Checker raises an alert when a metric crosses into warning or red, once
 // per crossing, through the destinations configured for it.
 type Checker struct {
-	m      *Service
-	db     Levels
-	to     []string
-	notify func()
-	log    *slog.Logger
+	m       *Service
+	checked func()
+	db      Levels
+	to      []string
+	notify  func()
+	log     *slog.Logger
 }
 
 // NewChecker returns the band check over m, storing levels and alerts in
@@ -48,6 +49,10 @@ type Checker struct {
 func NewChecker(m *Service, db Levels, to []string, notify func(), log *slog.Logger) *Checker {
 	return &Checker{m: m, db: db, to: to, notify: notify, log: log}
 }
+
+// OnChecked sets what Run calls after each check: a check's garbage is
+// many times what it keeps, and a server may want it given back.
+func (c *Checker) OnChecked(fn func()) { c.checked = fn }
 
 // Run checks at the last day's close, if that was not checked yet, and
 // then at every close after, until ctx ends. It starts once ready is
@@ -64,6 +69,9 @@ func (c *Checker) Run(ctx context.Context, ready <-chan struct{}, clock func() t
 			c.log.Error("metrics: band check failed; trying again at the next close", "close", at, "err", err)
 		} else if n > 0 {
 			c.log.Info("metrics: band alerts raised", "alerts", n, "close", at)
+		}
+		if c.checked != nil {
+			c.checked()
 		}
 		select {
 		case <-ctx.Done():
