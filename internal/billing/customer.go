@@ -120,15 +120,6 @@ func (l *Ledger) Customer(id string) (Customer, bool) {
 	return *c, true
 }
 
-// Customers returns the ids of every customer the ledger knows.
-func (l *Ledger) Customers() []string {
-	out := make([]string, 0, len(l.custs))
-	for id := range l.custs {
-		out = append(out, id)
-	}
-	return out
-}
-
 func (l *Ledger) customer(id string) *Customer {
 	c := l.custs[id]
 	if c == nil {

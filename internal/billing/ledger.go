@@ -38,7 +38,6 @@ type Ledger struct {
 // Checkout is one Stripe Checkout session.
 type Checkout struct {
 	ID        string
-	Customer  string
 	At        time.Time // created
 	Completed bool
 }
@@ -121,7 +120,7 @@ func (l *Ledger) checkout(e store.BillingEvent) {
 	i, ok := l.checkoutAt[id]
 	if !ok {
 		i = len(l.Checkouts)
-		l.Checkouts = append(l.Checkouts, Checkout{ID: id, Customer: e.Customer, At: e.Created})
+		l.Checkouts = append(l.Checkouts, Checkout{ID: id, At: e.Created})
 		l.checkoutAt[id] = i
 	}
 	if e.Type == "checkout.session.completed" {

@@ -30,18 +30,8 @@ target, trend from the period before, and seed 004's band. It reads the store
 included; the period defaults to the 30 days to today.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := url.Values{"by": {by}, "names": {names}}
-			if from != "" {
-				v.Set("from", from)
-			}
-			if to != "" {
-				t, err := time.Parse(time.DateOnly, to)
-				if err != nil {
-					return fmt.Errorf("--to %q: want a date, 2006-01-02", to)
-				}
-				v.Set("to", t.AddDate(0, 0, 1).Format(time.DateOnly))
-			}
-			q, err := growth.ParseQuery(v, time.Now())
+			v := url.Values{"by": {by}, "names": {names}, "from": {from}, "to": {to}}
+			q, err := growth.ParsePeriod(v, time.Now(), growth.DefaultDays)
 			if err != nil {
 				return flagError(err)
 			}

@@ -2,6 +2,8 @@ package growth
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/revenue"
@@ -205,16 +207,8 @@ func (b *Book) Cohorts(src Sources, from, to time.Time, unit, of string) (*Cohor
 		}
 		c.Rows = append(c.Rows, row)
 	}
-	sortRows(c.Rows)
+	slices.SortFunc(c.Rows, func(x, y CohortRow) int { return strings.Compare(x.Cohort, y.Cohort) })
 	return c, nil
-}
-
-func sortRows(rows []CohortRow) {
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j].Cohort < rows[j-1].Cohort; j-- {
-			rows[j], rows[j-1] = rows[j-1], rows[j]
-		}
-	}
 }
 
 // SegmentNRR is a segment's retention over a period against seed 004's

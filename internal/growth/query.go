@@ -65,3 +65,23 @@ func date(v url.Values, key string, def time.Time) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// ParsePeriod reads a query as people give a period, in the web app and
+// the terminal: to is the last day shown, included (today by default),
+// and from defaults to days before the day after it.
+func ParsePeriod(v url.Values, now time.Time, days int) (Query, error) {
+	w := url.Values{}
+	for k, vs := range v {
+		w[k] = vs
+	}
+	end, err := date(v, "to", now.UTC().Truncate(24*time.Hour))
+	if err != nil {
+		return Query{}, err
+	}
+	end = end.AddDate(0, 0, 1)
+	w.Set("to", end.Format(time.DateOnly))
+	if w.Get("from") == "" {
+		w.Set("from", end.AddDate(0, 0, -days).Format(time.DateOnly))
+	}
+	return ParseQuery(w, now)
+}

@@ -145,9 +145,8 @@ func (w *world) judge(d *Def, v float64) (Level, string) {
 	}
 	var level Level
 	var texts []string
-	rank := map[Level]int{"": 0, Good: 1, Warning: 2, Red: 3}
 	add := func(l Level, t string) {
-		if rank[l] > rank[level] {
+		if worse(l, level) {
 			level = l
 		}
 		texts = append(texts, t)

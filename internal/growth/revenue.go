@@ -2,10 +2,13 @@ package growth
 
 import (
 	"context"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/revenue"
+	"github.com/beaconplg/beacon/internal/store"
 )
 
 // MonthMoves is one month's MRR movements, by kind, in cents (churn and
@@ -97,15 +100,19 @@ func (s *Service) AccountRevenue(ctx context.Context, id string) (AccountRevenue
 			a.paid = earliest(a.paid, cust.FirstPaid.UnixMilli())
 		}
 	}
-	alerts, err := s.db.AlertTimes(ctx, time.Time{})
+	if i := slices.IndexFunc(accounts, func(x store.Account) bool { return x.ID == id }); i >= 0 {
+		a.openOpportunity = accounts[i].OpenOpportunity
+	}
+	_, _, prefix := s.pql()
+	alerts, err := s.db.AlertsOf(ctx, prefix+id, math.MaxInt32) // all of its own
 	if err != nil {
 		return out, err
 	}
-	for _, x := range accounts {
-		a.openOpportunity = a.openOpportunity || x.ID == id && x.OpenOpportunity
+	src := Sources{AccountPrefix: prefix}
+	for _, al := range alerts {
+		src.Alerts = append(src.Alerts, store.AlertTime{Subject: al.Subject, Acked: al.AckedAt, Outreach: al.OutreachAt})
 	}
-	_, _, prefix := s.pql()
-	out.Motion = motionOf(a, salesTouches(Sources{Alerts: alerts, AccountPrefix: prefix})[id])
+	out.Motion = motionOf(a, salesTouches(src)[id])
 	for _, m := range l.Movements {
 		if mine[m.Customer] {
 			out.Movements = append(out.Movements, m)

@@ -18,6 +18,7 @@ type Store interface {
 	AllMembershipPairs(ctx context.Context) ([]store.Membership, error)
 	TierEntries(ctx context.Context, scorecard string) ([]store.TierEntry, error)
 	AlertTimes(ctx context.Context, since time.Time) ([]store.AlertTime, error)
+	AlertsOf(ctx context.Context, subject string, limit int) ([]store.Alert, error)
 	DeliveryTimes(ctx context.Context, since time.Time, destinations []string) ([]store.DeliveryTime, error)
 }
 
@@ -49,9 +50,6 @@ func New(cfg Config, book *Book, db Store, ledgers Ledgers, pql PQL) *Service {
 // TimeCRM has the service time the writes to these CRM destinations, for
 // the pipeline's latency from product events to the CRM.
 func (s *Service) TimeCRM(destinations []string) { s.crm = destinations }
-
-// Config is the metrics section in force.
-func (s *Service) Config() Config { return s.cfg }
 
 // Sources reads what a report needs beside the book. The reads are
 // independent, and on two cores most of a report's time: they run at once.

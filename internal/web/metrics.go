@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/growth"
@@ -12,7 +11,6 @@ import (
 // Metrics answers the PLG metrics the dashboard, the funnel and the
 // cohort grid show.
 type Metrics interface {
-	Config() growth.Config
 	Report(ctx context.Context, q growth.Query) (*growth.Report, error)
 	Overview(ctx context.Context, q growth.Query) (*growth.Overview, error)
 	Funnel(ctx context.Context, from, to time.Time) (*growth.Funnel, error)
@@ -33,25 +31,7 @@ func periodOf(q growth.Query, names string) period {
 
 // query reads the page's period: to is the last day shown, included.
 func (w *Web) query(r *http.Request, days int) (growth.Query, error) {
-	v := url.Values{}
-	for k, vs := range r.URL.Query() {
-		v[k] = vs
-	}
-	if to := v.Get("to"); to != "" {
-		t, err := time.Parse(time.DateOnly, to)
-		if err != nil {
-			return growth.Query{}, &growth.QueryError{Field: "to", Message: to + ": want a date, 2006-01-02"}
-		}
-		v.Set("to", t.AddDate(0, 0, 1).Format(time.DateOnly))
-	}
-	if v.Get("from") == "" {
-		end := w.clock().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-		if to := v.Get("to"); to != "" {
-			end, _ = time.Parse(time.DateOnly, to)
-		}
-		v.Set("from", end.AddDate(0, 0, -days).Format(time.DateOnly))
-	}
-	return growth.ParseQuery(v, w.clock())
+	return growth.ParsePeriod(r.URL.Query(), w.clock(), days)
 }
 
 type tableView struct {
