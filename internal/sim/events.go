@@ -20,6 +20,8 @@ type dayGen struct {
 	p     Params
 	a     Account
 	l     Lifecycle
+	plan  *Plan
+	time  timeline
 	users []User
 	used  *usage
 	d     int
@@ -45,8 +47,10 @@ type Generator struct {
 	accounts []Account
 	lives    []Lifecycle
 	users    [][]User
-	usage    []usage // per account, carried from day to day
-	next     int     // the day Day must be asked for next
+	usage    []usage    // per account, carried from day to day
+	plan     *Plan      // a world with drivers; nil for the classic world
+	times    []timeline // per account, in a world with drivers
+	next     int        // the day Day must be asked for next
 	g        *dayGen
 	out      [][]byte
 }
@@ -60,18 +64,27 @@ type usage struct {
 // NewGenerator draws the world of p: accounts, their lifecycles and users.
 func (p Params) NewGenerator() *Generator {
 	gen := &Generator{p: p, accounts: make([]Account, p.Accounts), lives: make([]Lifecycle, p.Accounts),
-		users: make([][]User, p.Accounts), usage: make([]usage, p.Accounts)}
+		users: make([][]User, p.Accounts), usage: make([]usage, p.Accounts), plan: p.DriverPlan()}
+	if gen.plan != nil {
+		gen.times = make([]timeline, p.Accounts)
+	}
 	for i := range gen.accounts {
 		a := p.NewAccount(i)
-		gen.accounts[i], gen.lives[i] = a, p.Lifecycle(a)
+		gen.accounts[i] = a
 		gen.users[i] = make([]User, a.Users)
 		for j := range gen.users[i] {
 			gen.users[i][j] = p.NewUser(a, j)
 		}
+		if gen.plan != nil {
+			gen.times[i] = p.drawTimeline(gen.plan, a, gen.users[i])
+			gen.lives[i] = p.driverLifecycle(gen.plan, a, gen.times[i])
+			continue
+		}
+		gen.lives[i] = p.Lifecycle(a)
 		p.joinTeams(a, gen.lives[i], gen.users[i])
 	}
 	pcg := rand.NewPCG(0, 0)
-	gen.g = &dayGen{p: p, pcg: pcg, r: rand.New(pcg)}
+	gen.g = &dayGen{p: p, pcg: pcg, r: rand.New(pcg), plan: gen.plan}
 	return gen
 }
 
@@ -94,6 +107,9 @@ func (gen *Generator) Day(d int) [][]byte {
 			signups++
 		}
 		g.a, g.l, g.users, g.used = a, gen.lives[i], gen.users[i], &gen.usage[i]
+		if gen.plan != nil {
+			g.time = gen.times[i]
+		}
 		g.seed(streamDay, uint64(a.Index)<<16|uint64(d))
 		g.account()
 	}
@@ -126,8 +142,11 @@ func (g *dayGen) account() {
 	}
 	g.milestones(admin)
 	g.apiUsage(admin)
-	for _, u := range g.users {
-		if u.joined(g.d) {
+	for j, u := range g.users {
+		switch {
+		case g.plan != nil:
+			g.behave(u, g.time.at(g.d-g.a.SignupDay, j))
+		case u.joined(g.d):
 			g.usage(u)
 		}
 	}
@@ -166,7 +185,7 @@ func (g *dayGen) signup(u User, first bool) {
 // milestones are the account's lifecycle moments, done by its admin.
 func (g *dayGen) milestones(admin User) {
 	l, d := g.l, g.d
-	if d == l.ActivatedDay {
+	if g.plan == nil && d == l.ActivatedDay {
 		g.createProject(admin, g.at())
 	}
 	if d == l.TrialStartDay {
@@ -189,8 +208,9 @@ func (g *dayGen) milestones(admin User) {
 			g.track(admin, "Subscription Updated", g.at(), str("plan", l.Plan), num("seats", c.Seats), num("previous_seats", l.SeatsOn(d-1)))
 		}
 	}
-	// Buying intent shows before a conversion: pricing views and premium attempts.
-	if l.Converted && g.d < l.ConvertedDay && g.d >= l.ConvertedDay-10 && g.r.Float64() < 0.3 {
+	// Buying intent shows before a conversion: pricing views and premium
+	// attempts. Not in a world with drivers, where only the drivers do.
+	if g.plan == nil && l.Converted && g.d < l.ConvertedDay && g.d >= l.ConvertedDay-10 && g.r.Float64() < 0.3 {
 		g.page(admin, "Pricing", g.at())
 		g.track(admin, "Premium Feature Attempted", g.at(), str("feature", "sso"))
 	}

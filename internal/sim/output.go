@@ -59,7 +59,7 @@ func (p Params) Simulate(dir string) (Summary, error) {
 			sum.BillingEvents = n
 			return err
 		}),
-		writeFile(filepath.Join(dir, TruthFile), func(w io.Writer) error { return writeTruth(w, accounts, lives, users) }),
+		writeFile(filepath.Join(dir, TruthFile), func(w io.Writer) error { return writeTruth(w, gen.plan, accounts, lives, users) }),
 	)
 	return sum, err
 }
@@ -106,8 +106,16 @@ type TruthUser struct {
 	JoinDay  int    `json:"join_day"`
 }
 
-func writeTruth(w io.Writer, accounts []Account, lives []Lifecycle, users [][]User) error {
+func writeTruth(w io.Writer, plan *Plan, accounts []Account, lives []Lifecycle, users [][]User) error {
 	enc := json.NewEncoder(w)
+	if plan != nil {
+		if err := enc.Encode(struct {
+			Kind string `json:"kind"`
+			*Plan
+		}{"plan", plan}); err != nil {
+			return err
+		}
+	}
 	for i, a := range accounts {
 		if err := enc.Encode(TruthAccount{Kind: "account", GroupID: a.GroupID, CRMID: a.CRMID, Name: a.Name, Domains: a.Domains,
 			Segment: a.Segment, Employees: a.Employees, Industry: a.Industry, Channel: a.Channel,

@@ -39,6 +39,10 @@ type Params struct {
 	NRR   map[string]float64
 	// Start is the first simulated day (UTC midnight).
 	Start time.Time
+	// Drivers, when above 0, makes a world with drivers (drivers.go): that
+	// many behaviours, drawn by the seed, drive conversion day by day, and
+	// the funnel rates above no longer decide it.
+	Drivers int
 }
 
 // DefaultStart is the first simulated day unless Params.Start says otherwise.
@@ -66,6 +70,9 @@ func (p Params) Validate() error {
 	}
 	if p.VisitorToSignup <= 0 {
 		errs = append(errs, fmt.Errorf("visitor to sign-up %v: must be above 0", p.VisitorToSignup))
+	}
+	if p.Drivers < 0 || p.Drivers > len(Behaviours)-noiseCount {
+		errs = append(errs, fmt.Errorf("drivers %d: want 0 to %d", p.Drivers, len(Behaviours)-noiseCount))
 	}
 	if p.Days < 1 || p.Days > 3650 {
 		errs = append(errs, fmt.Errorf("days %d: want 1 to 3,650", p.Days))
@@ -104,6 +111,8 @@ const (
 	streamRevenue
 	streamTeams
 	streamAnonIDs
+	streamDrivers
+	streamBehaviour
 )
 
 // anonID is the anonymous id an analytics library would have given a

@@ -13,6 +13,7 @@ import (
 type Truth struct {
 	Accounts []TruthAccount
 	Users    []TruthUser
+	Plan     *Plan // a world with drivers' plan; nil for a classic world
 }
 
 // ReadTruth reads the truth file of the world in dir.
@@ -37,6 +38,9 @@ func ReadTruth(dir string) (Truth, error) {
 			var a TruthAccount
 			err = json.Unmarshal(sc.Bytes(), &a)
 			t.Accounts = append(t.Accounts, a)
+		case "plan":
+			t.Plan = &Plan{}
+			err = json.Unmarshal(sc.Bytes(), t.Plan)
 		case "user":
 			var u TruthUser
 			err = json.Unmarshal(sc.Bytes(), &u)
