@@ -64,3 +64,68 @@ func TestScoreAsOf(t *testing.T) {
 		t.Fatal("nothing scored")
 	}
 }
+
+// Standings as of T, on a store that also holds later events, are the
+// scores a store of then held, and write nothing: the store's scores stay
+// those of now.
+func TestStandingsAsOf(t *testing.T) {
+	ctx := context.Background()
+	asOf := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	before := msgs(t, asOf, 3,
+		`{"type":"group","userId":"u1","groupId":"acme","traits":{"name":"Acme","employees":200}}`,
+		`{"type":"identify","userId":"u1","traits":{"email":"ana@acme.example"}}`,
+		`{"type":"track","userId":"u1","event":"Project Created","context":{"groupId":"acme"}}`)
+	after := msgs(t, asOf.AddDate(0, 0, 6), 0,
+		`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`,
+		`{"type":"track","userId":"u1","event":"Invite Sent","context":{"groupId":"acme"}}`,
+		`{"type":"group","userId":"u2","groupId":"late"}`,
+		`{"type":"track","userId":"u2","event":"Signed In","context":{"groupId":"late"}}`,
+		`{"type":"page","userId":"u1","name":"Pricing","context":{"groupId":"acme"}}`)
+	r := rules(t, "pql-150")
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			then := eng.Open(t)
+			db := eng.Open(t)
+			for _, load := range []struct {
+				db  *store.DB
+				evs []event.Event
+			}{{then, before}, {db, append(append([]event.Event{}, before...), after...)}} {
+				if _, err := load.db.AppendEvents(ctx, load.evs); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := identity.New(load.db, quiet, nil).Sync(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock := func() time.Time { return asOf }
+			s := score.New(then, r, quiet, clock)
+			s.OneShot()
+			if _, err := s.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			want := allScores(t, then, r)
+			bt := score.New(db, r, quiet, clock)
+			bt.OneShot()
+			bt.AsOf(asOf)
+			got, err := bt.Standings(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 {
+				t.Fatal("no standings")
+			}
+			for _, st := range got {
+				if st.Account != "acme" {
+					t.Errorf("%s stands as of %v, before it had anyone", st.Account, asOf)
+				}
+				w, ok := want[st.Card+"/"+score.Subject(score.OfAccount, st.Account)]
+				if st.Applies && (!ok || w.Score != st.Score || w.Tier != st.Tier) {
+					t.Errorf("%s on %s: %v (%s) as of then; a store of then held %+v", st.Account, st.Card, st.Score, st.Tier, w)
+				}
+			}
+			if left := allScores(t, db, r); len(left) != 0 {
+				t.Errorf("standings wrote %d scores", len(left))
+			}
+		})
+	}
+}
