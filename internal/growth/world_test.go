@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/identity"
-	"github.com/beaconplg/beacon/internal/importer"
 	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/sim"
 	"github.com/beaconplg/beacon/internal/store"
@@ -72,12 +69,7 @@ func (w demoWorld) load(t testing.TB, db *store.DB) *growth.Service {
 	if _, err := sim.Load(ctx, w.dir, db, identity.New(db, log, nil)); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(w.dir, sim.BillingFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := importer.BillingLines(ctx, f, db); err != nil {
+	if err := sim.LoadBilling(ctx, w.dir, db); err != nil {
 		t.Fatal(err)
 	}
 	spec, err := score.Preset(score.DefaultPreset)

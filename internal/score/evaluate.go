@@ -142,14 +142,7 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *
 	if p, ok := a.Traits["plan"].(string); ok && p != "" {
 		plan = strings.ToLower(p)
 	}
-	employees := a.Employees
-	if n, ok := a.Traits["employees"].(float64); ok && employees == 0 {
-		employees = int(n)
-	}
-	industry := a.Industry
-	if s, ok := a.Traits["industry"].(string); ok && industry == "" {
-		industry = s
-	}
+	employees, industry := firmographics(a)
 	size, ind := r.Spec.ICP.fits(employees, industry)
 	traits := a.Traits
 	if traits == nil {
@@ -186,6 +179,26 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *
 func (r *Rules) release(sc *scope) {
 	clear(sc.env)
 	r.scopes.Put(sc)
+}
+
+// firmographics is an account's size and industry: its columns, or else
+// its traits.
+func firmographics(a store.Account) (employees int, industry string) {
+	employees = a.Employees
+	if n, ok := a.Traits["employees"].(float64); ok && employees == 0 {
+		employees = int(n)
+	}
+	industry = a.Industry
+	if s, ok := a.Traits["industry"].(string); ok && industry == "" {
+		industry = s
+	}
+	return employees, industry
+}
+
+// FitsICP reports whether an account matches the rules' ideal customer
+// profile, as the variable icp tells rules.
+func (r *Rules) FitsICP(a store.Account) bool {
+	return r.Spec.ICP.matches(r.Spec.ICP.fits(firmographics(a)))
 }
 
 func (icp ICP) fits(employees int, industry string) (size, ind bool) {

@@ -54,3 +54,18 @@ func Load(ctx context.Context, dir string, sink Sink, ids *identity.Service) (im
 	_, err = ids.Sync(ctx)
 	return sum, err
 }
+
+// LoadBilling imports a simulated world's billing events from dir, the way
+// `beacon import --billing` does: for tests that follow revenue.
+func LoadBilling(ctx context.Context, dir string, sink importer.BillingSink) error {
+	f, err := os.Open(filepath.Join(dir, BillingFile))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, err := importer.BillingLines(ctx, f, sink)
+	if err == nil && sum.Rejected > 0 {
+		err = fmt.Errorf("%s: %d billing events rejected", BillingFile, sum.Rejected)
+	}
+	return err
+}

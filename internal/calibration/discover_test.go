@@ -1,0 +1,55 @@
+package calibration_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/beaconplg/beacon/internal/calibration"
+	"github.com/beaconplg/beacon/internal/store/storetest"
+)
+
+// Seed 004, "Building the PQL criteria": "Pull the last 50 conversions",
+// "actions that appear in 70%+ of conversions in the 7-14 days before
+// payment". Windows outside 7-14 days are refused, naming the seed; fewer
+// than 50 conversions are used, with a warning that says so; every
+// finding says whether it passes the seed's 70 % test.
+func TestSeedRecipe(t *testing.T) {
+	o := calibration.DefaultOptions()
+	if calibration.SeedConversions != 50 || calibration.SeedPresence != 0.70 ||
+		calibration.SeedWindowMin != 7 || calibration.SeedWindowMax != 14 ||
+		o.Conversions != 50 || o.Window != 14 {
+		t.Fatalf("seed 004's recipe: 50 conversions, 70 %%, 7-14 days; have %d, %v, %d-%d, defaults %+v",
+			calibration.SeedConversions, calibration.SeedPresence, calibration.SeedWindowMin, calibration.SeedWindowMax, o)
+	}
+	for _, days := range []int{6, 15} {
+		bad := o
+		bad.Window = days
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "7 to 14 days") {
+			t.Errorf("window %dd: %v; want refused, naming 7 to 14 days", days, err)
+		}
+	}
+	w := driversWorld(t, 1, 150)
+	ev := w.load(t, storetest.SQLite(t), preset(t, "pql-150"))
+	d, err := ev.Discover(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Converters == 0 || d.Converters >= 50 || !strings.Contains(d.Warning, "fewer than the 50") {
+		t.Errorf("%d conversions: warning %q; want one saying fewer than the 50 seed 004 asks for", d.Converters, d.Warning)
+	}
+	if d.NonConverters != 3*d.Converters {
+		t.Errorf("%d accounts compared for %d conversions: want 3 each", d.NonConverters, d.Converters)
+	}
+	present := 0
+	for _, f := range d.Findings {
+		if f.SeedPresent != (f.Share >= 0.70) {
+			t.Errorf("%s: shown by %.0f %% of conversions, seed's 70 %% test %v", f.Label, 100*f.Share, f.SeedPresent)
+		}
+		if f.SeedPresent {
+			present++
+		}
+	}
+	if present == 0 {
+		t.Error("no finding passes the seed's 70 % test: the test cannot tell")
+	}
+}

@@ -1,0 +1,31 @@
+package calibration
+
+import (
+	"math"
+	"testing"
+)
+
+// Textbook figures: the Wilson interval of 81/263 (Newcombe 1998, table
+// I: 0.2553 to 0.3662); a ratio of shares with no strata to pool; and
+// the Mantel–Haenszel odds ratio of two strata whose own odds ratios are
+// both 4, with its interval around 4.
+func TestIntervals(t *testing.T) {
+	w := wilson(81, 263)
+	if math.Abs(w[0]-0.2553) > 5e-4 || math.Abs(w[1]-0.3662) > 5e-4 {
+		t.Errorf("wilson(81, 263) = %v; want [0.2553 0.3662]", w)
+	}
+	if w := wilson(0, 10); w[0] != 0 || w[1] < 0.27 || w[1] > 0.28 {
+		t.Errorf("wilson(0, 10) = %v; want [0 0.278]", w)
+	}
+	r, ci := ratio(40, 50, 20, 100)
+	if math.Abs(r-4) > 1e-9 || ci[0] > 4 || ci[1] < 4 || ci[0] < 2.5 || ci[1] > 6.5 {
+		t.Errorf("ratio(40/50 over 20/100) = %v %v; want 4 within about [2.7 5.9]", r, ci)
+	}
+	or, ci, ok := mantelHaenszel([]stratum{{a: 20, b: 10, c: 10, d: 20}, {a: 40, b: 20, c: 20, d: 40}})
+	if !ok || math.Abs(or-4) > 1e-9 || ci[0] > 4 || ci[1] < 4 || ci[0] < 2 {
+		t.Errorf("pooled odds ratio %v %v %v; want 4 inside its interval, above 2", or, ci, ok)
+	}
+	if _, _, ok := mantelHaenszel([]stratum{{a: 5, b: 0, c: 0, d: 5}}); ok {
+		t.Error("a stratum with no discordant pair gave an odds ratio")
+	}
+}
