@@ -160,7 +160,7 @@ func slug(s string) string {
 func (p *Proposal) setTiers(ev *Evidence, o Options, card *score.ScorecardSpec) {
 	until := o.Until
 	if until == Never {
-		until = ev.lastDay()
+		until = ev.LastDay()
 	}
 	var scores []float64
 	var t Tally
@@ -247,7 +247,8 @@ func reach(scores []float64, min float64) float64 {
 	return float64(n) / float64(len(scores))
 }
 
-func (ev *Evidence) lastDay() int32 {
+// LastDay is the latest day anyone did anything.
+func (ev *Evidence) LastDay() int32 {
 	last := int32(math.MinInt32)
 	for _, a := range ev.Accounts {
 		for _, t := range a.trail {

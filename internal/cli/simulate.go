@@ -37,6 +37,7 @@ byte-identical files.`,
 	f.IntVar(&p.Accounts, "accounts", p.Accounts, "companies that sign up")
 	f.IntVar(&p.Days, "days", p.Days, "days simulated")
 	f.Uint64Var(&p.Seed, "seed", p.Seed, "random seed: the same seed gives the same files")
+	f.IntVar(&p.Drivers, "drivers", 0, "draw this many behaviours that drive conversion day by day (a world with drivers; 0: the classic world)")
 	f.StringVar(&out, "out", "sim-out", "directory to write into")
 	return cmd
 }

@@ -1,0 +1,93 @@
+package calibration
+
+import "fmt"
+
+// Seed 004's validation of a PQL definition ("Validation", "Building the
+// PQL criteria") and its infrastructure benchmark for scoring precision.
+const (
+	SeedHotFloor      = 0.25 // "If Hot PQLs convert below 25%, the scoring threshold is too low -- raise it."
+	SeedLoose         = 0.15 // "Below 15% means the definition is too loose."
+	SeedTargetLow     = 0.25 // "PQL conversion should be 25-30% with sales engagement."
+	SeedTargetHigh    = 0.30
+	SeedTight         = 0.40 // "Above 40% means it is too tight."
+	SeedPrecisionGood = 0.70 // "> 70% of PQLs convert or advance"
+	SeedPrecisionWarn = 0.50 // "50-70%"; "< 50% (scoring is noise)"
+)
+
+// Combine adds up snapshots of one card, day by day: account-days held and
+// converted, so that precision and recall are over the whole period.
+func Combine(snaps []Snapshot) Snapshot {
+	if len(snaps) == 0 {
+		return Snapshot{}
+	}
+	out := Snapshot{Day: snaps[0].Day, Horizon: snaps[0].Horizon}
+	byTier := map[string]int{}
+	for _, s := range snaps {
+		out.Open += s.Open
+		out.Converted += s.Converted
+		for _, t := range s.Tiers {
+			i, ok := byTier[t.Tier]
+			if !ok {
+				i = len(out.Tiers)
+				out.Tiers = append(out.Tiers, TierResult{Tier: t.Tier})
+				byTier[t.Tier] = i
+			}
+			out.Tiers[i].Held += t.Held
+			out.Tiers[i].Converted += t.Converted
+		}
+	}
+	base := share(out.Converted, out.Open)
+	for i := range out.Tiers {
+		r := &out.Tiers[i]
+		r.Share, r.Precision, r.PrecisionCI = share(r.Held, out.Open), share(r.Converted, r.Held), wilson(r.Converted, r.Held)
+		r.Recall = share(r.Converted, out.Converted)
+		if base > 0 {
+			r.Lift = r.Precision / base
+		}
+	}
+	return out
+}
+
+// Diagnose says in words what seed 004 would of a card's tiers: the top
+// tier (Hot) against its 25 % floor, the tiers that route to sales
+// (PQLs) against the 15 % / 25-30 % / 40 % bands and the precision bands.
+func Diagnose(s Snapshot, top string, routed []string) []string {
+	var out []string
+	if t, ok := s.Tier(top); ok && t.Held > 0 {
+		switch p := t.Precision; {
+		case p < SeedHotFloor:
+			out = append(out, fmt.Sprintf("%s converts at %.1f %%, below seed 004's 25 %%: the threshold is too low — raise it", top, 100*p))
+		default:
+			out = append(out, fmt.Sprintf("%s converts at %.1f %%, at or above seed 004's 25 %%", top, 100*p))
+		}
+	}
+	var held, conv int
+	for _, name := range routed {
+		if t, ok := s.Tier(name); ok {
+			held, conv = held+t.Held, conv+t.Converted
+		}
+	}
+	if held == 0 {
+		return append(out, "no account reached a tier that routes to sales: the criteria are too strict — loosen them")
+	}
+	p := share(conv, held)
+	switch {
+	case p < SeedLoose:
+		out = append(out, fmt.Sprintf("PQLs convert at %.1f %%, below 15 %%: the definition is too loose — tighten it", 100*p))
+	case p > SeedTight:
+		out = append(out, fmt.Sprintf("PQLs convert at %.1f %%, above 40 %%: the definition is too tight — loosen it", 100*p))
+	case p >= SeedTargetLow && p <= SeedTargetHigh:
+		out = append(out, fmt.Sprintf("PQLs convert at %.1f %%, within seed 004's 25-30 %%", 100*p))
+	default:
+		out = append(out, fmt.Sprintf("PQLs convert at %.1f %%, outside seed 004's 25-30 %% but within 15-40 %%", 100*p))
+	}
+	switch {
+	case p > SeedPrecisionGood:
+		out = append(out, fmt.Sprintf("precision %.1f %%: good (> 70 %%)", 100*p))
+	case p >= SeedPrecisionWarn:
+		out = append(out, fmt.Sprintf("precision %.1f %%: warning (50-70 %%)", 100*p))
+	default:
+		out = append(out, fmt.Sprintf("precision %.1f %%: below 50 %%, seed 004's \"scoring is noise\" (it counts PQLs that convert or advance; this counts payments only)", 100*p))
+	}
+	return out
+}

@@ -1,0 +1,353 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/beaconplg/beacon/internal/billing"
+	"github.com/beaconplg/beacon/internal/calibration"
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/signal"
+	"github.com/beaconplg/beacon/internal/store"
+)
+
+func (a *app) discoverCmd() *cobra.Command {
+	o := calibration.DefaultOptions()
+	var until, window, out string
+	cmd := &cobra.Command{
+		Use:   "discover",
+		Short: "Find the behaviours that come before conversion and propose a rubric from them",
+		Long: `Compare the last conversions (payments, from billing) with accounts that did
+not convert, behaviour by behaviour, in the days before payment, as seed 004
+prescribes; print what sets them apart, with 95 % intervals, and propose the
+routing scorecard's rules and tiers as beacon.yaml (--out FILE, or after the
+table). With --until, discovery reads nothing after that day, and the proposal
+is backtested against the configured rules on the days after it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.Until, err = dayFlag("--until", until, calibration.Never); err != nil {
+				return err
+			}
+			if o.Window, err = daysFlag("--window", window); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return a.discover(cmd.Context(), o, out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&until, "until", "", "learn only from what happened up to this day (YYYY-MM-DD)")
+	f.IntVar(&o.Conversions, "conversions", o.Conversions, "how many of the latest conversions to learn from")
+	f.StringVar(&window, "window", "14d", "days before payment to read, 7d to 14d")
+	f.IntVar(&o.Matched, "matched", o.Matched, "non-converters compared per conversion")
+	f.IntVar(&o.MaxRules, "max-rules", o.MaxRules, "most rules to propose")
+	f.StringVar(&out, "out", "", "write the proposed beacon.yaml scoring section to this file")
+	return cmd
+}
+
+// dayFlag reads a YYYY-MM-DD flag as a signal day; none if empty.
+func dayFlag(name, v string, none int32) (int32, error) {
+	if v == "" {
+		return none, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: want YYYY-MM-DD", name, v)
+	}
+	return signal.Day(t), nil
+}
+
+// daysFlag reads a number of days written as 14d.
+func daysFlag(name, v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "d"))
+	if err != nil || !strings.HasSuffix(v, "d") {
+		return 0, fmt.Errorf("%s %q: want a number of days such as 14d", name, v)
+	}
+	return n, nil
+}
+
+// evidence resolves identities, replays the stream into a calibration
+// book (scoring nobody) and joins it to accounts and billing.
+func (a *app) evidence(ctx context.Context, db *store.DB, rules *score.Rules) (*calibration.Evidence, error) {
+	if _, err := a.identity(db, nil).Sync(ctx); err != nil {
+		return nil, err
+	}
+	book := calibration.NewBook()
+	st := signal.NewStage(db, rules.Signals, a.log, time.Now, func() {})
+	st.OneShot()
+	st.Watch(book)
+	if _, err := st.TakeIn(ctx, nowhere{}); err != nil {
+		return nil, err
+	}
+	return calibration.Gather(ctx, db, billing.NewBook(db), book, rules.FitsICP)
+}
+
+func (a *app) discover(ctx context.Context, o calibration.Options, out string) error {
+	db, err := a.openExisting(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rules, err := a.compiled()
+	if err != nil {
+		return err
+	}
+	ev, err := a.evidence(ctx, db, rules)
+	if err != nil {
+		return err
+	}
+	d, err := ev.Discover(o)
+	if err != nil {
+		return err
+	}
+	a.printDiscovery(d)
+	prop, err := ev.Propose(d, rules.Spec)
+	if err != nil {
+		return err
+	}
+	src, err := prop.YAML(d)
+	if err != nil {
+		return err
+	}
+	proposed, err := score.Compile(prop.Spec)
+	if err != nil {
+		return fmt.Errorf("discover: the proposal does not compile: %w", err)
+	}
+	if out != "" {
+		if err := os.WriteFile(out, src, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "\nproposed rubric written to %s\n", out)
+	} else {
+		fmt.Fprintf(a.stdout, "\n%s", src)
+	}
+	if o.Until == calibration.Never {
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "\nout of sample: both rubrics as of %s, followed for %d days\n", signal.DayTime(o.Until).Format(time.DateOnly), o.Horizon)
+	for _, r := range []struct {
+		name  string
+		rules *score.Rules
+	}{{"configured", rules}, {"proposed", proposed}} {
+		snap, err := a.snapshot(ctx, db, ev, r.rules, o.Until, o.Horizon)
+		if err != nil {
+			return err
+		}
+		a.printSnapshot(r.name, snap)
+	}
+	return nil
+}
+
+// snapshot scores every account as of the end of day with rules, writing
+// nothing, and follows the routing card's tiers for horizon days.
+func (a *app) snapshot(ctx context.Context, db *store.DB, ev *calibration.Evidence, rules *score.Rules, day int32, horizon int) (calibration.Snapshot, error) {
+	at := signal.DayTime(day + 1).Add(-time.Millisecond)
+	s := score.New(db, rules, a.log, func() time.Time { return at })
+	s.OneShot()
+	s.AsOf(at)
+	st, err := s.Standings(ctx)
+	if err != nil {
+		return calibration.Snapshot{}, err
+	}
+	card, tiers := rules.RoutedTiers()
+	if card == "" {
+		return calibration.Snapshot{}, errors.New("the rules have no routing scorecard to judge")
+	}
+	return ev.Judge(day, horizon, card, tiers, st), nil
+}
+
+func (a *app) printDiscovery(d *calibration.Discovery) {
+	fmt.Fprintf(a.stdout, "%d conversions against %d accounts compared, %d days before payment\n", d.Converters, d.NonConverters, d.Options.Window)
+	if d.Warning != "" {
+		fmt.Fprintf(a.stdout, "warning: %s\n", d.Warning)
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "\tcandidate\tconverters\tothers\tratio\todds ratio (as active)\t70 %")
+	for i, f := range d.Findings {
+		if i >= 20 && !f.Picked {
+			continue
+		}
+		mark := ""
+		if f.Picked {
+			mark = "*"
+		}
+		seed := ""
+		if f.SeedPresent {
+			seed = "yes"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%.0f %% [%.0f-%.0f]\t%.0f %% [%.0f-%.0f]\t%.2f\t%.2f [%.2f-%.2f]\t%s\n", mark, f.Label,
+			100*f.Share, 100*f.ShareCI[0], 100*f.ShareCI[1], 100*f.NonShare, 100*f.NonShareCI[0], 100*f.NonShareCI[1],
+			f.Lift, f.Adjusted, f.AdjustedCI[0], f.AdjustedCI[1], seed)
+	}
+	w.Flush()
+	fmt.Fprintln(a.stdout, "* proposed; 70 %: shown by 70 %+ of the conversions, seed 004's test (which popular behaviours pass too)")
+}
+
+func (a *app) printSnapshot(name string, s calibration.Snapshot) {
+	fmt.Fprintf(a.stdout, "%s: %d open accounts, %d paid within %d days (%.1f %%)\n", name, s.Open, s.Converted, s.Horizon, 100*share(s.Converted, s.Open))
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  tier\theld\tshare\tpaid\tprecision\tlift\trecall\tmedian days")
+	for _, t := range s.Tiers {
+		name := t.Tier
+		if name == "" {
+			name = "(none)"
+		}
+		median := "-" // not added up over cut-offs
+		if t.MedianDays > 0 {
+			median = fmt.Sprintf("%.0f", t.MedianDays)
+		}
+		fmt.Fprintf(w, "  %s\t%d\t%.1f %%\t%d\t%.1f %% [%.0f-%.0f]\t%.2f\t%.1f %%\t%s\n", name, t.Held, 100*t.Share, t.Converted,
+			100*t.Precision, 100*t.PrecisionCI[0], 100*t.PrecisionCI[1], t.Lift, 100*t.Recall, median)
+	}
+	w.Flush()
+}
+
+func share(x, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(x) / float64(n)
+}
+
+func (a *app) backtestCmd() *cobra.Command {
+	var files []string
+	var from, to, every, horizon string
+	cmd := &cobra.Command{
+		Use:   "backtest",
+		Short: "Score every account as of past days and follow what became of each tier",
+		Long: `For each cut-off day from --from to --to (every --every), score every account as
+of that day, with only the events up to it and writing nothing, and follow the
+routing scorecard's tiers for --horizon days: accounts held, paid, precision,
+lift over the base rate, recall and median days to payment, added up over the
+period and judged against seed 004's bands. Give --rules more than once to
+compare rules files on the same days (the configured rules otherwise).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, err := daysFlag("--horizon", horizon)
+			if err != nil {
+				return err
+			}
+			step, err := daysFlag("--every", every)
+			if err != nil || step < 1 {
+				return fmt.Errorf("--every %q: want 1d or more", every)
+			}
+			first, err := dayFlag("--from", from, 0)
+			if err != nil {
+				return err
+			}
+			last, err := dayFlag("--to", to, 0)
+			if err != nil {
+				return err
+			}
+			return a.backtest(cmd.Context(), files, first, last, step, h)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&files, "rules", nil, "a beacon.yaml (or rules file) whose scoring section to test; repeat to compare")
+	f.StringVar(&from, "from", "", "first cut-off day, YYYY-MM-DD (default: 60 cut-offs before --to)")
+	f.StringVar(&to, "to", "", "last cut-off day, YYYY-MM-DD (default: the last day with --horizon after it)")
+	f.StringVar(&every, "every", "1d", "days between cut-offs")
+	f.StringVar(&horizon, "horizon", "30d", "days to follow each cut-off")
+	return cmd
+}
+
+type namedRules struct {
+	name  string
+	rules *score.Rules
+}
+
+func (a *app) rulesFiles(files []string) ([]namedRules, error) {
+	if len(files) == 0 {
+		r, err := a.compiled()
+		return []namedRules{{"configured", r}}, err
+	}
+	var out []namedRules
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		sp, err := score.ParseFile(src, f)
+		if err != nil {
+			return nil, err
+		}
+		r, err := score.Compile(*sp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, namedRules{f, r})
+	}
+	return out, nil
+}
+
+func (a *app) backtest(ctx context.Context, files []string, first, last int32, step, horizon int) error {
+	all, err := a.rulesFiles(files)
+	if err != nil {
+		return err
+	}
+	db, err := a.openExisting(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ev, err := a.evidence(ctx, db, all[0].rules)
+	if err != nil {
+		return err
+	}
+	if last == 0 {
+		last = ev.LastDay() - int32(horizon)
+	}
+	if first == 0 {
+		first = last - int32(59*step)
+	}
+	if first > last {
+		return fmt.Errorf("backtest: --from %s is after --to %s", signal.DayTime(first).Format(time.DateOnly), signal.DayTime(last).Format(time.DateOnly))
+	}
+	fmt.Fprintf(a.stdout, "cut-offs %s to %s every %dd, each followed for %d days\n", signal.DayTime(first).Format(time.DateOnly),
+		signal.DayTime(last).Format(time.DateOnly), step, horizon)
+	for _, r := range all {
+		var snaps []calibration.Snapshot
+		for d := first; d <= last; d += int32(step) {
+			s, err := a.snapshot(ctx, db, ev, r.rules, d, horizon)
+			if err != nil {
+				return err
+			}
+			snaps = append(snaps, s)
+		}
+		total := calibration.Combine(snaps)
+		fmt.Fprintln(a.stdout)
+		a.printSnapshot(r.name+" (account-days over every cut-off)", total)
+		_, tiers := r.rules.RoutedTiers()
+		for _, line := range calibration.Diagnose(total, tiers[len(tiers)-1], routedOf(r.rules)) {
+			fmt.Fprintf(a.stdout, "  - %s\n", line)
+		}
+	}
+	return nil
+}
+
+// routedOf names the routing card's tiers that route somewhere: PQLs.
+func routedOf(r *score.Rules) []string {
+	name, tiers := r.RoutedTiers()
+	c, ok := r.Card(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, t := range tiers {
+		if spec, ok := c.Tier(t); ok && spec.Route != "" && spec.Min > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
