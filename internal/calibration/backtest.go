@@ -57,7 +57,7 @@ func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, s
 		t := tierOf[a.ID]
 		held[t] = append(held[t], days)
 	}
-	base := share(snap.Converted, snap.Open)
+	base := snap.Rate()
 	for _, t := range order {
 		r := TierResult{Tier: t, Held: len(held[t])}
 		var took []int
@@ -78,6 +78,9 @@ func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, s
 	}
 	return snap
 }
+
+// Rate is the share of the open accounts that paid within the horizon.
+func (s Snapshot) Rate() float64 { return share(s.Converted, s.Open) }
 
 // Tier returns the result of a tier by name.
 func (s Snapshot) Tier(name string) (TierResult, bool) {

@@ -36,7 +36,7 @@ func Combine(snaps []Snapshot) Snapshot {
 			out.Tiers[i].Converted += t.Converted
 		}
 	}
-	base := share(out.Converted, out.Open)
+	base := out.Rate()
 	for i := range out.Tiers {
 		r := &out.Tiers[i]
 		r.Share, r.Precision, r.PrecisionCI = share(r.Held, out.Open), share(r.Converted, r.Held), wilson(r.Converted, r.Held)

@@ -246,7 +246,7 @@ func (ev *Evidence) samples(o Options) []sample {
 		var pool []ranked
 		for _, a := range ev.Accounts {
 			if a.First <= to && a.Paid > unknown && a.Paid > c.Paid {
-				pool = append(pool, ranked{a, draw(a.ID, c.Paid)})
+				pool = append(pool, ranked{a, draw(a.idHash, c.Paid)})
 			}
 		}
 		slices.SortFunc(pool, func(x, y ranked) int { return cmp.Compare(x.h, y.h) })
@@ -399,13 +399,18 @@ func (f *Finding) group() string {
 	return f.Kind
 }
 
-// draw is a stable pseudo-random rank of an account for a day: FNV-1a of
-// the id, mixed with the day by SplitMix64's finaliser, as FNV alone
-// barely moves its high bits for a change at the end.
-func draw(id string, day int32) uint64 {
+// hashID is FNV-1a of an account's id, drawn from once per account.
+func hashID(id string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	x := h.Sum64() ^ uint64(day)*0x9e3779b97f4a7c15
+	return h.Sum64()
+}
+
+// draw is a stable pseudo-random rank of an account (by its id's hash)
+// for a day: the two mixed by SplitMix64's finaliser, as FNV alone barely
+// moves its high bits for a change at the end.
+func draw(idHash uint64, day int32) uint64 {
+	x := idHash ^ uint64(day)*0x9e3779b97f4a7c15
 	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return x ^ x>>31

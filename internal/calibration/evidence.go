@@ -3,6 +3,7 @@ package calibration
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -23,18 +24,18 @@ type Facts struct {
 // Account is one account as discovery and backtests see it: its members'
 // days, the day it was first active, and the day it first paid.
 type Account struct {
-	ID    string
-	First int32 // first active day; Never if none
-	Paid  int32 // first payment; Never if none
-	Facts Facts
-	trail []*trail // its members'
+	ID     string
+	First  int32 // first active day; Never if none
+	Paid   int32 // first payment; Never if none
+	Facts  Facts
+	trail  []*trail // its members'
+	idHash uint64   // of its id, for samples drawn by day (draw)
 }
 
 // Evidence is every account with users, read from the book at once.
 type Evidence struct {
 	Names    []string // behaviours by key: track names, and pages as "page:Name"
 	Accounts []*Account
-	byID     map[string]*Account
 }
 
 // Evidence joins the book's users to their accounts, each user to its
@@ -45,20 +46,21 @@ type Evidence struct {
 func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid map[string]time.Time) *Evidence {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ev := &Evidence{Names: slices.Clone(b.names), byID: map[string]*Account{}}
+	ev := &Evidence{Names: slices.Clone(b.names)}
+	byID := map[string]*Account{}
 	for _, m := range strongest(links) {
 		t := b.users[m.UserID]
 		if t == nil {
 			continue
 		}
 		t.settle()
-		a := ev.byID[m.AccountID]
+		a := byID[m.AccountID]
 		if a == nil {
-			a = &Account{ID: m.AccountID, First: Never, Paid: Never, Facts: facts[m.AccountID]}
+			a = &Account{ID: m.AccountID, First: Never, Paid: Never, Facts: facts[m.AccountID], idHash: hashID(m.AccountID)}
 			if at, ok := paid[m.AccountID]; ok {
 				a.Paid = signal.Day(at)
 			}
-			ev.byID[m.AccountID] = a
+			byID[m.AccountID] = a
 			ev.Accounts = append(ev.Accounts, a)
 		}
 		a.trail = append(a.trail, t)
@@ -70,16 +72,11 @@ func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid m
 	return ev
 }
 
-// strongest keeps each user's strongest link: by method (store.Methods'
-// order), then confidence, then account id, so the choice is stable.
+// strongest keeps each user's strongest link (store.ByStrength).
 func strongest(links []store.Membership) []store.Membership {
 	best := map[string]store.Membership{}
 	for _, m := range links {
-		b, ok := best[m.UserID]
-		if !ok || cmp.Or(
-			cmp.Compare(slices.Index(store.Methods, m.Method), slices.Index(store.Methods, b.Method)),
-			cmp.Compare(b.Confidence, m.Confidence),
-			cmp.Compare(m.AccountID, b.AccountID)) < 0 {
+		if b, ok := best[m.UserID]; !ok || store.ByStrength(m, b) < 0 {
 			best[m.UserID] = m
 		}
 	}
@@ -91,12 +88,6 @@ func strongest(links []store.Membership) []store.Membership {
 	return out
 }
 
-// Account returns an account by id.
-func (ev *Evidence) Account(id string) (*Account, bool) {
-	a, ok := ev.byID[id]
-	return a, ok
-}
-
 // Tally is what an account did in a window of days: per behaviour key, the
 // events and the distinct days; over all, the days anyone was active and
 // how many users were.
@@ -104,65 +95,44 @@ type Tally struct {
 	Events, Days []int // by key
 	ActiveDays   int
 	ActiveUsers  int
-	UserDays     int // each user's active days, added up
+	UserDays     int      // each user's active days, added up
+	days         []uint64 // by key, a bit per day of the window
 }
 
-// tally counts the account's days from..to (inclusive) into t, which is
-// sized for n behaviours and cleared first.
+// tally counts the account's days from..to (inclusive, at most 64 days:
+// discovery reads 7 to 14) into t, which is sized for n behaviours and
+// cleared first.
 func (a *Account) tally(from, to int32, n int, t *Tally) {
-	t.Events, t.Days = resize(t.Events, n), resize(t.Days, n)
+	t.Events, t.Days, t.days = resize(t.Events, n), resize(t.Days, n), resize(t.days, n)
 	t.ActiveDays, t.ActiveUsers, t.UserDays = 0, 0, 0
-	var active [64]bool // windows are at most signal.MaxWindowDays
-	seen := make(map[int32]bool)
+	var active uint64 // bit d: someone was active on day from+d
 	for _, tr := range a.trail {
 		i, _ := slices.BinarySearchFunc(tr.cells, from, func(c cell, d int32) int { return int(c.day - d) })
-		came, last := false, int32(Never)
+		var mine uint64 // this user's days
 		for _, c := range tr.cells[i:] {
 			if c.day > to {
 				break
 			}
-			came = true
-			if c.day != last {
-				t.UserDays, last = t.UserDays+1, c.day
-			}
+			bit := uint64(1) << (c.day - from)
 			t.Events[c.key] += int(c.n)
-			if d := c.day - from; d < 64 {
-				active[d] = true
-			} else {
-				seen[c.day] = true
-			}
+			t.days[c.key] |= bit
+			mine |= bit
 		}
-		if came {
+		if mine != 0 {
 			t.ActiveUsers++
+			t.UserDays += bits.OnesCount64(mine)
+			active |= mine
 		}
 	}
-	// Days per behaviour: one more pass, as a key's days across members
-	// must not count twice.
-	days := map[[2]int32]bool{}
-	for _, tr := range a.trail {
-		i, _ := slices.BinarySearchFunc(tr.cells, from, func(c cell, d int32) int { return int(c.day - d) })
-		for _, c := range tr.cells[i:] {
-			if c.day > to {
-				break
-			}
-			k := [2]int32{c.day, int32(c.key)}
-			if !days[k] {
-				days[k] = true
-				t.Days[c.key]++
-			}
-		}
+	t.ActiveDays = bits.OnesCount64(active)
+	for k, d := range t.days {
+		t.Days[k] = bits.OnesCount64(d)
 	}
-	for _, on := range active {
-		if on {
-			t.ActiveDays++
-		}
-	}
-	t.ActiveDays += len(seen)
 }
 
-func resize(s []int, n int) []int {
+func resize[T int | uint64](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]int, n)
+		return make([]T, n)
 	}
 	s = s[:n]
 	clear(s)

@@ -77,17 +77,11 @@ func daysFlag(name, v string) (int, error) {
 	return n, nil
 }
 
-// evidence resolves identities, replays the stream into a calibration
-// book (scoring nobody) and joins it to accounts and billing.
+// evidence replays the stream into a calibration book and joins it to
+// accounts and billing.
 func (a *app) evidence(ctx context.Context, db *store.DB, rules *score.Rules) (*calibration.Evidence, error) {
-	if _, err := a.identity(db, nil).Sync(ctx); err != nil {
-		return nil, err
-	}
 	book := calibration.NewBook()
-	st := signal.NewStage(db, rules.Signals, a.log, time.Now, func() {})
-	st.OneShot()
-	st.Watch(book)
-	if _, err := st.TakeIn(ctx, nowhere{}); err != nil {
+	if err := a.replayInto(ctx, db, rules, book); err != nil {
 		return nil, err
 	}
 	return calibration.Gather(ctx, db, billing.NewBook(db), book, rules.FitsICP)
@@ -195,7 +189,7 @@ func (a *app) printDiscovery(d *calibration.Discovery) {
 }
 
 func (a *app) printSnapshot(name string, s calibration.Snapshot) {
-	fmt.Fprintf(a.stdout, "%s: %d open accounts, %d paid within %d days (%.1f %%)\n", name, s.Open, s.Converted, s.Horizon, 100*share(s.Converted, s.Open))
+	fmt.Fprintf(a.stdout, "%s: %d open accounts, %d paid within %d days (%.1f %%)\n", name, s.Open, s.Converted, s.Horizon, 100*s.Rate())
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "  tier\theld\tshare\tpaid\tprecision\tlift\trecall\tmedian days")
 	for _, t := range s.Tiers {
@@ -211,13 +205,6 @@ func (a *app) printSnapshot(name string, s calibration.Snapshot) {
 			100*t.Precision, 100*t.PrecisionCI[0], 100*t.PrecisionCI[1], t.Lift, 100*t.Recall, median)
 	}
 	w.Flush()
-}
-
-func share(x, n int) float64 {
-	if n == 0 {
-		return 0
-	}
-	return float64(x) / float64(n)
 }
 
 func (a *app) backtestCmd() *cobra.Command {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,19 +87,27 @@ func (a *app) replayMetrics(cmd *cobra.Command, db *store.DB) (*growth.Service, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.identity(db, nil).Sync(cmd.Context()); err != nil {
-		return nil, err
-	}
 	book := growth.NewBook(a.cfg.Metrics)
-	stage := signal.NewStage(db, rules.Signals, a.log, time.Now, func() {})
-	stage.Watch(book)
-	if _, err := stage.TakeIn(cmd.Context(), nowhere{}); err != nil {
+	if err := a.replayInto(cmd.Context(), db, rules, book); err != nil {
 		return nil, err
 	}
 	return growth.New(a.cfg.Metrics, book, db, billing.NewBook(db), func() (string, []string, string) {
 		card, tiers := rules.RoutedTiers()
 		return card, tiers, score.Subject(score.OfAccount, "")
 	}), nil
+}
+
+// replayInto resolves every stored event and replays the stream through
+// the signal stage into w, scoring nobody, as `beacon serve` does at its
+// start.
+func (a *app) replayInto(ctx context.Context, db *store.DB, rules *score.Rules, w signal.Watcher) error {
+	if _, err := a.identity(db, nil).Sync(ctx); err != nil {
+		return err
+	}
+	stage := signal.NewStage(db, rules.Signals, a.log, time.Now, func() {})
+	stage.Watch(w)
+	_, err := stage.TakeIn(ctx, nowhere{})
+	return err
 }
 
 // nowhere hears who moved, for a replay that scores nobody.

@@ -1,7 +1,6 @@
 package score
 
 import (
-	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -144,7 +143,7 @@ func linkUsers(users map[string]*person, links []store.Membership) {
 		}
 	}
 	for _, p := range users {
-		slices.SortFunc(p.links, byStrength)
+		slices.SortFunc(p.links, store.ByStrength)
 	}
 }
 
@@ -196,14 +195,4 @@ func linksAsOf(links []store.Membership, asOf time.Time) []store.Membership {
 		return links
 	}
 	return slices.DeleteFunc(links, func(m store.Membership) bool { return m.CreatedAt.After(asOf) })
-}
-
-// byStrength orders a user's links, strongest first: by method (group,
-// domain, name, individual), then confidence, then account id, so the
-// choice is stable.
-func byStrength(a, b store.Membership) int {
-	return cmp.Or(
-		cmp.Compare(slices.Index(store.Methods, a.Method), slices.Index(store.Methods, b.Method)),
-		cmp.Compare(b.Confidence, a.Confidence),
-		cmp.Compare(a.AccountID, b.AccountID))
 }

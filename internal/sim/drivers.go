@@ -144,8 +144,8 @@ func (pl *Plan) hazardOn(a Account, t timeline, d int) float64 {
 }
 
 // driverLifecycle draws the fate of account a in a world with drivers:
-// each day from sign-up, it converts at its hazard; a conversion's plan,
-// seats, motion and renewals are drawn as in the classic world.
+// each day from sign-up, it converts at its hazard; the deal is closed as
+// in the classic world.
 func (p Params) driverLifecycle(pl *Plan, a Account, t timeline) Lifecycle {
 	r := p.rng(streamLifecycle, uint64(a.Index))
 	l := Lifecycle{ActivatedDay: -1, TrialStartDay: -1, ConvertedDay: -1, ChurnDay: -1}
@@ -158,19 +158,9 @@ func (p Params) driverLifecycle(pl *Plan, a Account, t timeline) Lifecycle {
 			break
 		}
 	}
-	if !l.Converted {
-		return l
+	if l.Converted {
+		p.closeDeal(r, a, &l)
 	}
-	l.Motion = "self-serve"
-	if a.Segment != SMB && (a.InCRM || r.Float64() < 0.5) {
-		l.Motion = "sales-assisted"
-	}
-	l.Plan = "team"
-	if a.Segment != SMB || r.Float64() < 0.2 {
-		l.Plan = "business"
-	}
-	l.Seats = max(FreeSeats, a.Users)
-	p.renewals(a, &l)
 	return l
 }
 
@@ -205,9 +195,6 @@ func (g *dayGen) behave(u User, m uint16) {
 		}
 	}
 }
-
-// Plan is the world's plan of drivers; nil for a classic world.
-func (gen *Generator) Plan() *Plan { return gen.plan }
 
 // Hazard is account i's true chance to convert on day d: what an oracle
 // ranks by. 0 once it converted, before it signed up, and in a classic

@@ -1,6 +1,9 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // Lifecycle is what happens to an account over the simulation: the ground
 // truth Beacon's scores are later judged against. Days are counted from the
@@ -101,16 +104,7 @@ func (p Params) Lifecycle(a Account) Lifecycle {
 		} else {
 			l.ConvertedDay = start + 3 + r.IntN(30)
 		}
-		l.Motion = "self-serve"
-		if a.Segment != SMB && (a.InCRM || r.Float64() < 0.5) {
-			l.Motion = "sales-assisted"
-		}
-		l.Plan = "team"
-		if a.Segment != SMB || r.Float64() < 0.2 {
-			l.Plan = "business"
-		}
-		l.Seats = max(FreeSeats, a.Users)
-		p.renewals(a, &l)
+		p.closeDeal(r, a, &l)
 	}
 	for _, d := range []*int{&l.ActivatedDay, &l.TrialStartDay, &l.ConvertedDay} {
 		if *d >= p.Days {
@@ -122,6 +116,21 @@ func (p Params) Lifecycle(a Account) Lifecycle {
 		l.Motion, l.Plan, l.Seats, l.Churned, l.ChurnDay, l.Changes = "", "", 0, false, -1, nil
 	}
 	return l
+}
+
+// closeDeal draws a conversion's motion (sales assist the larger
+// accounts), plan and seats, and what its renewals bring.
+func (p Params) closeDeal(r *rand.Rand, a Account, l *Lifecycle) {
+	l.Motion = "self-serve"
+	if a.Segment != SMB && (a.InCRM || r.Float64() < 0.5) {
+		l.Motion = "sales-assisted"
+	}
+	l.Plan = "team"
+	if a.Segment != SMB || r.Float64() < 0.2 {
+		l.Plan = "business"
+	}
+	l.Seats = max(FreeSeats, a.Users)
+	p.renewals(a, l)
 }
 
 // contraction is the chance, at a renewal, that an account drops a fifth of

@@ -6,8 +6,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/beaconplg/beacon/internal/event"
@@ -152,6 +154,16 @@ const (
 
 // Methods lists the match methods in order of precedence.
 var Methods = []string{MethodGroup, MethodDomain, MethodName, MethodIndividual}
+
+// ByStrength orders a user's links, strongest first: by method (group,
+// domain, name, individual), then confidence, then account id, so the
+// choice is stable.
+func ByStrength(a, b Membership) int {
+	return cmp.Or(
+		cmp.Compare(slices.Index(Methods, a.Method), slices.Index(Methods, b.Method)),
+		cmp.Compare(b.Confidence, a.Confidence),
+		cmp.Compare(a.AccountID, b.AccountID))
+}
 
 // User is a known person: someone the product identified with a userId.
 type User struct {
