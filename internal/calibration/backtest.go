@@ -10,24 +10,24 @@ import (
 // then (active by the day, not paying), how many each tier held and how
 // many of those paid within the horizon after it.
 type Snapshot struct {
-	Day       int32
-	Horizon   int
-	Open      int          // accounts open on the day
-	Converted int          // of them, paid within the horizon
-	Tiers     []TierResult // highest tier first; "" holds those in none
+	Day       int32        `json:"day"` // days since 1970-01-01, UTC
+	Horizon   int          `json:"horizon_days"`
+	Open      int          `json:"open"`      // accounts open on the day
+	Converted int          `json:"converted"` // of them, paid within the horizon
+	Tiers     []TierResult `json:"tiers"`     // highest tier first; "" holds those in none
 }
 
 // TierResult is one tier's accounts on a day and what became of them.
 type TierResult struct {
-	Tier        string
-	Held        int
-	Share       float64 // of the open accounts
-	Converted   int
-	Precision   float64    // converted over held
-	PrecisionCI [2]float64 // 95 % Wilson
-	Lift        float64    // precision over the open accounts' rate
-	Recall      float64    // of all conversions, the share this tier held
-	MedianDays  float64    // from the day to payment, of those converted
+	Tier        string     `json:"tier"`
+	Held        int        `json:"held"`
+	Share       float64    `json:"share"` // of the open accounts
+	Converted   int        `json:"converted"`
+	Precision   float64    `json:"precision"`    // converted over held
+	PrecisionCI [2]float64 `json:"precision_ci"` // 95 % Wilson
+	Lift        float64    `json:"lift"`         // precision over the open accounts' rate
+	Recall      float64    `json:"recall"`       // of all conversions, the share this tier held
+	MedianDays  float64    `json:"median_days"`  // from the day to payment, of those converted
 }
 
 // Judge places every open account of the evidence in its tier on card

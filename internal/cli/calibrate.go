@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -129,7 +130,7 @@ func (a *app) discover(ctx context.Context, o calibration.Options, out string) e
 	if o.Until == calibration.Never {
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "\nout of sample: both rubrics as of %s, followed for %d days\n", signal.DayTime(o.Until).Format(time.DateOnly), o.Horizon)
+	fmt.Fprintf(a.stdout, "\nout of sample: both rubrics as of %s, followed for %d days\n", dateOf(o.Until), o.Horizon)
 	for _, r := range []struct {
 		name  string
 		rules *score.Rules
@@ -209,7 +210,7 @@ func (a *app) printSnapshot(name string, s calibration.Snapshot) {
 
 func (a *app) backtestCmd() *cobra.Command {
 	var files []string
-	var from, to, every, horizon string
+	var from, to, every, horizon, format string
 	cmd := &cobra.Command{
 		Use:   "backtest",
 		Short: "Score every account as of past days and follow what became of each tier",
@@ -218,9 +219,13 @@ of that day, with only the events up to it and writing nothing, and follow the
 routing scorecard's tiers for --horizon days: accounts held, paid, precision,
 lift over the base rate, recall and median days to payment, added up over the
 period and judged against seed 004's bands. Give --rules more than once to
-compare rules files on the same days (the configured rules otherwise).`,
+compare rules files on the same days (the configured rules otherwise).
+--format json prints every cut-off as well.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format %q: want table or json", format)
+			}
 			h, err := daysFlag("--horizon", horizon)
 			if err != nil {
 				return err
@@ -237,7 +242,17 @@ compare rules files on the same days (the configured rules otherwise).`,
 			if err != nil {
 				return err
 			}
-			return a.backtest(cmd.Context(), files, first, last, step, h)
+			rep, err := a.backtest(cmd.Context(), files, first, last, step, h)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			a.printBacktest(rep)
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -246,6 +261,7 @@ compare rules files on the same days (the configured rules otherwise).`,
 	f.StringVar(&to, "to", "", "last cut-off day, YYYY-MM-DD (default: the last day with --horizon after it)")
 	f.StringVar(&every, "every", "1d", "days between cut-offs")
 	f.StringVar(&horizon, "horizon", "30d", "days to follow each cut-off")
+	f.StringVar(&format, "format", "table", "table or json")
 	return cmd
 }
 
@@ -278,19 +294,37 @@ func (a *app) rulesFiles(files []string) ([]namedRules, error) {
 	return out, nil
 }
 
-func (a *app) backtest(ctx context.Context, files []string, first, last int32, step, horizon int) error {
+// backtestReport is what beacon backtest found: per rules file, the
+// cut-offs added up, each cut-off, and seed 004's diagnosis.
+type backtestReport struct {
+	From    string           `json:"from"`
+	To      string           `json:"to"`
+	Every   int              `json:"every_days"`
+	Horizon int              `json:"horizon_days"`
+	Results []backtestResult `json:"results"`
+}
+
+type backtestResult struct {
+	Rules     string                 `json:"rules"`
+	Card      string                 `json:"scorecard"`
+	Total     calibration.Snapshot   `json:"total"`
+	CutOffs   []calibration.Snapshot `json:"cut_offs"`
+	Diagnosis []string               `json:"diagnosis"`
+}
+
+func (a *app) backtest(ctx context.Context, files []string, first, last int32, step, horizon int) (*backtestReport, error) {
 	all, err := a.rulesFiles(files)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db, err := a.openExisting(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.Close()
 	ev, err := a.evidence(ctx, db, all[0].rules)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if last == 0 {
 		last = ev.LastDay() - int32(horizon)
@@ -299,28 +333,37 @@ func (a *app) backtest(ctx context.Context, files []string, first, last int32, s
 		first = last - int32(59*step)
 	}
 	if first > last {
-		return fmt.Errorf("backtest: --from %s is after --to %s", signal.DayTime(first).Format(time.DateOnly), signal.DayTime(last).Format(time.DateOnly))
+		return nil, fmt.Errorf("backtest: --from %s is after --to %s", dateOf(first), dateOf(last))
 	}
-	fmt.Fprintf(a.stdout, "cut-offs %s to %s every %dd, each followed for %d days\n", signal.DayTime(first).Format(time.DateOnly),
-		signal.DayTime(last).Format(time.DateOnly), step, horizon)
+	rep := &backtestReport{From: dateOf(first), To: dateOf(last), Every: step, Horizon: horizon}
 	for _, r := range all {
-		var snaps []calibration.Snapshot
+		res := backtestResult{Rules: r.name}
 		for d := first; d <= last; d += int32(step) {
 			s, err := a.snapshot(ctx, db, ev, r.rules, d, horizon)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			snaps = append(snaps, s)
+			res.CutOffs = append(res.CutOffs, s)
 		}
-		total := calibration.Combine(snaps)
+		res.Total = calibration.Combine(res.CutOffs)
+		card, tiers := r.rules.RoutedTiers()
+		res.Card, res.Diagnosis = card, calibration.Diagnose(res.Total, tiers[len(tiers)-1], routedOf(r.rules))
+		rep.Results = append(rep.Results, res)
+	}
+	return rep, nil
+}
+
+func dateOf(day int32) string { return signal.DayTime(day).Format(time.DateOnly) }
+
+func (a *app) printBacktest(rep *backtestReport) {
+	fmt.Fprintf(a.stdout, "cut-offs %s to %s every %dd, each followed for %d days\n", rep.From, rep.To, rep.Every, rep.Horizon)
+	for _, r := range rep.Results {
 		fmt.Fprintln(a.stdout)
-		a.printSnapshot(r.name+" (account-days over every cut-off)", total)
-		_, tiers := r.rules.RoutedTiers()
-		for _, line := range calibration.Diagnose(total, tiers[len(tiers)-1], routedOf(r.rules)) {
+		a.printSnapshot(r.Rules+" (account-days over every cut-off)", r.Total)
+		for _, line := range r.Diagnosis {
 			fmt.Fprintf(a.stdout, "  - %s\n", line)
 		}
 	}
-	return nil
 }
 
 // routedOf names the routing card's tiers that route somewhere: PQLs.
