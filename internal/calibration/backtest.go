@@ -28,6 +28,7 @@ type TierResult struct {
 	Lift        float64    `json:"lift"`         // precision over the open accounts' rate
 	Recall      float64    `json:"recall"`       // of all conversions, the share this tier held
 	MedianDays  float64    `json:"median_days"`  // from the day to payment, of those converted
+	Activated   int        `json:"activated"`    // of those held, activated by the day (Evidence.SetActivation)
 }
 
 // Judge places every open account of the evidence in its tier on card
@@ -44,11 +45,15 @@ func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, s
 	order := append([]string{""}, tiers...)
 	slices.Reverse(order)
 	held := make(map[string][]int32, len(order)) // days to payment, or -1
+	activated := map[string]int{}
 	for _, a := range ev.Accounts {
 		if a.First > day || a.Paid <= day {
 			continue
 		}
 		snap.Open++
+		if a.Activated <= day {
+			activated[tierOf[a.ID]]++
+		}
 		days := int32(-1)
 		if a.Paid != Never && a.Paid <= day+int32(horizon) {
 			snap.Converted++
@@ -59,7 +64,7 @@ func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, s
 	}
 	base := snap.Rate()
 	for _, t := range order {
-		r := TierResult{Tier: t, Held: len(held[t])}
+		r := TierResult{Tier: t, Held: len(held[t]), Activated: activated[t]}
 		var took []int
 		for _, d := range held[t] {
 			if d >= 0 {

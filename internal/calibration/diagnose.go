@@ -12,6 +12,7 @@ const (
 	SeedTight         = 0.40 // "Above 40% means it is too tight."
 	SeedPrecisionGood = 0.70 // "> 70% of PQLs convert or advance"
 	SeedPrecisionWarn = 0.50 // "50-70%"; "< 50% (scoring is noise)"
+	SeedActivatedPQL  = 0.05 // "If fewer than 5% of activated users become PQLs, the criteria are too strict"
 )
 
 // Combine adds up snapshots of one card, day by day: account-days held and
@@ -34,6 +35,7 @@ func Combine(snaps []Snapshot) Snapshot {
 			}
 			out.Tiers[i].Held += t.Held
 			out.Tiers[i].Converted += t.Converted
+			out.Tiers[i].Activated += t.Activated
 		}
 	}
 	base := out.Rate()
@@ -61,11 +63,17 @@ func Diagnose(s Snapshot, top string, routed []string) []string {
 			out = append(out, fmt.Sprintf("%s converts at %.1f %%, at or above seed 004's 25 %%", top, 100*p))
 		}
 	}
-	var held, conv int
+	var held, conv, activatedPQL, activated int
 	for _, name := range routed {
 		if t, ok := s.Tier(name); ok {
-			held, conv = held+t.Held, conv+t.Converted
+			held, conv, activatedPQL = held+t.Held, conv+t.Converted, activatedPQL+t.Activated
 		}
+	}
+	for _, t := range s.Tiers {
+		activated += t.Activated
+	}
+	if activated > 0 {
+		out = append(out, activatedLine(share(activatedPQL, activated)))
 	}
 	if held == 0 {
 		return append(out, "no account reached a tier that routes to sales: the criteria are too strict — loosen them")
@@ -90,4 +98,13 @@ func Diagnose(s Snapshot, top string, routed []string) []string {
 		out = append(out, fmt.Sprintf("precision %.1f %%: below 50 %%, seed 004's \"scoring is noise\" (it counts PQLs that convert or advance; this counts payments only)", 100*p))
 	}
 	return out
+}
+
+// activatedLine judges the share of activated accounts that are PQLs. The
+// seed counts users; Beacon scores accounts, so it counts accounts.
+func activatedLine(p float64) string {
+	if p < SeedActivatedPQL {
+		return fmt.Sprintf("%.1f %% of activated accounts are PQLs, fewer than seed 004's 5 %%: the criteria are too strict — loosen the product usage thresholds", 100*p)
+	}
+	return fmt.Sprintf("%.1f %% of activated accounts are PQLs (seed 004: at least 5 %%)", 100*p)
 }

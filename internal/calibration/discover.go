@@ -16,6 +16,9 @@ const (
 	SeedPresence = 0.70
 	// SeedWindowMin and SeedWindowMax: "in the 7-14 days before payment".
 	SeedWindowMin, SeedWindowMax = 7, 14
+	// SeedModelConversions: "Do not over-engineer with machine learning
+	// until you have 1,000+ conversions to train on."
+	SeedModelConversions = 1000
 )
 
 // Options shape a discovery.
@@ -172,6 +175,10 @@ type Discovery struct {
 	Options       Options
 	Converters    int
 	NonConverters int
+	// Conversions counts every payment up to Options.Until, and Model says
+	// what seed 004 says of a model on that many: rules until 1,000.
+	Conversions int
+	Model       string
 	// Warning says when the evidence is too thin to trust.
 	Warning  string
 	Findings []Finding // strongest evidence first
@@ -206,6 +213,7 @@ func (ev *Evidence) Discover(o Options) (*Discovery, error) {
 	case d.Converters < SeedConversions:
 		d.Warning = fmt.Sprintf("only %d conversions, fewer than the %d seed 004 asks for: the intervals are wide, trust only the strongest findings", d.Converters, SeedConversions)
 	}
+	d.Conversions, d.Model = ev.conversions(o.Until), modelAdvice(ev.conversions(o.Until))
 	for _, c := range ev.candidates(samples) {
 		f := judge(c, samples)
 		f.Label = c.Label(o.Window)
@@ -414,4 +422,23 @@ func draw(idHash uint64, day int32) uint64 {
 	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return x ^ x>>31
+}
+
+// conversions counts the accounts that paid up to day until.
+func (ev *Evidence) conversions(until int32) int {
+	n := 0
+	for _, a := range ev.Accounts {
+		if a.Paid <= until {
+			n++
+		}
+	}
+	return n
+}
+
+// modelAdvice is seed 004's word on a model trained on n conversions.
+func modelAdvice(n int) string {
+	if n < SeedModelConversions {
+		return fmt.Sprintf("%d conversions in all, fewer than the %d seed 004 asks before a model: stay with threshold rules", n, SeedModelConversions)
+	}
+	return fmt.Sprintf("%d conversions in all: past seed 004's %d, a model may be trained beside the rules", n, SeedModelConversions)
 }

@@ -52,4 +52,10 @@ func TestSeedRecipe(t *testing.T) {
 	if present == 0 {
 		t.Error("no finding passes the seed's 70 % test: the test cannot tell")
 	}
+	// "Do not over-engineer with machine learning until you have 1,000+
+	// conversions to train on."
+	if calibration.SeedModelConversions != 1000 || d.Conversions < d.Converters ||
+		!strings.Contains(d.Model, "fewer than the 1000 seed 004 asks before a model: stay with threshold rules") {
+		t.Errorf("%d conversions in all: %q; want rules, below seed 004's 1,000", d.Conversions, d.Model)
+	}
 }

@@ -24,12 +24,15 @@ type Facts struct {
 // Account is one account as discovery and backtests see it: its members'
 // days, the day it was first active, and the day it first paid.
 type Account struct {
-	ID     string
-	First  int32 // first active day; Never if none
-	Paid   int32 // first payment; Never if none
-	Facts  Facts
-	trail  []*trail // its members'
-	idHash uint64   // of its id, for samples drawn by day (draw)
+	ID    string
+	First int32 // first active day; Never if none
+	Paid  int32 // first payment; Never if none
+	Facts Facts
+	// Activated is the first day a member reached the activation milestone
+	// (SetActivation); Never if none did or none is set.
+	Activated int32
+	trail     []*trail // its members'
+	idHash    uint64   // of its id, for samples drawn by day (draw)
 }
 
 // Evidence is every account with users, read from the book at once.
@@ -56,7 +59,7 @@ func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid m
 		t.settle()
 		a := byID[m.AccountID]
 		if a == nil {
-			a = &Account{ID: m.AccountID, First: Never, Paid: Never, Facts: facts[m.AccountID], idHash: hashID(m.AccountID)}
+			a = &Account{ID: m.AccountID, First: Never, Paid: Never, Activated: Never, Facts: facts[m.AccountID], idHash: hashID(m.AccountID)}
 			if at, ok := paid[m.AccountID]; ok {
 				a.Paid = signal.Day(at)
 			}
@@ -70,6 +73,28 @@ func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid m
 	}
 	slices.SortFunc(ev.Accounts, func(x, y *Account) int { return cmp.Compare(x.ID, y.ID) })
 	return ev
+}
+
+// SetActivation marks each account activated from the first day one of
+// its members did the named event (the metrics' activation milestone), so
+// that a backtest can tell how many activated accounts become PQLs. It
+// reports whether anyone did it.
+func (ev *Evidence) SetActivation(name string) bool {
+	key := slices.Index(ev.Names, name)
+	found := false
+	for _, a := range ev.Accounts {
+		a.Activated = Never
+		if key < 0 {
+			continue
+		}
+		for _, t := range a.trail {
+			i := slices.IndexFunc(t.cells, func(c cell) bool { return int(c.key) == key })
+			if i >= 0 {
+				a.Activated, found = min(a.Activated, t.cells[i].day), true
+			}
+		}
+	}
+	return found
 }
 
 // strongest keeps each user's strongest link (store.ByStrength).

@@ -46,7 +46,11 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 	const horizon = 20
 	first, last, every := 5, 23, 3
 	date := func(d int) string { return start.AddDate(0, 0, d).Format(time.DateOnly) }
-	rep := runBacktest(t, filepath.Join(dir, "beacon.db"), "--rules", "../score/presets/pql-150.yaml",
+	cfg := filepath.Join(dir, "beacon.yaml")
+	if err := os.WriteFile(cfg, []byte("metrics:\n  activation_event: "+sim.ActivationEvent+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := runBacktest(t, filepath.Join(dir, "beacon.db"), "--config", cfg, "--rules", "../score/presets/pql-150.yaml",
 		"--from", date(first), "--to", date(last), "--every", fmt.Sprintf("%dd", every), "--horizon", fmt.Sprintf("%dd", horizon))
 	if len(rep.Results) != 1 {
 		t.Fatalf("%d results", len(rep.Results))
@@ -55,10 +59,10 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 	if len(res.CutOffs) != (last-first)/every+1 {
 		t.Fatalf("%d cut-offs from day %d to %d every %d", len(res.CutOffs), first, last, every)
 	}
-	var open, paid, sumOpen, sumPaid int
+	var sumOpen, sumPaid int
 	for i, snap := range res.CutOffs {
 		day := first + i*every
-		open, paid = 0, 0
+		open, paid, activated := 0, 0, 0
 		for _, a := range truth.Accounts {
 			if a.SignupDay > day || (a.Converted && a.ConvertedDay <= day) {
 				continue
@@ -67,13 +71,19 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 			if a.Converted && a.ConvertedDay <= day+horizon {
 				paid++
 			}
+			if a.Activated && a.ActivatedDay <= day {
+				activated++
+			}
 		}
 		if snap.Open != open || snap.Converted != paid {
 			t.Errorf("day %d: backtest counts %d open, %d paid within %d days; the truth %d and %d", day, snap.Open, snap.Converted, horizon, open, paid)
 		}
-		held, conv := 0, 0
+		held, conv, act := 0, 0, 0
 		for _, tr := range snap.Tiers {
-			held, conv = held+tr.Held, conv+tr.Converted
+			held, conv, act = held+tr.Held, conv+tr.Converted, act+tr.Activated
+		}
+		if act != activated || activated == 0 {
+			t.Errorf("day %d: backtest counts %d open accounts activated; the truth %d", day, act, activated)
 		}
 		if held != snap.Open || conv != snap.Converted {
 			t.Errorf("day %d: the tiers hold %d and %d paid; open %d, paid %d", day, held, conv, snap.Open, snap.Converted)
@@ -84,8 +94,15 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 	if res.Total.Open != sumOpen || res.Total.Converted != sumPaid || sumPaid == 0 {
 		t.Errorf("total %d open, %d paid; the cut-offs add up to %d and %d", res.Total.Open, res.Total.Converted, sumOpen, sumPaid)
 	}
-	if len(res.Diagnosis) < 2 {
-		t.Errorf("diagnosis: %q", res.Diagnosis)
+	if d := strings.Join(res.Diagnosis, "\n"); !strings.Contains(d, "of activated accounts are PQLs") || !strings.Contains(d, "PQLs convert at") {
+		t.Errorf("diagnosis: %s", d)
+	}
+	monthly := 0
+	for _, m := range res.Months {
+		monthly += m.Open
+	}
+	if len(res.Months) == 0 || res.Months[0].Month != date(first)[:7] || monthly != res.Total.Open {
+		t.Errorf("months (%d open in all): %+v", res.Total.Open, res.Months)
 	}
 }
 

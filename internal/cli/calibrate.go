@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,7 +86,11 @@ func (a *app) evidence(ctx context.Context, db *store.DB, rules *score.Rules) (*
 	if err := a.replayInto(ctx, db, rules, book); err != nil {
 		return nil, err
 	}
-	return calibration.Gather(ctx, db, billing.NewBook(db), book, rules.FitsICP)
+	ev, err := calibration.Gather(ctx, db, billing.NewBook(db), book, rules.FitsICP)
+	if err == nil && a.cfg.Metrics.ActivationEvent != "" {
+		ev.SetActivation(a.cfg.Metrics.ActivationEvent)
+	}
+	return ev, err
 }
 
 func (a *app) discover(ctx context.Context, o calibration.Options, out string) error {
@@ -167,6 +172,7 @@ func (a *app) printDiscovery(d *calibration.Discovery) {
 	if d.Warning != "" {
 		fmt.Fprintf(a.stdout, "warning: %s\n", d.Warning)
 	}
+	fmt.Fprintf(a.stdout, "model: %s\n", d.Model)
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "\tcandidate\tconverters\tothers\tratio\todds ratio (as active)\t70 %")
 	for i, f := range d.Findings {
@@ -308,8 +314,30 @@ type backtestResult struct {
 	Rules     string                 `json:"rules"`
 	Card      string                 `json:"scorecard"`
 	Total     calibration.Snapshot   `json:"total"`
+	Months    []monthResult          `json:"months"` // seed 004: "track PQL-to-paid conversion by tier monthly"
 	CutOffs   []calibration.Snapshot `json:"cut_offs"`
 	Diagnosis []string               `json:"diagnosis"`
+}
+
+// monthResult is the cut-offs of one calendar month added up.
+type monthResult struct {
+	Month string `json:"month"` // YYYY-MM
+	calibration.Snapshot
+}
+
+// byMonth adds up the cut-offs of each calendar month, in order.
+func byMonth(snaps []calibration.Snapshot) []monthResult {
+	var out []monthResult
+	for i := 0; i < len(snaps); {
+		m := signal.DayTime(snaps[i].Day).Format("2006-01")
+		j := i
+		for j < len(snaps) && signal.DayTime(snaps[j].Day).Format("2006-01") == m {
+			j++
+		}
+		out = append(out, monthResult{Month: m, Snapshot: calibration.Combine(snaps[i:j])})
+		i = j
+	}
+	return out
 }
 
 func (a *app) backtest(ctx context.Context, files []string, first, last int32, step, horizon int) (*backtestReport, error) {
@@ -345,12 +373,28 @@ func (a *app) backtest(ctx context.Context, files []string, first, last int32, s
 			}
 			res.CutOffs = append(res.CutOffs, s)
 		}
-		res.Total = calibration.Combine(res.CutOffs)
+		res.Total, res.Months = calibration.Combine(res.CutOffs), byMonth(res.CutOffs)
 		card, tiers := r.rules.RoutedTiers()
 		res.Card, res.Diagnosis = card, calibration.Diagnose(res.Total, tiers[len(tiers)-1], routedOf(r.rules))
+		res.Diagnosis = append(res.Diagnosis, a.activationNote(res.Total)...)
 		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
+}
+
+// activationNote says why the share of activated accounts that become
+// PQLs was not judged, if it was not.
+func (a *app) activationNote(total calibration.Snapshot) []string {
+	name := a.cfg.Metrics.ActivationEvent
+	if name == "" {
+		return []string{"no activation milestone (metrics.activation_event in beacon.yaml): the share of activated accounts that become PQLs is not judged"}
+	}
+	for _, t := range total.Tiers {
+		if t.Activated > 0 {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("no open account had done the activation milestone %q by a cut-off: the share of activated accounts that become PQLs is not judged", name)}
 }
 
 func dateOf(day int32) string { return signal.DayTime(day).Format(time.DateOnly) }
@@ -360,10 +404,34 @@ func (a *app) printBacktest(rep *backtestReport) {
 	for _, r := range rep.Results {
 		fmt.Fprintln(a.stdout)
 		a.printSnapshot(r.Rules+" (account-days over every cut-off)", r.Total)
+		a.printMonths(r.Months)
 		for _, line := range r.Diagnosis {
 			fmt.Fprintf(a.stdout, "  - %s\n", line)
 		}
 	}
+}
+
+// printMonths prints each tier's precision month by month, as seed 004
+// tracks PQL-to-paid conversion.
+func (a *app) printMonths(months []monthResult) {
+	if len(months) < 2 {
+		return
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprint(w, "  by month")
+	for _, t := range months[0].Tiers {
+		fmt.Fprintf(w, "\t%s", cmp.Or(t.Tier, "(none)"))
+	}
+	fmt.Fprintln(w)
+	for _, m := range months {
+		fmt.Fprintf(w, "  %s", m.Month)
+		for _, t := range months[0].Tiers {
+			r, _ := m.Tier(t.Tier)
+			fmt.Fprintf(w, "\t%.1f %% of %d", 100*r.Precision, r.Held)
+		}
+		fmt.Fprintln(w)
+	}
+	w.Flush()
 }
 
 // routedOf names the routing card's tiers that route somewhere: PQLs.
