@@ -108,3 +108,19 @@ func activatedLine(p float64) string {
 	}
 	return fmt.Sprintf("%.1f %% of activated accounts are PQLs (seed 004: at least 5 %%)", 100*p)
 }
+
+// ActivationNote says why the share of activated accounts that become
+// PQLs was not judged in total, if it was not: no activation milestone
+// named (name, the metrics' activation_event), or no open account had
+// reached it by a cut-off.
+func ActivationNote(name string, total Snapshot) []string {
+	if name == "" {
+		return []string{"no activation milestone (metrics.activation_event in beacon.yaml): the share of activated accounts that become PQLs is not judged"}
+	}
+	for _, t := range total.Tiers {
+		if t.Activated > 0 {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("no open account had done the activation milestone %q by a cut-off: the share of activated accounts that become PQLs is not judged", name)}
+}

@@ -428,7 +428,7 @@ func draw(idHash uint64, day int32) uint64 {
 func (ev *Evidence) conversions(until int32) int {
 	n := 0
 	for _, a := range ev.Accounts {
-		if a.Paid <= until {
+		if a.Paid != Never && a.Paid <= until {
 			n++
 		}
 	}

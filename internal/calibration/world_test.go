@@ -58,17 +58,23 @@ func (w world) load(t testing.TB, db *store.DB, rules *score.Rules) *calibration
 		t.Fatal(err)
 	}
 	book := calibration.NewBook()
-	st := signal.NewStage(db, rules.Signals, quiet, func() time.Time { return w.p.End() }, func() {})
-	st.OneShot()
-	st.Watch(book)
-	if _, err := st.TakeIn(ctx, nowhere{}); err != nil {
-		t.Fatal(err)
-	}
+	replay(t, db, rules, book, w.p.End())
 	ev, err := calibration.Gather(ctx, db, billing.NewBook(db), book, rules.FitsICP)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ev
+}
+
+// replay has the signal stage replay db's stream into book, as of end.
+func replay(t testing.TB, db *store.DB, rules *score.Rules, book *calibration.Book, end time.Time) {
+	t.Helper()
+	st := signal.NewStage(db, rules.Signals, quiet, func() time.Time { return end }, func() {})
+	st.OneShot()
+	st.Watch(book)
+	if _, err := st.TakeIn(context.Background(), nowhere{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type nowhere struct{}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -135,12 +134,12 @@ func (a *app) discover(ctx context.Context, o calibration.Options, out string) e
 	if o.Until == calibration.Never {
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "\nout of sample: both rubrics as of %s, followed for %d days\n", dateOf(o.Until), o.Horizon)
+	fmt.Fprintf(a.stdout, "\nout of sample: both rubrics as of %s, followed for %d days\n", calibration.DateOf(o.Until), o.Horizon)
 	for _, r := range []struct {
 		name  string
 		rules *score.Rules
 	}{{"configured", rules}, {"proposed", proposed}} {
-		snap, err := a.snapshot(ctx, db, ev, r.rules, o.Until, o.Horizon)
+		snap, err := ev.Snapshot(ctx, a.standingsAt(db), r.rules, o.Until, o.Horizon)
 		if err != nil {
 			return err
 		}
@@ -149,22 +148,15 @@ func (a *app) discover(ctx context.Context, o calibration.Options, out string) e
 	return nil
 }
 
-// snapshot scores every account as of the end of day with rules, writing
-// nothing, and follows the routing card's tiers for horizon days.
-func (a *app) snapshot(ctx context.Context, db *store.DB, ev *calibration.Evidence, rules *score.Rules, day int32, horizon int) (calibration.Snapshot, error) {
-	at := signal.DayTime(day + 1).Add(-time.Millisecond)
-	s := score.New(db, rules, a.log, func() time.Time { return at })
-	s.OneShot()
-	s.AsOf(at)
-	st, err := s.Standings(ctx)
-	if err != nil {
-		return calibration.Snapshot{}, err
+// standingsAt scores every account of db as of an instant, writing
+// nothing.
+func (a *app) standingsAt(db *store.DB) calibration.StandingsAt {
+	return func(ctx context.Context, rules *score.Rules, at time.Time) ([]score.Standing, error) {
+		s := score.New(db, rules, a.log, func() time.Time { return at })
+		s.OneShot()
+		s.AsOf(at)
+		return s.Standings(ctx)
 	}
-	card, tiers := rules.RoutedTiers()
-	if card == "" {
-		return calibration.Snapshot{}, errors.New("the rules have no routing scorecard to judge")
-	}
-	return ev.Judge(day, horizon, card, tiers, st), nil
 }
 
 func (a *app) printDiscovery(d *calibration.Discovery) {
@@ -303,41 +295,11 @@ func (a *app) rulesFiles(files []string) ([]namedRules, error) {
 // backtestReport is what beacon backtest found: per rules file, the
 // cut-offs added up, each cut-off, and seed 004's diagnosis.
 type backtestReport struct {
-	From    string           `json:"from"`
-	To      string           `json:"to"`
-	Every   int              `json:"every_days"`
-	Horizon int              `json:"horizon_days"`
-	Results []backtestResult `json:"results"`
-}
-
-type backtestResult struct {
-	Rules     string                 `json:"rules"`
-	Card      string                 `json:"scorecard"`
-	Total     calibration.Snapshot   `json:"total"`
-	Months    []monthResult          `json:"months"` // seed 004: "track PQL-to-paid conversion by tier monthly"
-	CutOffs   []calibration.Snapshot `json:"cut_offs"`
-	Diagnosis []string               `json:"diagnosis"`
-}
-
-// monthResult is the cut-offs of one calendar month added up.
-type monthResult struct {
-	Month string `json:"month"` // YYYY-MM
-	calibration.Snapshot
-}
-
-// byMonth adds up the cut-offs of each calendar month, in order.
-func byMonth(snaps []calibration.Snapshot) []monthResult {
-	var out []monthResult
-	for i := 0; i < len(snaps); {
-		m := signal.DayTime(snaps[i].Day).Format("2006-01")
-		j := i
-		for j < len(snaps) && signal.DayTime(snaps[j].Day).Format("2006-01") == m {
-			j++
-		}
-		out = append(out, monthResult{Month: m, Snapshot: calibration.Combine(snaps[i:j])})
-		i = j
-	}
-	return out
+	From    string               `json:"from"`
+	To      string               `json:"to"`
+	Every   int                  `json:"every_days"`
+	Horizon int                  `json:"horizon_days"`
+	Results []calibration.Result `json:"results"`
 }
 
 func (a *app) backtest(ctx context.Context, files []string, first, last int32, step, horizon int) (*backtestReport, error) {
@@ -361,43 +323,20 @@ func (a *app) backtest(ctx context.Context, files []string, first, last int32, s
 		first = last - int32(59*step)
 	}
 	if first > last {
-		return nil, fmt.Errorf("backtest: --from %s is after --to %s", dateOf(first), dateOf(last))
+		return nil, fmt.Errorf("backtest: --from %s is after --to %s", calibration.DateOf(first), calibration.DateOf(last))
 	}
-	rep := &backtestReport{From: dateOf(first), To: dateOf(last), Every: step, Horizon: horizon}
+	rep := &backtestReport{From: calibration.DateOf(first), To: calibration.DateOf(last), Every: step, Horizon: horizon}
+	p := calibration.Period{First: first, Last: last, Step: step, Horizon: horizon}
 	for _, r := range all {
-		res := backtestResult{Rules: r.name}
-		for d := first; d <= last; d += int32(step) {
-			s, err := a.snapshot(ctx, db, ev, r.rules, d, horizon)
-			if err != nil {
-				return nil, err
-			}
-			res.CutOffs = append(res.CutOffs, s)
+		res, err := ev.Backtest(ctx, a.standingsAt(db), r.name, r.rules, p)
+		if err != nil {
+			return nil, err
 		}
-		res.Total, res.Months = calibration.Combine(res.CutOffs), byMonth(res.CutOffs)
-		card, tiers := r.rules.RoutedTiers()
-		res.Card, res.Diagnosis = card, calibration.Diagnose(res.Total, tiers[len(tiers)-1], routedOf(r.rules))
-		res.Diagnosis = append(res.Diagnosis, a.activationNote(res.Total)...)
+		res.Diagnosis = append(res.Diagnosis, calibration.ActivationNote(a.cfg.Metrics.ActivationEvent, res.Total)...)
 		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
 }
-
-// activationNote says why the share of activated accounts that become
-// PQLs was not judged, if it was not.
-func (a *app) activationNote(total calibration.Snapshot) []string {
-	name := a.cfg.Metrics.ActivationEvent
-	if name == "" {
-		return []string{"no activation milestone (metrics.activation_event in beacon.yaml): the share of activated accounts that become PQLs is not judged"}
-	}
-	for _, t := range total.Tiers {
-		if t.Activated > 0 {
-			return nil
-		}
-	}
-	return []string{fmt.Sprintf("no open account had done the activation milestone %q by a cut-off: the share of activated accounts that become PQLs is not judged", name)}
-}
-
-func dateOf(day int32) string { return signal.DayTime(day).Format(time.DateOnly) }
 
 func (a *app) printBacktest(rep *backtestReport) {
 	fmt.Fprintf(a.stdout, "cut-offs %s to %s every %dd, each followed for %d days\n", rep.From, rep.To, rep.Every, rep.Horizon)
@@ -413,7 +352,7 @@ func (a *app) printBacktest(rep *backtestReport) {
 
 // printMonths prints each tier's precision month by month, as seed 004
 // tracks PQL-to-paid conversion.
-func (a *app) printMonths(months []monthResult) {
+func (a *app) printMonths(months []calibration.Month) {
 	if len(months) < 2 {
 		return
 	}
@@ -432,20 +371,4 @@ func (a *app) printMonths(months []monthResult) {
 		fmt.Fprintln(w)
 	}
 	w.Flush()
-}
-
-// routedOf names the routing card's tiers that route somewhere: PQLs.
-func routedOf(r *score.Rules) []string {
-	name, tiers := r.RoutedTiers()
-	c, ok := r.Card(name)
-	if !ok {
-		return nil
-	}
-	var out []string
-	for _, t := range tiers {
-		if spec, ok := c.Tier(t); ok && spec.Route != "" && spec.Min > 0 {
-			out = append(out, t)
-		}
-	}
-	return out
 }

@@ -56,6 +56,7 @@ temporary directory).`,
 	f.StringVar(&dir, "dir", "", "directory for the world and the store (default: a new temporary one)")
 	f.IntVar(&p.Accounts, "accounts", p.Accounts, "companies in the simulated world")
 	f.Uint64Var(&p.Seed, "seed", p.Seed, "random seed")
+	f.IntVar(&p.Drivers, "drivers", 0, "a world whose conversions 3 (or N) behaviours drive, which the shipped rubric does not know: see the calibration page")
 	return cmd
 }
 

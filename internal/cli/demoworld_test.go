@@ -14,12 +14,18 @@ import (
 // demoWorlds loads each size of demo world once per test process and
 // hands out copies of its store: simulating and loading one takes seconds
 // under the race detector, and half a dozen tests serve one.
-var demoWorlds = &worldCache{worlds: map[int]*world{}}
+var demoWorlds = &worldCache{worlds: map[int]*world{}, days: 45}
+
+// driverWorlds are demo worlds with drivers (beacon demo --drivers 3),
+// whose accounts pay during the world: for the calibration page.
+var driverWorlds = &worldCache{worlds: map[int]*world{}, days: 75, drivers: 3}
 
 type worldCache struct {
-	root   string // made and removed by TestMain
-	mu     sync.Mutex
-	worlds map[int]*world
+	root    string // made and removed by TestMain
+	days    int
+	drivers int
+	mu      sync.Mutex
+	worlds  map[int]*world
 }
 
 type world struct {
@@ -74,7 +80,7 @@ func (c *worldCache) load(n int) (string, demoSecrets, error) {
 		return "", demoSecrets{}, err
 	}
 	p := sim.DefaultParams()
-	p.Accounts, p.Days = n, 45
+	p.Accounts, p.Days, p.Drivers = n, c.days, c.drivers
 	db, secrets, err := newTestApp().loadDemo(context.Background(), p, dir)
 	if err != nil {
 		return "", demoSecrets{}, err

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	demoWorlds.root = root
+	demoWorlds.root, driverWorlds.root = root, root
 	code := m.Run()
 	_ = os.RemoveAll(root)
 	os.Exit(code)

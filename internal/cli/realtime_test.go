@@ -39,7 +39,14 @@ func newTestApp() *app {
 // serveDemo copies a demo world of n accounts into dir and serves it with a.
 func serveDemo(t *testing.T, a *app, n int, dir string) (base string, db *store.DB, secrets demoSecrets) {
 	t.Helper()
-	secrets = demoWorlds.copyTo(t, n, dir)
+	return serveWorld(t, a, demoWorlds, n, dir)
+}
+
+// serveWorld copies a world of n accounts from worlds into dir and serves
+// it with a.
+func serveWorld(t *testing.T, a *app, worlds *worldCache, n int, dir string) (base string, db *store.DB, secrets demoSecrets) {
+	t.Helper()
+	secrets = worlds.copyTo(t, n, dir)
 	a.cfg.Addr, a.cfg.DB = "127.0.0.1:0", filepath.Join(dir, "beacon.db")
 	db, err := a.openStore(context.Background())
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/beaconplg/beacon/docs"
 	"github.com/beaconplg/beacon/internal/api"
 	"github.com/beaconplg/beacon/internal/billing"
+	"github.com/beaconplg/beacon/internal/calibration"
 	"github.com/beaconplg/beacon/internal/collect"
 	"github.com/beaconplg/beacon/internal/growth"
 	"github.com/beaconplg/beacon/internal/httpjson"
@@ -193,7 +194,7 @@ func (a *app) server(db *store.DB) (wired, error) {
 		dests = append(dests, web.Destination{Name: d.Name, Type: d.Type})
 	}
 	deps := web.Deps{Store: db, Rules: scorer, Log: a.log, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		Destinations: dests, Queues: queues, Docs: docs.Files, Metrics: grow}
+		Destinations: dests, Queues: queues, Docs: docs.Files, Metrics: grow, Calibration: a.calibration(db, scorer)}
 	if sc := a.cfg.SignOn(); sc != nil {
 		deps.SSO = sso.New(*sc, nil, nil)
 	}
@@ -214,6 +215,15 @@ func (a *app) server(db *store.DB) (wired, error) {
 	bands := growth.NewChecker(grow, db, a.cfg.Metrics.AlertTo, dispatcher.Notify, a.log)
 	bands.OnChecked(debug.FreeOSMemory)
 	return wired{s: s, identity: ids, scorer: scorer, dispatcher: dispatcher, outreach: outreach, bands: bands, replayed: replayed}, nil
+}
+
+// calibration judges the rules against conversions for the calibration
+// page, from a book the signal stage feeds as it takes events in.
+func (a *app) calibration(db *store.DB, scorer *score.Service) *calibration.Service {
+	book := calibration.NewBook()
+	scorer.Signals().Watch(book)
+	return calibration.NewService(calibration.ServiceDeps{Book: book, Store: db, Ledgers: billing.NewBook(db), Rules: scorer,
+		Standings: a.standingsAt(db), Activation: a.cfg.Metrics.ActivationEvent})
 }
 
 // growth is the PLG metrics: a book the signal stage feeds as it takes

@@ -84,6 +84,7 @@ var funcs = template.FuncMap{
 	"points":       points,
 	"number":       number,
 	"percent":      percent,
+	"rate":         func(f float64) string { return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) + " %" },
 	"signed":       signed,
 	"trend":        trend,
 	"since":        since,

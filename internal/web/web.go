@@ -92,6 +92,8 @@ type Deps struct {
 	SSO SignOn
 	// Metrics computes the PLG metrics; nil shows none.
 	Metrics Metrics
+	// Calibration judges the rules against conversions; nil shows none.
+	Calibration Calibration
 }
 
 // Web serves the pages.
@@ -108,6 +110,7 @@ type Web struct {
 	tries   throttle
 	sso     SignOn
 	metrics Metrics
+	calib   Calibration
 }
 
 // New parses the templates.
@@ -116,8 +119,8 @@ func New(d Deps) (*Web, error) {
 		d.Clock = time.Now
 	}
 	w := &Web{db: d.Store, rules: d.Rules, log: d.Log, clock: d.Clock, secure: d.Secure, dests: d.Destinations,
-		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO, metrics: d.Metrics}
-	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "response", "message", "metrics", "funnel", "cohorts"} {
+		queues: d.Queues, docs: d.Docs, pages: map[string]*template.Template{}, tries: newThrottle(), sso: d.SSO, metrics: d.Metrics, calib: d.Calibration}
+	for _, page := range []string{"login", "queue", "account", "user", "rules", "destinations", "audit", "response", "message", "metrics", "funnel", "cohorts", "calibration"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -158,6 +161,10 @@ func (w *Web) Register(mux *http.ServeMux) {
 		mux.HandleFunc("GET /dashboard.csv", w.signedIn(w.metricsCSV))
 		mux.HandleFunc("GET /dashboard/funnel", w.signedIn(w.funnelPage))
 		mux.HandleFunc("GET /dashboard/cohorts", w.signedIn(w.cohortsPage))
+	}
+	if w.calib != nil {
+		mux.HandleFunc("GET /calibration", w.signedIn(w.calibrationPage))
+		mux.HandleFunc("GET /calibration/beacon.yaml", w.signedIn(w.proposalFile))
 	}
 }
 

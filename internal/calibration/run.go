@@ -1,0 +1,114 @@
+// Backtests over days: a rules file scored as of each cut-off, its tiers
+// followed, added up over the period and by month, and diagnosed.
+
+package calibration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/signal"
+)
+
+// StandingsAt scores every account with rules as of at, writing nothing
+// (score.Service.Standings on a service set to AsOf(at)).
+type StandingsAt func(ctx context.Context, rules *score.Rules, at time.Time) ([]score.Standing, error)
+
+// ErrNoRouting is a rules file without a routing scorecard: there are no
+// tiers to judge.
+var ErrNoRouting = errors.New("the rules have no routing scorecard to judge")
+
+// Snapshot scores every account as of the end of day with rules and
+// follows the routing card's tiers for horizon days.
+func (ev *Evidence) Snapshot(ctx context.Context, at StandingsAt, rules *score.Rules, day int32, horizon int) (Snapshot, error) {
+	card, tiers := rules.RoutedTiers()
+	if card == "" {
+		return Snapshot{}, ErrNoRouting
+	}
+	st, err := at(ctx, rules, signal.DayTime(day+1).Add(-time.Millisecond))
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return ev.Judge(day, horizon, card, tiers, st), nil
+}
+
+// Result is one rules file backtested: the cut-offs added up, by month
+// (seed 004: "track PQL-to-paid conversion by tier monthly"), each
+// cut-off, and seed 004's diagnosis in words.
+type Result struct {
+	Rules     string     `json:"rules"`
+	Card      string     `json:"scorecard"`
+	Total     Snapshot   `json:"total"`
+	Months    []Month    `json:"months"`
+	CutOffs   []Snapshot `json:"cut_offs"`
+	Diagnosis []string   `json:"diagnosis"`
+}
+
+// Month is the cut-offs of one calendar month added up.
+type Month struct {
+	Month string `json:"month"` // YYYY-MM
+	Snapshot
+}
+
+// Period is a backtest's cut-offs: from first to last, every step days,
+// each followed for horizon days.
+type Period struct {
+	First, Last int32
+	Step        int
+	Horizon     int
+}
+
+// Backtest scores rules as of every cut-off of p and judges its routing
+// card's tiers; name names the rules in the result.
+func (ev *Evidence) Backtest(ctx context.Context, at StandingsAt, name string, rules *score.Rules, p Period) (Result, error) {
+	if p.Step < 1 || p.First > p.Last {
+		return Result{}, fmt.Errorf("backtest: no cut-off from %s to %s every %dd", DateOf(p.First), DateOf(p.Last), p.Step)
+	}
+	card, tiers := rules.RoutedTiers()
+	if card == "" {
+		return Result{}, ErrNoRouting
+	}
+	res := Result{Rules: name, Card: card}
+	for d := p.First; d <= p.Last; d += int32(p.Step) {
+		s, err := ev.Snapshot(ctx, at, rules, d, p.Horizon)
+		if err != nil {
+			return Result{}, err
+		}
+		res.CutOffs = append(res.CutOffs, s)
+	}
+	res.Total, res.Months = Combine(res.CutOffs), byMonth(res.CutOffs)
+	res.Diagnosis = Diagnose(res.Total, tiers[len(tiers)-1], routed(rules))
+	return res, nil
+}
+
+// byMonth adds up the cut-offs of each calendar month, in order.
+func byMonth(snaps []Snapshot) []Month {
+	var out []Month
+	for i := 0; i < len(snaps); {
+		m := DateOf(snaps[i].Day)[:7]
+		j := i
+		for j < len(snaps) && DateOf(snaps[j].Day)[:7] == m {
+			j++
+		}
+		out = append(out, Month{Month: m, Snapshot: Combine(snaps[i:j])})
+		i = j
+	}
+	return out
+}
+
+// routed names the routing card's PQL tiers: those above its lowest, as
+// seed 004's Watching tier is nurture only and sales does not engage (a
+// card of one tier: that tier).
+func routed(r *score.Rules) []string {
+	_, tiers := r.RoutedTiers()
+	if len(tiers) > 1 {
+		return tiers[1:]
+	}
+	return tiers
+}
+
+// DateOf writes a signal day as YYYY-MM-DD.
+func DateOf(day int32) string { return signal.DayTime(day).Format(time.DateOnly) }
