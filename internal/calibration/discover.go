@@ -44,7 +44,7 @@ type Options struct {
 // DefaultOptions are seed 004's: the last 50 conversions, the 14 days
 // before payment.
 func DefaultOptions() Options {
-	return Options{Conversions: SeedConversions, Window: SeedWindowMax, Matched: 3, Horizon: 30, Until: Never, MaxRules: 6}
+	return Options{Conversions: SeedConversions, Window: SeedWindowMax, Matched: 10, Horizon: 30, Until: Never, MaxRules: 6}
 }
 
 // Validate names every option out of range.
@@ -164,10 +164,11 @@ type Finding struct {
 	// SeedPresent: shown by 70 %+ of the conversions, seed 004's test.
 	SeedPresent bool
 	Picked      bool
-	// StepOf names the pick this one steps up from ("" for a first pick);
-	// stepFrom is that pick's odds ratio.
-	StepOf   string
-	stepFrom float64
+	// StepOf names the pick this one steps up from ("" for a first pick).
+	StepOf string
+	// Joint is a pick's odds ratio given the other picks (Discovery.weigh):
+	// what its rule's points are made of.
+	Joint float64
 }
 
 // Discovery is what a discovery found.
@@ -223,7 +224,29 @@ func (ev *Evidence) Discover(o Options) (*Discovery, error) {
 		return cmp.Or(cmp.Compare(y.AdjustedCI[0], x.AdjustedCI[0]), cmp.Compare(y.Share, x.Share))
 	})
 	d.pick()
+	d.weigh(samples)
 	return d, nil
+}
+
+// weigh sets each pick's Joint: its odds ratio given the other picks, from
+// one logistic regression over the samples, so that rules that say the
+// same thing (a behaviour and the activity that comes with it, a step up
+// and its first form) are not counted twice.
+func (d *Discovery) weigh(samples []sample) {
+	if len(d.Picked) == 0 {
+		return
+	}
+	x, y := make([][]bool, len(samples)), make([]bool, len(samples))
+	for i := range samples {
+		s := &samples[i]
+		x[i], y[i] = make([]bool, len(d.Picked)), s.converter
+		for j := range d.Picked {
+			x[i][j] = d.Picked[j].holds(s.a, &s.tally)
+		}
+	}
+	for j, or := range jointOdds(x, y) {
+		d.Picked[j].Joint = or
+	}
 }
 
 // samples draws the last o.Conversions conversions and, for each, o.Matched
@@ -386,7 +409,6 @@ func (d *Discovery) pick() {
 			continue
 		}
 		stepped[group], f.Picked, f.StepOf = true, true, first.Label
-		f.stepFrom = first.Adjusted
 		d.Picked = append(d.Picked, *f)
 	}
 }

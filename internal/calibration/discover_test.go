@@ -37,8 +37,8 @@ func TestSeedRecipe(t *testing.T) {
 	if d.Converters == 0 || d.Converters >= 50 || !strings.Contains(d.Warning, "fewer than the 50") {
 		t.Errorf("%d conversions: warning %q; want one saying fewer than the 50 seed 004 asks for", d.Converters, d.Warning)
 	}
-	if d.NonConverters != 3*d.Converters {
-		t.Errorf("%d accounts compared for %d conversions: want 3 each", d.NonConverters, d.Converters)
+	if d.NonConverters != o.Matched*d.Converters || o.Matched != 10 {
+		t.Errorf("%d accounts compared for %d conversions: want %d each", d.NonConverters, d.Converters, o.Matched)
 	}
 	present := 0
 	for _, f := range d.Findings {

@@ -39,17 +39,12 @@ type ProposedRule struct {
 	Points float64
 }
 
-// points weighs a finding by its odds ratio among equally active
-// accounts: 20 per unit of its natural log (a ratio of 2 is worth 14, of
-// 5 worth 32), between 5 and 40, a scale like seed 004's rubric.
+// points weighs a pick by its odds ratio given the other picks: 20 per
+// unit of its natural log (a ratio of 2 is worth 14, of 5 worth 32),
+// between 5 and 40, a scale like seed 004's rubric. A step up's joint odds
+// ratio is already what it adds beyond its first form.
 func points(f Finding) float64 {
-	pts := func(odds float64) float64 {
-		return math.Max(5, math.Min(40, math.Round(20*math.Log(math.Max(1, odds)))))
-	}
-	if f.StepOf != "" {
-		return math.Max(5, pts(f.Adjusted)-pts(f.stepFrom))
-	}
-	return pts(f.Adjusted)
+	return math.Max(5, math.Min(40, math.Round(20*math.Log(math.Max(1, f.Joint)))))
 }
 
 // Propose turns the picks into the rules of current's routing scorecard
@@ -267,7 +262,7 @@ func (p *Proposal) YAML(d *Discovery) ([]byte, error) {
 	head := []string{
 		fmt.Sprintf(" Proposed by beacon discover from the last %d conversions and %d accounts compared,", d.Converters, d.NonConverters),
 		fmt.Sprintf(" each in the %d days before its payment (seed 004: the last 50 conversions, 7-14 days).", d.Options.Window),
-		" Points are 20 × ln(odds ratio among accounts as active); tiers put the top",
+		" Points are 20 × ln(odds ratio given the other rules); tiers put the top",
 		fmt.Sprintf(" %.0f %% / %.0f %% / %.0f %% of the %d open accounts in each. Backtest before use.", 100*p.Reached[2], 100*p.Reached[1], 100*p.Reached[0], p.Open),
 	}
 	if d.Warning != "" {
@@ -276,8 +271,8 @@ func (p *Proposal) YAML(d *Discovery) ([]byte, error) {
 	cm := yaml.CommentMap{"$.scoring": {yaml.HeadComment(head...)}}
 	for i, r := range p.Rules {
 		cm[fmt.Sprintf("$.scoring.scorecards[%d].rules[%d]", at, i)] = []*yaml.Comment{yaml.HeadComment(
-			fmt.Sprintf(" %d of %d conversions (%.0f %%) against %d of %d others (%.0f %%); odds ratio %.1f, 95 %% CI %.1f to %.1f",
-				r.With, r.Converters, 100*r.Share, r.NonWith, r.NonConverters, 100*r.NonShare, r.Adjusted, r.AdjustedCI[0], r.AdjustedCI[1]))}
+			fmt.Sprintf(" %d of %d conversions (%.0f %%) against %d of %d others (%.0f %%); odds ratio %.1f, 95 %% CI %.1f to %.1f; %.1f given the other rules",
+				r.With, r.Converters, 100*r.Share, r.NonWith, r.NonConverters, 100*r.NonShare, r.Adjusted, r.AdjustedCI[0], r.AdjustedCI[1], r.Joint))}
 	}
 	return yaml.MarshalWithOptions(struct {
 		Scoring score.Spec `yaml:"scoring"`

@@ -140,15 +140,15 @@ func oraclePrecision(w world, ev *calibration.Evidence, cut int32, n int) float6
 // least 2 of the 3 drivers and no noise behaviour in 8 of 10; its
 // proposal's top tier, backtested on the 30 days after, holds at most
 // 15 % of the open accounts and beats the shipped preset's on every
-// seed. Against an oracle that ranks by the simulator's true hazard at
-// the same share, the median seed must reach 80 % of its precision
-// (docs/scoring.md has every seed's figure; reaching it on every seed
-// is still open).
+// seed; against an oracle that ranks by the simulator's true hazard at
+// the same share, it reaches 80 % of the oracle's precision in 8 of 10
+// seeds and in the median seed (docs/scoring.md has every seed's figure:
+// 9 of 10 reach it; seed 2's top tier of 28 accounts does not).
 //
 // That is the full form, BEACON_QUALITY=full (scripts/quality). The short
-// form CI runs takes the first three seeds, with the same bounds per seed
-// and 8 in 10 of them found, and leaves the median to the full form: ten
-// worlds under the race detector take four minutes.
+// form CI runs takes the first three seeds, with the same bounds per seed,
+// 8 in 10 of them found and the median of the three: ten worlds under the
+// race detector take minutes.
 func TestRandomDriverWorlds(t *testing.T) {
 	const accounts = 1000
 	seeds, full := 3, os.Getenv("BEACON_QUALITY") == "full"
@@ -188,11 +188,21 @@ func TestRandomDriverWorlds(t *testing.T) {
 	if found*10 < 8*seeds {
 		t.Errorf("discovery named 2+ drivers and no noise in %d of %d worlds: want 8 in 10", found, seeds)
 	}
-	if !full {
-		return
-	}
 	slices.Sort(ratios)
-	if med := (ratios[seeds/2-1] + ratios[seeds/2]) / 2; med < 0.8 {
+	med := ratios[seeds/2]
+	if seeds%2 == 0 {
+		med = (ratios[seeds/2-1] + ratios[seeds/2]) / 2
+	}
+	if med < 0.8 {
 		t.Errorf("the top tier's precision is a median %.2f of the oracle's at the same share: want 0.8 or more (ratios %.2f)", med, ratios)
+	}
+	reached := 0
+	for _, r := range ratios {
+		if r >= 0.8 {
+			reached++
+		}
+	}
+	if full && reached*10 < 8*seeds {
+		t.Errorf("the top tier reaches 80 %% of the oracle's precision in %d of %d worlds: want 8 in 10 (ratios %.2f)", reached, seeds, ratios)
 	}
 }

@@ -60,3 +60,108 @@ func mantelHaenszel(strata []stratum) (or float64, ci [2]float64, ok bool) {
 	se := math.Sqrt(v)
 	return or, [2]float64{or * math.Exp(-z95*se), or * math.Exp(z95*se)}, true
 }
+
+// ridgeLambda is the L2 penalty on the joint model's coefficients: with
+// fifty conversions and a handful of rules, it keeps a rule that every
+// converter shows from an infinite weight, and shrinks what the data
+// cannot tell apart toward no effect.
+const ridgeLambda = 1.0
+
+// jointOdds fits a logistic regression of y on the columns of x (each
+// row one sample, each column whether a rule holds), penalised by
+// ridgeLambda, by Newton's method, and returns each column's odds ratio
+// given the others. Rules that say the same thing share the weight a
+// marginal odds ratio would give each of them whole.
+func jointOdds(x [][]bool, y []bool) []float64 {
+	k := 0
+	if len(x) > 0 {
+		k = len(x[0])
+	}
+	beta := make([]float64, k+1) // beta[k] is the intercept
+	for iter := 0; iter < 50; iter++ {
+		grad := make([]float64, k+1)
+		hess := make([][]float64, k+1)
+		for i := range hess {
+			hess[i] = make([]float64, k+1)
+		}
+		for r, row := range x {
+			z := beta[k]
+			for j, on := range row {
+				if on {
+					z += beta[j]
+				}
+			}
+			p := 1 / (1 + math.Exp(-z))
+			w, e := p*(1-p), p
+			if y[r] {
+				e = p - 1
+			}
+			for a := 0; a <= k; a++ {
+				if a < k && !row[a] {
+					continue
+				}
+				grad[a] += e
+				for b := 0; b <= k; b++ {
+					if b == k || row[b] {
+						hess[a][b] += w
+					}
+				}
+			}
+		}
+		for j := 0; j < k; j++ {
+			grad[j] += ridgeLambda * beta[j]
+			hess[j][j] += ridgeLambda
+		}
+		step, ok := solve(hess, grad)
+		if !ok {
+			break
+		}
+		moved := 0.0
+		for j := range beta {
+			beta[j] -= step[j]
+			moved = math.Max(moved, math.Abs(step[j]))
+		}
+		if moved < 1e-9 {
+			break
+		}
+	}
+	out := make([]float64, k)
+	for j := range out {
+		out[j] = math.Exp(beta[j])
+	}
+	return out
+}
+
+// solve solves a x = b by Gaussian elimination with partial pivoting; it
+// reports false for a singular a. a and b are overwritten.
+func solve(a [][]float64, b []float64) ([]float64, bool) {
+	n := len(b)
+	for c := 0; c < n; c++ {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(a[p][c]) < 1e-12 {
+			return nil, false
+		}
+		a[c], a[p], b[c], b[p] = a[p], a[c], b[p], b[c]
+		for r := c + 1; r < n; r++ {
+			f := a[r][c] / a[c][c]
+			for j := c; j < n; j++ {
+				a[r][j] -= f * a[c][j]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := b[r]
+		for j := r + 1; j < n; j++ {
+			s -= a[r][j] * x[j]
+		}
+		x[r] = s / a[r][r]
+	}
+	return x, true
+}

@@ -29,3 +29,34 @@ func TestIntervals(t *testing.T) {
 		t.Error("a stratum with no discordant pair gave an odds ratio")
 	}
 }
+
+// The joint odds ratios: one rule alone gives its table's odds ratio,
+// shrunk a little toward 1 by the penalty (within 10 % beside 800
+// samples); the same rule twice shares it, each copy worth about its
+// square root, rather than counting it twice.
+func TestJointOdds(t *testing.T) {
+	var x [][]bool
+	var y []bool
+	add := func(n int, conv bool, row ...bool) {
+		for range n {
+			x, y = append(x, row), append(y, conv)
+		}
+	}
+	// 300 converters and 100 others with the rule, 100 and 300 without:
+	// an odds ratio of 9.
+	add(300, true, true)
+	add(100, false, true)
+	add(100, true, false)
+	add(300, false, false)
+	one := jointOdds(x, y)[0]
+	if one > 9 || one < 8.1 {
+		t.Errorf("one rule: odds ratio %.2f, want 9 shrunk by under 10 %%", one)
+	}
+	for i := range x {
+		x[i] = []bool{x[i][0], x[i][0]}
+	}
+	both := jointOdds(x, y)
+	if math.Abs(both[0]-both[1]) > 1e-6 || math.Abs(both[0]*both[1]-one) > 0.5 {
+		t.Errorf("the rule twice: %.2f and %.2f, want equal halves of %.2f", both[0], both[1], one)
+	}
+}
