@@ -32,7 +32,10 @@ type Report struct {
 	Proposal  []byte     `json:"-"`
 	// OutOfSample learns up to Until only and judges both rubrics there.
 	OutOfSample *Comparison `json:"out_of_sample,omitempty"`
-	Why         []string    `json:"why,omitempty"` // what could not be computed, and why
+	// Activation is seed 004's activation milestone, from users' first
+	// week, and the weekly cohorts' time to the configured one (or to it).
+	Activation *Activation `json:"activation,omitempty"`
+	Why        []string    `json:"why,omitempty"` // what could not be computed, and why
 }
 
 // Comparison is the rules in force and a proposal learnt up to Until,
@@ -102,6 +105,9 @@ func (s *Service) Report(ctx context.Context) (*Report, error) {
 	}
 	if r.Over != nil {
 		r.Over.Diagnosis = append(r.Over.Diagnosis, ActivationNote(s.d.Activation, r.Over.Total)...)
+	}
+	if r.Activation, err = s.d.Book.FindActivation(MilestoneOptions{Within: 7, Event: s.d.Activation}); err != nil {
+		r.Activation, r.Why = nil, append(r.Why, err.Error())
 	}
 	r.At, s.last = now, r
 	return r, nil

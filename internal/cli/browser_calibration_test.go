@@ -29,7 +29,7 @@ func TestBrowserCalibration(t *testing.T) {
 	for _, want := range []string{"The rules in force, week by week", `class="chart calibration"`, "25-30 % target",
 		"PQLs convert at", "fewer than the 1000 seed 004 asks before a model", "What comes before a conversion",
 		"activation milestone \"Project Created\"", "Out of sample: the rules in force against a proposal",
-		"Download beacon.yaml"} {
+		"The activation milestone", "by weekly cohort of new users", "Download beacon.yaml"} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("the calibration page has no %q:\n%s", want, page)
 		}

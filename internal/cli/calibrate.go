@@ -92,16 +92,23 @@ func (a *app) evidence(ctx context.Context, db *store.DB, rules *score.Rules) (*
 	return ev, err
 }
 
-func (a *app) discover(ctx context.Context, o calibration.Options, out string) error {
+// storeAndRules opens the existing store and compiles the configured
+// rules; the caller closes the store.
+func (a *app) storeAndRules(ctx context.Context) (*store.DB, *score.Rules, error) {
+	rules, err := a.compiled()
+	if err != nil {
+		return nil, nil, err
+	}
 	db, err := a.openExisting(ctx)
+	return db, rules, err
+}
+
+func (a *app) discover(ctx context.Context, o calibration.Options, out string) error {
+	db, rules, err := a.storeAndRules(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rules, err := a.compiled()
-	if err != nil {
-		return err
-	}
 	ev, err := a.evidence(ctx, db, rules)
 	if err != nil {
 		return err
