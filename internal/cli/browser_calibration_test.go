@@ -14,7 +14,8 @@ import (
 // backtested week by week against seed 004's bands, in a chart and a
 // table with the diagnosis in words; seed 004's word on a model; what
 // comes before a conversion and the proposed rubric, which downloads as a
-// beacon.yaml that compiles. The page is saved as a screenshot.
+// beacon.yaml that compiles. The page is saved as a screenshot, and so is
+// the queue of grade A accounts (fit × engagement).
 func TestBrowserCalibration(t *testing.T) {
 	exec := chromium(t)
 	a := newTestApp()
@@ -44,6 +45,20 @@ func TestBrowserCalibration(t *testing.T) {
 	}
 	if _, err := score.Compile(*sp); err != nil || !strings.Contains(yaml, "Proposed by beacon discover") {
 		t.Fatalf("the proposal: %v\n%s", err, yaml)
+	}
+	// The grade's queue, filtered to grade A: fit × engagement, reasons of
+	// both sides.
+	page = br.run("the grade A queue",
+		chromedp.Navigate(base+"/?scorecard=grade&tier=a"),
+		chromedp.WaitVisible(`table.queue`, chromedp.ByQuery),
+		br.shot("grade-queue.png"))
+	for _, want := range []string{"Fit × engagement queue", "Grade A", "Fit: ", "Engagement: "} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the grade A queue has no %q:\n%s", want, page)
+		}
+	}
+	if a, rows := strings.Count(page, `class="tier tier-a"`), strings.Count(page, `class="tier tier-`); a == 0 || a != rows {
+		t.Fatalf("the grade A queue holds %d of grade A in %d rows:\n%s", a, rows, page)
 	}
 	br.save()
 }

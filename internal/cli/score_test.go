@@ -35,7 +35,7 @@ func TestScoringCommands(t *testing.T) {
 		t.Fatalf("init over a file: %s %v", out, err)
 	}
 	out, err := beacon(t, "rules", "check", file)
-	if err != nil || !strings.Contains(out, "14 rules") || !strings.Contains(out, "version") {
+	if err != nil || !strings.Contains(out, "3 scorecards, 21 rules") || !strings.Contains(out, "version") {
 		t.Fatalf("rules check: %s %v", out, err)
 	}
 	src, _ := os.ReadFile(file)

@@ -35,7 +35,7 @@ func TestParseRefuses(t *testing.T) {
 		{"limit=0", "limit", "from 1 to 500"},
 		{"limit=501", "limit", "from 1 to 500"},
 		{"sort=name", "sort", "want one of -score, score, -momentum"},
-		{"scorecard=champion", "scorecard", "want one of pql, health, expansion"},
+		{"scorecard=champion", "scorecard", "want one of pql, fit, health, expansion, grade"},
 		{"scorecard=nope", "scorecard", `scorecard "nope"`},
 		{"segment=galactic", "segment", "want one of smb, mid_market, enterprise"},
 		{"scorecard=health&segment=smb", "segment", "health has none"},

@@ -49,6 +49,7 @@ type Card struct {
 	Rules []*Rule
 	Tiers []TierSpec // lowest first
 	reads []string   // the signals its rules read, all told, sorted
+	grade *gradeOf   // the grade card's sides; nil for a card of rules
 }
 
 // Rule is a compiled rule; Signals are the signals its condition reads,
@@ -124,6 +125,9 @@ func Compile(sp Spec) (*Rules, error) {
 		}
 		seen[cs.Name] = true
 		r.Cards = append(r.Cards, compileCard(at, cs, env, set, fail))
+	}
+	if sp.Grade != nil {
+		r.Cards = append(r.Cards, compileGrade(sp.Grade, r.Cards, fail))
 	}
 	if sp.Routing != nil {
 		r.Routing = compileRouting(sp.Routing, r, env, fail)

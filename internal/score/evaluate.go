@@ -99,7 +99,13 @@ func (r *Rules) evaluate(kind string, actors []*signal.Actor, now int32, f Facts
 		if c.Of != kind {
 			continue
 		}
-		res, err := c.evaluate(sc)
+		var res Result
+		var err error
+		if c.grade != nil {
+			res, err = c.grade.evaluate(out)
+		} else {
+			res, err = c.evaluate(sc)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -170,7 +170,7 @@ func TestShortEncodesAsFilled(t *testing.T) {
 			got[i] = got[i].own() // the next encode writes over the room
 		}
 		for i := range short {
-			if !short[i].short() {
+			if !short[i].short() && short[i].Card != GradeCard { // the grade is made whole: it reads no signal
 				t.Fatalf("%s: result %d was not in short", kind, i)
 			}
 		}

@@ -18,6 +18,9 @@ type Spec struct {
 	Routing *RoutingSpec `yaml:"routing,omitempty" json:"routing,omitempty"`
 	// Nudges are what the customer's product may show a user, in order.
 	Nudges []NudgeSpec `yaml:"nudges,omitempty" json:"nudges,omitempty"`
+	// Grade, if set, combines a fit and an engagement scorecard into a
+	// grade card, A to E.
+	Grade *GradeSpec `yaml:"grade,omitempty" json:"grade,omitempty"`
 
 	// Source and File are the YAML the spec was read from, for messages
 	// that name lines; Path is where the spec sits in it ("$.scoring").

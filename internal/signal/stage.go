@@ -107,11 +107,42 @@ type Watcher interface {
 	Took(evs []event.Event, users []string, passed []int, merges map[string]string)
 }
 
-// Watch has w hear every event from now on; call it before the first
-// TakeIn.
+// Watch has w hear every event from now on, beside the watchers it
+// already has; call it before the first TakeIn.
 func (st *Stage) Watch(w Watcher) {
-	st.watch = w
 	w.Reset()
+	switch ws := st.watch.(type) {
+	case nil:
+		st.watch = w
+	case watchers:
+		st.watch = append(ws, w)
+	default:
+		st.watch = watchers{ws, w}
+	}
+}
+
+// watchers hands what the stage takes to each of several watchers, in
+// turn: the metrics' book and calibration's, say.
+type watchers []Watcher
+
+func (ws watchers) Names() []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.Names()...)
+	}
+	return out
+}
+
+func (ws watchers) Reset() {
+	for _, w := range ws {
+		w.Reset()
+	}
+}
+
+func (ws watchers) Took(evs []event.Event, users []string, passed []int, merges map[string]string) {
+	for _, w := range ws {
+		w.Took(evs, users, passed, merges)
+	}
 }
 
 // NewStage returns a stage over set's signals, empty: its first TakeIn
