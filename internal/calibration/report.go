@@ -1,5 +1,5 @@
-// The calibration page's report: computed from the live evidence book on
-// request, at most once per Fresh, for every viewer at once.
+// The calibration page's report: computed on request from a replay of the
+// stream, at most once per Fresh, for every viewer at once.
 
 package calibration
 
@@ -55,11 +55,15 @@ const (
 // RulesSource gives the rules in force.
 type RulesSource interface{ Rules() *score.Rules }
 
-// ServiceDeps are what the report reads: the book the signal stage keeps,
-// identity's accounts, billing's payments, the rules, and a scorer as of
-// past instants.
+// ServiceDeps are what the report reads: a replay of the stream into a
+// book, identity's accounts, billing's payments, the rules, and a scorer
+// as of past instants.
 type ServiceDeps struct {
-	Book       *Book
+	// Replay fills a book from the stream. A book kept live by the signal
+	// stage cost the live path a fifth of its intake and doubled its
+	// latency (docs/benchmarks.md); a report every ten minutes at most
+	// replays instead.
+	Replay     func(ctx context.Context, book *Book) error
 	Store      Store
 	Ledgers    Ledgers
 	Rules      RulesSource
@@ -92,7 +96,11 @@ func (s *Service) Report(ctx context.Context) (*Report, error) {
 		return s.last, nil
 	}
 	rules := s.d.Rules.Rules()
-	ev, err := Gather(ctx, s.d.Store, s.d.Ledgers, s.d.Book, rules.FitsICP)
+	book := NewBook()
+	if err := s.d.Replay(ctx, book); err != nil {
+		return nil, fmt.Errorf("calibration: replaying the stream: %w", err)
+	}
+	ev, err := Gather(ctx, s.d.Store, s.d.Ledgers, book, rules.FitsICP)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +114,7 @@ func (s *Service) Report(ctx context.Context) (*Report, error) {
 	if r.Over != nil {
 		r.Over.Diagnosis = append(r.Over.Diagnosis, ActivationNote(s.d.Activation, r.Over.Total)...)
 	}
-	if r.Activation, err = s.d.Book.FindActivation(MilestoneOptions{Within: 7, Event: s.d.Activation}); err != nil {
+	if r.Activation, err = book.FindActivation(MilestoneOptions{Within: 7, Event: s.d.Activation}); err != nil {
 		r.Activation, r.Why = nil, append(r.Why, err.Error())
 	}
 	r.At, s.last = now, r

@@ -19,18 +19,21 @@ func (f fixedRules) Rules() *score.Rules { return f.r }
 // force backtested on weekly cut-offs that end a horizon before the last
 // day (of 90 days, days 3 to 59: 9 cut-offs); discovery and a proposal that compiles; both rubrics judged on the
 // same open accounts out of sample. A report serves until it is Fresh no
-// more, then is computed again.
+// more, then is computed again from a new replay of the stream.
 func TestReport(t *testing.T) {
 	ctx := context.Background()
 	w := driversWorld(t, 4, 300)
 	db := storetest.SQLite(t)
 	rules := preset(t, "pql-150")
 	w.load(t, db, rules)
-	book := calibration.NewBook()
-	replay(t, db, rules, book, w.p.End())
 	now := w.p.End()
-	scorings := 0
-	s := calibration.NewService(calibration.ServiceDeps{Book: book, Store: db, Ledgers: billing.NewBook(db), Rules: fixedRules{rules},
+	scorings, replays := 0, 0
+	fill := func(_ context.Context, book *calibration.Book) error {
+		replays++
+		replay(t, db, rules, book, w.p.End())
+		return nil
+	}
+	s := calibration.NewService(calibration.ServiceDeps{Replay: fill, Store: db, Ledgers: billing.NewBook(db), Rules: fixedRules{rules},
 		Clock: func() time.Time { return now },
 		Standings: func(ctx context.Context, r *score.Rules, at time.Time) ([]score.Standing, error) {
 			scorings++
@@ -63,11 +66,11 @@ func TestReport(t *testing.T) {
 		t.Errorf("%d conversions in all, %d learnt from", r.Conversions, r.Discovery.Converters)
 	}
 	done := scorings
-	if again, err := s.Report(ctx); err != nil || again != r || scorings != done {
-		t.Errorf("a second viewer within %v: a new report (%v) after %d scorings more", calibration.Fresh, err, scorings-done)
+	if again, err := s.Report(ctx); err != nil || again != r || scorings != done || replays != 1 {
+		t.Errorf("a second viewer within %v: a new report (%v) after %d scorings and %d replays more", calibration.Fresh, err, scorings-done, replays-1)
 	}
 	now = now.Add(calibration.Fresh)
-	if later, err := s.Report(ctx); err != nil || later == r || scorings == done {
-		t.Errorf("after %v: the same report (%v)", calibration.Fresh, err)
+	if later, err := s.Report(ctx); err != nil || later == r || scorings == done || replays != 2 {
+		t.Errorf("after %v: the same report (%v), %d replays", calibration.Fresh, err, replays)
 	}
 }

@@ -28,7 +28,7 @@ func (ev *Evidence) Snapshot(ctx context.Context, at StandingsAt, rules *score.R
 	if card == "" {
 		return Snapshot{}, ErrNoRouting
 	}
-	st, err := at(ctx, rules, signal.DayTime(day+1).Add(-time.Millisecond))
+	st, err := at(ctx, rules, endOf(day))
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -109,6 +109,9 @@ func routed(r *score.Rules) []string {
 	}
 	return tiers
 }
+
+// endOf is the last instant of a day: a cut-off sees everything of it.
+func endOf(day int32) time.Time { return signal.DayTime(day + 1).Add(-time.Millisecond) }
 
 // DateOf writes a signal day as YYYY-MM-DD.
 func DateOf(day int32) string { return signal.DayTime(day).Format(time.DateOnly) }

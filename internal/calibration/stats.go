@@ -69,48 +69,67 @@ const ridgeLambda = 1.0
 
 // jointOdds fits a logistic regression of y on the columns of x (each
 // row one sample, each column whether a rule holds), penalised by
-// ridgeLambda, by Newton's method, and returns each column's odds ratio
-// given the others. Rules that say the same thing share the weight a
-// marginal odds ratio would give each of them whole.
+// ridgeLambda, and returns each column's odds ratio given the others.
+// Rules that say the same thing share the weight a marginal odds ratio
+// would give each of them whole.
 func jointOdds(x [][]bool, y []bool) []float64 {
+	xs := make([][]float64, len(x))
+	for i, row := range x {
+		xs[i] = make([]float64, len(row))
+		for j, on := range row {
+			if on {
+				xs[i][j] = 1
+			}
+		}
+	}
+	beta := logistic(xs, y, ridgeLambda)
+	out := make([]float64, len(beta)-1)
+	for j := range out {
+		out[j] = math.Exp(beta[j])
+	}
+	return out
+}
+
+// logistic fits a logistic regression of y on the columns of x by Newton's
+// method, with an L2 penalty lambda on every coefficient but the
+// intercept, which comes last in what it returns.
+func logistic(x [][]float64, y []bool, lambda float64) []float64 {
 	k := 0
 	if len(x) > 0 {
 		k = len(x[0])
 	}
-	beta := make([]float64, k+1) // beta[k] is the intercept
+	beta := make([]float64, k+1)
 	for iter := 0; iter < 50; iter++ {
-		grad := make([]float64, k+1)
-		hess := make([][]float64, k+1)
+		grad, hess := make([]float64, k+1), make([][]float64, k+1)
 		for i := range hess {
 			hess[i] = make([]float64, k+1)
 		}
-		for r, row := range x {
-			z := beta[k]
-			for j, on := range row {
-				if on {
-					z += beta[j]
-				}
+		row := make([]float64, k+1)
+		for r := range x {
+			copy(row, x[r])
+			row[k] = 1
+			z := 0.0
+			for j, v := range row {
+				z += beta[j] * v
 			}
 			p := 1 / (1 + math.Exp(-z))
 			w, e := p*(1-p), p
 			if y[r] {
 				e = p - 1
 			}
-			for a := 0; a <= k; a++ {
-				if a < k && !row[a] {
+			for a, va := range row {
+				if va == 0 {
 					continue
 				}
-				grad[a] += e
-				for b := 0; b <= k; b++ {
-					if b == k || row[b] {
-						hess[a][b] += w
-					}
+				grad[a] += e * va
+				for b, vb := range row {
+					hess[a][b] += w * va * vb
 				}
 			}
 		}
 		for j := 0; j < k; j++ {
-			grad[j] += ridgeLambda * beta[j]
-			hess[j][j] += ridgeLambda
+			grad[j] += lambda * beta[j]
+			hess[j][j] += lambda
 		}
 		step, ok := solve(hess, grad)
 		if !ok {
@@ -125,11 +144,7 @@ func jointOdds(x [][]bool, y []bool) []float64 {
 			break
 		}
 	}
-	out := make([]float64, k)
-	for j := range out {
-		out[j] = math.Exp(beta[j])
-	}
-	return out
+	return beta
 }
 
 // solve solves a x = b by Gaussian elimination with partial pivoting; it

@@ -78,7 +78,7 @@ Create a write key for SDKs:     beacon keys create`,
 	pf.StringVar(&a.flags.logLevel, "log-level", "", "debug, info, warn or error (env BEACON_LOG_LEVEL)")
 	pf.StringVar(&a.flags.logFormat, "log-format", "", "text or json (env BEACON_LOG_FORMAT)")
 	root.AddCommand(a.versionCmd(), a.serveCmd(), a.keysCmd(), a.usersCmd(), a.actionsCmd(), a.quarantineCmd(), a.destinationsCmd(), a.migrateCmd(), a.statsCmd(), a.metricsCmd(), a.exportCmd(), a.importCmd(), a.benchCmd(), a.simulateCmd(), a.demoCmd(),
-		a.scoreCmd(), a.explainCmd(), a.rulesCmd(), a.initCmd(), a.discoverCmd(), a.backtestCmd(), a.activationCmd())
+		a.scoreCmd(), a.explainCmd(), a.rulesCmd(), a.initCmd(), a.discoverCmd(), a.backtestCmd(), a.activationCmd(), a.trainCmd())
 	return root
 }
 

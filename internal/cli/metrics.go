@@ -104,6 +104,12 @@ func (a *app) replayInto(ctx context.Context, db *store.DB, rules *score.Rules, 
 	if _, err := a.identity(db, nil).Sync(ctx); err != nil {
 		return err
 	}
+	return a.replayBook(ctx, db, rules, w)
+}
+
+// replayBook replays the stream, as identity has resolved it, into w: in
+// a server, beside the live stages, reading only.
+func (a *app) replayBook(ctx context.Context, db *store.DB, rules *score.Rules, w signal.Watcher) error {
 	stage := signal.NewStage(db, rules.Signals, a.log, time.Now, func() {})
 	stage.Watch(w)
 	_, err := stage.TakeIn(ctx, nowhere{})

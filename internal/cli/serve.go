@@ -218,11 +218,12 @@ func (a *app) server(db *store.DB) (wired, error) {
 }
 
 // calibration judges the rules against conversions for the calibration
-// page, from a book the signal stage feeds as it takes events in.
+// page, from a replay of the stream when a report is due.
 func (a *app) calibration(db *store.DB, scorer *score.Service) *calibration.Service {
-	book := calibration.NewBook()
-	scorer.Signals().Watch(book)
-	return calibration.NewService(calibration.ServiceDeps{Book: book, Store: db, Ledgers: billing.NewBook(db), Rules: scorer,
+	replay := func(ctx context.Context, book *calibration.Book) error {
+		return a.replayBook(ctx, db, scorer.Rules(), book)
+	}
+	return calibration.NewService(calibration.ServiceDeps{Replay: replay, Store: db, Ledgers: billing.NewBook(db), Rules: scorer,
 		Standings: a.standingsAt(db), Activation: a.cfg.Metrics.ActivationEvent})
 }
 
