@@ -5,6 +5,7 @@ package calibration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -20,9 +21,9 @@ const Fresh = 10 * time.Minute
 // fit this product, and what the conversions propose instead.
 type Report struct {
 	At          time.Time `json:"at"`
-	LastDay     string    `json:"last_day"`    // the last day anyone was active
-	Conversions int       `json:"conversions"` // accounts that paid, ever
-	Model       string    `json:"model"`       // seed 004's word on a model at that count
+	LastDay     string    `json:"last_day"`     // the last day anyone was active
+	Conversions int       `json:"conversions"`  // accounts that paid, ever
+	Advice      string    `json:"model_advice"` // seed 004's word on a model at that count
 	// Over is the rules in force backtested weekly, each cut-off followed
 	// for the horizon; absent, with Why, when the evidence is too short.
 	Over *Result `json:"over,omitempty"`
@@ -35,7 +36,10 @@ type Report struct {
 	// Activation is seed 004's activation milestone, from users' first
 	// week, and the weekly cohorts' time to the configured one (or to it).
 	Activation *Activation `json:"activation,omitempty"`
-	Why        []string    `json:"why,omitempty"` // what could not be computed, and why
+	// Model is a model beside the rules, from 1,000 conversions on (Advice
+	// says so when there are fewer).
+	Model *Model   `json:"model,omitempty"`
+	Why   []string `json:"why,omitempty"` // what could not be computed, and why
 }
 
 // Comparison is the rules in force and a proposal learnt up to Until,
@@ -114,6 +118,12 @@ func (s *Service) Report(ctx context.Context) (*Report, error) {
 	if r.Over != nil {
 		r.Over.Diagnosis = append(r.Over.Diagnosis, ActivationNote(s.d.Activation, r.Over.Total)...)
 	}
+	switch m, err := ev.TrainModel(DefaultModelOptions()); {
+	case err == nil:
+		r.Model = m
+	case !errors.Is(err, ErrTooFewConversions):
+		r.Why = append(r.Why, err.Error())
+	}
 	if r.Activation, err = book.FindActivation(MilestoneOptions{Within: 7, Event: s.d.Activation}); err != nil {
 		r.Activation, r.Why = nil, append(r.Why, err.Error())
 	}
@@ -128,7 +138,7 @@ func (ev *Evidence) report(ctx context.Context, at StandingsAt, rules *score.Rul
 	o := DefaultOptions()
 	last := ev.LastDay()
 	n := ev.conversions(Never)
-	r := &Report{LastDay: DateOf(last), Conversions: n, Model: modelAdvice(n)}
+	r := &Report{LastDay: DateOf(last), Conversions: n, Advice: modelAdvice(n)}
 	var err error
 	end := last - int32(o.Horizon)
 	// The cut-offs end at end, a week apart, as many as there are days.

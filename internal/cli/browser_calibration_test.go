@@ -25,7 +25,7 @@ func TestBrowserCalibration(t *testing.T) {
 	br := newBrowser(t, exec)
 	page := br.signIn(base, secrets.email, secrets.password,
 		chromedp.Navigate(base+"/calibration"),
-		chromedp.WaitVisible(`#model`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#advice`, chromedp.ByQuery),
 		br.fullShot("calibration.png"))
 	for _, want := range []string{"The rules in force, week by week", `class="chart calibration"`, "25-30 % target",
 		"PQLs convert at", "fewer than the 1000 seed 004 asks before a model", "What comes before a conversion",

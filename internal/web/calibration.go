@@ -1,10 +1,13 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/beaconplg/beacon/internal/calibration"
@@ -18,8 +21,10 @@ type Calibration interface {
 
 type calibrationData struct {
 	chrome
-	R     *calibration.Report
-	Chart template.HTML
+	R          *calibration.Report
+	Chart      template.HTML
+	ModelChart template.HTML
+	Strongest  []calibration.Feature
 }
 
 // calibrationPage shows the rules in force backtested week by week
@@ -34,6 +39,12 @@ func (w *Web) calibrationPage(rw http.ResponseWriter, r *http.Request, v viewer)
 	d := calibrationData{chrome: chromeOf(v), R: rep}
 	if rep.Over != nil {
 		d.Chart = precisionChart(rep.Over.CutOffs)
+	}
+	if m := rep.Model; m != nil {
+		d.ModelChart = decileChart(m.Deciles)
+		d.Strongest = slices.Clone(m.Features)
+		slices.SortStableFunc(d.Strongest, func(x, y calibration.Feature) int { return cmp.Compare(math.Abs(y.Weight), math.Abs(x.Weight)) })
+		d.Strongest = d.Strongest[:min(8, len(d.Strongest))]
 	}
 	w.render(rw, http.StatusOK, "calibration", d)
 }
@@ -121,4 +132,29 @@ func polyline(x func(int) float64, y func(float64) float64, vs []float64, shown 
 		pen = true
 	}
 	return strings.TrimSpace(p.String())
+}
+
+// decileChart draws a model's calibration: each tenth of its predictions,
+// what it predicted against what happened, over the diagonal a perfect
+// model would sit on.
+func decileChart(ds []calibration.Decile) template.HTML {
+	if len(ds) == 0 {
+		return ""
+	}
+	top := 0.05
+	for _, d := range ds {
+		top = max(top, d.Predicted*1.1, d.Observed*1.1)
+	}
+	const side = chartH * 1.5
+	at := func(v float64) float64 { return chartPad + (side-2*chartPad)*v/top }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart model" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="Predicted against observed, by tenth of prediction">`,
+		side, side, side, side)
+	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" class="rule"/>`, at(0), side-at(0), at(top), side-at(top))
+	for _, d := range ds {
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" class="point"><title>predicted %.1f %%, observed %.1f %% of %d</title></circle>`,
+			at(d.Predicted), side-at(d.Observed), 100*d.Predicted, 100*d.Observed, d.N)
+	}
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="label">predicted →</text></svg>`, side-chartPad, side-chartPad-2)
+	return template.HTML(b.String()) // numbers and fixed words only
 }
