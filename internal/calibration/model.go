@@ -11,6 +11,9 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
+
+	"github.com/beaconplg/beacon/internal/score"
 )
 
 // ModelOptions shape a training.
@@ -223,13 +226,36 @@ func (m *Model) inputs(signals map[string]float64) []float64 {
 	return x
 }
 
-// Predict is the model's probability for an account with these signals.
+// Predict is the model's probability for an account with these signals:
+// the scoring's own arithmetic (score.ModelSpec), which reads the model
+// back as propensity.
 func (m *Model) Predict(signals map[string]float64) float64 {
-	z := m.Intercept
-	for j, v := range m.inputs(signals) {
-		z += m.Features[j].Weight * v
+	return m.Spec().Propensity(func(i int, _ score.ModelFeature) float64 { return signals[m.Features[i].Signal] })
+}
+
+// Spec is the model as beacon.yaml's model: section writes it, for the
+// rules to read as propensity.
+func (m *Model) Spec() score.ModelSpec {
+	sp := score.ModelSpec{Intercept: m.Intercept}
+	for _, f := range m.Features {
+		mf := score.ModelFeature{Weight: f.Weight, Mean: f.Mean, Scale: f.Scale}
+		switch name := f.Signal; {
+		case name == featureActiveDays:
+			mf.Activity = "active_days"
+		case name == featureActiveUsers:
+			mf.Activity = "active_users"
+		case name == featureICP:
+			mf.Activity = "icp"
+		case name == featureCRM:
+			mf.Activity = "in_crm"
+		case strings.HasPrefix(name, pagePrefix):
+			mf.Page = strings.TrimPrefix(name, pagePrefix)
+		default:
+			mf.Event = name
+		}
+		sp.Features = append(sp.Features, mf)
 	}
-	return 1 / (1 + math.Exp(-z))
+	return sp
 }
 
 // validate scores the rows the training never saw: the area under the ROC

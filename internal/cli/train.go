@@ -6,18 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
 	"github.com/beaconplg/beacon/internal/calibration"
+	"github.com/beaconplg/beacon/internal/score"
 )
 
 func (a *app) trainCmd() *cobra.Command {
 	o := calibration.DefaultModelOptions()
-	var horizon string
+	var horizon, out string
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model of conversion beside the rules, once there are 1,000 conversions",
@@ -40,15 +43,16 @@ for a look at a smaller product: its figures then say little.`,
 			if o.MinConversions < 1 {
 				return fmt.Errorf("--min-conversions %d: want 1 or more", o.MinConversions)
 			}
-			return a.train(cmd.Context(), o)
+			return a.train(cmd.Context(), o, out)
 		},
 	}
+	cmd.Flags().StringVar(&out, "out", "", "write the model as a model: section for beacon.yaml's scoring, which rules read as propensity")
 	cmd.Flags().IntVar(&o.MinConversions, "min-conversions", o.MinConversions, "conversions needed before a model is trained")
 	cmd.Flags().StringVar(&horizon, "horizon", "30d", "days after a cut-off in which a payment counts")
 	return cmd
 }
 
-func (a *app) train(ctx context.Context, o calibration.ModelOptions) error {
+func (a *app) train(ctx context.Context, o calibration.ModelOptions, out string) error {
 	db, rules, err := a.storeAndRules(ctx)
 	if err != nil {
 		return err
@@ -67,6 +71,22 @@ func (a *app) train(ctx context.Context, o calibration.ModelOptions) error {
 		return err
 	}
 	a.printModel(m)
+	if out == "" {
+		return nil
+	}
+	src, err := yaml.Marshal(struct {
+		Model score.ModelSpec `yaml:"model"`
+	}{m.Spec()})
+	if err != nil {
+		return err
+	}
+	head := fmt.Sprintf("# Trained by beacon train on %d account-days up to %s; on %d later ones, AUC %.3f.\n"+
+		"# Put it under scoring: in beacon.yaml; account rules then read its probability as propensity.\n",
+		m.TrainSamples, m.TrainUntil, m.ValidSamples, m.AUC)
+	if err := os.WriteFile(out, append([]byte(head), src...), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "\nmodel written to %s\n", out)
 	return nil
 }
 

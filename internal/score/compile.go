@@ -32,6 +32,7 @@ type Rules struct {
 	Signals *signal.Set
 	Cards   []*Card
 	Routing *Routing // nil without a routing section
+	model   *model   // nil without a model section
 	nudges  []*nudge
 	scopes  sync.Pool // of *scope, spent, for the next subject
 	// need is, per kind of subject, the signals its scoring reads (see
@@ -77,6 +78,7 @@ var builtins = map[string]any{
 	"icp_industry":     false,
 	"business_email":   false,
 	"traits":           map[string]any{},
+	"propensity":       0.0,
 }
 
 var cardName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
@@ -93,12 +95,24 @@ func Compile(sp Spec) (*Rules, error) {
 	for k := range builtins {
 		reserved[k] = true
 	}
-	set, err := signal.Compile(sp.Signals, reserved)
+	specs := sp.Signals
+	if sp.Model != nil {
+		for i, s := range sp.Signals {
+			if strings.HasPrefix(s.Name, modelPrefix) {
+				fail(fmt.Sprintf("signals[%d].name", i), "%q: names starting %s are the model's", s.Name, modelPrefix)
+			}
+		}
+		specs = append(slices.Clone(sp.Signals), modelSignals(sp.Model, fail)...)
+	}
+	set, err := signal.Compile(specs, reserved)
 	for _, e := range unjoin(err) {
 		var se *signal.Error
-		if errors.As(e, &se) {
+		switch {
+		case errors.As(e, &se) && se.Index >= len(sp.Signals):
+			fail("model", "%v", se.Err)
+		case errors.As(e, &se):
 			fail(fmt.Sprintf("signals[%d].%s", se.Index, se.Field), "%v", se.Err)
-		} else {
+		default:
 			fail("signals", "%v", e)
 		}
 	}
@@ -131,6 +145,9 @@ func Compile(sp Spec) (*Rules, error) {
 	}
 	if sp.Routing != nil {
 		r.Routing = compileRouting(sp.Routing, r, env, fail)
+	}
+	if sp.Model != nil {
+		r.model = compileModel(sp.Model, set)
 	}
 	r.nudges = compileNudges(sp.Nudges, env, set, fail)
 	if len(errs) > 0 {
@@ -167,6 +184,14 @@ func (r *Rules) needs() map[string][]bool {
 			// $env reads variables by name: every signal.
 			every = every || len(readNames(p, func(name string) bool { return name == "$env" })) > 0
 			names = append(names, readSignals(p, r.Signals)...)
+		}
+		if kind == OfAccount && r.model != nil {
+			// propensity is an account's, and reads the model's signals.
+			for _, s := range r.model.signals {
+				if s != "" {
+					names = append(names, s)
+				}
+			}
 		}
 		if !every {
 			out[kind] = r.Signals.Needs(names)

@@ -177,6 +177,10 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *
 			env[d.Name] = sc.vals[i].Num
 		}
 	}
+	env["propensity"] = 0.0
+	if r.model != nil && r.modelNeeded(need) {
+		env["propensity"] = r.model.propensity(env)
+	}
 	return sc
 }
 

@@ -21,6 +21,9 @@ type Spec struct {
 	// Grade, if set, combines a fit and an engagement scorecard into a
 	// grade card, A to E.
 	Grade *GradeSpec `yaml:"grade,omitempty" json:"grade,omitempty"`
+	// Model, if set, is a model `beacon train` wrote: every account
+	// condition may read its probability as propensity.
+	Model *ModelSpec `yaml:"model,omitempty" json:"model,omitempty"`
 
 	// Source and File are the YAML the spec was read from, for messages
 	// that name lines; Path is where the spec sits in it ("$.scoring").

@@ -23,7 +23,7 @@ func TestCalibrationPageModel(t *testing.T) {
 	m := &calibration.Model{Conversions: 1400, TrainSamples: 9000, TrainPaid: 700, TrainUntil: "2026-10-01",
 		ValidSamples: 4000, ValidPaid: 320, AUC: 0.781,
 		Features: []calibration.Feature{{Signal: "Invite Sent", Weight: 0.9}, {Signal: "Theme Changed", Weight: -0.05}, {Signal: "(active days)", Weight: -0.4}},
-		Top: []calibration.Propensity{{Account: "ws-7", Probability: 0.64, Reasons: []calibration.Contribution{{Signal: "Invite Sent", Value: 4, LogOdd: 1.3}}}}}
+		Top:      []calibration.Propensity{{Account: "ws-7", Probability: 0.64, Reasons: []calibration.Contribution{{Signal: "Invite Sent", Value: 4, LogOdd: 1.3}}}}}
 	for i := range 10 {
 		m.Deciles = append(m.Deciles, calibration.Decile{N: 400, Predicted: 0.02 * float64(i+1), Observed: 0.021 * float64(i+1)})
 	}
