@@ -67,6 +67,9 @@ type Row struct {
 	// Change is the score's change over ChangeDays; nil when it was not
 	// scored then.
 	Change *float64
+	// Propensity is a model's probability (a model: section), as of the
+	// scoring; nil without one.
+	Propensity *float64
 	// Activity: users active each of the last score.ActivityDays days up to
 	// today, oldest first; this week's and the week before's; the last
 	// activity Beacon scored.
@@ -159,6 +162,12 @@ func (rd *Reader) rows(ctx context.Context, rules *score.Rules, card *score.Card
 		var reasons []score.Reason
 		_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
 		rows[i].Reasons = score.TopReasons(reasons, 3)
+		var kept map[string]any
+		if json.Unmarshal(s.Signals, &kept) == nil {
+			if p, ok := kept[score.Propensity].(float64); ok {
+				rows[i].Propensity = &p
+			}
+		}
 		if then, ok := before[s.Subject]; ok {
 			change := s.Score - then
 			rows[i].Change = &change

@@ -57,7 +57,7 @@ func world(t *testing.T, db *store.DB) {
 		Scores: []store.Score{
 			{Scorecard: "pql", Subject: "account:acme", Score: 90, Tier: "hot", RulesVersion: "v", UpdatedAt: now, TierSince: now,
 				Reasons: []byte(`[{"rule":"a","label":"Invited 2+ teammates","points":25}]`), Momentum: 2,
-				LastActive: now.Add(-2 * time.Hour), Activity: []byte(acme)},
+				LastActive: now.Add(-2 * time.Hour), Activity: []byte(acme), Signals: []byte(`{"propensity":0.42,"teammates_invited":2}`)},
 			{Scorecard: "pql", Subject: "account:globex", Score: 90, Tier: "hot", RulesVersion: "v", UpdatedAt: now, TierSince: now,
 				Momentum: 0, LastActive: now.AddDate(0, 0, -2), Activity: []byte(globex)},
 			{Scorecard: "champion", Subject: "user:ana", Score: 60, Tier: "champion", RulesVersion: "v", UpdatedAt: now, TierSince: now},
@@ -75,8 +75,9 @@ func world(t *testing.T, db *store.DB) {
 
 // A queue row names whom to call (the champion, the most active people, by
 // name and title), says how the account moves (score over 7 days, active
-// users this week against last, a sparkline up to today), and breaks the
-// score's tie by momentum.
+// users this week against last, a sparkline up to today), carries a
+// model's probability where the score kept one, and breaks the score's tie
+// by momentum.
 func TestPage(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
@@ -100,6 +101,9 @@ func TestPage(t *testing.T) {
 			if acme.Change == nil || *acme.Change != 35 || acme.Momentum() != 2 || acme.Owner != "dana@seller.example" ||
 				acme.Segment != "mid_market" || acme.Alert == nil || acme.TierLabel != "Hot PQL" || len(acme.Reasons) != 1 {
 				t.Fatalf("acme: %+v", acme)
+			}
+			if acme.Propensity == nil || *acme.Propensity != 0.42 || p.Rows[1].Propensity != nil {
+				t.Fatalf("the model's probability beside the score: %v and %v; want 0.42 for acme, none for globex", acme.Propensity, p.Rows[1].Propensity)
 			}
 			if c := acme.Champion; c == nil || c.Name != "Ana Lima" || c.Title != "CTO" || c.TierLabel != "champion" || c.ActiveDays != 4 {
 				t.Fatalf("champion: %+v", acme.Champion)

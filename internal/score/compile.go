@@ -138,7 +138,11 @@ func Compile(sp Spec) (*Rules, error) {
 			fail(at+".name", "scorecard %q is defined twice", cs.Name)
 		}
 		seen[cs.Name] = true
-		r.Cards = append(r.Cards, compileCard(at, cs, env, set, fail))
+		c := compileCard(at, cs, env, set, fail)
+		if sp.Model != nil && cs.Of == OfAccount {
+			c.keep(Propensity) // shown beside the score, as of the scoring
+		}
+		r.Cards = append(r.Cards, c)
 	}
 	if sp.Grade != nil {
 		r.Cards = append(r.Cards, compileGrade(sp.Grade, r.Cards, fail))
@@ -340,6 +344,20 @@ func compileCard(at string, cs ScorecardSpec, env map[string]any, set *signal.Se
 	}
 	c.Tiers = checkTiers(at, cs.Tiers, fail)
 	return c
+}
+
+// keep has a card's results carry a variable besides its rules' signals.
+func (c *Card) keep(name string) {
+	if i, found := slices.BinarySearch(c.reads, name); !found {
+		c.reads = slices.Insert(c.reads, i, name)
+		for _, r := range c.Rules {
+			for j, at := range r.at {
+				if at >= i {
+					r.at[j] = at + 1
+				}
+			}
+		}
+	}
 }
 
 // exprError keeps expr's message on one line; its caret drawing assumes a

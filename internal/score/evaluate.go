@@ -2,12 +2,12 @@ package score
 
 import (
 	"fmt"
-	"github.com/beaconplg/beacon/internal/alert"
 	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/beaconplg/beacon/internal/alert"
 	"github.com/beaconplg/beacon/internal/signal"
 	"github.com/beaconplg/beacon/internal/store"
 )
@@ -177,9 +177,9 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *
 			env[d.Name] = sc.vals[i].Num
 		}
 	}
-	env["propensity"] = 0.0
+	env[Propensity] = 0.0
 	if r.model != nil && r.modelNeeded(need) {
-		env["propensity"] = r.model.propensity(env)
+		env[Propensity] = r.model.propensity(env)
 	}
 	return sc
 }

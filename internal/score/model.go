@@ -31,6 +31,9 @@ type ModelFeature struct {
 	Scale    float64 `yaml:"scale" json:"scale"`
 }
 
+// Propensity is the variable a model's probability goes by.
+const Propensity = "propensity"
+
 // ModelWindow is the span a model's counts are read over, as discovery's.
 const ModelWindow = "14d"
 

@@ -60,6 +60,9 @@ func TestPropensity(t *testing.T) {
 			for _, reason := range x.Reasons {
 				held = held || reason.Rule == "likely"
 			}
+			if p, ok := x.Signals[Propensity].(float64); x.Card == "pql" && (!ok || math.Abs(p-c.want) > 1e-9) {
+				t.Errorf("%s: the pql result keeps propensity %v, want %v beside its score", c.who, x.Signals[Propensity], c.want)
+			}
 		}
 		if held != (c.want >= 0.7) {
 			t.Errorf("%s: the propensity rule held %v at %.2f", c.who, held, c.want)

@@ -2,14 +2,15 @@ package web
 
 import (
 	"html/template"
-
-	"github.com/beaconplg/beacon/internal/growth"
-	"github.com/beaconplg/beacon/internal/queue"
-	"github.com/beaconplg/beacon/internal/store"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/beaconplg/beacon/internal/growth"
+	"github.com/beaconplg/beacon/internal/queue"
+	"github.com/beaconplg/beacon/internal/score"
+	"github.com/beaconplg/beacon/internal/store"
 )
 
 // What pages show of numbers and times, for people: 2.6666666666666665
@@ -32,7 +33,7 @@ func percent(f float64) string { return strconv.FormatFloat(math.Round(f*100), '
 // isShare reports whether a signal's value is a share better read as a
 // percentage: quotas (used / limit) and trends (against a baseline).
 func isShare(name string) bool {
-	return strings.HasSuffix(name, "_quota") || strings.HasSuffix(name, "_trend")
+	return strings.HasSuffix(name, "_quota") || strings.HasSuffix(name, "_trend") || name == score.Propensity
 }
 
 // signalValue writes a signal's value for people.

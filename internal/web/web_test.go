@@ -73,7 +73,7 @@ func site(t *testing.T, opts ...func(*web.Deps)) (*httptest.Server, *store.DB) {
 	err = db.SaveScores(ctx, store.ScoreBatch{
 		Scores: []store.Score{
 			{Scorecard: "pql", Subject: "account:acme", Score: 85, Tier: "hot", Reasons: reasons, RulesVersion: rules.Version, UpdatedAt: now, TierSince: now,
-				Signals: []byte(`{"seat_quota":0.9,"teammates_invited":3}`)},
+				Signals: []byte(`{"seat_quota":0.9,"teammates_invited":3,"propensity":0.42}`)},
 			{Scorecard: "pql", Subject: "account:globex", Score: 35, Tier: "watching", RulesVersion: rules.Version, UpdatedAt: now, TierSince: now},
 		},
 		History: []store.ScoreEvent{
@@ -187,7 +187,8 @@ func TestSignInQueueAck(t *testing.T) {
 		strings.Index(page, "acme") > strings.Index(page, "globex") || !strings.Contains(page, "Created a project") ||
 		!strings.Contains(page, "Viewed pricing &lt;b&gt;") || !strings.Contains(page, `sla sla-warning`) ||
 		!strings.Contains(page, "3 h") || !strings.Contains(page, "Acknowledge") ||
-		!strings.Contains(page, "Mid-market (51-500 employees)") {
+		!strings.Contains(page, "Mid-market (51-500 employees)") || strings.Count(page, `class="muted propensity"`) != 1 ||
+		!strings.Contains(page, "model 42 %") {
 		t.Fatalf("queue: %d\n%s", resp.StatusCode, page)
 	}
 	m := csrfField.FindStringSubmatch(page)
