@@ -115,7 +115,7 @@ func (c Candidate) Label(window int) string {
 	case KindICP:
 		return "company matches the ideal customer profile"
 	}
-	return "account is in the CRM"
+	return "account is in the CRM (today: not proposed)"
 }
 
 func (c Candidate) holds(a *Account, t *Tally) bool {
@@ -389,7 +389,11 @@ func (d *Discovery) pick() {
 	for i := range d.Findings {
 		f := &d.Findings[i]
 		group := f.group()
-		if taken[group] != nil || f.Share < minShare || f.AdjustedCI[0] < minOdds || len(d.Picked) >= d.Options.MaxRules {
+		if taken[group] != nil || f.Share < minShare || f.AdjustedCI[0] < minOdds || len(d.Picked) >= d.Options.MaxRules ||
+			f.Kind == KindInCRM {
+			// Whether sales knows an account is known as of today only,
+			// and sales records the customers that paid: it would read
+			// the outcome. Shown, never proposed.
 			continue
 		}
 		taken[group], f.Picked = f, true

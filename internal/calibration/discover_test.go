@@ -65,3 +65,43 @@ func TestSeedRecipe(t *testing.T) {
 		t.Errorf("%d conversions in all (the truth: %d): %q; want rules, below seed 004's 1,000", d.Conversions, paid, d.Model)
 	}
 }
+
+// Whether sales knows an account is known as of today only, and sales
+// records the customers that paid: marked so on every converter, it sets
+// them apart perfectly, and is shown but never proposed, nor read by a
+// model.
+func TestCRMFactNeverProposed(t *testing.T) {
+	w := driversWorld(t, 1, 150)
+	ev := w.load(t, storetest.SQLite(t), preset(t, "pql-150"))
+	for _, a := range ev.Accounts {
+		a.Facts.InCRM = a.Paid != calibration.Never
+	}
+	d, err := ev.Discover(calibration.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := false
+	for _, f := range d.Findings {
+		if f.Kind == calibration.KindInCRM {
+			shown = true
+			if f.Picked || f.Share != 1 || f.LiftCI[0] < 1.25 {
+				t.Errorf("the CRM fact: picked %v, %.2f of converters against %.2f (ratio from %.1f): want strong, and not picked",
+					f.Picked, f.Share, f.NonShare, f.LiftCI[0])
+			}
+		}
+	}
+	if !shown {
+		t.Error("the CRM fact is not shown")
+	}
+	o := calibration.DefaultModelOptions()
+	o.MinConversions = 1
+	m, err := ev.TrainModel(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range m.Features {
+		if strings.Contains(f.Signal, "CRM") {
+			t.Errorf("the model reads %q", f.Signal)
+		}
+	}
+}

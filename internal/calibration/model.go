@@ -102,7 +102,7 @@ var ErrTooFewConversions = fmt.Errorf("too few conversions for a model")
 
 // TrainModel trains a model on discovery's candidates (each behaviour's
 // count in the 14 days to a cut-off, the days and users active, the ICP
-// and CRM facts) as of weekly cut-offs, the earliest share o.Train of
+// fact) as of weekly cut-offs, the earliest share o.Train of
 // them, and validates it on the rest. Below o.MinConversions it trains
 // nothing and says so.
 func (ev *Evidence) TrainModel(o ModelOptions) (*Model, error) {
@@ -158,7 +158,9 @@ func (ev *Evidence) rowsAt(d int32, horizon int) []sampleRow {
 			}
 		}
 		row.signals[featureActiveDays], row.signals[featureActiveUsers] = float64(t.ActiveDays), float64(t.ActiveUsers)
-		row.signals[featureICP], row.signals[featureCRM] = flag(a.Facts.ICP), flag(a.Facts.InCRM)
+		// Not whether sales knows it: known as of today only, it would
+		// read the outcome (sales records the customers that paid).
+		row.signals[featureICP] = flag(a.Facts.ICP)
 		out = append(out, row)
 	}
 	return out
@@ -169,7 +171,6 @@ const (
 	featureActiveDays  = "(active days)"
 	featureActiveUsers = "(active users)"
 	featureICP         = "(fits the ICP)"
-	featureCRM         = "(in the CRM)"
 )
 
 func flag(b bool) float64 {
@@ -246,8 +247,6 @@ func (m *Model) Spec() score.ModelSpec {
 			mf.Activity = "active_users"
 		case name == featureICP:
 			mf.Activity = "icp"
-		case name == featureCRM:
-			mf.Activity = "in_crm"
 		case strings.HasPrefix(name, pagePrefix):
 			mf.Page = strings.TrimPrefix(name, pagePrefix)
 		default:

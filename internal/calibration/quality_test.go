@@ -143,7 +143,7 @@ func oraclePrecision(w world, ev *calibration.Evidence, cut int32, n int) float6
 // seed; against an oracle that ranks by the simulator's true hazard at
 // the same share, it reaches 80 % of the oracle's precision in 8 of 10
 // seeds and in the median seed (docs/scoring.md has every seed's figure:
-// 9 of 10 reach it; seed 2's top tier of 28 accounts does not).
+// 9 of 10 reach it; seed 2's top tier of a few dozen accounts does not).
 //
 // That is the full form, BEACON_QUALITY=full (scripts/quality). The short
 // form CI runs takes the first three seeds, with the same bounds per seed,

@@ -53,12 +53,30 @@ func mantelHaenszel(strata []stratum) (or float64, ci [2]float64, ok bool) {
 		spr, sps, sqs = spr+p*r, sps+p*q+qq*r, sqs+qq*q
 	}
 	if sr == 0 || ss == 0 {
-		return 0, [2]float64{}, false
+		// A zero in every stratum (every converter shows it, say): half an
+		// observation more in each cell keeps the ratio finite and its
+		// interval honest (Haldane-Anscombe), where it was once thrown away.
+		return haldane(strata)
 	}
 	or = sr / ss
 	v := spr/(2*sr*sr) + sps/(2*sr*ss) + sqs/(2*ss*ss)
 	se := math.Sqrt(v)
 	return or, [2]float64{or * math.Exp(-z95*se), or * math.Exp(z95*se)}, true
+}
+
+// haldane is mantelHaenszel with half an observation added to every cell
+// of the strata that hold any.
+func haldane(strata []stratum) (float64, [2]float64, bool) {
+	var fixed []stratum
+	for _, s := range strata {
+		if s.a+s.b+s.c+s.d > 0 {
+			fixed = append(fixed, stratum{a: s.a + 0.5, b: s.b + 0.5, c: s.c + 0.5, d: s.d + 0.5})
+		}
+	}
+	if len(fixed) == 0 {
+		return 0, [2]float64{}, false
+	}
+	return mantelHaenszel(fixed)
 }
 
 // ridgeLambda is the L2 penalty on the joint model's coefficients: with

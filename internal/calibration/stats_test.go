@@ -25,8 +25,8 @@ func TestIntervals(t *testing.T) {
 	if !ok || math.Abs(or-4) > 1e-9 || ci[0] > 4 || ci[1] < 4 || ci[0] < 2 {
 		t.Errorf("pooled odds ratio %v %v %v; want 4 inside its interval, above 2", or, ci, ok)
 	}
-	if _, _, ok := mantelHaenszel([]stratum{{a: 5, b: 0, c: 0, d: 5}}); ok {
-		t.Error("a stratum with no discordant pair gave an odds ratio")
+	if _, _, ok := mantelHaenszel(nil); ok {
+		t.Error("no strata gave an odds ratio")
 	}
 }
 
@@ -58,5 +58,16 @@ func TestJointOdds(t *testing.T) {
 	both := jointOdds(x, y)
 	if math.Abs(both[0]-both[1]) > 1e-6 || math.Abs(both[0]*both[1]-one) > 0.5 {
 		t.Errorf("the rule twice: %.2f and %.2f, want equal halves of %.2f", both[0], both[1], one)
+	}
+}
+
+// A behaviour every converter shows leaves no converter without it: the
+// plain odds ratio is infinite. Half an observation more in each cell
+// (Haldane-Anscombe) gives (20.5 × 30.5) / (2.5 × 0.5) = 500.2, with an
+// interval well above 1, so that it can still be proposed.
+func TestOddsWithAZero(t *testing.T) {
+	or, ci, ok := mantelHaenszel([]stratum{{a: 20, b: 2, c: 0, d: 30}})
+	if !ok || math.Abs(or-500.2) > 0.01 || ci[0] <= 1 || ci[1] <= or {
+		t.Errorf("odds ratio %v [%v] (%v); want 500.2 with its interval above 1", or, ci, ok)
 	}
 }

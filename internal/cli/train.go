@@ -28,7 +28,7 @@ func (a *app) trainCmd() *cobra.Command {
 conversions to train on". Below that, say so and stay with the rules. From
 1,000 on, train a logistic regression of paying within --horizon days on what
 each open account did in the 14 days to weekly cut-offs (every behaviour's
-count, the days and users active, the ICP and CRM facts), on the earliest 70 %
+count, the days and users active, the ICP fact), on the earliest 70 %
 of the cut-offs, and validate it on the later ones, whose outcomes training
 never saw: the area under the ROC curve, predicted against observed by tenths,
 and the accounts most likely to pay at the last cut-off with the features that
