@@ -99,7 +99,8 @@ func (s *Set) eval(d *Def, in Input) Value {
 	case ActiveUsers:
 		n := 0
 		for _, a := range in.Actors {
-			if countDays([]*Actor{a}, sp) > 0 {
+			one := []*Actor{a}
+			if (d.ctr < 0 && countDays(one, sp) > 0) || (d.ctr >= 0 && s.total(d.ctr, d.Win, sp, one, false) > 0) {
 				n++
 			}
 		}

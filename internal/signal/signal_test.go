@@ -398,3 +398,30 @@ func TestReachesWhatMoves(t *testing.T) {
 		}
 	}
 }
+
+// Active users of an event: of three users, one invited in the last 14
+// days, one only signed in, one invited three weeks ago; 1 invited within
+// the window, 2 were active in it.
+func TestActiveUsersOfAnEvent(t *testing.T) {
+	set, err := signal.Compile([]signal.Spec{
+		{Name: "inviters", Measure: signal.ActiveUsers, Events: []string{"Invite Sent"}, Window: "14d"},
+		{Name: "active", Measure: signal.ActiveUsers, Window: "14d"},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := signal.NewRollups(set)
+	for _, x := range []struct {
+		user string
+		e    event.Event
+	}{{"1", ev(2, event.Track, "Invite Sent", nil)}, {"2", ev(1, event.Track, "Signed In", nil)}, {"3", ev(21, event.Track, "Invite Sent", nil)}} {
+		r.Add(x.user, &x.e)
+	}
+	got := eval(t, set, r, "1", "2", "3")
+	if got["inviters"].Num != 1 || got["active"].Num != 2 {
+		t.Errorf("inviters %v, active %v; want 1 and 2", got["inviters"], got["active"])
+	}
+	if _, err := signal.Compile([]signal.Spec{{Name: "x", Measure: signal.ActiveUsers, Events: []string{"A"}}}, nil); err == nil {
+		t.Error("active users of an event over all time: accepted; want a window asked for")
+	}
+}

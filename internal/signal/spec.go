@@ -224,7 +224,12 @@ func checkFields(d *Def) *fieldErr {
 			errs = append(errs, window(w == Last || w == First || w == Month, "Nd, first Nd or month when it filters events"))
 		}
 		errs = append(errs, refuse("property", d.Property != ""))
-	case Streak, ActiveUsers:
+	case ActiveUsers:
+		if filters {
+			errs = append(errs, window(w == Last || w == First || w == Month, "Nd, first Nd or month when it filters events"))
+		}
+		errs = append(errs, refuse("property", d.Property != ""))
+	case Streak:
 		errs = append(errs, refuse("events", filters), refuse("property", d.Property != ""))
 	case DaysSinceSeen, Members:
 		errs = append(errs, refuse("events", filters), refuse("property", d.Property != ""), window(w == All, "no window"))
@@ -254,9 +259,9 @@ func (s *Set) attachCounters(d *Def, where []cond, keys map[string]int) {
 		d.anchor = s.counter(&counter{tracks: []string{d.Win.Anchor}}, keys)
 	}
 	switch d.Measure {
-	case Streak, ActiveUsers, DaysSinceSeen, Members, Quota:
+	case Streak, DaysSinceSeen, Members, Quota:
 		return
-	case ActiveDays, Trend:
+	case ActiveDays, Trend, ActiveUsers:
 		if len(d.Events) == 0 && len(d.Pages) == 0 && len(where) == 0 {
 			return // the activity bitset answers
 		}
@@ -270,7 +275,7 @@ func (s *Set) attachCounters(d *Def, where []cond, keys map[string]int) {
 	switch d.Measure {
 	case Distinct:
 		c.values, c.byName = true, d.Property == ""
-	case Count, Sum, Max, Latest, ActiveDays:
+	case Count, Sum, Max, Latest, ActiveDays, ActiveUsers:
 	case Trend:
 		c.recent = int32(d.Win.Days + d.baseline)
 	}
