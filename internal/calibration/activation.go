@@ -107,7 +107,7 @@ func (b *Book) FindActivation(o MilestoneOptions) (*Activation, error) {
 	for k, name := range b.names {
 		var once Milestone
 		for _, m := range milestoneCounts {
-			f := measure(users, name, m, func(u *earlyUser) bool { return u.counts[k] >= m })
+			f := measure(users, []string{name}, m, func(u *earlyUser) bool { return u.counts[k] >= m })
 			if m == 1 {
 				once = f
 			} else if f.RetainedWith == once.RetainedWith && f.ChurnedWith == once.ChurnedWith {
@@ -123,7 +123,7 @@ func (b *Book) FindActivation(o MilestoneOptions) (*Activation, error) {
 	act.Milestones = act.Milestones[:min(len(act.Milestones), 20)]
 	act.Followed = act.Milestones[0]
 	if k, ok := b.keys[o.Event]; ok {
-		act.Followed = measure(users, o.Event, 1, func(u *earlyUser) bool { return u.counts[k] > 0 })
+		act.Followed = measure(users, []string{o.Event}, 1, func(u *earlyUser) bool { return u.counts[k] > 0 })
 	} else if o.Event != "" {
 		act.Note = fmt.Sprintf("no user has done %q, the activation event configured: the cohorts follow the best milestone found instead", o.Event)
 	}
@@ -173,9 +173,10 @@ func (b *Book) early(within int) []*earlyUser {
 	return out
 }
 
-// measure counts the users for whom has holds, retained and churned.
-func measure(users []*earlyUser, label string, minCount int, has func(*earlyUser) bool) Milestone {
-	m := Milestone{Events: strings.Split(label, " + "), Min: minCount}
+// measure counts the users for whom has holds, retained and churned: each
+// of events done minCount times.
+func measure(users []*earlyUser, events []string, minCount int, has func(*earlyUser) bool) Milestone {
+	m := Milestone{Events: events, Min: minCount}
 	for _, u := range users {
 		with := has(u)
 		switch {
@@ -226,7 +227,7 @@ func (b *Book) pairs(users []*earlyUser, singles []Milestone) []Milestone {
 	for i, x := range top {
 		for _, y := range top[i+1:] {
 			kx, ky := b.keys[x.Events[0]], b.keys[y.Events[0]]
-			p := measure(users, x.Events[0]+" + "+y.Events[0], 1, func(u *earlyUser) bool { return u.counts[kx] > 0 && u.counts[ky] > 0 })
+			p := measure(users, []string{x.Events[0], y.Events[0]}, 1, func(u *earlyUser) bool { return u.counts[kx] > 0 && u.counts[ky] > 0 })
 			if p.Differential > max(x.Differential, y.Differential)+pairGain {
 				out = append(out, p)
 			}

@@ -214,7 +214,8 @@ func (ev *Evidence) Discover(o Options) (*Discovery, error) {
 	case d.Converters < SeedConversions:
 		d.Warning = fmt.Sprintf("only %d conversions, fewer than the %d seed 004 asks for: the intervals are wide, trust only the strongest findings", d.Converters, SeedConversions)
 	}
-	d.Conversions, d.Model = ev.conversions(o.Until), modelAdvice(ev.conversions(o.Until))
+	d.Conversions = ev.conversions(o.Until)
+	d.Model = modelAdvice(d.Conversions)
 	for _, c := range ev.candidates(samples) {
 		f := judge(c, samples)
 		f.Label = c.Label(o.Window)

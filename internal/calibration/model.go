@@ -48,7 +48,6 @@ type Model struct {
 	AUC                     float64
 	Deciles                 []Decile // of the validation account-days, lowest predicted first
 	Top                     []Propensity
-	validation              []scored
 }
 
 // Feature is one input: a behaviour's count in the 14 days to a cut-off
@@ -195,7 +194,7 @@ func (m *Model) fit(rows []sampleRow) {
 	for j := range m.Features {
 		var sum, sq float64
 		for _, r := range rows {
-			v := transform(r.signals[m.Features[j].Signal])
+			v := score.ModelScale(r.signals[m.Features[j].Signal])
 			sum, sq = sum+v, sq+v*v
 		}
 		n := float64(max(len(rows), 1))
@@ -217,21 +216,29 @@ func (m *Model) fit(rows []sampleRow) {
 	m.Intercept = beta[len(beta)-1]
 }
 
-func transform(v float64) float64 { return math.Copysign(math.Log1p(math.Abs(v)), v) }
-
 func (m *Model) inputs(signals map[string]float64) []float64 {
 	x := make([]float64, len(m.Features))
 	for j, f := range m.Features {
-		x[j] = (transform(signals[f.Signal]) - f.Mean) / f.Scale
+		x[j] = (score.ModelScale(signals[f.Signal]) - f.Mean) / f.Scale
 	}
 	return x
 }
 
-// Predict is the model's probability for an account with these signals:
+// predictor is the model's probability for an account with these signals:
 // the scoring's own arithmetic (score.ModelSpec), which reads the model
 // back as propensity.
-func (m *Model) Predict(signals map[string]float64) float64 {
-	return m.Spec().Propensity(func(i int, _ score.ModelFeature) float64 { return signals[m.Features[i].Signal] })
+func (m *Model) predictor() func(signals map[string]float64) float64 {
+	spec := m.Spec()
+	return func(signals map[string]float64) float64 {
+		return spec.Propensity(func(i int, _ score.ModelFeature) float64 { return signals[m.Features[i].Signal] })
+	}
+}
+
+// Strongest is the n features of largest weight either way.
+func (m *Model) Strongest(n int) []Feature {
+	out := slices.Clone(m.Features)
+	slices.SortStableFunc(out, func(x, y Feature) int { return cmp.Compare(math.Abs(y.Weight), math.Abs(x.Weight)) })
+	return out[:min(n, len(out))]
 }
 
 // Spec is the model as beacon.yaml's model: section writes it, for the
@@ -260,23 +267,22 @@ func (m *Model) Spec() score.ModelSpec {
 // validate scores the rows the training never saw: the area under the ROC
 // curve, and predicted against observed by tenths.
 func (m *Model) validate(rows []sampleRow) {
-	m.validation = nil
+	predict := m.predictor()
+	var s []scored
 	for _, r := range rows {
-		m.validation = append(m.validation, scored{m.Predict(r.signals), r.paid})
+		s = append(s, scored{predict(r.signals), r.paid})
 		m.ValidSamples++
 		if r.paid {
 			m.ValidPaid++
 		}
 	}
-	m.AUC = auc(m.validation)
-	m.Deciles = deciles(m.validation)
+	slices.SortFunc(s, func(a, b scored) int { return cmp.Compare(a.p, b.p) })
+	m.AUC, m.Deciles = auc(s), deciles(s)
 }
 
 // auc is the chance that a paying account-day is predicted above one
-// that did not pay (ties count half).
-func auc(s []scored) float64 {
-	sorted := slices.Clone(s)
-	slices.SortFunc(sorted, func(a, b scored) int { return cmp.Compare(a.p, b.p) })
+// that did not pay (ties count half); sorted is by prediction.
+func auc(sorted []scored) float64 {
 	var pos, neg, rankSum float64
 	for i := 0; i < len(sorted); {
 		j := i
@@ -300,9 +306,8 @@ func auc(s []scored) float64 {
 	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
-func deciles(s []scored) []Decile {
-	sorted := slices.Clone(s)
-	slices.SortFunc(sorted, func(a, b scored) int { return cmp.Compare(a.p, b.p) })
+// deciles are the tenths of sorted, by prediction.
+func deciles(sorted []scored) []Decile {
 	var out []Decile
 	for k := range 10 {
 		part := sorted[k*len(sorted)/10 : (k+1)*len(sorted)/10]
@@ -325,12 +330,13 @@ func deciles(s []scored) []Decile {
 // top is the n accounts most likely to pay as of day, each with the three
 // features that move its prediction most.
 func (m *Model) top(rows []sampleRow, day int32, n int) []Propensity {
+	predict := m.predictor()
 	var out []Propensity
 	for _, r := range rows {
 		if r.day != day {
 			continue
 		}
-		p := Propensity{Account: r.account, Probability: m.Predict(r.signals)}
+		p := Propensity{Account: r.account, Probability: predict(r.signals)}
 		for j, v := range m.inputs(r.signals) {
 			p.Reasons = append(p.Reasons, Contribution{Signal: m.Features[j].Signal, Value: r.signals[m.Features[j].Signal], LogOdd: m.Features[j].Weight * v})
 		}

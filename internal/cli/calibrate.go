@@ -103,16 +103,27 @@ func (a *app) storeAndRules(ctx context.Context) (*store.DB, *score.Rules, error
 	return db, rules, err
 }
 
-func (a *app) discover(ctx context.Context, o calibration.Options, out string) error {
+// openEvidence opens the store, compiles the rules and gathers the
+// evidence; the caller closes the store.
+func (a *app) openEvidence(ctx context.Context) (*store.DB, *score.Rules, *calibration.Evidence, error) {
 	db, rules, err := a.storeAndRules(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ev, err := a.evidence(ctx, db, rules)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, rules, ev, nil
+}
+
+func (a *app) discover(ctx context.Context, o calibration.Options, out string) error {
+	db, rules, ev, err := a.openEvidence(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ev, err := a.evidence(ctx, db, rules)
-	if err != nil {
-		return err
-	}
 	d, err := ev.Discover(o)
 	if err != nil {
 		return err

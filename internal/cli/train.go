@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -53,15 +50,11 @@ for a look at a smaller product: its figures then say little.`,
 }
 
 func (a *app) train(ctx context.Context, o calibration.ModelOptions, out string) error {
-	db, rules, err := a.storeAndRules(ctx)
+	db, _, ev, err := a.openEvidence(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	ev, err := a.evidence(ctx, db, rules)
-	if err != nil {
-		return err
-	}
+	db.Close() // the evidence is in memory
 	m, err := ev.TrainModel(o)
 	if errors.Is(err, calibration.ErrTooFewConversions) {
 		fmt.Fprintf(a.stdout, "no model: %v\n", err)
@@ -102,7 +95,7 @@ func (a *app) printModel(m *calibration.Model) {
 	w.Flush()
 	fmt.Fprintln(a.stdout, "\nstrongest features (per standard deviation of log(1 + count))")
 	w = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	for _, f := range strongest(m.Features, 10) {
+	for _, f := range m.Strongest(10) {
 		fmt.Fprintf(w, "  %s\t%+.2f\n", strings.TrimPrefix(f.Signal, "page:"), f.Weight)
 	}
 	w.Flush()
@@ -114,11 +107,4 @@ func (a *app) printModel(m *calibration.Model) {
 		}
 		fmt.Fprintf(a.stdout, "  %-24s %5.1f %%  %s\n", p.Account, 100*p.Probability, strings.Join(why, ", "))
 	}
-}
-
-// strongest is the n features of largest weight either way.
-func strongest(fs []calibration.Feature, n int) []calibration.Feature {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(x, y calibration.Feature) int { return cmp.Compare(math.Abs(y.Weight), math.Abs(x.Weight)) })
-	return out[:min(n, len(out))]
 }

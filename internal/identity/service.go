@@ -165,6 +165,29 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 	}
 }
 
+// SyncAtLeast projects until it has taken at least n events. On
+// PostgreSQL the stream holds events back while an older transaction
+// anywhere on the server is open, so a Sync may take none of them: it
+// waits for that transaction to end, or for ctx.
+func (s *Service) SyncAtLeast(ctx context.Context, n int) error {
+	for taken := 0; ; {
+		got, err := s.Sync(ctx)
+		if taken += got; err != nil || taken >= n {
+			return err
+		}
+		if got == 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("identity took %d of %d events: %w", taken, n, ctx.Err())
+			case <-time.After(heldBackPoll):
+			}
+		}
+	}
+}
+
+// heldBackPoll is how often SyncAtLeast looks again for events held back.
+const heldBackPoll = 20 * time.Millisecond
+
 func (s *Service) step(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -162,11 +162,11 @@ func (rd *Reader) rows(ctx context.Context, rules *score.Rules, card *score.Card
 		var reasons []score.Reason
 		_ = json.Unmarshal(s.Reasons, &reasons) // written by Beacon as JSON
 		rows[i].Reasons = score.TopReasons(reasons, 3)
-		var kept map[string]any
+		var kept struct {
+			Propensity *float64 `json:"propensity"` // score.Propensity
+		}
 		if json.Unmarshal(s.Signals, &kept) == nil {
-			if p, ok := kept[score.Propensity].(float64); ok {
-				rows[i].Propensity = &p
-			}
+			rows[i].Propensity = kept.Propensity
 		}
 		if then, ok := before[s.Subject]; ok {
 			change := s.Score - then

@@ -126,20 +126,13 @@ func TestStandingsAsOf(t *testing.T) {
 	}
 }
 
-// resolveAll has identity take n events. On PostgreSQL the stream holds
-// them back while an older transaction anywhere on the server (another
-// test's) is open, so one pass may take none.
+// resolveAll has identity take n events, however long another test's
+// transaction holds them back (identity.Service.SyncAtLeast).
 func resolveAll(t *testing.T, db *store.DB, n int) {
 	t.Helper()
-	ids := identity.New(db, quiet, nil)
-	deadline := time.Now().Add(storetest.HangGuard)
-	for taken := 0; taken < n; {
-		got, err := ids.Sync(context.Background())
-		if err != nil || time.Now().After(deadline) {
-			t.Fatalf("identity took %d of %d events (%v)", taken, n, err)
-		}
-		if taken += got; got == 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), storetest.HangGuard)
+	defer cancel()
+	if err := identity.New(db, quiet, nil).SyncAtLeast(ctx, n); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -46,11 +46,14 @@ var Activities = []string{"active_days", "active_users", "icp", "in_crm"}
 func (m ModelSpec) Propensity(value func(i int, f ModelFeature) float64) float64 {
 	z := m.Intercept
 	for i, f := range m.Features {
-		v := value(i, f)
-		z += f.Weight * (math.Copysign(math.Log1p(math.Abs(v)), v) - f.Mean) / f.Scale
+		z += f.Weight * (ModelScale(value(i, f)) - f.Mean) / f.Scale
 	}
 	return 1 / (1 + math.Exp(-z))
 }
+
+// ModelScale is how a model reads a raw value: log(1 + x), keeping the
+// sign; a feature's Mean and Scale are of these.
+func ModelScale(v float64) float64 { return math.Copysign(math.Log1p(math.Abs(v)), v) }
 
 // Name is how a feature reads in messages and reasons.
 func (f ModelFeature) Name() string {

@@ -18,7 +18,6 @@ type Standing struct {
 	Score   float64
 	Tier    string
 	Reasons []Reason
-	Signals map[string]any // the signals its card's rules read, as of then
 }
 
 // Standings brings the rollups up to where identity stands (as of the
@@ -59,7 +58,7 @@ func (s *Service) Standings(ctx context.Context) ([]Standing, error) {
 	for i, rs := range per {
 		for _, r := range rs {
 			r.fill()
-			out = append(out, Standing{Account: accounts[i], Card: r.Card, Applies: r.Applies, Score: r.Score, Tier: r.Tier, Reasons: r.Reasons, Signals: r.Signals})
+			out = append(out, Standing{Account: accounts[i], Card: r.Card, Applies: r.Applies, Score: r.Score, Tier: r.Tier, Reasons: r.Reasons})
 		}
 	}
 	return out, nil

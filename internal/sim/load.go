@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/beaconplg/beacon/internal/identity"
 	"github.com/beaconplg/beacon/internal/importer"
@@ -52,26 +51,7 @@ func Load(ctx context.Context, dir string, sink Sink, ids *identity.Service) (im
 	if err := ids.ImportCRM(ctx, rows); err != nil {
 		return sum, err
 	}
-	return sum, resolveAll(ctx, ids, sum.Accepted)
-}
-
-// resolveAll has identity take at least n events. On PostgreSQL the stream
-// holds events back while an older transaction anywhere on the server is
-// open, so one pass may take none of them: it waits for that to end.
-func resolveAll(ctx context.Context, ids *identity.Service, n int) error {
-	for taken := 0; ; {
-		got, err := ids.Sync(ctx)
-		if taken += got; err != nil || taken >= n {
-			return err
-		}
-		if got == 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}
+	return sum, ids.SyncAtLeast(ctx, sum.Accepted)
 }
 
 // LoadBilling imports a simulated world's billing events from dir, the way

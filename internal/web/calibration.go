@@ -1,13 +1,10 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"html/template"
-	"math"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/beaconplg/beacon/internal/calibration"
@@ -42,9 +39,7 @@ func (w *Web) calibrationPage(rw http.ResponseWriter, r *http.Request, v viewer)
 	}
 	if m := rep.Model; m != nil {
 		d.ModelChart = decileChart(m.Deciles)
-		d.Strongest = slices.Clone(m.Features)
-		slices.SortStableFunc(d.Strongest, func(x, y calibration.Feature) int { return cmp.Compare(math.Abs(y.Weight), math.Abs(x.Weight)) })
-		d.Strongest = d.Strongest[:min(8, len(d.Strongest))]
+		d.Strongest = m.Strongest(8)
 	}
 	w.render(rw, http.StatusOK, "calibration", d)
 }
