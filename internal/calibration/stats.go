@@ -65,11 +65,15 @@ func mantelHaenszel(strata []stratum) (or float64, ci [2]float64, ok bool) {
 }
 
 // haldane is mantelHaenszel with half an observation added to every cell
-// of the strata that hold any.
+// of the strata that say anything: those with accounts both with and
+// without the candidate. A stratum where nobody shows it (or everybody
+// does) holds no evidence, yet corrected it would weigh in with the ratio
+// of non-converters to converters sampled (ten to one), so that a
+// candidate nobody showed came out ten times likelier among converters.
 func haldane(strata []stratum) (float64, [2]float64, bool) {
 	var fixed []stratum
 	for _, s := range strata {
-		if s.a+s.b+s.c+s.d > 0 {
+		if s.a+s.b > 0 && s.c+s.d > 0 {
 			fixed = append(fixed, stratum{a: s.a + 0.5, b: s.b + 0.5, c: s.c + 0.5, d: s.d + 0.5})
 		}
 	}

@@ -70,4 +70,18 @@ func TestOddsWithAZero(t *testing.T) {
 	if !ok || math.Abs(or-500.2) > 0.01 || ci[0] <= 1 || ci[1] <= or {
 		t.Errorf("odds ratio %v [%v] (%v); want 500.2 with its interval above 1", or, ci, ok)
 	}
+	// Strata where nobody shows it say nothing: corrected, they would
+	// weigh in with the ten non-converters sampled per converter.
+	again, _, _ := mantelHaenszel([]stratum{{a: 20, b: 2, c: 0, d: 30}, {c: 5, d: 50}, {c: 3, d: 30}})
+	if math.Abs(again-or) > 0.01 {
+		t.Errorf("with strata where nobody shows it: odds ratio %v, want %v as without them", again, or)
+	}
+}
+
+// A candidate no account in the sample shows is no evidence either way,
+// not ten to one (the sampling's ratio of non-converters to converters).
+func TestOddsOfWhatNobodyShows(t *testing.T) {
+	if or, ci, ok := mantelHaenszel([]stratum{{c: 30, d: 300}, {c: 20, d: 200}}); ok {
+		t.Errorf("odds ratio %v [%v] of a candidate nobody shows: want none", or, ci)
+	}
 }
