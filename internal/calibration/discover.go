@@ -75,6 +75,8 @@ func (o Options) Validate() error {
 const (
 	KindCount       = "count"        // a behaviour's events in the window
 	KindDays        = "days"         // the days it happened on
+	KindUsers       = "users"        // the members who did it
+	KindFirst       = "first"        // done for the first time
 	KindActiveDays  = "active_days"  // the days anyone was active
 	KindActiveUsers = "active_users" // the users who were
 	KindICP         = "icp"          // the account fits the ideal customer profile
@@ -108,6 +110,10 @@ func (c Candidate) Label(window int) string {
 		return fmt.Sprintf("%s %d+ times in the last %d days", what, c.Min, window)
 	case KindDays:
 		return fmt.Sprintf("%s on %d+ days of the last %d", what, c.Min, window)
+	case KindUsers:
+		return fmt.Sprintf("%s by %d+ users in the last %d days", what, c.Min, window)
+	case KindFirst:
+		return fmt.Sprintf("%s for the first time in the last %d days", what, window)
 	case KindActiveDays:
 		return fmt.Sprintf("active on %d+ days of the last %d", c.Min, window)
 	case KindActiveUsers:
@@ -124,6 +130,10 @@ func (c Candidate) holds(a *Account, t *Tally) bool {
 		return t.Events[c.key] >= c.Min
 	case KindDays:
 		return t.Days[c.key] >= c.Min
+	case KindUsers:
+		return t.Users[c.key] >= c.Min
+	case KindFirst:
+		return t.Events[c.key] > 0 && !t.Before[c.key]
 	case KindActiveDays:
 		return t.ActiveDays >= c.Min
 	case KindActiveUsers:
@@ -312,6 +322,10 @@ func (ev *Evidence) candidates(samples []sample) []Candidate {
 		for _, m := range daysMins {
 			out = append(out, Candidate{Kind: KindDays, Behaviour: name, Min: m, key: k})
 		}
+		for _, m := range usersMins {
+			out = append(out, Candidate{Kind: KindUsers, Behaviour: name, Min: m, key: k})
+		}
+		out = append(out, Candidate{Kind: KindFirst, Behaviour: name, Min: 1, key: k})
 	}
 	for _, m := range activeMins {
 		out = append(out, Candidate{Kind: KindActiveDays, Min: m})
@@ -334,14 +348,36 @@ func activityLevel(userDays int) int {
 	return 8
 }
 
+// level is the stratum a sample is compared within for candidate c: its
+// level of activity, or for how many users did a behaviour, how many
+// users were active at all (else a popular behaviour done by 5+ users
+// would stand for a large team, which user-days alone do not hold equal).
+func (c Candidate) level(t *Tally) int {
+	switch c.Kind {
+	case KindUsers:
+		return min(t.ActiveUsers, 8)
+	case KindFirst:
+		// Everything a new account does is a first: new accounts, which
+		// differ in other ways (the old ones still open are those that
+		// did not convert), are compared with new accounts.
+		if !t.Seen {
+			return activityLevel(t.UserDays) + levels
+		}
+	}
+	return activityLevel(t.UserDays)
+}
+
+// levels is how many levels of activity activityLevel tells apart.
+const levels = 9
+
 func judge(c Candidate, samples []sample) Finding {
 	f := Finding{Candidate: c}
-	var strata [9]stratum
+	var strata [2 * levels]stratum
 	var plain stratum
 	for i := range samples {
 		s := &samples[i]
 		with := c.holds(s.a, &s.tally)
-		st := &strata[activityLevel(s.tally.UserDays)]
+		st := &strata[c.level(&s.tally)]
 		for _, x := range []*stratum{st, &plain} {
 			switch {
 			case s.converter && with:
@@ -379,7 +415,7 @@ func share(x, n int) float64 {
 // Picking: a behaviour is proposed when converters show it at least
 // minShare of the time and, among accounts as active, at least minOdds
 // times the odds of non-converters, on the lower end of its interval; the
-// best form of each behaviour only, strongest first.
+// strongest behaviours first, each in one form.
 const (
 	minShare = 0.15
 	minOdds  = 1.25
@@ -390,13 +426,10 @@ func (d *Discovery) pick() {
 	for i := range d.Findings {
 		f := &d.Findings[i]
 		group := f.group()
-		if taken[group] != nil || f.Share < minShare || f.AdjustedCI[0] < minOdds || len(d.Picked) >= d.Options.MaxRules ||
-			f.Kind == KindInCRM {
-			// Whether sales knows an account is known as of today only,
-			// and sales records the customers that paid: it would read
-			// the outcome. Shown, never proposed.
+		if taken[group] != nil || !f.eligible() || len(d.Picked) >= d.Options.MaxRules {
 			continue
 		}
+		f = d.broadest(f)
 		taken[group], f.Picked = f, true
 		d.Picked = append(d.Picked, *f)
 	}
@@ -409,13 +442,38 @@ func (d *Discovery) pick() {
 		f := &d.Findings[i]
 		group := f.group()
 		first := taken[group]
-		if first == nil || f.Picked || stepped[group] || f.Kind == KindICP || f.Kind == KindInCRM ||
-			f.Min <= first.Min || f.Adjusted < stepRatio*first.Adjusted || f.AdjustedCI[0] < minOdds {
+		if first == nil || f.Picked || stepped[group] || f.Kind == KindICP || !f.eligible() ||
+			f.Min <= first.Min || f.Adjusted < stepRatio*first.Adjusted {
 			continue
 		}
 		stepped[group], f.Picked, f.StepOf = true, true, first.Label
 		d.Picked = append(d.Picked, *f)
 	}
+}
+
+// eligible reports whether a finding may become a rule. Whether sales
+// knows an account is known as of today only, and sales records the
+// customers that paid: it would read the outcome, so it is shown, never
+// proposed.
+func (f *Finding) eligible() bool {
+	return f.Share >= minShare && f.AdjustedCI[0] >= minOdds && f.Kind != KindInCRM
+}
+
+// broadest is the form of strongest's behaviour that most converters show
+// among those the evidence cannot tell apart from it (an odds ratio
+// within its interval): "did it" over "did it twice" unless twice is
+// clearly stronger, as seed 004 asks which actions converters took. A
+// stricter form chosen on a few conversions' chance leaves out accounts
+// that took the action, and the step up still rewards doing more.
+func (d *Discovery) broadest(strongest *Finding) *Finding {
+	best := strongest
+	for i := range d.Findings {
+		f := &d.Findings[i]
+		if f.group() == strongest.group() && f.eligible() && f.Adjusted >= strongest.AdjustedCI[0] && f.Share > best.Share {
+			best = f
+		}
+	}
+	return best
 }
 
 // stepRatio is how much stronger a form must be than the behaviour's

@@ -3,6 +3,7 @@ package calibration_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beaconplg/beacon/internal/calibration"
 	"github.com/beaconplg/beacon/internal/store/storetest"
@@ -102,6 +103,77 @@ func TestCRMFactNeverProposed(t *testing.T) {
 	for _, f := range m.Features {
 		if strings.Contains(f.Signal, "CRM") {
 			t.Errorf("the model reads %q", f.Signal)
+		}
+	}
+}
+
+// A proposed rule says in beacon.yaml what discovery counted: for one
+// finding of each kind, the rules file proposed, scored by the scoring
+// engine as of the day discovery read up to, holds for exactly the
+// accounts for which discovery's own count holds.
+func TestProposedRulesMeanWhatDiscoveryCounted(t *testing.T) {
+	w := driversWorld(t, 3, 300)
+	db := storetest.SQLite(t)
+	ev := w.load(t, db, preset(t, "pql-150"))
+	o := calibration.DefaultOptions()
+	o.Until = w.day(cutDay)
+	d, err := ev.Discover(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{calibration.KindCount, calibration.KindDays, calibration.KindUsers, calibration.KindFirst,
+		calibration.KindActiveDays, calibration.KindActiveUsers, calibration.KindICP}
+	var picked []calibration.Finding
+	for _, kind := range kinds {
+		// The kind's form shown by the most converters but not by all, so
+		// that its rule can both hold and fail.
+		best := -1
+		for i, f := range d.Findings {
+			if f.Kind == kind && f.With < f.Converters && (best < 0 || f.With > d.Findings[best].With) {
+				best = i
+			}
+		}
+		if best < 0 {
+			t.Fatalf("no finding of kind %s", kind)
+		}
+		f := d.Findings[best]
+		f.Joint = 2
+		picked = append(picked, f)
+	}
+	d.Picked = picked
+	prop, rules := propose(t, ev, d)
+	standings := standingsAt(t, db, rules, w.p.Start.AddDate(0, 0, cutDay+1).Add(-time.Millisecond))
+	fired := map[string]map[string]bool{} // account → rules that held
+	for _, st := range standings {
+		if st.Card != prop.Card || !st.Applies {
+			continue
+		}
+		fired[st.Account] = map[string]bool{}
+		for _, r := range st.Reasons {
+			fired[st.Account][r.Rule] = true
+		}
+	}
+	for i, r := range prop.Rules {
+		held, wrong := 0, 0
+		for _, a := range ev.Accounts {
+			if a.First > o.Until || a.Paid <= o.Until {
+				continue // the card scores open accounts only
+			}
+			want := d.HoldsOn(picked[i], a, o.Until, len(ev.Names))
+			if want {
+				held++
+			}
+			if fired[a.ID][r.Name] != want {
+				if wrong++; wrong <= 3 {
+					t.Errorf("%s (%s), account %s: the rule holds %v, discovery counted %v", r.Name, r.Kind, a.ID, fired[a.ID][r.Name], want)
+				}
+			}
+		}
+		if held == 0 {
+			t.Errorf("%s (%s) holds for no account: the test cannot tell", r.Name, r.Kind)
+		}
+		if wrong > 0 {
+			t.Errorf("%s (%s): %d accounts of %d disagree", r.Name, r.Kind, wrong, len(ev.Accounts))
 		}
 	}
 }

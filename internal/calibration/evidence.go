@@ -118,25 +118,41 @@ func strongest(links []store.Membership) []store.Membership {
 // how many users were.
 type Tally struct {
 	Events, Days []int // by key
-	ActiveDays   int
-	ActiveUsers  int
-	UserDays     int      // each user's active days, added up
-	days         []uint64 // by key, a bit per day of the window
+	Users        []int // by key: the members who did it
+	// Before is, by key, whether anyone did it before the window: its
+	// first time was not in it; Seen whether anyone did anything.
+	Before      []bool
+	Seen        bool
+	ActiveDays  int
+	ActiveUsers int
+	UserDays    int      // each user's active days, added up
+	days        []uint64 // by key, a bit per day of the window
+	by          []int    // by key, the last member (from 1) counted in Users
 }
 
 // tally counts the account's days from..to (inclusive, at most 64 days:
 // discovery reads 7 to 14) into t, which is sized for n behaviours and
 // cleared first.
 func (a *Account) tally(from, to int32, n int, t *Tally) {
-	t.Events, t.Days, t.days = resize(t.Events, n), resize(t.Days, n), resize(t.days, n)
-	t.ActiveDays, t.ActiveUsers, t.UserDays = 0, 0, 0
+	t.Events, t.Days, t.Users, t.days = resize(t.Events, n), resize(t.Days, n), resize(t.Users, n), resize(t.days, n)
+	t.by = resize(t.by, n)
+	t.Before = resizeBool(t.Before, n)
+	t.ActiveDays, t.ActiveUsers, t.UserDays, t.Seen = 0, 0, 0, false
 	var active uint64 // bit d: someone was active on day from+d
-	for _, tr := range a.trail {
+	for u, tr := range a.trail {
 		i, _ := slices.BinarySearchFunc(tr.cells, from, func(c cell, d int32) int { return int(c.day - d) })
+		for _, c := range tr.cells[:i] {
+			t.Before[c.key] = true
+		}
+		t.Seen = t.Seen || i > 0
 		var mine uint64 // this user's days
 		for _, c := range tr.cells[i:] {
 			if c.day > to {
 				break
+			}
+			if t.by[c.key] != u+1 {
+				t.by[c.key] = u + 1
+				t.Users[c.key]++
 			}
 			bit := uint64(1) << (c.day - from)
 			t.Events[c.key] += int(c.n)
@@ -153,6 +169,15 @@ func (a *Account) tally(from, to int32, n int, t *Tally) {
 	for k, d := range t.days {
 		t.Days[k] = bits.OnesCount64(d)
 	}
+}
+
+func resizeBool(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func resize[T int | uint64](s []T, n int) []T {

@@ -69,9 +69,7 @@ func (ev *Evidence) Propose(d *Discovery, current score.Spec) (*Proposal, error)
 	for _, f := range d.Picked {
 		r := ProposedRule{Finding: f, Points: points(f)}
 		r.Name, r.When = ruleOf(f)
-		if sig, ok := signalOf(f, r.Name, d.Options.Window); ok {
-			sp.Signals = append(sp.Signals, sig)
-		}
+		sp.Signals = append(sp.Signals, signalsOf(f, r.Name, d.Options.Window)...)
 		p.Rules = append(p.Rules, r)
 		card.Rules = append(card.Rules, score.RuleSpec{Name: r.Name, Label: f.Label, When: r.When, Points: r.Points})
 	}
@@ -100,14 +98,38 @@ func ruleOf(f Finding) (name, when string) {
 		return "in_crm", "in_crm"
 	case KindActiveDays, KindActiveUsers:
 		name = fmt.Sprintf("found_%s_%d", f.Kind, f.Min)
+	case KindFirst:
+		// Done in the window, and as often as ever: never before it.
+		name = fmt.Sprintf("found_%s_first", slug(f.Behaviour))
+		return name, fmt.Sprintf("%s >= 1 && %s%s == %s", name, name, everSuffix, name)
 	default:
 		name = fmt.Sprintf("found_%s_%s_%d", slug(f.Behaviour), f.Kind, f.Min)
 	}
 	return name, fmt.Sprintf("%s >= %d", name, f.Min)
 }
 
-// signalOf is the signal a finding's rule reads: its measure over the
-// window discovery read; facts need none.
+// everSuffix names the signal a first time's rule compares its window
+// with: the same count, ever.
+const everSuffix = "_ever"
+
+// signalsOf is the signals a finding's rule reads: its measure over the
+// window discovery read (and, for a first time, the same count ever);
+// facts need none.
+func signalsOf(f Finding, name string, window int) []signal.Spec {
+	s, ok := signalOf(f, name, window)
+	switch {
+	case !ok:
+		return nil
+	case f.Kind == KindFirst:
+		ever := s
+		ever.Name, ever.Window, ever.Label = name+everSuffix, "all", strings.TrimSuffix(f.Label, fmt.Sprintf(" for the first time in the last %d days", window))+", ever"
+		return []signal.Spec{s, ever}
+	}
+	return []signal.Spec{s}
+}
+
+// signalOf is the signal measuring a finding over the window discovery
+// read.
 func signalOf(f Finding, name string, window int) (signal.Spec, bool) {
 	s := signal.Spec{Name: name, Window: fmt.Sprintf("%dd", window), Label: f.Label}
 	var filter []string
@@ -118,11 +140,11 @@ func signalOf(f Finding, name string, window int) (signal.Spec, bool) {
 		filter = []string{f.Behaviour}
 	}
 	switch f.Kind {
-	case KindCount:
+	case KindCount, KindFirst:
 		s.Measure = signal.Count
 	case KindDays, KindActiveDays:
 		s.Measure = signal.ActiveDays
-	case KindActiveUsers:
+	case KindActiveUsers, KindUsers:
 		s.Measure = signal.ActiveUsers
 	default:
 		return s, false

@@ -99,3 +99,44 @@ func preset(t testing.TB, name string) *score.Rules {
 
 // day is day d of the world as signal numbers days.
 func (w world) day(d int) int32 { return signal.Day(w.p.Start.AddDate(0, 0, d)) }
+
+// propose has discovery's picks proposed as rules over the shipped preset,
+// and the proposal written to beacon.yaml and compiled back, as a team
+// would use it.
+func propose(t testing.TB, ev *calibration.Evidence, d *calibration.Discovery) (*calibration.Proposal, *score.Rules) {
+	t.Helper()
+	sp, err := score.Preset("pql-150")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prop, err := ev.Propose(d, *sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := prop.YAML(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := score.ParseFile(src, "proposal.yaml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	rules, err := score.Compile(*parsed)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	return prop, rules
+}
+
+// standingsAt scores every account by rules as of at, writing nothing.
+func standingsAt(t testing.TB, db *store.DB, rules *score.Rules, at time.Time) []score.Standing {
+	t.Helper()
+	s := score.New(db, rules, quiet, func() time.Time { return at })
+	s.OneShot()
+	s.AsOf(at)
+	st, err := s.Standings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

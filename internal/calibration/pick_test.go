@@ -1,0 +1,57 @@
+package calibration
+
+import (
+	"slices"
+	"testing"
+)
+
+// Of a behaviour's forms, discovery picks the one most converters show
+// among those the evidence cannot tell apart from the strongest, and steps
+// up only to a form clearly stronger that enough converters show.
+func TestPickForms(t *testing.T) {
+	form := func(kind string, min int, share, or, lo, hi float64) Finding {
+		f := Finding{Candidate: Candidate{Kind: kind, Behaviour: "Search Performed", Min: min}, Share: share,
+			Adjusted: or, AdjustedCI: [2]float64{lo, hi}}
+		f.Label = f.Candidate.Label(14)
+		return f
+	}
+	tests := []struct {
+		name  string
+		forms []Finding // strongest evidence first, as Discover sorts them
+		want  []string
+	}{{
+		name: "twice is no clearer than once",
+		forms: []Finding{form(KindCount, 2, 0.28, 8.7, 3.8, 20), form(KindCount, 1, 0.46, 6.1, 3.1, 12),
+			form(KindCount, 5, 0.10, 18, 5.2, 60)},
+		want: []string{"Search Performed in the last 14 days"},
+	}, {
+		name:  "five times is clearly stronger than once",
+		forms: []Finding{form(KindCount, 5, 0.30, 9, 4, 20), form(KindCount, 1, 0.60, 1.5, 1.3, 1.8)},
+		want:  []string{"Search Performed 5+ times in the last 14 days"},
+	}, {
+		name: "a step up most converters show",
+		forms: []Finding{form(KindCount, 1, 0.60, 3, 2, 4.5), form(KindUsers, 3, 0.25, 6, 3, 12),
+			form(KindCount, 10, 0.02, 50, 2, 1000)},
+		want: []string{"Search Performed in the last 14 days", "Search Performed by 3+ users in the last 14 days"},
+	}, {
+		name:  "a step up one converter shows is chance",
+		forms: []Finding{form(KindCount, 1, 0.60, 3, 2, 4.5), form(KindCount, 10, 0.02, 50, 2, 1000)},
+		want:  []string{"Search Performed in the last 14 days"},
+	}, {
+		name:  "too few converters show any form",
+		forms: []Finding{form(KindCount, 1, 0.10, 9, 3, 20)},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Discovery{Options: DefaultOptions(), Findings: tt.forms}
+			d.pick()
+			var got []string
+			for _, f := range d.Picked {
+				got = append(got, f.Label)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("picked %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
