@@ -6,14 +6,17 @@ import (
 	"github.com/beaconplg/beacon/internal/score"
 )
 
-// Snapshot judges one scorecard's tiers on one day: of the accounts open
-// then (active by the day, not paying), how many each tier held and how
-// many of those paid within the horizon after it.
+// Snapshot judges one scorecard's tiers on one day: of the accounts it
+// judges (for the routing card, those open then: active by the day, not
+// paying; for another card, those it applies to), how many each tier held
+// and what became of them within the horizon after it.
 type Snapshot struct {
 	Day       int32        `json:"day"` // days since 1970-01-01, UTC
 	Horizon   int          `json:"horizon_days"`
-	Open      int          `json:"open"`      // accounts open on the day
-	Converted int          `json:"converted"` // of them, paid within the horizon
+	Open      int          `json:"open"`      // accounts judged on the day
+	Converted int          `json:"converted"` // of them, first paid within the horizon
+	Expanded  int          `json:"expanded"`  // grew their MRR within it
+	Churned   int          `json:"churned"`   // stopped paying within it
 	Tiers     []TierResult `json:"tiers"`     // highest tier first; "" holds those in none
 }
 
@@ -21,67 +24,110 @@ type Snapshot struct {
 type TierResult struct {
 	Tier        string     `json:"tier"`
 	Held        int        `json:"held"`
-	Share       float64    `json:"share"` // of the open accounts
+	Share       float64    `json:"share"` // of the accounts judged
 	Converted   int        `json:"converted"`
 	Precision   float64    `json:"precision"`    // converted over held
 	PrecisionCI [2]float64 `json:"precision_ci"` // 95 % Wilson
-	Lift        float64    `json:"lift"`         // precision over the open accounts' rate
+	Lift        float64    `json:"lift"`         // precision over the judged accounts' rate
 	Recall      float64    `json:"recall"`       // of all conversions, the share this tier held
 	MedianDays  float64    `json:"median_days"`  // from the day to payment, of those converted
 	Activated   int        `json:"activated"`    // of those held, activated by the day (Evidence.SetActivation)
+	// Expanded and Churned are those held whose MRR grew, or fell to
+	// nothing, within the horizon: what a health or expansion card
+	// foretells. Their rates are over Held.
+	Expanded      int     `json:"expanded"`
+	ExpansionRate float64 `json:"expansion_rate"`
+	Churned       int     `json:"churned"`
+	ChurnRate     float64 `json:"churn_rate"`
+	took          []int   // days to payment of those converted
 }
 
 // Judge places every open account of the evidence in its tier on card
 // by standings (score.Service.Standings as of the end of day) and follows
 // it for horizon days. tiers names the card's tiers, lowest first.
 func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, standings []score.Standing) Snapshot {
+	tierOf := tiersOn(card, standings)
+	return ev.judge(day, horizon, tiers, tierOf, func(a *Account) bool { return a.Paid > day })
+}
+
+// JudgeCard is Judge for a card other than the routing one: it judges the
+// accounts the card applies to on the day (a health card's paying
+// customers, say), whatever they pay.
+func (ev *Evidence) JudgeCard(day int32, horizon int, card string, tiers []string, standings []score.Standing) Snapshot {
+	tierOf := tiersOn(card, standings)
+	return ev.judge(day, horizon, tiers, tierOf, func(a *Account) bool {
+		_, applies := tierOf[a.ID]
+		return applies
+	})
+}
+
+// tiersOn maps each account the card applies to to its tier ("" for none).
+func tiersOn(card string, standings []score.Standing) map[string]string {
 	tierOf := map[string]string{}
 	for _, s := range standings {
 		if s.Card == card && s.Applies {
 			tierOf[s.Account] = s.Tier
 		}
 	}
+	return tierOf
+}
+
+// judge follows the accounts active by day that in says to judge.
+func (ev *Evidence) judge(day int32, horizon int, tiers []string, tierOf map[string]string, in func(*Account) bool) Snapshot {
 	snap := Snapshot{Day: day, Horizon: horizon}
 	order := append([]string{""}, tiers...)
 	slices.Reverse(order)
-	held := make(map[string][]int32, len(order)) // days to payment, or -1
-	activated := map[string]int{}
+	results := make(map[string]*TierResult, len(order))
+	for _, t := range order {
+		results[t] = &TierResult{Tier: t}
+	}
 	for _, a := range ev.Accounts {
-		if a.First > day || a.Paid <= day {
+		if a.First > day || !in(a) {
 			continue
 		}
+		r := results[tierOf[a.ID]]
+		if r == nil {
+			continue // a tier the card no longer has
+		}
 		snap.Open++
+		r.Held++
 		if a.Activated <= day {
-			activated[tierOf[a.ID]]++
+			r.Activated++
 		}
-		days := int32(-1)
-		if a.Paid != Never && a.Paid <= day+int32(horizon) {
+		if a.Paid > day && a.Paid <= day+int32(horizon) {
 			snap.Converted++
-			days = a.Paid - day
+			r.Converted++
+			r.took = append(r.took, int(a.Paid-day))
 		}
-		t := tierOf[a.ID]
-		held[t] = append(held[t], days)
+		if within(a.Expanded, day, horizon) {
+			snap.Expanded++
+			r.Expanded++
+		}
+		if within(a.Churned, day, horizon) {
+			snap.Churned++
+			r.Churned++
+		}
 	}
-	base := snap.Rate()
 	for _, t := range order {
-		r := TierResult{Tier: t, Held: len(held[t]), Activated: activated[t]}
-		var took []int
-		for _, d := range held[t] {
-			if d >= 0 {
-				r.Converted++
-				took = append(took, int(d))
-			}
-		}
-		r.Share, r.Precision = share(r.Held, snap.Open), share(r.Converted, r.Held)
-		r.PrecisionCI = wilson(r.Converted, r.Held)
+		snap.Tiers = append(snap.Tiers, *results[t])
+	}
+	snap.rate()
+	return snap
+}
+
+// rate sets each tier's shares, rates and median from its counts.
+func (s *Snapshot) rate() {
+	base := s.Rate()
+	for i := range s.Tiers {
+		r := &s.Tiers[i]
+		r.Share, r.Precision, r.PrecisionCI = share(r.Held, s.Open), share(r.Converted, r.Held), wilson(r.Converted, r.Held)
+		r.ExpansionRate, r.ChurnRate = share(r.Expanded, r.Held), share(r.Churned, r.Held)
+		r.Recall, r.Lift = share(r.Converted, s.Converted), 0
 		if base > 0 {
 			r.Lift = r.Precision / base
 		}
-		r.Recall = share(r.Converted, snap.Converted)
-		r.MedianDays = median(took)
-		snap.Tiers = append(snap.Tiers, r)
+		r.MedianDays = median(r.took)
 	}
-	return snap
 }
 
 // Rate is the share of the open accounts that paid within the horizon.

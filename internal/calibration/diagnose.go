@@ -26,6 +26,8 @@ func Combine(snaps []Snapshot) Snapshot {
 	for _, s := range snaps {
 		out.Open += s.Open
 		out.Converted += s.Converted
+		out.Expanded += s.Expanded
+		out.Churned += s.Churned
 		for _, t := range s.Tiers {
 			i, ok := byTier[t.Tier]
 			if !ok {
@@ -33,20 +35,16 @@ func Combine(snaps []Snapshot) Snapshot {
 				out.Tiers = append(out.Tiers, TierResult{Tier: t.Tier})
 				byTier[t.Tier] = i
 			}
-			out.Tiers[i].Held += t.Held
-			out.Tiers[i].Converted += t.Converted
-			out.Tiers[i].Activated += t.Activated
+			r := &out.Tiers[i]
+			r.Held += t.Held
+			r.Converted += t.Converted
+			r.Activated += t.Activated
+			r.Expanded += t.Expanded
+			r.Churned += t.Churned
+			r.took = append(r.took, t.took...)
 		}
 	}
-	base := out.Rate()
-	for i := range out.Tiers {
-		r := &out.Tiers[i]
-		r.Share, r.Precision, r.PrecisionCI = share(r.Held, out.Open), share(r.Converted, r.Held), wilson(r.Converted, r.Held)
-		r.Recall = share(r.Converted, out.Converted)
-		if base > 0 {
-			r.Lift = r.Precision / base
-		}
-	}
+	out.rate()
 	return out
 }
 

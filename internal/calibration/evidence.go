@@ -31,8 +31,11 @@ type Account struct {
 	// Activated is the first day a member reached the activation milestone
 	// (SetActivation); Never if none did or none is set.
 	Activated int32
-	trail     []*trail // its members'
-	idHash    uint64   // of its id, for samples drawn by day (draw)
+	// Expanded and Churned are the days its MRR grew, and fell to
+	// nothing, in order.
+	Expanded, Churned []int32
+	trail             []*trail // its members'
+	idHash            uint64   // of its id, for samples drawn by day (draw)
 }
 
 // Evidence is every account with users, read from the book at once.
@@ -44,9 +47,9 @@ type Evidence struct {
 // Evidence joins the book's users to their accounts, each user to its
 // strongest link only (a workspace before an email domain, as scoring
 // ranks them), so that a company is one account, not its workspace and
-// its domain twice; with each account's facts and first payment (paid;
-// absent if never).
-func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid map[string]time.Time) *Evidence {
+// its domain twice; with each account's facts and what billing says of it
+// (absent: never paid).
+func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, billed map[string]Billed) *Evidence {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ev := &Evidence{Names: slices.Clone(b.names)}
@@ -60,8 +63,8 @@ func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid m
 		a := byID[m.AccountID]
 		if a == nil {
 			a = &Account{ID: m.AccountID, First: Never, Paid: Never, Activated: Never, Facts: facts[m.AccountID], idHash: hashID(m.AccountID)}
-			if at, ok := paid[m.AccountID]; ok {
-				a.Paid = signal.Day(at)
+			if bl, ok := billed[m.AccountID]; ok && !bl.Paid.IsZero() {
+				a.Paid, a.Expanded, a.Churned = signal.Day(bl.Paid), days(bl.Expanded), days(bl.Churned)
 			}
 			byID[m.AccountID] = a
 			ev.Accounts = append(ev.Accounts, a)
@@ -73,6 +76,23 @@ func (b *Book) Evidence(links []store.Membership, facts map[string]Facts, paid m
 	}
 	slices.SortFunc(ev.Accounts, func(x, y *Account) int { return cmp.Compare(x.ID, y.ID) })
 	return ev
+}
+
+// days are the signal days of times, in order.
+func days(times []time.Time) []int32 {
+	out := make([]int32, 0, len(times))
+	for _, t := range times {
+		out = append(out, signal.Day(t))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// within reports whether any of days (in order) falls after day and no
+// later than horizon days after it.
+func within(days []int32, day int32, horizon int) bool {
+	i, _ := slices.BinarySearch(days, day+1)
+	return i < len(days) && days[i] <= day+int32(horizon)
 }
 
 // SetActivation marks each account activated from the first day one of

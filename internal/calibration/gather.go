@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beaconplg/beacon/internal/billing"
+	"github.com/beaconplg/beacon/internal/revenue"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -40,20 +41,45 @@ func Gather(ctx context.Context, db Store, ledgers Ledgers, book *Book, icp func
 	for _, a := range accounts {
 		facts[a.ID] = Facts{ICP: icp(a), InCRM: a.Kind == store.KindCRM || a.CRMID != ""}
 	}
-	return book.Evidence(links, facts, Payments(l, accounts)), nil
+	return book.Evidence(links, facts, Billing(l, accounts)), nil
 }
 
-// Payments is, per account, when any of its billing customers first paid.
-func Payments(l *billing.Ledger, accounts []store.Account) map[string]time.Time {
-	out := map[string]time.Time{}
-	for c, link := range l.Links(accounts) {
+// Billed is what billing says of an account: when it first paid, and the
+// days its MRR grew (expansion) or fell to nothing (churn).
+type Billed struct {
+	Paid              time.Time
+	Expanded, Churned []time.Time
+}
+
+// Billing is, per account linked to a billing customer, what billing says
+// of it: its customers' first payment, expansions and churns. An account
+// with several customers counts each one's.
+func Billing(l *billing.Ledger, accounts []store.Account) map[string]Billed {
+	links := l.Links(accounts)
+	out := map[string]Billed{}
+	for c, link := range links {
 		cust, ok := l.Customer(c)
 		if !ok || cust.FirstPaid.IsZero() {
 			continue
 		}
-		if at, seen := out[link.Account]; !seen || cust.FirstPaid.Before(at) {
-			out[link.Account] = cust.FirstPaid
+		if b, seen := out[link.Account]; !seen || cust.FirstPaid.Before(b.Paid) {
+			b.Paid = cust.FirstPaid
+			out[link.Account] = b
 		}
+	}
+	for _, m := range l.Movements {
+		link, ok := links[m.Customer]
+		if !ok {
+			continue
+		}
+		b := out[link.Account]
+		switch m.Kind {
+		case revenue.Expansion:
+			b.Expanded = append(b.Expanded, m.At)
+		case revenue.Churn:
+			b.Churned = append(b.Churned, m.At)
+		}
+		out[link.Account] = b
 	}
 	return out
 }

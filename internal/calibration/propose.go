@@ -264,6 +264,15 @@ func reach(scores []float64, min float64) float64 {
 	return float64(n) / float64(len(scores))
 }
 
+// FirstDay is the earliest day anyone did anything (Never if nobody did).
+func (ev *Evidence) FirstDay() int32 {
+	first := int32(Never)
+	for _, a := range ev.Accounts {
+		first = min(first, a.First)
+	}
+	return first
+}
+
 // LastDay is the latest day anyone did anything.
 func (ev *Evidence) LastDay() int32 {
 	last := int32(math.MinInt32)

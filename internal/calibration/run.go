@@ -24,27 +24,69 @@ var ErrNoRouting = errors.New("the rules have no routing scorecard to judge")
 // Snapshot scores every account as of the end of day with rules and
 // follows the routing card's tiers for horizon days.
 func (ev *Evidence) Snapshot(ctx context.Context, at StandingsAt, rules *score.Rules, day int32, horizon int) (Snapshot, error) {
+	s, _, err := ev.snapshots(ctx, at, rules, day, horizon)
+	return s, err
+}
+
+// snapshots is Snapshot, and beside it every other account card with
+// tiers judged from the same scores (JudgeCard), in the rules' order.
+func (ev *Evidence) snapshots(ctx context.Context, at StandingsAt, rules *score.Rules, day int32, horizon int) (Snapshot, []CardSnapshot, error) {
 	card, tiers := rules.RoutedTiers()
 	if card == "" {
-		return Snapshot{}, ErrNoRouting
+		return Snapshot{}, nil, ErrNoRouting
 	}
 	st, err := at(ctx, rules, endOf(day))
 	if err != nil {
-		return Snapshot{}, err
+		return Snapshot{}, nil, err
 	}
-	return ev.Judge(day, horizon, card, tiers, st), nil
+	var others []CardSnapshot
+	for _, c := range otherCards(rules) {
+		others = append(others, CardSnapshot{Card: c.Name, Snapshot: ev.JudgeCard(day, horizon, c.Name, tierNames(c), st)})
+	}
+	return ev.Judge(day, horizon, card, tiers, st), others, nil
+}
+
+// CardSnapshot is a card other than the routing one, judged.
+type CardSnapshot struct {
+	Card string `json:"scorecard"`
+	Snapshot
+}
+
+// otherCards are the rules' account cards with tiers but the routing one.
+func otherCards(rules *score.Rules) []*score.Card {
+	routing, _ := rules.RoutedTiers()
+	var out []*score.Card
+	for _, c := range rules.Cards {
+		if c.Of == score.OfAccount && c.Name != routing && len(c.Tiers) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// tierNames are a card's tiers, lowest first.
+func tierNames(c *score.Card) []string {
+	out := make([]string, 0, len(c.Tiers))
+	for _, t := range c.Tiers {
+		out = append(out, t.Name)
+	}
+	return out
 }
 
 // Result is one rules file backtested: the cut-offs added up, by month
 // (seed 004: "track PQL-to-paid conversion by tier monthly"), each
 // cut-off, and seed 004's diagnosis in words.
 type Result struct {
-	Rules     string     `json:"rules"`
-	Card      string     `json:"scorecard"`
-	Total     Snapshot   `json:"total"`
-	Months    []Month    `json:"months"`
-	CutOffs   []Snapshot `json:"cut_offs"`
-	Diagnosis []string   `json:"diagnosis"`
+	Rules string   `json:"rules"`
+	Card  string   `json:"scorecard"`
+	Total Snapshot `json:"total"`
+	// Others are the other account cards with tiers, added up over the
+	// cut-offs: a health card's tiers against churn, an expansion card's
+	// against expansion, a grade's against payment.
+	Others    []CardSnapshot `json:"other_scorecards"`
+	Months    []Month        `json:"months"`
+	CutOffs   []Snapshot     `json:"cut_offs"`
+	Diagnosis []string       `json:"diagnosis"`
 }
 
 // Month is the cut-offs of one calendar month added up.
@@ -72,14 +114,21 @@ func (ev *Evidence) Backtest(ctx context.Context, at StandingsAt, name string, r
 		return Result{}, ErrNoRouting
 	}
 	res := Result{Rules: name, Card: card}
+	others := map[string][]Snapshot{}
 	for d := p.First; d <= p.Last; d += int32(p.Step) {
-		s, err := ev.Snapshot(ctx, at, rules, d, p.Horizon)
+		s, more, err := ev.snapshots(ctx, at, rules, d, p.Horizon)
 		if err != nil {
 			return Result{}, err
 		}
 		res.CutOffs = append(res.CutOffs, s)
+		for _, o := range more {
+			others[o.Card] = append(others[o.Card], o.Snapshot)
+		}
 	}
 	res.Total, res.Months = Combine(res.CutOffs), byMonth(res.CutOffs)
+	for _, c := range otherCards(rules) {
+		res.Others = append(res.Others, CardSnapshot{Card: c.Name, Snapshot: Combine(others[c.Name])})
+	}
 	res.Diagnosis = Diagnose(res.Total, tiers[len(tiers)-1], routed(rules))
 	return res, nil
 }

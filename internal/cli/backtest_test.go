@@ -6,12 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/beaconplg/beacon/internal/calibration"
 	"github.com/beaconplg/beacon/internal/sim"
 )
 
@@ -106,14 +109,71 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 	}
 }
 
-// A giveaway planted in the days after the cut-off, on every account that
-// then pays, with a rule that sends it straight to Hot: backtested as of
-// the cut-off, Hot holds nobody, for the backtest reads nothing after it.
-// The same giveaway on the cut-off day itself puts exactly those accounts
-// in Hot, so the test would see a leak.
-func TestBacktestSeesNoFuture(t *testing.T) {
+// The cards beside the routing one are judged from the same scores against
+// what billing says of each account: on a world long enough for accounts
+// to pay, add seats and churn, the fit card (which applies to every
+// account) counts, over the cut-offs, the accounts signed up by each and
+// those whose MRR grew, or fell to nothing, within the horizon, as the
+// simulator bills them (seats every 30 days from conversion, the
+// subscription deleted the day it churns).
+func TestBacktestFollowsRevenue(t *testing.T) {
 	p := sim.DefaultParams()
-	p.Accounts, p.Days, p.Drivers = 150, 45, 3 // a world where accounts pay during it
+	p.Accounts, p.Days, p.Drivers = 300, 120, 3 // accounts pay during it
+	for _, seg := range []string{sim.SMB, sim.MidMarket, sim.Enterprise} {
+		p.Churn[seg], p.NRR[seg] = 0.2, 2 // renewals that change something
+	}
+	world, truth := simulate(t, p)
+	const first, last, every, horizon = 40, 85, 5, 30
+	date := func(d int) string { return p.Start.AddDate(0, 0, d).Format(time.DateOnly) }
+	rep := runBacktest(t, loadWorld(t, world), "--rules", "../score/presets/pql-150.yaml",
+		"--from", date(first), "--to", date(last), "--every", fmt.Sprintf("%dd", every), "--horizon", fmt.Sprintf("%dd", horizon))
+	res := rep.Results[0]
+	i := slices.IndexFunc(res.Others, func(c calibration.CardSnapshot) bool { return c.Card == "fit" })
+	if i < 0 {
+		t.Fatalf("no fit card among %+v", res.Others)
+	}
+	fit := res.Others[i].Snapshot
+	within := func(d, day int) bool { return d > day && d <= day+horizon }
+	accounts, expanded, churned := 0, 0, 0
+	for day := first; day <= last; day += every {
+		for _, a := range truth.Accounts {
+			if a.SignupDay > day {
+				continue
+			}
+			accounts++
+			l := a.Lifecycle
+			if l.Churned && within(l.ChurnDay, day) {
+				churned++
+			}
+			end := math.MaxInt
+			if l.Churned {
+				end = l.ChurnDay
+			}
+			for d := l.ConvertedDay + 30; l.Converted && d < end && d <= day+horizon; d += 30 {
+				if within(d, day) && l.SeatsOn(d) > l.SeatsOn(d-30) {
+					expanded++
+					break
+				}
+			}
+		}
+	}
+	t.Logf("fit card: %d account-days, %d expanded, %d churned", accounts, expanded, churned)
+	if fit.Open != accounts || fit.Expanded != expanded || fit.Churned != churned || expanded == 0 || churned == 0 {
+		t.Errorf("fit card: %d account-days, %d expanded, %d churned; the truth %d, %d, %d", fit.Open, fit.Expanded, fit.Churned, accounts, expanded, churned)
+	}
+	held, grew, left := 0, 0, 0
+	for _, tr := range fit.Tiers {
+		held, grew, left = held+tr.Held, grew+tr.Expanded, left+tr.Churned
+	}
+	if held != fit.Open || grew != fit.Expanded || left != fit.Churned {
+		t.Errorf("fit card: the tiers hold %d, %d expanded, %d churned; in all %d, %d, %d", held, grew, left, fit.Open, fit.Expanded, fit.Churned)
+	}
+}
+
+// simulate writes a world of p into a temporary directory and reads its
+// truth.
+func simulate(t *testing.T, p sim.Params) (string, sim.Truth) {
+	t.Helper()
 	world := t.TempDir()
 	if _, err := p.Simulate(world); err != nil {
 		t.Fatal(err)
@@ -122,29 +182,48 @@ func TestBacktestSeesNoFuture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return world, truth
+}
+
+// loadWorld imports a simulated world's events, CRM and billing into a new
+// SQLite store, as beacon import would, and returns its path.
+func loadWorld(t *testing.T, world string) string {
+	t.Helper()
+	dsn := filepath.Join(t.TempDir(), "beacon.db")
+	a := newTestApp()
+	a.cfg.DB = dsn
+	db, err := a.openStore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = sim.Load(context.Background(), world, db, a.identity(db, nil)); err == nil {
+		err = sim.LoadBilling(context.Background(), world, db)
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
+
+// A giveaway planted in the days after the cut-off, on every account that
+// then pays, with a rule that sends it straight to Hot: backtested as of
+// the cut-off, Hot holds nobody, for the backtest reads nothing after it.
+// The same giveaway on the cut-off day itself puts exactly those accounts
+// in Hot, so the test would see a leak.
+func TestBacktestSeesNoFuture(t *testing.T) {
+	p := sim.DefaultParams()
+	p.Accounts, p.Days, p.Drivers = 150, 45, 3 // a world where accounts pay during it
+	world, truth := simulate(t, p)
 	const cut, horizon = 15, 30
 	rules := filepath.Join(t.TempDir(), "giveaway.yaml")
 	if err := os.WriteFile(rules, []byte(giveawayRules), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	hot := func(t *testing.T, after int) (held, converters int) {
-		dsn := filepath.Join(t.TempDir(), "beacon.db")
-		planted := plantGiveaways(t, world, p, truth, cut, horizon, after)
-		a := newTestApp()
-		a.cfg.DB = dsn
-		db, err := a.openStore(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err = sim.Load(context.Background(), planted, db, a.identity(db, nil)); err == nil {
-			err = sim.LoadBilling(context.Background(), planted, db)
-		}
-		if cerr := db.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		dsn := loadWorld(t, plantGiveaways(t, world, p, truth, cut, horizon, after))
 		d := p.Start.AddDate(0, 0, cut).Format(time.DateOnly)
 		rep := runBacktest(t, dsn, "--rules", rules, "--from", d, "--to", d, "--horizon", fmt.Sprintf("%dd", horizon))
 		tr, _ := rep.Results[0].Total.Tier("hot")

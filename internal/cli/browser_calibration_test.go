@@ -12,7 +12,8 @@ import (
 
 // In Chromium, on a demo world with drivers, the calibration page: the rules in force
 // backtested week by week against seed 004's bands, in a chart and a
-// table with the diagnosis in words; seed 004's word on a model; what
+// table with the diagnosis in words, and the other cards' tiers against
+// payment, expansion and churn; seed 004's word on a model; what
 // comes before a conversion and the proposed rubric, which downloads as a
 // beacon.yaml that compiles. The page is saved as a screenshot, and so is
 // the queue of grade A accounts (fit × engagement).
@@ -30,7 +31,8 @@ func TestBrowserCalibration(t *testing.T) {
 	for _, want := range []string{"The rules in force, week by week", `class="chart calibration"`, "25-30 % target",
 		"PQLs convert at", "fewer than the 1000 seed 004 asks before a model", "What comes before a conversion",
 		"activation milestone \"Project Created\"", "Out of sample: the rules in force against a proposal",
-		"The activation milestone", "by weekly cohort of new users", "Download beacon.yaml"} {
+		"The activation milestone", "by weekly cohort of new users", "Download beacon.yaml",
+		"The other scorecards", "<caption>fit: ", "<caption>grade: "} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("the calibration page has no %q:\n%s", want, page)
 		}

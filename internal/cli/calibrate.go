@@ -214,8 +214,8 @@ func (a *app) printSnapshot(name string, s calibration.Snapshot) {
 		if name == "" {
 			name = "(none)"
 		}
-		median := "-" // not added up over cut-offs
-		if t.MedianDays > 0 {
+		median := "-"
+		if t.Converted > 0 {
 			median = fmt.Sprintf("%.0f", t.MedianDays)
 		}
 		fmt.Fprintf(w, "  %s\t%d\t%.1f %%\t%d\t%.1f %% [%.0f-%.0f]\t%.2f\t%.1f %%\t%s\n", name, t.Held, 100*t.Share, t.Converted,
@@ -338,7 +338,11 @@ func (a *app) backtest(ctx context.Context, files []string, first, last int32, s
 		last = ev.LastDay() - int32(horizon)
 	}
 	if first == 0 {
+		// Sixty cut-offs, but none before anyone was active.
 		first = last - int32(59*step)
+		for first < ev.FirstDay() {
+			first += int32(step)
+		}
 	}
 	if first > last {
 		return nil, fmt.Errorf("backtest: --from %s is after --to %s", calibration.DateOf(first), calibration.DateOf(last))
@@ -365,7 +369,25 @@ func (a *app) printBacktest(rep *backtestReport) {
 		for _, line := range r.Diagnosis {
 			fmt.Fprintf(a.stdout, "  - %s\n", line)
 		}
+		for _, o := range r.Others {
+			a.printOther(o)
+		}
 	}
+}
+
+// printOther prints a card other than the routing one: what became of the
+// accounts in each of its tiers, by what billing says.
+func (a *app) printOther(o calibration.CardSnapshot) {
+	s := o.Snapshot
+	fmt.Fprintf(a.stdout, "\n  %s: %d account-days it applies to; within %d days %d first paid, %d expanded, %d churned\n",
+		o.Card, s.Open, s.Horizon, s.Converted, s.Expanded, s.Churned)
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "    tier\theld\tshare\tfirst paid\texpanded\tchurned")
+	for _, t := range s.Tiers {
+		fmt.Fprintf(w, "    %s\t%d\t%.1f %%\t%.1f %% (%d)\t%.1f %% (%d)\t%.1f %% (%d)\n", cmp.Or(t.Tier, "(none)"), t.Held, 100*t.Share,
+			100*t.Precision, t.Converted, 100*t.ExpansionRate, t.Expanded, 100*t.ChurnRate, t.Churned)
+	}
+	w.Flush()
 }
 
 // printMonths prints each tier's precision month by month, as seed 004
@@ -381,6 +403,9 @@ func (a *app) printMonths(months []calibration.Month) {
 	}
 	fmt.Fprintln(w)
 	for _, m := range months {
+		if m.Open == 0 {
+			continue // before anyone was active
+		}
 		fmt.Fprintf(w, "  %s", m.Month)
 		for _, t := range months[0].Tiers {
 			r, _ := m.Tier(t.Tier)
