@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -80,6 +81,8 @@ const (
 	KindActiveDays  = "active_days"  // the days anyone was active
 	KindActiveUsers = "active_users" // the users who were
 	KindICP         = "icp"          // the account fits the ideal customer profile
+	KindIndustry    = "industry"     // the company's industry is Value
+	KindEmployees   = "employees"    // the company has at least Min employees
 	KindInCRM       = "in_crm"       // sales knows the account
 )
 
@@ -89,7 +92,18 @@ type Candidate struct {
 	Kind      string
 	Behaviour string // the event, or "page:Name"; "" for activity and facts
 	Min       int
+	Value     string // the industry, for KindIndustry
 	key       int
+}
+
+// fact reports whether the candidate is a fact of the account, not of
+// what it did: it has no stronger form to step up to.
+func (c Candidate) fact() bool {
+	switch c.Kind {
+	case KindICP, KindInCRM, KindIndustry, KindEmployees:
+		return true
+	}
+	return false
 }
 
 // activity reports whether the candidate is a level of activity, which
@@ -120,6 +134,10 @@ func (c Candidate) Label(window int) string {
 		return fmt.Sprintf("%d+ users active in the last %d days", c.Min, window)
 	case KindICP:
 		return "company matches the ideal customer profile"
+	case KindIndustry:
+		return "industry is " + c.Value
+	case KindEmployees:
+		return fmt.Sprintf("%d+ employees", c.Min)
 	}
 	return "account is in the CRM (today: not proposed)"
 }
@@ -140,6 +158,10 @@ func (c Candidate) holds(a *Account, t *Tally) bool {
 		return t.ActiveUsers >= c.Min
 	case KindICP:
 		return a.Facts.ICP
+	case KindIndustry:
+		return a.Facts.Industry == c.Value
+	case KindEmployees:
+		return a.Facts.Employees >= c.Min
 	}
 	return a.Facts.InCRM
 }
@@ -150,6 +172,9 @@ var (
 	daysMins   = []int{2, 3, 5}
 	activeMins = []int{2, 3, 5, 7, 10}
 	usersMins  = []int{2, 3, 5}
+	// employeesMins are company sizes: past a small team, a mid-sized
+	// company, a large one, an enterprise.
+	employeesMins = []int{10, 50, 200, 1000}
 )
 
 // Finding is a candidate's evidence: how many converters and matched
@@ -333,7 +358,35 @@ func (ev *Evidence) candidates(samples []sample) []Candidate {
 	for _, m := range usersMins {
 		out = append(out, Candidate{Kind: KindActiveUsers, Min: m})
 	}
-	return append(out, Candidate{Kind: KindICP}, Candidate{Kind: KindInCRM})
+	out = append(out, Candidate{Kind: KindICP}, Candidate{Kind: KindInCRM})
+	return append(out, firmographic(samples)...)
+}
+
+// firmographic lists the industries and sizes of the sampled converters:
+// the only traits discovery reads besides the ICP. Traits are known as of
+// today, and most may record the outcome (a plan, a status); a company's
+// industry and size do not change when it pays.
+func firmographic(samples []sample) []Candidate {
+	industries := map[string]bool{}
+	largest := 0
+	for _, s := range samples {
+		if s.converter {
+			if s.a.Facts.Industry != "" {
+				industries[s.a.Facts.Industry] = true
+			}
+			largest = max(largest, s.a.Facts.Employees)
+		}
+	}
+	var out []Candidate
+	for _, ind := range slices.Sorted(maps.Keys(industries)) {
+		out = append(out, Candidate{Kind: KindIndustry, Value: ind})
+	}
+	for _, m := range employeesMins {
+		if m <= largest {
+			out = append(out, Candidate{Kind: KindEmployees, Min: m})
+		}
+	}
+	return out
 }
 
 // activityLevel places a window's user-days (each user's active days,
@@ -442,7 +495,7 @@ func (d *Discovery) pick() {
 		f := &d.Findings[i]
 		group := f.group()
 		first := taken[group]
-		if first == nil || f.Picked || stepped[group] || f.Kind == KindICP || !f.eligible() ||
+		if first == nil || f.Picked || stepped[group] || f.fact() || !f.eligible() ||
 			f.Min <= first.Min || f.Adjusted < stepRatio*first.Adjusted {
 			continue
 		}
@@ -488,6 +541,8 @@ func (f *Finding) group() string {
 		return f.Behaviour
 	case f.activity():
 		return "activity"
+	case f.Kind == KindIndustry:
+		return f.Kind + ":" + f.Value // each industry a fact of its own
 	}
 	return f.Kind
 }

@@ -122,7 +122,8 @@ func TestProposedRulesMeanWhatDiscoveryCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	kinds := []string{calibration.KindCount, calibration.KindDays, calibration.KindUsers, calibration.KindFirst,
-		calibration.KindActiveDays, calibration.KindActiveUsers, calibration.KindICP}
+		calibration.KindActiveDays, calibration.KindActiveUsers, calibration.KindICP, calibration.KindIndustry,
+		calibration.KindEmployees}
 	var picked []calibration.Finding
 	for _, kind := range kinds {
 		// The kind's form shown by the most converters but not by all, so

@@ -19,6 +19,9 @@ const Never = math.MaxInt32
 type Facts struct {
 	ICP   bool
 	InCRM bool
+	// Employees and Industry are its firmographics, as rules read them.
+	Employees int
+	Industry  string
 }
 
 // Account is one account as discovery and backtests see it: its members'

@@ -7,6 +7,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/billing"
 	"github.com/beaconplg/beacon/internal/revenue"
+	"github.com/beaconplg/beacon/internal/score"
 	"github.com/beaconplg/beacon/internal/store"
 )
 
@@ -39,7 +40,8 @@ func Gather(ctx context.Context, db Store, ledgers Ledgers, book *Book, icp func
 	}
 	facts := make(map[string]Facts, len(accounts))
 	for _, a := range accounts {
-		facts[a.ID] = Facts{ICP: icp(a), InCRM: a.Kind == store.KindCRM || a.CRMID != ""}
+		employees, industry := score.Firmographics(a)
+		facts[a.ID] = Facts{ICP: icp(a), InCRM: a.Kind == store.KindCRM || a.CRMID != "", Employees: employees, Industry: industry}
 	}
 	return book.Evidence(links, facts, Billing(l, accounts)), nil
 }

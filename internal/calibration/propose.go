@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -96,6 +97,10 @@ func ruleOf(f Finding) (name, when string) {
 		return "fits_icp", "icp"
 	case KindInCRM:
 		return "in_crm", "in_crm"
+	case KindIndustry:
+		return "found_industry_" + slug(f.Value), "industry == " + strconv.Quote(f.Value)
+	case KindEmployees:
+		return fmt.Sprintf("found_employees_%d", f.Min), fmt.Sprintf("employees >= %d", f.Min)
 	case KindActiveDays, KindActiveUsers:
 		name = fmt.Sprintf("found_%s_%d", f.Kind, f.Min)
 	case KindFirst:

@@ -148,7 +148,7 @@ func (r *Rules) scope(actors []*signal.Actor, now int32, f Facts, need []bool) *
 	if p, ok := a.Traits["plan"].(string); ok && p != "" {
 		plan = strings.ToLower(p)
 	}
-	employees, industry := firmographics(a)
+	employees, industry := Firmographics(a)
 	size, ind := r.Spec.ICP.fits(employees, industry)
 	traits := a.Traits
 	if traits == nil {
@@ -191,9 +191,9 @@ func (r *Rules) release(sc *scope) {
 	r.scopes.Put(sc)
 }
 
-// firmographics is an account's size and industry: its columns, or else
-// its traits.
-func firmographics(a store.Account) (employees int, industry string) {
+// Firmographics is an account's size and industry, as rules read them
+// (employees, industry): its columns, or else its traits.
+func Firmographics(a store.Account) (employees int, industry string) {
 	employees = a.Employees
 	if n, ok := a.Traits["employees"].(float64); ok && employees == 0 {
 		employees = int(n)
@@ -208,7 +208,7 @@ func firmographics(a store.Account) (employees int, industry string) {
 // FitsICP reports whether an account matches the rules' ideal customer
 // profile, as the variable icp tells rules.
 func (r *Rules) FitsICP(a store.Account) bool {
-	return r.Spec.ICP.matches(r.Spec.ICP.fits(firmographics(a)))
+	return r.Spec.ICP.matches(r.Spec.ICP.fits(Firmographics(a)))
 }
 
 func (icp ICP) fits(employees int, industry string) (size, ind bool) {
