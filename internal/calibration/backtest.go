@@ -39,15 +39,49 @@ type TierResult struct {
 	ExpansionRate float64 `json:"expansion_rate"`
 	Churned       int     `json:"churned"`
 	ChurnRate     float64 `json:"churn_rate"`
-	took          []int   // days to payment of those converted
+	// Entered counts the accounts that came into the tier since the
+	// cut-off before (a backtest's first cut-off has none before it), and
+	// EnteredConverted those of them that paid within the horizon: a PQL's
+	// conversion counted once per PQL rather than once per day held.
+	Entered          int     `json:"entered"`
+	EnteredConverted int     `json:"entered_converted"`
+	EnteredPrecision float64 `json:"entered_precision"`
+	took             []int   // days to payment of those converted
 }
 
 // Judge places every open account of the evidence in its tier on card
 // by standings (score.Service.Standings as of the end of day) and follows
 // it for horizon days. tiers names the card's tiers, lowest first.
 func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, standings []score.Standing) Snapshot {
-	tierOf := tiersOn(card, standings)
-	return ev.judge(day, horizon, tiers, tierOf, func(a *Account) bool { return a.Paid > day })
+	return ev.judgeOpen(day, horizon, tiers, tiersOn(card, standings), nil)
+}
+
+// judgeOpen is Judge of the accounts' tiers in tierOf, counting as
+// entering a tier those that were not in it in before (nil: none).
+func (ev *Evidence) judgeOpen(day int32, horizon int, tiers []string, tierOf, before map[string]string) Snapshot {
+	s := ev.judge(day, horizon, tiers, tierOf, func(a *Account) bool { return a.Paid > day })
+	if before == nil {
+		return s
+	}
+	for _, a := range ev.Accounts {
+		t, ok := tierOf[a.ID]
+		if !ok || t == "" || a.First > day || a.Paid <= day {
+			continue
+		}
+		if was, in := before[a.ID]; in && was == t {
+			continue
+		}
+		i := slices.IndexFunc(s.Tiers, func(r TierResult) bool { return r.Tier == t })
+		if i < 0 {
+			continue
+		}
+		s.Tiers[i].Entered++
+		if a.Paid <= day+int32(horizon) {
+			s.Tiers[i].EnteredConverted++
+		}
+	}
+	s.rate()
+	return s
 }
 
 // JudgeCard is Judge for a card other than the routing one: it judges the
@@ -122,12 +156,18 @@ func (s *Snapshot) rate() {
 		r := &s.Tiers[i]
 		r.Share, r.Precision, r.PrecisionCI = share(r.Held, s.Open), share(r.Converted, r.Held), wilson(r.Converted, r.Held)
 		r.ExpansionRate, r.ChurnRate = share(r.Expanded, r.Held), share(r.Churned, r.Held)
+		r.EnteredPrecision = share(r.EnteredConverted, r.Entered)
 		r.Recall, r.Lift = share(r.Converted, s.Converted), 0
 		if base > 0 {
 			r.Lift = r.Precision / base
 		}
 		r.MedianDays = median(r.took)
 	}
+}
+
+// Entries reports whether any tier counts accounts entering it.
+func (s Snapshot) Entries() bool {
+	return slices.ContainsFunc(s.Tiers, func(r TierResult) bool { return r.Entered > 0 })
 }
 
 // Rate is the share of the open accounts that paid within the horizon.

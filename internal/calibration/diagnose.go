@@ -41,6 +41,8 @@ func Combine(snaps []Snapshot) Snapshot {
 			r.Activated += t.Activated
 			r.Expanded += t.Expanded
 			r.Churned += t.Churned
+			r.Entered += t.Entered
+			r.EnteredConverted += t.EnteredConverted
 			r.took = append(r.took, t.took...)
 		}
 	}

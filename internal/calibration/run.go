@@ -24,26 +24,30 @@ var ErrNoRouting = errors.New("the rules have no routing scorecard to judge")
 // Snapshot scores every account as of the end of day with rules and
 // follows the routing card's tiers for horizon days.
 func (ev *Evidence) Snapshot(ctx context.Context, at StandingsAt, rules *score.Rules, day int32, horizon int) (Snapshot, error) {
-	s, _, err := ev.snapshots(ctx, at, rules, day, horizon)
+	s, _, _, err := ev.snapshots(ctx, at, rules, day, horizon, nil)
 	return s, err
 }
 
-// snapshots is Snapshot, and beside it every other account card with
-// tiers judged from the same scores (JudgeCard), in the rules' order.
-func (ev *Evidence) snapshots(ctx context.Context, at StandingsAt, rules *score.Rules, day int32, horizon int) (Snapshot, []CardSnapshot, error) {
+// snapshots is Snapshot, counting as entering a tier the accounts not in
+// it in before (the routing card's tiers at the cut-off before; nil: no
+// count), and beside it every other account card with tiers judged from
+// the same scores (JudgeCard), in the rules' order. It returns the routing
+// card's tiers for the next cut-off.
+func (ev *Evidence) snapshots(ctx context.Context, at StandingsAt, rules *score.Rules, day int32, horizon int, before map[string]string) (Snapshot, []CardSnapshot, map[string]string, error) {
 	card, tiers := rules.RoutedTiers()
 	if card == "" {
-		return Snapshot{}, nil, ErrNoRouting
+		return Snapshot{}, nil, nil, ErrNoRouting
 	}
 	st, err := at(ctx, rules, endOf(day))
 	if err != nil {
-		return Snapshot{}, nil, err
+		return Snapshot{}, nil, nil, err
 	}
 	var others []CardSnapshot
 	for _, c := range otherCards(rules) {
 		others = append(others, CardSnapshot{Card: c.Name, Snapshot: ev.JudgeCard(day, horizon, c.Name, tierNames(c), st)})
 	}
-	return ev.Judge(day, horizon, card, tiers, st), others, nil
+	tierOf := tiersOn(card, st)
+	return ev.judgeOpen(day, horizon, tiers, tierOf, before), others, tierOf, nil
 }
 
 // CardSnapshot is a card other than the routing one, judged.
@@ -83,10 +87,12 @@ type Result struct {
 	// Others are the other account cards with tiers, added up over the
 	// cut-offs: a health card's tiers against churn, an expansion card's
 	// against expansion, a grade's against payment.
-	Others    []CardSnapshot `json:"other_scorecards"`
-	Months    []Month        `json:"months"`
-	CutOffs   []Snapshot     `json:"cut_offs"`
-	Diagnosis []string       `json:"diagnosis"`
+	Others []CardSnapshot `json:"other_scorecards"`
+	// PQL is the PQL tiers (those that route to sales) taken together.
+	PQL       PQL        `json:"pql"`
+	Months    []Month    `json:"months"`
+	CutOffs   []Snapshot `json:"cut_offs"`
+	Diagnosis []string   `json:"diagnosis"`
 }
 
 // Month is the cut-offs of one calendar month added up.
@@ -115,11 +121,13 @@ func (ev *Evidence) Backtest(ctx context.Context, at StandingsAt, name string, r
 	}
 	res := Result{Rules: name, Card: card}
 	others := map[string][]Snapshot{}
+	var before map[string]string
 	for d := p.First; d <= p.Last; d += int32(p.Step) {
-		s, more, err := ev.snapshots(ctx, at, rules, d, p.Horizon)
+		s, more, tierOf, err := ev.snapshots(ctx, at, rules, d, p.Horizon, before)
 		if err != nil {
 			return Result{}, err
 		}
+		before = tierOf
 		res.CutOffs = append(res.CutOffs, s)
 		for _, o := range more {
 			others[o.Card] = append(others[o.Card], o.Snapshot)
@@ -129,8 +137,34 @@ func (ev *Evidence) Backtest(ctx context.Context, at StandingsAt, name string, r
 	for _, c := range otherCards(rules) {
 		res.Others = append(res.Others, CardSnapshot{Card: c.Name, Snapshot: Combine(others[c.Name])})
 	}
+	res.PQL = pqlOf(res.Total, routed(rules))
 	res.Diagnosis = Diagnose(res.Total, tiers[len(tiers)-1], routed(rules))
 	return res, nil
+}
+
+// PQL is the tiers that route to sales taken together: what seed 004's
+// PQL-to-paid bands judge, and what two rules files compare on.
+type PQL struct {
+	Tiers            []string `json:"tiers"`
+	Held             int      `json:"held"`
+	Share            float64  `json:"share"`
+	Converted        int      `json:"converted"`
+	Precision        float64  `json:"precision"`
+	Entered          int      `json:"entered"`
+	EnteredConverted int      `json:"entered_converted"`
+	EnteredPrecision float64  `json:"entered_precision"`
+}
+
+func pqlOf(s Snapshot, tiers []string) PQL {
+	p := PQL{Tiers: tiers}
+	for _, name := range tiers {
+		if t, ok := s.Tier(name); ok {
+			p.Held, p.Converted = p.Held+t.Held, p.Converted+t.Converted
+			p.Entered, p.EnteredConverted = p.Entered+t.Entered, p.EnteredConverted+t.EnteredConverted
+		}
+	}
+	p.Share, p.Precision, p.EnteredPrecision = share(p.Held, s.Open), share(p.Converted, p.Held), share(p.EnteredConverted, p.Entered)
+	return p
 }
 
 // byMonth adds up the cut-offs of each calendar month, in order.

@@ -107,6 +107,25 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 	if len(res.Months) == 0 || res.Months[0].Month != date(first)[:7] || monthly != res.Total.Open {
 		t.Errorf("months (%d open in all): %+v", res.Total.Open, res.Months)
 	}
+	// The PQL tiers are those above the lowest (Watching is nurture only).
+	warm, _ := res.Total.Tier("warm")
+	hot, _ := res.Total.Tier("hot")
+	if p := res.PQL; !slices.Equal(p.Tiers, []string{"warm", "hot"}) || p.Held != warm.Held+hot.Held || p.Converted != warm.Converted+hot.Converted ||
+		p.Entered != warm.Entered+hot.Entered || p.Held == 0 {
+		t.Errorf("PQL %+v; warm %+v, hot %+v", p, warm, hot)
+	}
+	// Two rules files side by side, on the same cut-offs.
+	out, err := beacon(t, "backtest", "--db", filepath.Join(dir, "beacon.db"), "--config", cfg, "--rules", "../score/presets/pql-150.yaml",
+		"--rules", "../score/presets/pql-100.yaml", "--from", date(first), "--to", date(last), "--every", fmt.Sprintf("%dd", every),
+		"--horizon", fmt.Sprintf("%dd", horizon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, side, _ := strings.Cut(out, "side by side\n")
+	if lines := strings.Split(strings.TrimSpace(side), "\n"); len(lines) != 3 || !strings.Contains(lines[1], "pql-150.yaml") ||
+		!strings.Contains(lines[2], "pql-100.yaml") {
+		t.Errorf("side by side:\n%s", side)
+	}
 }
 
 // The cards beside the routing one are judged from the same scores against

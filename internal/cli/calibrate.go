@@ -208,18 +208,22 @@ func (a *app) printDiscovery(d *calibration.Discovery) {
 func (a *app) printSnapshot(name string, s calibration.Snapshot) {
 	fmt.Fprintf(a.stdout, "%s: %d open accounts, %d paid within %d days (%.1f %%)\n", name, s.Open, s.Converted, s.Horizon, 100*s.Rate())
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "  tier\theld\tshare\tpaid\tprecision\tlift\trecall\tmedian days")
+	head := "  tier\theld\tshare\tpaid\tprecision\tlift\trecall\tmedian days"
+	if s.Entries() {
+		head += "\tentered\tof them paid"
+	}
+	fmt.Fprintln(w, head)
 	for _, t := range s.Tiers {
-		name := t.Tier
-		if name == "" {
-			name = "(none)"
-		}
 		median := "-"
 		if t.Converted > 0 {
 			median = fmt.Sprintf("%.0f", t.MedianDays)
 		}
-		fmt.Fprintf(w, "  %s\t%d\t%.1f %%\t%d\t%.1f %% [%.0f-%.0f]\t%.2f\t%.1f %%\t%s\n", name, t.Held, 100*t.Share, t.Converted,
+		fmt.Fprintf(w, "  %s\t%d\t%.1f %%\t%d\t%.1f %% [%.0f-%.0f]\t%.2f\t%.1f %%\t%s", cmp.Or(t.Tier, "(none)"), t.Held, 100*t.Share, t.Converted,
 			100*t.Precision, 100*t.PrecisionCI[0], 100*t.PrecisionCI[1], t.Lift, 100*t.Recall, median)
+		if s.Entries() && t.Tier != "" {
+			fmt.Fprintf(w, "\t%d\t%.1f %%", t.Entered, 100*t.EnteredPrecision)
+		}
+		fmt.Fprintln(w)
 	}
 	w.Flush()
 }
@@ -373,6 +377,24 @@ func (a *app) printBacktest(rep *backtestReport) {
 			a.printOther(o)
 		}
 	}
+	if len(rep.Results) > 1 {
+		a.printSideBySide(rep.Results)
+	}
+}
+
+// printSideBySide compares the rules files on the same cut-offs: their top
+// tier and their PQL tiers together, per account-day and per account
+// entering.
+func (a *app) printSideBySide(results []calibration.Result) {
+	fmt.Fprintln(a.stdout, "\nside by side")
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  rules\ttop tier\tshare\tprecision\tlift\tPQL share\tPQL precision\tPQLs entered\tof them paid")
+	for _, r := range results {
+		top := r.Total.Tiers[0]
+		fmt.Fprintf(w, "  %s\t%s\t%.1f %%\t%.1f %%\t%.2f\t%.1f %%\t%.1f %%\t%d\t%.1f %%\n", r.Rules, top.Tier, 100*top.Share, 100*top.Precision,
+			top.Lift, 100*r.PQL.Share, 100*r.PQL.Precision, r.PQL.Entered, 100*r.PQL.EnteredPrecision)
+	}
+	w.Flush()
 }
 
 // printOther prints a card other than the routing one: what became of the
@@ -384,6 +406,9 @@ func (a *app) printOther(o calibration.CardSnapshot) {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "    tier\theld\tshare\tfirst paid\texpanded\tchurned")
 	for _, t := range s.Tiers {
+		if t.Tier == "" && t.Held == 0 {
+			continue // a card whose lowest tier takes everyone
+		}
 		fmt.Fprintf(w, "    %s\t%d\t%.1f %%\t%.1f %% (%d)\t%.1f %% (%d)\t%.1f %% (%d)\n", cmp.Or(t.Tier, "(none)"), t.Held, 100*t.Share,
 			100*t.Precision, t.Converted, 100*t.ExpansionRate, t.Expanded, 100*t.ChurnRate, t.Churned)
 	}
