@@ -16,6 +16,7 @@ import (
 
 	"github.com/beaconplg/beacon/internal/calibration"
 	"github.com/beaconplg/beacon/internal/sim"
+	"github.com/beaconplg/beacon/internal/store/storetest"
 )
 
 // runBacktest runs beacon backtest with args and --format json on the
@@ -128,7 +129,7 @@ func TestBacktestCountsMatchTheTruth(t *testing.T) {
 	}
 }
 
-// The cards beside the routing one are judged from the same scores against
+// On each engine, the cards beside the routing one are judged from the same scores against
 // what billing says of each account: on a world long enough for accounts
 // to pay, add seats and churn, the fit card (which applies to every
 // account) counts, over the cut-offs, the accounts signed up by each and
@@ -144,9 +145,19 @@ func TestBacktestFollowsRevenue(t *testing.T) {
 	world, truth := simulate(t, p)
 	const first, last, every, horizon = 40, 85, 5, 30
 	date := func(d int) string { return p.Start.AddDate(0, 0, d).Format(time.DateOnly) }
-	rep := runBacktest(t, loadWorld(t, world), "--rules", "../score/presets/pql-150.yaml",
-		"--from", date(first), "--to", date(last), "--every", fmt.Sprintf("%dd", every), "--horizon", fmt.Sprintf("%dd", horizon))
-	res := rep.Results[0]
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			rep := runBacktest(t, loadWorld(t, e.DSN(t), world), "--rules", "../score/presets/pql-150.yaml",
+				"--from", date(first), "--to", date(last), "--every", fmt.Sprintf("%dd", every), "--horizon", fmt.Sprintf("%dd", horizon))
+			checkRevenue(t, rep.Results[0], truth, first, last, every, horizon)
+		})
+	}
+}
+
+// checkRevenue checks a backtest's fit card against the simulator's
+// billing: account-days, expansions and churns.
+func checkRevenue(t *testing.T, res calibration.Result, truth sim.Truth, first, last, every, horizon int) {
+	t.Helper()
 	i := slices.IndexFunc(res.Others, func(c calibration.CardSnapshot) bool { return c.Card == "fit" })
 	if i < 0 {
 		t.Fatalf("no fit card among %+v", res.Others)
@@ -204,11 +215,10 @@ func simulate(t *testing.T, p sim.Params) (string, sim.Truth) {
 	return world, truth
 }
 
-// loadWorld imports a simulated world's events, CRM and billing into a new
-// SQLite store, as beacon import would, and returns its path.
-func loadWorld(t *testing.T, world string) string {
+// loadWorld imports a simulated world's events, CRM and billing into the
+// empty store at dsn, as beacon import would, and returns dsn.
+func loadWorld(t *testing.T, dsn, world string) string {
 	t.Helper()
-	dsn := filepath.Join(t.TempDir(), "beacon.db")
 	a := newTestApp()
 	a.cfg.DB = dsn
 	db, err := a.openStore(context.Background())
@@ -227,7 +237,7 @@ func loadWorld(t *testing.T, world string) string {
 	return dsn
 }
 
-// A giveaway planted in the days after the cut-off, on every account that
+// On each engine, a giveaway planted in the days after the cut-off, on every account that
 // then pays, with a rule that sends it straight to Hot: backtested as of
 // the cut-off, Hot holds nobody, for the backtest reads nothing after it.
 // The same giveaway on the cut-off day itself puts exactly those accounts
@@ -241,18 +251,22 @@ func TestBacktestSeesNoFuture(t *testing.T) {
 	if err := os.WriteFile(rules, []byte(giveawayRules), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hot := func(t *testing.T, after int) (held, converters int) {
-		dsn := loadWorld(t, plantGiveaways(t, world, p, truth, cut, horizon, after))
+	hot := func(t *testing.T, e storetest.Engine, after int) (held, converters int) {
+		dsn := loadWorld(t, e.DSN(t), plantGiveaways(t, world, p, truth, cut, horizon, after))
 		d := p.Start.AddDate(0, 0, cut).Format(time.DateOnly)
 		rep := runBacktest(t, dsn, "--rules", rules, "--from", d, "--to", d, "--horizon", fmt.Sprintf("%dd", horizon))
 		tr, _ := rep.Results[0].Total.Tier("hot")
 		return tr.Held, rep.Results[0].Total.Converted
 	}
-	if held, paid := hot(t, 0); held != paid || paid == 0 {
-		t.Fatalf("giveaways on the cut-off day: Hot holds %d, %d paid later; the test cannot see a leak", held, paid)
-	}
-	if held, paid := hot(t, 1); held != 0 {
-		t.Fatalf("giveaways the day after the cut-off: Hot holds %d of the %d that paid later: the backtest reads ahead", held, paid)
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			if held, paid := hot(t, e, 0); held != paid || paid == 0 {
+				t.Fatalf("giveaways on the cut-off day: Hot holds %d, %d paid later; the test cannot see a leak", held, paid)
+			}
+			if held, paid := hot(t, e, 1); held != 0 {
+				t.Fatalf("giveaways the day after the cut-off: Hot holds %d of the %d that paid later: the backtest reads ahead", held, paid)
+			}
+		})
 	}
 }
 
