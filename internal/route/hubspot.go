@@ -53,6 +53,12 @@ type hsProperty struct {
 	Type           string     `json:"type"`
 	HasUniqueValue bool       `json:"hasUniqueValue"`
 	Options        []hsOption `json:"options"`
+	// ModificationMetadata.ReadOnlyValue marks a property HubSpot
+	// calculates (hs_object_id, say): a write to it fails the whole
+	// batch ("READ_ONLY_VALUE").
+	ModificationMetadata struct {
+		ReadOnlyValue bool `json:"readOnlyValue"`
+	} `json:"modificationMetadata"`
 }
 
 type hsOption struct {
@@ -97,24 +103,37 @@ func hubspotProperties(ctx context.Context, call caller, object string) (map[str
 
 // checkHubSpot says what the portal lacks for the mapping to work.
 func checkHubSpot(sp Spec, props map[string]hsProperty) error {
-	var missing []string
+	var missing, calculated []string
 	for _, name := range slices.Sorted(maps.Keys(sp.Properties)) {
-		if _, ok := props[name]; !ok {
+		p, ok := props[name]
+		switch {
+		case !ok:
 			missing = append(missing, name)
+		case p.ModificationMetadata.ReadOnlyValue:
+			calculated = append(calculated, name)
 		}
 	}
 	var problems []string
+	if len(calculated) > 0 {
+		// No setup makes these writable: beacon.yaml must map others.
+		problems = append(problems, fmt.Sprintf("HubSpot calculates %s of %s itself: map other properties in beacon.yaml",
+			strings.Join(calculated, ", "), sp.Object))
+	}
+	var fixable []string
 	if len(missing) > 0 {
-		problems = append(problems, fmt.Sprintf("HubSpot %s lack the properties %s", sp.Object, strings.Join(missing, ", ")))
+		fixable = append(fixable, fmt.Sprintf("HubSpot %s lack the properties %s", sp.Object, strings.Join(missing, ", ")))
 	}
 	if p, ok := props[sp.IDProperty]; !ok || !(p.HasUniqueValue || nativeID(sp)) {
-		problems = append(problems, fmt.Sprintf("%s is not a unique property of HubSpot %s: records cannot be found by it",
+		fixable = append(fixable, fmt.Sprintf("%s is not a unique property of HubSpot %s: records cannot be found by it",
 			sp.IDProperty, sp.Object))
+	}
+	if len(fixable) > 0 {
+		problems = append(problems, fmt.Sprintf("%s: run `beacon destinations setup %s` to create them", strings.Join(fixable, "; "), sp.Name))
 	}
 	if len(problems) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: run `beacon destinations setup %s` to create them", strings.Join(problems, "; "), sp.Name)
+	return errors.New(strings.Join(problems, "; "))
 }
 
 // nativeID: the id property is one HubSpot keeps unique itself.
@@ -132,7 +151,11 @@ func (h *hubspot) write(ctx context.Context, schema *hsSchema, recs []record) []
 			out[i] = &SendError{Permanent: true, Err: err}
 			continue
 		}
-		values[i][h.spec.IDProperty] = r.id
+		if !schema.props[h.spec.IDProperty].ModificationMetadata.ReadOnlyValue {
+			// The record keeps the id it is found by; HubSpot's own
+			// (hs_object_id) it keeps itself, and refuses to be set.
+			values[i][h.spec.IDProperty] = r.id
+		}
 	}
 	ids, err := h.find(ctx, recs, out)
 	if err != nil {

@@ -16,12 +16,21 @@ import (
 // ("CRM API | Properties": name, label, type, fieldType, groupName,
 // hasUniqueValue, options).
 type hsProperty struct {
-	Name           string `json:"name"`
-	Label          string `json:"label"`
-	Type           string `json:"type"`
-	FieldType      string `json:"fieldType"`
-	GroupName      string `json:"groupName"`
-	HasUniqueValue bool   `json:"hasUniqueValue"`
+	Name                 string         `json:"name"`
+	Label                string         `json:"label"`
+	Type                 string         `json:"type"`
+	FieldType            string         `json:"fieldType"`
+	GroupName            string         `json:"groupName"`
+	HasUniqueValue       bool           `json:"hasUniqueValue"`
+	ModificationMetadata hsModification `json:"modificationMetadata"`
+}
+
+// hsModification is what may change of a property: HubSpot calculates the
+// value of one with readOnlyValue (hs_object_id, the record's id).
+type hsModification struct {
+	Archivable         bool `json:"archivable"`
+	ReadOnlyDefinition bool `json:"readOnlyDefinition"`
+	ReadOnlyValue      bool `json:"readOnlyValue"`
 }
 
 // fakeHubSpot is a portal's CRM v3 API as HubSpot documents it, for one
@@ -65,7 +74,9 @@ type hsActivity struct {
 func newHubSpot(object string, props ...string) *fakeHubSpot {
 	f := &fakeHubSpot{object: object, records: map[string]map[string]string{}, timeZone: "America/New_York"}
 	f.props = append(f.props, hsProperty{Name: "domain", Type: "string", FieldType: "text"},
-		hsProperty{Name: "email", Type: "string", FieldType: "text"}, hsProperty{Name: "name", Type: "string", FieldType: "text"})
+		hsProperty{Name: "email", Type: "string", FieldType: "text"}, hsProperty{Name: "name", Type: "string", FieldType: "text"},
+		hsProperty{Name: "hs_object_id", Label: "Record ID", Type: "number", FieldType: "number",
+			ModificationMetadata: hsModification{ReadOnlyDefinition: true, ReadOnlyValue: true}})
 	for _, p := range props {
 		typ := "string"
 		if strings.Contains(p, "score") {
@@ -214,13 +225,18 @@ func (f *fakeHubSpot) search(w http.ResponseWriter, r *http.Request, fail func(i
 	ids := slices.Sorted(maps.Keys(f.records))
 	for _, id := range ids {
 		rec := f.records[id]
-		if !slices.Contains(flt.Values, rec[flt.PropertyName]) {
+		value := rec[flt.PropertyName]
+		if flt.PropertyName == "hs_object_id" {
+			value = id
+		}
+		if !slices.Contains(flt.Values, value) {
 			continue
 		}
-		props := map[string]string{"hs_object_id": id}
+		props := map[string]string{}
 		for _, p := range req.Properties {
 			props[p] = rec[p]
 		}
+		props["hs_object_id"] = id // always there, whatever was asked
 		results = append(results, hit{ID: id, Properties: props, CreatedAt: "2026-01-05T10:00:00Z", UpdatedAt: "2026-11-01T10:00:00Z"})
 	}
 	json.NewEncoder(w).Encode(map[string]any{"total": len(results), "results": results})
@@ -247,6 +263,10 @@ func (f *fakeHubSpot) batch(w http.ResponseWriter, r *http.Request, create bool,
 			p, ok := f.prop(name)
 			if !ok {
 				fail(400, "VALIDATION_ERROR", fmt.Sprintf("Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"%s\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"%s\"}]", name, name))
+				return
+			}
+			if p.ModificationMetadata.ReadOnlyValue {
+				fail(400, "VALIDATION_ERROR", fmt.Sprintf("Property values were not valid: [{\"isValid\":false,\"message\":\"\\\"%s\\\" is a calculated property; its value cannot be set.\",\"error\":\"READ_ONLY_VALUE\",\"name\":\"%s\"}]", name, name))
 				return
 			}
 			if _, err := strconv.ParseFloat(v, 64); p.Type == "number" && v != "" && err != nil {

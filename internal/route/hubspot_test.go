@@ -177,3 +177,63 @@ func TestHubSpotSetupThenDomain(t *testing.T) {
 		t.Fatalf("companies: %v", hs.records)
 	}
 }
+
+// A destination that finds the company by HubSpot's own record id (the
+// account's CRM link: id_field crm_id, id_property hs_object_id) updates it
+// without writing hs_object_id, which HubSpot calculates and refuses to be
+// set ("READ_ONLY_VALUE"); an alert about an account without a CRM link
+// fails alone, naming it. A mapped property HubSpot calculates is refused
+// before anything is written, and so is create with hs_object_id.
+func TestHubSpotByRecordID(t *testing.T) {
+	hs := newHubSpot("companies", "beacon_score", "beacon_tier")
+	id := hs.seed(map[string]string{"name": "Acme", "domain": "acme.example"})
+	srv := httptest.NewServer(hs)
+	defer srv.Close()
+	spec := route.Spec{Name: "hubspot", Type: route.HubSpot, URL: srv.URL, Secret: crmToken, Object: "companies",
+		IDField: "crm_id", IDProperty: "hs_object_id", Properties: map[string]string{"beacon_score": "score", "beacon_tier": "tier_label"}}
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			db := eng.Open(t)
+			f := newFixture(t, db, []route.Spec{spec}) // its alert's account has no CRM link
+			err := db.SaveScores(context.Background(), store.ScoreBatch{Alerts: []store.Alert{{Scorecard: "pql", Subject: "account:linked",
+				Tier: "hot", Payload: []byte(`{"account":{"id":"linked","crm_id":"` + id + `"},"tier_label":"Hot PQL","score":95}`),
+				CreatedAt: f.clock, Destinations: []string{"hubspot"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.drain(t)
+			ds, err := db.ListDeliveries(context.Background(), store.DeliveryQuery{Destination: "hubspot", Limit: 10})
+			if err != nil || len(ds) != 2 {
+				t.Fatalf("deliveries: %+v, %v", ds, err)
+			}
+			last := max(ds[0].AlertID, ds[1].AlertID) // the linked account's, saved after the fixture's
+			for _, d := range ds {
+				switch linked := d.AlertID == last; {
+				case linked && d.State != store.Delivered:
+					t.Errorf("the alert about the linked account: %s, %s", d.State, d.LastError)
+				case !linked && (d.State != store.Dead || !strings.Contains(d.LastError, "no crm_id")):
+					t.Errorf("the alert without a CRM link: %s, %q; want dead, naming crm_id", d.State, d.LastError)
+				}
+			}
+			rec := hs.find("name", "Acme")
+			if len(rec) != 1 || rec[0]["beacon_score"] != "95" || rec[0]["beacon_tier"] != "Hot PQL" || len(hs.records) != 1 {
+				t.Errorf("the company: %v (of %d)", rec, len(hs.records))
+			}
+		})
+	}
+
+	bad := spec
+	bad.Properties = map[string]string{"beacon_score": "score", "hs_object_id": "account_id"}
+	f := newFixture(t, storetest.SQLite(t), []route.Spec{bad})
+	before := hs.batches
+	f.drain(t)
+	if d := f.delivery(t, "hubspot"); d.State != store.Failed || !strings.Contains(d.LastError, "HubSpot calculates hs_object_id of companies itself") ||
+		hs.batches != before {
+		t.Errorf("a calculated property mapped: %s, %q, %d batches", d.State, d.LastError, hs.batches-before)
+	}
+	bad = spec
+	bad.Create = true
+	if err := route.Validate([]route.Spec{bad}); err == nil || !strings.Contains(err.Error(), "destinations[0].create") {
+		t.Errorf("create with hs_object_id: %v", err)
+	}
+}

@@ -195,6 +195,9 @@ func checkCRM(i int, s Spec) []error {
 	if s.Per != "" && s.Per != PerAccount && s.Per != PerPerson {
 		errs = append(errs, fmt.Errorf("destinations[%d].per: %q: want account or person", i, s.Per))
 	}
+	if s.Create && s.Type == HubSpot && s.IDProperty == "hs_object_id" {
+		errs = append(errs, fmt.Errorf("destinations[%d].create: HubSpot chooses hs_object_id itself, so records cannot be made by it: find them by a property Beacon can set, or drop create", i))
+	}
 	if s.IDField != "" && !knownField(s.IDField) {
 		errs = append(errs, fmt.Errorf("destinations[%d].id_field: %q is not a Beacon field", i, s.IDField))
 	}
