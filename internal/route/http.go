@@ -22,6 +22,9 @@ type SendError struct {
 	// daily limit spent); the attempt does not count against the budget.
 	Waiting bool
 	Err     error
+	// body is the receiver's answer (up to answerLimit), for a caller
+	// that reads the reason out of it.
+	body []byte
 }
 
 func (e *SendError) Error() string {
@@ -70,7 +73,7 @@ func postHeader(ctx context.Context, c *http.Client, method, url string, h http.
 		}
 		return nil
 	}
-	e := &SendError{Status: resp.StatusCode, Err: errors.New(summary(b))}
+	e := &SendError{Status: resp.StatusCode, Err: errors.New(summary(b)), body: b}
 	switch {
 	case resp.StatusCode/100 == 3:
 		// Not delivered, and retried: the destination's url may be fixed

@@ -425,10 +425,22 @@ func (h *hubspot) call(ctx context.Context, method, path string, body []byte, re
 	h.slow = slowUntil(header, time.Now(), h.slow)
 	h.rate.Unlock()
 	var se *SendError
-	if errors.As(err, &se) && se.Status == http.StatusTooManyRequests && strings.Contains(se.Err.Error(), `"policyName":"DAILY"`) {
+	if errors.As(err, &se) && se.Status == http.StatusTooManyRequests && hubspotPolicy(se.body) == "DAILY" {
 		se.Waiting, se.RetryAfter = true, h.untilMidnight(ctx)
 	}
 	return err
+}
+
+// hubspotPolicy is the limit a 429 of HubSpot's names ("policyName":
+// SECONDLY, DAILY ...), however the answer is laid out; "" if none.
+func hubspotPolicy(body []byte) string {
+	var a struct {
+		PolicyName string `json:"policyName"`
+	}
+	if json.Unmarshal(body, &a) != nil {
+		return ""
+	}
+	return a.PolicyName
 }
 
 // slowUntil reads HubSpot's rate-limit headers: with one request or none

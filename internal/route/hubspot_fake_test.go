@@ -138,7 +138,11 @@ func (f *fakeHubSpot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := func(policy, msg string) {
 		w.WriteHeader(429)
-		json.NewEncoder(w).Encode(map[string]any{"status": "error", "message": msg, "errorType": "RATE_LIMIT",
+		// Laid out as "API usage guidelines" shows it: indented, the
+		// policy after the message.
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"status": "error", "message": msg, "errorType": "RATE_LIMIT",
 			"correlationId": "c033cdaa-2c40-4a64-ae48-b4cec88dad24", "policyName": policy, "requestId": "3d3e35b7"})
 	}
 	switch {
