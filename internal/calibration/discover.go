@@ -287,8 +287,11 @@ func (d *Discovery) weigh(samples []sample) {
 
 // samples draws the last o.Conversions conversions and, for each, o.Matched
 // accounts active before its payment and unconverted for o.Horizon days
-// after it (as far as o.Until tells), chosen by a hash of their id and the
-// day so that the same evidence always gives the same sample.
+// after it (as far as o.Until tells), chosen by a hash of their id, the
+// conversion's and the day, so that the same evidence always gives the
+// same sample, and conversions of one day each their own: on a large
+// product the last fifty conversions fall on a day or two, and one draw
+// per day compared them all with the same ten accounts.
 func (ev *Evidence) samples(o Options) []sample {
 	var conv []*Account
 	for _, a := range ev.Accounts {
@@ -313,7 +316,7 @@ func (ev *Evidence) samples(o Options) []sample {
 		var pool []ranked
 		for _, a := range ev.Accounts {
 			if a.First <= to && a.Paid > unknown && a.Paid > c.Paid {
-				pool = append(pool, ranked{a, draw(a.idHash, c.Paid)})
+				pool = append(pool, ranked{a, draw(a.idHash^c.idHash, c.Paid)})
 			}
 		}
 		slices.SortFunc(pool, func(x, y ranked) int { return cmp.Compare(x.h, y.h) })
@@ -554,8 +557,8 @@ func hashID(id string) uint64 {
 	return h.Sum64()
 }
 
-// draw is a stable pseudo-random rank of an account (by its id's hash)
-// for a day: the two mixed by SplitMix64's finaliser, as FNV alone barely
+// draw is a stable pseudo-random rank of an account (by its id's hash,
+// mixed with the conversion's) for a day: the two mixed by SplitMix64's finaliser, as FNV alone barely
 // moves its high bits for a change at the end.
 func draw(idHash uint64, day int32) uint64 {
 	x := idHash ^ uint64(day)*0x9e3779b97f4a7c15
