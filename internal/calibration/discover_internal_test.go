@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -53,5 +54,35 @@ func TestPickForms(t *testing.T) {
 				t.Errorf("picked %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Each conversion is compared with accounts drawn for it: fifty
+// conversions on one day (the last fifty of a large product) are not all
+// compared with the same ten accounts.
+func TestSamplesPerConversion(t *testing.T) {
+	const day = 20000
+	ev := &Evidence{}
+	add := func(id string, paid int32) {
+		ev.Accounts = append(ev.Accounts, &Account{ID: id, First: day - 30, Paid: paid, Activated: Never, idHash: hashID(id)})
+	}
+	for i := range 50 {
+		add(fmt.Sprintf("paid-%02d", i), day)
+	}
+	for i := range 300 {
+		add(fmt.Sprintf("open-%03d", i), Never)
+	}
+	seen := map[string]bool{}
+	others := 0
+	for _, s := range ev.samples(DefaultOptions()) {
+		if !s.converter {
+			others++
+			seen[s.a.ID] = true
+		}
+	}
+	// Ten of 300 drawn afresh for each of 50 conversions reach about 245
+	// accounts; one draw for the day, ten.
+	if others != 500 || len(seen) < 200 {
+		t.Errorf("%d accounts compared, %d of them distinct: want 500, most of the 300 open", others, len(seen))
 	}
 }
