@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/beaconplg/beacon/internal/score"
 )
 
 // Of a behaviour's forms, discovery picks the one most converters show
@@ -84,5 +86,49 @@ func TestSamplesPerConversion(t *testing.T) {
 	// accounts; one draw for the day, ten.
 	if others != 500 || len(seen) < 200 {
 		t.Errorf("%d accounts compared, %d of them distinct: want 500, most of the 300 open", others, len(seen))
+	}
+}
+
+// Behaviours and industries whose names differ only in case or
+// punctuation make the same slug; their proposed rules and signals are
+// named apart, and the proposal compiles.
+func TestProposedNamesApart(t *testing.T) {
+	count := func(name string) Finding {
+		return Finding{Candidate: Candidate{Kind: KindCount, Behaviour: name, Min: 1}, Joint: 2}
+	}
+	industry := func(name string) Finding {
+		return Finding{Candidate: Candidate{Kind: KindIndustry, Value: name}, Joint: 2}
+	}
+	first := Finding{Candidate: Candidate{Kind: KindFirst, Behaviour: "Signed Up", Min: 1}, Joint: 2}
+	d := &Discovery{Options: DefaultOptions(), Picked: []Finding{count("Signed Up"), count("signed_up"), first,
+		industry("R&D"), industry("R D"), industry("Café")}}
+	for i := range d.Picked {
+		d.Picked[i].Label = d.Picked[i].Candidate.Label(14)
+	}
+	sp, err := score.Preset("pql-150")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := (&Evidence{}).Propose(d, *sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, r := range p.Rules {
+		if names[r.Name] {
+			t.Errorf("rule %s twice", r.Name)
+		}
+		names[r.Name] = true
+	}
+	src, err := p.YAML(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := score.ParseFile(src, "proposal.yaml")
+	if err == nil {
+		_, err = score.Compile(*parsed)
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
 	}
 }

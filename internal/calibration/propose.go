@@ -67,9 +67,15 @@ func (ev *Evidence) Propose(d *Discovery, current score.Spec) (*Proposal, error)
 	sp := clone(current)
 	card := &sp.Scorecards[at]
 	card.Rules = nil
+	taken := map[string]bool{}
+	for _, sig := range sp.Signals {
+		taken[sig.Name] = true
+	}
 	for _, f := range d.Picked {
 		r := ProposedRule{Finding: f, Points: points(f)}
-		r.Name, r.When = ruleOf(f)
+		r.Name = unique(nameOf(f), taken)
+		r.When = whenOf(f, r.Name)
+		taken[r.Name+everSuffix] = true
 		sp.Signals = append(sp.Signals, signalsOf(f, r.Name, d.Options.Window)...)
 		p.Rules = append(p.Rules, r)
 		card.Rules = append(card.Rules, score.RuleSpec{Name: r.Name, Label: f.Label, When: r.When, Points: r.Points})
@@ -90,27 +96,53 @@ func clone(sp score.Spec) score.Spec {
 	return sp
 }
 
-// ruleOf names a finding's rule (and signal) and writes its condition.
-func ruleOf(f Finding) (name, when string) {
+// nameOf is a finding's rule (and signal) name, before it is made unique.
+func nameOf(f Finding) string {
 	switch f.Kind {
 	case KindICP:
-		return "fits_icp", "icp"
+		return "fits_icp"
 	case KindInCRM:
-		return "in_crm", "in_crm"
+		return "in_crm"
 	case KindIndustry:
-		return "found_industry_" + slug(f.Value), "industry == " + strconv.Quote(f.Value)
+		return "found_industry_" + slug(f.Value)
 	case KindEmployees:
-		return fmt.Sprintf("found_employees_%d", f.Min), fmt.Sprintf("employees >= %d", f.Min)
+		return fmt.Sprintf("found_employees_%d", f.Min)
 	case KindActiveDays, KindActiveUsers:
-		name = fmt.Sprintf("found_%s_%d", f.Kind, f.Min)
+		return fmt.Sprintf("found_%s_%d", f.Kind, f.Min)
+	case KindFirst:
+		return fmt.Sprintf("found_%s_first", slug(f.Behaviour))
+	}
+	return fmt.Sprintf("found_%s_%s_%d", slug(f.Behaviour), f.Kind, f.Min)
+}
+
+// whenOf is the condition of a finding's rule, whose signal is name.
+func whenOf(f Finding, name string) string {
+	switch f.Kind {
+	case KindICP:
+		return "icp"
+	case KindInCRM:
+		return "in_crm"
+	case KindIndustry:
+		return "industry == " + strconv.Quote(f.Value)
+	case KindEmployees:
+		return fmt.Sprintf("employees >= %d", f.Min)
 	case KindFirst:
 		// Done in the window, and as often as ever: never before it.
-		name = fmt.Sprintf("found_%s_first", slug(f.Behaviour))
-		return name, fmt.Sprintf("%s >= 1 && %s%s == %s", name, name, everSuffix, name)
-	default:
-		name = fmt.Sprintf("found_%s_%s_%d", slug(f.Behaviour), f.Kind, f.Min)
+		return fmt.Sprintf("%s >= 1 && %s%s == %s", name, name, everSuffix, name)
 	}
-	return name, fmt.Sprintf("%s >= %d", name, f.Min)
+	return fmt.Sprintf("%s >= %d", name, f.Min)
+}
+
+// unique is name, or name with the first free number after it when taken
+// already: behaviours whose names differ only in case or punctuation
+// ("Signed Up", "signed_up") make the same slug.
+func unique(name string, taken map[string]bool) string {
+	out := name
+	for i := 2; taken[out]; i++ {
+		out = fmt.Sprintf("%s_%d", name, i)
+	}
+	taken[out] = true
+	return out
 }
 
 // everSuffix names the signal a first time's rule compares its window
