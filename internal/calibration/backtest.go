@@ -59,29 +59,7 @@ func (ev *Evidence) Judge(day int32, horizon int, card string, tiers []string, s
 // judgeOpen is Judge of the accounts' tiers in tierOf, counting as
 // entering a tier those that were not in it in before (nil: none).
 func (ev *Evidence) judgeOpen(day int32, horizon int, tiers []string, tierOf, before map[string]string) Snapshot {
-	s := ev.judge(day, horizon, tiers, tierOf, func(a *Account) bool { return a.Paid > day })
-	if before == nil {
-		return s
-	}
-	for _, a := range ev.Accounts {
-		t, ok := tierOf[a.ID]
-		if !ok || t == "" || a.First > day || a.Paid <= day {
-			continue
-		}
-		if was, in := before[a.ID]; in && was == t {
-			continue
-		}
-		i := slices.IndexFunc(s.Tiers, func(r TierResult) bool { return r.Tier == t })
-		if i < 0 {
-			continue
-		}
-		s.Tiers[i].Entered++
-		if a.Paid <= day+int32(horizon) {
-			s.Tiers[i].EnteredConverted++
-		}
-	}
-	s.rate()
-	return s
+	return ev.judge(day, horizon, tiers, tierOf, before, func(a *Account) bool { return a.Paid > day })
 }
 
 // JudgeCard is Judge for a card other than the routing one: it judges the
@@ -89,7 +67,7 @@ func (ev *Evidence) judgeOpen(day int32, horizon int, tiers []string, tierOf, be
 // customers, say), whatever they pay.
 func (ev *Evidence) JudgeCard(day int32, horizon int, card string, tiers []string, standings []score.Standing) Snapshot {
 	tierOf := tiersOn(card, standings)
-	return ev.judge(day, horizon, tiers, tierOf, func(a *Account) bool {
+	return ev.judge(day, horizon, tiers, tierOf, nil, func(a *Account) bool {
 		_, applies := tierOf[a.ID]
 		return applies
 	})
@@ -106,8 +84,9 @@ func tiersOn(card string, standings []score.Standing) map[string]string {
 	return tierOf
 }
 
-// judge follows the accounts active by day that in says to judge.
-func (ev *Evidence) judge(day int32, horizon int, tiers []string, tierOf map[string]string, in func(*Account) bool) Snapshot {
+// judge follows the accounts active by day that in says to judge, and
+// counts as entering a tier those not in it in before (nil: none).
+func (ev *Evidence) judge(day int32, horizon int, tiers []string, tierOf, before map[string]string, in func(*Account) bool) Snapshot {
 	snap := Snapshot{Day: day, Horizon: horizon}
 	order := append([]string{""}, tiers...)
 	slices.Reverse(order)
@@ -119,7 +98,8 @@ func (ev *Evidence) judge(day int32, horizon int, tiers []string, tierOf map[str
 		if a.First > day || !in(a) {
 			continue
 		}
-		r := results[tierOf[a.ID]]
+		t := tierOf[a.ID]
+		r := results[t]
 		if r == nil {
 			continue // a tier the card no longer has
 		}
@@ -128,10 +108,17 @@ func (ev *Evidence) judge(day int32, horizon int, tiers []string, tierOf map[str
 		if a.Activated <= day {
 			r.Activated++
 		}
-		if a.Paid > day && a.Paid <= day+int32(horizon) {
+		paid := a.Paid > day && a.Paid <= day+int32(horizon)
+		if paid {
 			snap.Converted++
 			r.Converted++
 			r.took = append(r.took, int(a.Paid-day))
+		}
+		if was, in := before[a.ID]; before != nil && t != "" && (!in || was != t) {
+			r.Entered++
+			if paid {
+				r.EnteredConverted++
+			}
 		}
 		if within(a.Expanded, day, horizon) {
 			snap.Expanded++

@@ -110,12 +110,17 @@ func (c Candidate) fact() bool {
 // discovery compares within: it cannot be judged against itself.
 func (c Candidate) activity() bool { return c.Kind == KindActiveDays || c.Kind == KindActiveUsers }
 
+// subject is the behaviour in words: the event, or "viewed" a page.
+func (c Candidate) subject() string {
+	if p, ok := strings.CutPrefix(c.Behaviour, pagePrefix); ok {
+		return "viewed " + p
+	}
+	return c.Behaviour
+}
+
 // Label says the candidate in words.
 func (c Candidate) Label(window int) string {
-	what := c.Behaviour
-	if p, ok := strings.CutPrefix(what, pagePrefix); ok {
-		what = "viewed " + p
-	}
+	what := c.subject()
 	switch c.Kind {
 	case KindCount:
 		if c.Min == 1 {

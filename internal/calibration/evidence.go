@@ -38,7 +38,7 @@ type Account struct {
 	// nothing, in order.
 	Expanded, Churned []int32
 	trail             []*trail // its members'
-	idHash            uint64   // of its id, for samples drawn by day (draw)
+	idHash            uint64   // of its id, for samples drawn per conversion (draw)
 }
 
 // Evidence is every account with users, read from the book at once.
@@ -159,7 +159,7 @@ type Tally struct {
 func (a *Account) tally(from, to int32, n int, t *Tally) {
 	t.Events, t.Days, t.Users, t.days = resize(t.Events, n), resize(t.Days, n), resize(t.Users, n), resize(t.days, n)
 	t.by = resize(t.by, n)
-	t.Before = resizeBool(t.Before, n)
+	t.Before = resize(t.Before, n)
 	t.ActiveDays, t.ActiveUsers, t.UserDays, t.Seen = 0, 0, 0, false
 	var active uint64 // bit d: someone was active on day from+d
 	for u, tr := range a.trail {
@@ -194,16 +194,7 @@ func (a *Account) tally(from, to int32, n int, t *Tally) {
 	}
 }
 
-func resizeBool(s []bool, n int) []bool {
-	if cap(s) < n {
-		return make([]bool, n)
-	}
-	s = s[:n]
-	clear(s)
-	return s
-}
-
-func resize[T int | uint64](s []T, n int) []T {
+func resize[T int | uint64 | bool](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)
 	}

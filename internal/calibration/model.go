@@ -112,7 +112,7 @@ func (ev *Evidence) TrainModel(o ModelOptions) (*Model, error) {
 	}
 	last := ev.LastDay() - int32(o.Horizon)
 	var days []int32
-	for d := last; d >= ev.firstDay(); d -= int32(o.Step) {
+	for d, start := last, ev.FirstDay(); d >= start; d -= int32(o.Step) {
 		days = append(days, d)
 	}
 	slices.Reverse(days)

@@ -159,7 +159,7 @@ func signalsOf(f Finding, name string, window int) []signal.Spec {
 		return nil
 	case f.Kind == KindFirst:
 		ever := s
-		ever.Name, ever.Window, ever.Label = name+everSuffix, "all", strings.TrimSuffix(f.Label, fmt.Sprintf(" for the first time in the last %d days", window))+", ever"
+		ever.Name, ever.Window, ever.Label = name+everSuffix, "all", f.subject()+", ever"
 		return []signal.Spec{s, ever}
 	}
 	return []signal.Spec{s}

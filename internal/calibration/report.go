@@ -142,11 +142,12 @@ func (ev *Evidence) report(ctx context.Context, at StandingsAt, rules *score.Rul
 	var err error
 	end := last - int32(o.Horizon)
 	// The cut-offs end at end, a week apart, as many as there are days.
-	weeks := min(reportCutOffs-1, int(end-ev.firstDay())/reportStep)
+	start := ev.FirstDay()
+	weeks := min(reportCutOffs-1, int(end-start)/reportStep)
 	first := end - int32(reportStep*weeks)
 	if card, _ := rules.RoutedTiers(); card == "" {
 		r.Why = append(r.Why, ErrNoRouting.Error()+": nothing to backtest")
-	} else if end < ev.firstDay() {
+	} else if end < start {
 		r.Why = append(r.Why, fmt.Sprintf("fewer days of activity than the %d-day horizon: nothing to backtest yet", o.Horizon))
 	} else {
 		res, err := ev.Backtest(ctx, at, "in force", rules, Period{First: first, Last: end, Step: reportStep, Horizon: o.Horizon})
@@ -203,13 +204,4 @@ func (ev *Evidence) propose(o Options, rules *score.Rules) (*Discovery, *Proposa
 		return d, nil, err.Error()
 	}
 	return d, p, ""
-}
-
-// firstDay is the first day anyone was active.
-func (ev *Evidence) firstDay() int32 {
-	first := int32(Never)
-	for _, a := range ev.Accounts {
-		first = min(first, a.First)
-	}
-	return first
 }

@@ -44,7 +44,7 @@ func (ev *Evidence) snapshots(ctx context.Context, at StandingsAt, rules *score.
 	}
 	var others []CardSnapshot
 	for _, c := range otherCards(rules) {
-		others = append(others, CardSnapshot{Card: c.Name, Snapshot: ev.JudgeCard(day, horizon, c.Name, tierNames(c), st)})
+		others = append(others, CardSnapshot{Card: c.Name, Snapshot: ev.JudgeCard(day, horizon, c.Name, c.TierNames(), st)})
 	}
 	tierOf := tiersOn(card, st)
 	return ev.judgeOpen(day, horizon, tiers, tierOf, before), others, tierOf, nil
@@ -64,15 +64,6 @@ func otherCards(rules *score.Rules) []*score.Card {
 		if c.Of == score.OfAccount && c.Name != routing && len(c.Tiers) > 0 {
 			out = append(out, c)
 		}
-	}
-	return out
-}
-
-// tierNames are a card's tiers, lowest first.
-func tierNames(c *score.Card) []string {
-	out := make([]string, 0, len(c.Tiers))
-	for _, t := range c.Tiers {
-		out = append(out, t.Name)
 	}
 	return out
 }

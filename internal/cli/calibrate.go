@@ -344,7 +344,7 @@ func (a *app) backtest(ctx context.Context, files []string, first, last int32, s
 	if first == 0 {
 		// Sixty cut-offs, but none before anyone was active.
 		first = last - int32(59*step)
-		for first < ev.FirstDay() {
+		for start := ev.FirstDay(); first < start; {
 			first += int32(step)
 		}
 	}

@@ -257,8 +257,14 @@ func (r *Rules) RoutedTiers() (scorecard string, tiers []string) {
 	if !ok {
 		return "", nil
 	}
-	for _, t := range card.Tiers {
-		tiers = append(tiers, t.Name)
+	return card.Name, card.TierNames()
+}
+
+// TierNames are the card's tiers, lowest first.
+func (c *Card) TierNames() []string {
+	out := make([]string, 0, len(c.Tiers))
+	for _, t := range c.Tiers {
+		out = append(out, t.Name)
 	}
-	return card.Name, tiers
+	return out
 }
